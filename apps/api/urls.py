@@ -1,0 +1,8 @@
+"""Mounts each app's REST endpoints under /api/v1/."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("apps.accounts.urls_api")),
+    path("", include("apps.titles.urls")),
+]

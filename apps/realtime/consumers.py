@@ -1,0 +1,113 @@
+"""The one websocket consumer: a player's socket, multiplexing all of their channels.
+
+Frames are JSON objects with a ``type``; requests carry an ``id`` that the reply echoes.
+The full protocol is in docs/websocket-protocol.md.
+"""
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from apps.realtime.auth import token_resolve
+from apps.realtime.middleware import SUBPROTOCOL
+
+logger = logging.getLogger(__name__)
+
+PROTOCOL_VERSIONS = (1,)
+
+# Close codes (documented in docs/websocket-protocol.md).
+CLOSE_AUTH_TIMEOUT = 4001
+CLOSE_AUTH_FAILED = 4003
+
+
+class RealtimeConsumer(AsyncJsonWebsocketConsumer):
+    auth_timer: asyncio.Task | None = None
+
+    async def connect(self) -> None:
+        if self.scope.get("auth_error"):
+            await self.close()  # before accept: the handshake is refused with HTTP 403
+            return
+        subprotocol = SUBPROTOCOL if SUBPROTOCOL in self.scope.get("subprotocols", []) else None
+        await self.accept(subprotocol=subprotocol)
+        if not self.scope["user"].is_authenticated:
+            self.auth_timer = asyncio.create_task(self._close_if_unauthenticated())
+
+    async def disconnect(self, code: int) -> None:
+        if self.auth_timer is not None:
+            self.auth_timer.cancel()
+
+    async def _close_if_unauthenticated(self) -> None:
+        await asyncio.sleep(settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS)
+        if not self.scope["user"].is_authenticated:
+            await self.close(code=CLOSE_AUTH_TIMEOUT)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.send_error(None, "invalid_frame", "Binary frames are not supported.")
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self.send_error(None, "invalid_frame", "The frame is not valid JSON.")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.send_error(None, "invalid_frame", "A frame is a JSON object with a type.")
+            return
+        await self.receive_json(frame)
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        request_id = content.get("id")
+        frame_type = content["type"]
+        if frame_type == "hello":
+            await self.handle_hello(content)
+        elif not self.scope["user"].is_authenticated:
+            await self.send_error(request_id, "not_authenticated", "Send hello with a token first.")
+        elif frame_type == "ping":
+            await self.send_json({"type": "pong", "id": request_id})
+        else:
+            await self.send_error(request_id, "unknown_type", f"Unknown frame type {frame_type!r}.")
+
+    async def handle_hello(self, content: dict[str, Any]) -> None:
+        request_id = content.get("id")
+        version = content.get("version", 1)
+        if version not in PROTOCOL_VERSIONS:
+            await self.send_error(
+                request_id,
+                "unsupported_version",
+                "This protocol version is not supported.",
+                supported=list(PROTOCOL_VERSIONS),
+            )
+            return
+        if not self.scope["user"].is_authenticated:
+            token = content.get("token")
+            user = (
+                await database_sync_to_async(token_resolve)(token)
+                if isinstance(token, str)
+                else None
+            )
+            if user is None:
+                await self.send_error(request_id, "invalid_token", "The token is not valid.")
+                await self.close(code=CLOSE_AUTH_FAILED)
+                return
+            self.scope["user"] = user
+            self.scope["auth_method"] = "bearer"
+        user = self.scope["user"]
+        await self.send_json(
+            {"type": "welcome", "id": request_id, "version": version, "user_id": user.id}
+        )
+
+    async def send_error(self, request_id: Any, code: str, message: str, **details: Any) -> None:
+        frame: dict[str, Any] = {
+            "type": "error",
+            "id": request_id,
+            "code": code,
+            "message": message,
+        }
+        if details:
+            frame["details"] = details
+        await self.send_json(frame)

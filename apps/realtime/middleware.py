@@ -1,0 +1,89 @@
+"""ASGI middleware for ``/ws/``: origin policy first, then authentication.
+
+Browsers always send ``Origin`` on a websocket handshake, and only browsers attach the
+session cookie on their own; so a handshake *with* an Origin must come from an allowed origin
+and may use the cookie, while one *without* an Origin (a game client) must bring a bearer
+token. This keeps cross-site websocket hijacking out without locking out game clients.
+"""
+
+from typing import Any
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.security.websocket import OriginValidator
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http.request import validate_host
+
+from apps.realtime.auth import token_resolve
+
+SUBPROTOCOL = "community.v1"
+BEARER_SUBPROTOCOL_PREFIX = "bearer."
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class WebsocketOriginValidator(OriginValidator):
+    """Rejects a handshake whose Origin is not this site's (ALLOWED_HOSTS) or an allowed one;
+    a handshake without Origin passes on, marked as cookie-less."""
+
+    def __init__(self, application: Any) -> None:
+        super().__init__(application, allowed_origins=[])
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        origin = _header(scope, b"origin")
+        if origin is None:
+            return await self.application({**scope, "has_origin": False}, receive, send)
+        return await super().__call__({**scope, "has_origin": True}, receive, send)
+
+    def valid_origin(self, parsed_origin: Any) -> bool:
+        if parsed_origin is None:
+            return False
+        origin = f"{parsed_origin.scheme}://{parsed_origin.netloc}"
+        if origin in settings.WEBSOCKET_ALLOWED_ORIGINS:
+            return True
+        return validate_host(parsed_origin.hostname or "", settings.ALLOWED_HOSTS)
+
+
+def bearer_from_subprotocols(scope: dict[str, Any]) -> str | None:
+    """The token carried as ``Sec-WebSocket-Protocol: community.v1, bearer.<token>``.
+
+    Tokens never go in the URL, where proxies and servers log them.
+    """
+    for protocol in scope.get("subprotocols", []):
+        if protocol.startswith(BEARER_SUBPROTOCOL_PREFIX):
+            return protocol[len(BEARER_SUBPROTOCOL_PREFIX) :]
+    return None
+
+
+class RealtimeAuthMiddleware:
+    """Sets ``scope["user"]`` and ``scope["auth_method"]`` (bearer, session or none).
+
+    An invalid bearer token sets ``scope["auth_error"]`` so the consumer refuses the handshake.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.session_stack = AuthMiddlewareStack(inner)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        scope = dict(scope)
+        token = bearer_from_subprotocols(scope)
+        if token is not None:
+            user = await database_sync_to_async(token_resolve)(token)
+            scope["user"] = user or AnonymousUser()
+            scope["auth_method"] = "bearer"
+            if user is None:
+                scope["auth_error"] = "invalid_token"
+            return await self.inner(scope, receive, send)
+        if scope.get("has_origin"):
+            scope["auth_method"] = "session"
+            return await self.session_stack(scope, receive, send)
+        scope["user"] = AnonymousUser()
+        scope["auth_method"] = "none"
+        return await self.inner(scope, receive, send)

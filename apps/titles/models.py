@@ -1,0 +1,69 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.common.models import BaseModel
+
+
+class Title(BaseModel):
+    """A game (IP) of the publisher. Every title-specific thing in the community references it."""
+
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    publisher = models.CharField(_("publisher"), max_length=120, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    platforms = models.JSONField(_("platforms"), default=list, blank=True)
+    default_locale = models.CharField(_("default locale"), max_length=16, default="en")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("title")
+        verbose_name_plural = _("titles")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TitleCredential(BaseModel):
+    """An API key a title's game servers use. Only the SHA-256 digest of the key is stored.
+
+    A credential is usable while not revoked and not past ``expires_at``. Rotation issues a
+    successor and gives the old key a grace period so servers can roll over without downtime.
+    """
+
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="credentials")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("key prefix"), max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    rotated_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rotated_to"
+    )
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("title credential")
+        verbose_name_plural = _("title credentials")
+        indexes = [
+            models.Index(
+                fields=["title"], condition=Q(revoked_at__isnull=True), name="titlecred_live_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title.slug}: {self.name} ({self.prefix}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()

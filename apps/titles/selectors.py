@@ -1,0 +1,27 @@
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from apps.common.exceptions import NotFound
+from apps.common.secrets import secret_digest
+from apps.titles.models import Title, TitleCredential
+
+
+def title_list_active() -> QuerySet[Title]:
+    return Title.objects.filter(is_active=True).order_by("name")
+
+
+def title_get_active(*, slug: str) -> Title:
+    title = Title.objects.filter(slug=slug, is_active=True).first()
+    if title is None:
+        raise NotFound()
+    return title
+
+
+def title_credential_get_usable(*, secret: str) -> TitleCredential | None:
+    """The usable credential for ``secret`` whose title is active, or None."""
+    return (
+        TitleCredential.objects.select_related("title")
+        .filter(digest=secret_digest(secret), revoked_at__isnull=True, title__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .first()
+    )

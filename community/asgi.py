@@ -1,0 +1,30 @@
+"""ASGI entry point served by Daphne: HTTP (embedded default) and the ``/ws/`` websocket.
+
+The websocket stack is: origin check → authentication (session cookie or bearer token) →
+URL router. Both live in ``apps.realtime``; the routes are in ``community.routing``.
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+from community.env import default_settings_module
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())
+
+# Django must be set up before anything imports models.
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from apps.realtime.middleware import RealtimeAuthMiddleware, WebsocketOriginValidator  # noqa: E402
+from community.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": WebsocketOriginValidator(
+            RealtimeAuthMiddleware(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

@@ -1,0 +1,43 @@
+"""Starts Daphne with our explicit limits: ``python -m community.server --port 8000``.
+
+`make run`, the test fixtures and the benchmarks all start Daphne through ``daphne_argv`` so
+they run with the same frame limits, timeouts and listen backlog as production.
+"""
+
+import argparse
+import os
+import sys
+
+from community.env import default_settings_module
+
+
+def daphne_argv(*, host: str, port: int, python: str = sys.executable) -> list[str]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())
+    from django.conf import settings
+
+    max_bytes = str(settings.WEBSOCKET_MAX_MESSAGE_BYTES)
+    return [
+        python, "-m", "daphne",
+        "-e", f"tcp:port={port}:interface={host}:backlog={settings.DAPHNE_LISTEN_BACKLOG}",
+        "--websocket-max-message-size", max_bytes,
+        "--websocket-max-frame-size", max_bytes,
+        "--ping-interval", "20",
+        "--ping-timeout", "30",
+        # Matches the channel layer's group_expiry; clients reconnect and resume after it.
+        "--websocket_timeout", "86400",
+        "--application-close-timeout", "10",
+        "community.asgi:application",
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    arguments = parser.parse_args()
+    argv = daphne_argv(host=arguments.host, port=arguments.port)
+    os.execv(argv[0], argv)  # noqa: S606 - replaces this process with Daphne, fixed argv
+
+
+if __name__ == "__main__":
+    main()

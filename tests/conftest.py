@@ -1,0 +1,61 @@
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from tests.factories import UserFactory
+from tests.support.live import LiveServer, run_celery_worker, run_daphne
+from tests.support.services import enforce_service_markers
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    enforce_service_markers(item)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    """Rate limits and once-a-minute guards live in the cache; each test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def user(db):  # type: ignore[no-untyped-def]
+    return UserFactory()
+
+
+@pytest.fixture
+def logged_in_client(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture(scope="session")
+def live_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("live")
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup, django_db_blocker, live_tmp: Path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """One real Daphne for the session, on the test database. Tests that write data it must
+    see use ``transactional_db`` (their rows are committed)."""
+    with django_db_blocker.unblock(), run_daphne(live_tmp) as server:
+        yield server
+
+
+@pytest.fixture
+def celery_worker(django_db_setup, django_db_blocker, live_tmp: Path) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """A real ``celery -A community worker`` on the configured broker; while it runs, tasks
+    sent from the test go through the broker instead of running in-process."""
+    from community.celery import app
+
+    with django_db_blocker.unblock(), run_celery_worker(live_tmp):
+        previous = app.conf.task_always_eager
+        app.conf.task_always_eager = False
+        try:
+            yield
+        finally:
+            app.conf.task_always_eager = previous

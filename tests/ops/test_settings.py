@@ -1,0 +1,121 @@
+"""Each environment variable switches the backend it names; production passes check --deploy.
+
+Settings are read once per process, so each case imports them in a fresh interpreter.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+PRINT_SETTINGS = """
+import json, django
+from django.conf import settings
+django.setup()
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "engine": db["ENGINE"],
+    "conn_max_age": db.get("CONN_MAX_AGE"),
+    "pool": db.get("OPTIONS", {}).get("pool"),
+    "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+    "layer_hosts": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts"),
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    "broker": settings.CELERY_BROKER_URL,
+    "debug": settings.DEBUG,
+    "secure_cookies": settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
+}))
+"""
+
+SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_ENV")
+
+
+def clean_env(**variables: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.update(variables)
+    return env
+
+
+def settings_under(**variables: str) -> dict:
+    completed = subprocess.run(
+        [sys.executable, "-c", "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', "
+         "__import__('community.env').env.default_settings_module())\n" + PRINT_SETTINGS],
+        cwd=BASE_DIR, env=clean_env(**variables), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(completed.stdout)
+
+
+def test_embedded_defaults_need_no_server():
+    result = settings_under()
+    assert result["engine"] == "django.db.backends.sqlite3"
+    assert result["layer"] == "channels.layers.InMemoryChannelLayer"
+    assert result["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert result["eager"] is True
+    assert result["debug"] is True
+
+
+def test_database_url_switches_to_postgresql_with_a_pool_and_no_persistent_connections():
+    result = settings_under(DATABASE_URL="postgres://postgres@127.0.0.1:5432/community")
+    assert result["engine"] == "django.db.backends.postgresql"
+    assert result["conn_max_age"] == 0
+    assert result["pool"] == {"min_size": 1, "max_size": 10, "timeout": 10}
+    assert result["layer"] == "channels.layers.InMemoryChannelLayer"
+
+
+def test_redis_url_switches_channel_layer_and_cache_to_redis():
+    result = settings_under(REDIS_URL="redis://127.0.0.1:6379/3")
+    assert result["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert result["layer_hosts"] == [
+        {"address": "redis://127.0.0.1:6379/3", "max_connections": 1000}
+    ]
+    assert result["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert result["engine"] == "django.db.backends.sqlite3"
+
+
+def test_celery_broker_url_switches_tasks_to_the_broker():
+    result = settings_under(CELERY_BROKER_URL="redis://127.0.0.1:6379/4")
+    assert result["eager"] is False
+    assert result["broker"] == "redis://127.0.0.1:6379/4"
+
+
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "DJANGO_SECRET_KEY": "p" * 20 + "-x8!Qz3$kV7#mW2@rL9^tB4&nH6*jF1(",
+    "DJANGO_ALLOWED_HOSTS": "community.example.com",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/community",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/1",
+}
+
+
+def test_production_settings_pass_check_deploy():
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR, env=clean_env(**PRODUCTION), capture_output=True, text=True,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr + completed.stdout
+    assert "no issues" in completed.stdout
+    result = settings_under(**PRODUCTION)
+    assert result["debug"] is False
+    assert result["secure_cookies"] is True
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"])
+def test_production_refuses_to_start_without_its_secrets(missing):
+    env = clean_env(**PRODUCTION)
+    del env[missing]
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode != 0
+    assert missing in completed.stderr

@@ -5,4 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("apps.accounts.urls_api")),
     path("", include("apps.titles.urls")),
+    path("", include("apps.players.urls")),
+    path("", include("apps.chat.urls")),
+    path("", include("apps.game_events.urls")),
 ]

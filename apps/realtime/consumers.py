@@ -7,6 +7,7 @@ The full protocol is in docs/websocket-protocol.md.
 import asyncio
 import json
 import logging
+import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -14,6 +15,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from apps.realtime.auth import token_resolve
+from apps.realtime.groups import user_group
+from apps.realtime.hooks import connection_hooks, run_hooks
 from apps.realtime.middleware import SUBPROTOCOL
 
 logger = logging.getLogger(__name__)
@@ -27,19 +30,45 @@ CLOSE_AUTH_FAILED = 4003
 
 class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     auth_timer: asyncio.Task | None = None
+    joined_user_id: int | None = None
 
     async def connect(self) -> None:
         if self.scope.get("auth_error"):
             await self.close()  # before accept: the handshake is refused with HTTP 403
             return
+        self.connection_id = uuid.uuid4().hex
         subprotocol = SUBPROTOCOL if SUBPROTOCOL in self.scope.get("subprotocols", []) else None
         await self.accept(subprotocol=subprotocol)
-        if not self.scope["user"].is_authenticated:
+        if self.scope["user"].is_authenticated:
+            await self.on_authenticated()
+        else:
             self.auth_timer = asyncio.create_task(self._close_if_unauthenticated())
+
+    async def on_authenticated(self) -> None:
+        """Join the user's group and tell other apps (presence) that a socket is open."""
+        user_id = self.scope["user"].id
+        await self.channel_layer.group_add(user_group(user_id), self.channel_name)
+        self.joined_user_id = user_id
+        await database_sync_to_async(run_hooks)(
+            connection_hooks.on_connect, user_id=user_id, connection_id=self.connection_id
+        )
 
     async def disconnect(self, code: int) -> None:
         if self.auth_timer is not None:
             self.auth_timer.cancel()
+        if self.joined_user_id is not None:
+            await self.channel_layer.group_discard(
+                user_group(self.joined_user_id), self.channel_name
+            )
+            await database_sync_to_async(run_hooks)(
+                connection_hooks.on_disconnect,
+                user_id=self.joined_user_id,
+                connection_id=self.connection_id,
+            )
+
+    async def frame_send(self, event: dict[str, Any]) -> None:
+        """A frame pushed by ``apps.realtime.broadcast`` to a group this socket is in."""
+        await self.send_json(event["frame"])
 
     async def _close_if_unauthenticated(self) -> None:
         await asyncio.sleep(settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS)
@@ -68,6 +97,11 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         elif not self.scope["user"].is_authenticated:
             await self.send_error(request_id, "not_authenticated", "Send hello with a token first.")
         elif frame_type == "ping":
+            await database_sync_to_async(run_hooks)(
+                connection_hooks.on_heartbeat,
+                user_id=self.scope["user"].id,
+                connection_id=self.connection_id,
+            )
             await self.send_json({"type": "pong", "id": request_id})
         else:
             await self.send_error(request_id, "unknown_type", f"Unknown frame type {frame_type!r}.")
@@ -96,6 +130,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 return
             self.scope["user"] = user
             self.scope["auth_method"] = "bearer"
+            if self.auth_timer is not None:
+                self.auth_timer.cancel()
+            await self.on_authenticated()
         user = self.scope["user"]
         await self.send_json(
             {"type": "welcome", "id": request_id, "version": version, "user_id": user.id}

@@ -1,0 +1,6 @@
+"""Channel-layer group names, from one place so senders and the consumer always agree."""
+
+
+def user_group(user_id: int) -> str:
+    """Every socket of one login joins this group: notifications, presence, sanctions."""
+    return f"user.{user_id}"

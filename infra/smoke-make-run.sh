@@ -14,8 +14,13 @@ for _ in $(seq 1 180); do
   if ! kill -0 "$pid" 2>/dev/null; then cat "$log"; echo "smoke: make run exited" >&2; exit 1; fi
   sleep 1
 done
-curl -fsS "http://127.0.0.1:$port/" | grep -q "Game Community" || { cat "$log"; exit 1; }
-curl -fsS "http://127.0.0.1:$port/readyz" | grep -q '"status": "ok"' || { cat "$log"; exit 1; }
-curl -fsS "http://127.0.0.1:$port/api/schema/" | grep -q "openapi" || { cat "$log"; exit 1; }
+expect() {  # expect PATH TEXT: the page at PATH contains TEXT (no pipe: grep -q would SIGPIPE curl)
+  local body
+  body=$(curl -fsS "http://127.0.0.1:$port$1") || { cat "$log"; echo "smoke: GET $1 failed" >&2; exit 1; }
+  [[ "$body" == *"$2"* ]] || { cat "$log"; echo "smoke: GET $1 lacks $2" >&2; exit 1; }
+}
+expect / "Game Community"
+expect /readyz '"status": "ok"'
+expect /api/schema/ "openapi"
 grep -q "Demo logins" "$log" || { cat "$log"; echo "smoke: no demo logins printed" >&2; exit 1; }
 echo "smoke: make run serves the portal, readyz and the API schema on port $port"

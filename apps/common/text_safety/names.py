@@ -1,0 +1,165 @@
+# ruff: noqa: RUF002 -- look-alike characters are this module's subject
+"""Display-name and guild-name safety: a uniqueness key and a validator.
+
+The validator follows the reference's recommendation (§3), without ICU:
+
+1. invisible/format/control characters are refused outright (``name_control_characters``);
+2. the name is NFKC-normalized and trimmed; its length is measured in *display columns*
+   (East Asian Wide/Fullwidth characters count 2, combining marks 0), which is how game UIs
+   fit names: the default 3..32 allows "山田" (4 columns) and 16 kanji at most;
+3. only letters, combining marks, decimal digits, single spaces, ``_``, ``-`` and ``.`` are
+   allowed, with at most two combining marks per letter (no "zalgo");
+4. each word (run between spaces, ``_``, ``-``, ``.``) must pass UTS #39 *Highly
+   Restrictive*: one script, or Latin + Han + Hiragana + Katakana (Japanese),
+   Latin + Han + Bopomofo, or Latin + Han + Hangul; and digits in the whole name must come
+   from one decimal system. Common (ー, ASCII digits) and inherited (marks) characters are
+   ignored. "Ѕonic" (Cyrillic Ѕ) fails, "Taro太郎", "ソニック2" and "Алексей" pass.
+
+Scripts come from the Unicode character name (``unicodedata`` has no Script property); that
+is exact for the letters that matter here and conservative for the rest: an unknown first
+word counts as its own script.
+"""
+
+import unicodedata
+from functools import lru_cache
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.common.text_safety.errors import NameRejected
+from apps.common.text_safety.folding import is_ignorable, skeleton
+
+_ALLOWED_PUNCTUATION = frozenset(" _-.")
+_WORD_SEPARATORS = frozenset(" _-.")
+_MAX_MARKS_PER_LETTER = 2
+_HIGHLY_RESTRICTIVE_SETS: tuple[frozenset[str], ...] = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+# First word of a character name → script, where it is not the script itself.
+_NAME_PREFIX_SCRIPTS: dict[str, str | None] = {
+    "CJK": "HAN",
+    "IDEOGRAPHIC": "HAN",
+    "KATAKANA-HIRAGANA": None,  # ー is Common
+    "HALFWIDTH": "KATAKANA",
+    "MODIFIER": None,
+    "ARABIC-INDIC": "ARABIC",
+    "EXTENDED": "ARABIC",  # EXTENDED ARABIC-INDIC DIGIT …
+}
+
+
+def name_key(name: str) -> str:
+    """Uniqueness key for display and guild names.
+
+    NFKC + casefold + confusable skeleton, invisible characters removed and whitespace
+    collapsed: "Ｓｏｎｉｃ", "sonic", "SONIC", "Ѕonic" (Cyrillic Ѕ), "S0nic" and "so\\u200bnic"
+    share one key. Store it in a uniquely indexed column; compare reserved names by it too.
+    The key is opaque (it maps i→l, for example): never display it.
+    """
+    return skeleton(name)
+
+
+def validate_display_name(name: str, *, min_length: int = 3, max_length: int = 32) -> str:
+    """Return the display form of ``name`` (NFKC, trimmed) or raise ``NameRejected``.
+
+    Lengths are display columns (see the module docstring). Codes: ``name_control_characters``,
+    ``name_too_short``, ``name_too_long``, ``name_invalid_characters``, ``name_mixed_script``.
+    """
+    if any(_is_control(character) for character in name):
+        raise NameRejected(
+            "name_control_characters",
+            _("Names cannot contain invisible, formatting or control characters."),
+        )
+    cleaned = unicodedata.normalize("NFKC", name).strip()
+    width = display_width(cleaned)
+    if width < min_length:
+        raise NameRejected("name_too_short", _("This name is too short."))
+    if width > max_length:
+        raise NameRejected("name_too_long", _("This name is too long."))
+    if not _has_valid_characters(cleaned):
+        raise NameRejected(
+            "name_invalid_characters",
+            _("Names can use letters, digits, single spaces, '_', '-' and '.' only."),
+        )
+    if _is_mixed_script(cleaned):
+        raise NameRejected(
+            "name_mixed_script",
+            _("Names cannot mix look-alike alphabets (such as Latin and Cyrillic) in one word."),
+        )
+    return cleaned
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced game UI: wide/fullwidth 2, marks 0, others 1."""
+    width = 0
+    for character in text:
+        if unicodedata.category(character) in ("Mn", "Me"):
+            continue
+        width += 2 if unicodedata.east_asian_width(character) in ("W", "F") else 1
+    return width
+
+
+def _is_control(character: str) -> bool:
+    return is_ignorable(character) or unicodedata.category(character) in ("Cc", "Zl", "Zp")
+
+
+def _has_valid_characters(cleaned: str) -> bool:
+    if "  " in cleaned:
+        return False
+    marks_in_a_row = 0
+    previous = ""
+    for character in cleaned:
+        category = unicodedata.category(character)
+        if category[0] == "M":
+            marks_in_a_row += 1
+            if marks_in_a_row > _MAX_MARKS_PER_LETTER or not previous[:1].isalnum():
+                return False
+            continue
+        marks_in_a_row = 0
+        previous = character
+        if category[0] != "L" and category != "Nd" and character not in _ALLOWED_PUNCTUATION:
+            return False
+    return True
+
+
+def _is_mixed_script(cleaned: str) -> bool:
+    digit_systems = {
+        ord(character) - unicodedata.decimal(character)
+        for character in cleaned
+        if unicodedata.category(character) == "Nd"
+    }
+    if len(digit_systems) > 1:
+        return True
+    return any(not _is_highly_restrictive(word) for word in _words(cleaned))
+
+
+def _words(cleaned: str) -> list[str]:
+    words: list[str] = []
+    current: list[str] = []
+    for character in cleaned:
+        if character in _WORD_SEPARATORS:
+            words.append("".join(current))
+            current = []
+        else:
+            current.append(character)
+    words.append("".join(current))
+    return [word for word in words if word]
+
+
+def _is_highly_restrictive(word: str) -> bool:
+    scripts = {script for character in word if (script := _script(character)) is not None}
+    if len(scripts) <= 1:
+        return True
+    return any(scripts <= allowed for allowed in _HIGHLY_RESTRICTIVE_SETS)
+
+
+@lru_cache(maxsize=4096)
+def _script(character: str) -> str | None:
+    """Script of ``character``; None for Common/Inherited (ASCII digits, marks, ー)."""
+    category = unicodedata.category(character)
+    if category[0] == "M" or (category == "Nd" and character.isascii()):
+        return None
+    if category[0] not in ("L", "N"):
+        return None
+    prefix = unicodedata.name(character, "UNKNOWN").split(" ", 1)[0]
+    return _NAME_PREFIX_SCRIPTS.get(prefix, prefix)

@@ -1,0 +1,291 @@
+"""Automod word/phrase matching that survives common evasions.
+
+Every rule pattern is folded once into two forms and compiled into two Aho-Corasick automata
+(ahocorasick-rs, the reference's measured pick for literal lists):
+
+* the **strict** form, matched against ``match_fold(message)``: ignorable characters
+  removed, NFKC (fullwidth, half-width kana, math/circled letters), combining marks stripped
+  except kana voicing, casefold, Cyrillic/Greek/Armenian/small-capital look-alikes → Latin,
+  katakana → hiragana;
+* the **loose** form, matched against the loose view of that fold (see ``loose.py``:
+  leetspeak, separators between letters, ー/〜, repeated letters).
+
+**Whole words.** Patterns with no CJK/Thai/Korean character are whole-word by default
+(``is_whole_word=None``): the characters just before and after a hit must not be letters or
+digits of a space-separated script, so "class" and "assassin" never match "ass" and
+"Scunthorpe" never matches "cunt". Han, kana and Hangul neighbours count as boundaries
+(Japanese writes "バカidiotだ" without spaces), and so do digits in the strict view
+("idiot123"). CJK patterns are substrings by default, because Japanese has no spaces.
+
+**Japanese substring limits.** Short kana patterns also occur inside harmless words (かす in
+カスタム and 動かす, ばか in ばかり). ``allow_phrases`` lists such words; a hit lying inside an
+allowed phrase is dropped. Kanji spellings (馬鹿) and kana/kanji look-alikes (バ力) are not
+folded: list them as extra patterns.
+
+Building costs about one fold per pattern plus the automaton compile; a ``WordFilter`` never
+changes after ``__init__``, so one instance can be shared by every thread of a process.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
+
+import ahocorasick_rs
+from django.utils.translation import gettext_lazy as _
+
+from apps.common.text_safety.errors import FilterRuleInvalid
+from apps.common.text_safety.folding import FoldedText, match_fold
+from apps.common.text_safety.loose import AMBIGUOUS_LEET, LooseText, loose_view
+
+Action = Literal["block", "mask", "flag"]
+ACTION_STRENGTH: dict[str, int] = {"flag": 1, "mask": 2, "block": 3}
+MAX_PATTERN_LENGTH = 100
+# The reference measured the DFA fastest up to ~1k patterns and the contiguous NFA beyond.
+_DFA_PATTERN_LIMIT = 1_000
+
+# Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, Hangul, kana, Han.
+_UNSPACED_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0E00, 0x0EFF),
+    (0x1000, 0x109F),
+    (0x1100, 0x11FF),
+    (0x1780, 0x17FF),
+    (0x3005, 0x3007),
+    (0x3040, 0x30FF),
+    (0x3130, 0x318F),
+    (0x31F0, 0x31FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7AF),
+    (0xF900, 0xFAFF),
+    (0xFF66, 0xFF9F),
+    (0x20000, 0x3FFFF),
+)
+
+
+def is_unspaced_script(character: str) -> bool:
+    code = ord(character)
+    return any(low <= code <= high for low, high in _UNSPACED_RANGES)
+
+
+def _fold_pattern(pattern: str) -> str:
+    return " ".join(match_fold(pattern).text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class FilterRule:
+    """One automod rule. ``is_whole_word=None`` means whole-word unless the pattern is CJK."""
+
+    pattern: str
+    action: Action
+    is_whole_word: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTION_STRENGTH:
+            raise FilterRuleInvalid(
+                "filter_rule_action_invalid", _("The action must be block, mask or flag.")
+            )
+        if len(self.pattern) > MAX_PATTERN_LENGTH:
+            raise FilterRuleInvalid(
+                "filter_rule_pattern_too_long", _("The pattern is too long (100 characters max).")
+            )
+        if not _fold_pattern(self.pattern):
+            raise FilterRuleInvalid(
+                "filter_rule_pattern_empty", _("The pattern has no visible characters.")
+            )
+
+    @property
+    def matches_whole_word(self) -> bool:
+        if self.is_whole_word is not None:
+            return self.is_whole_word
+        return not any(is_unspaced_script(character) for character in self.pattern)
+
+
+class FilterMatch(NamedTuple):
+    """A hit: the rule and its ``[start, end)`` span in the original message."""
+
+    rule: FilterRule
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class FilterResult:
+    action: Action | None
+    matches: list[FilterMatch] = field(default_factory=list)
+    masked_text: str = ""
+
+
+class _CompiledRule(NamedTuple):
+    index: int
+    is_whole_word: bool
+    is_cjk: bool
+    runs: tuple[int, ...]  # loose form only: run length each loose character needs
+
+
+class _Automaton:
+    """Patterns → compiled rules, searched with overlapping matches."""
+
+    def __init__(self, entries: dict[str, list[_CompiledRule]]) -> None:
+        self._patterns = list(entries)
+        self._rules = [entries[pattern] for pattern in self._patterns]
+        self._matcher: ahocorasick_rs.AhoCorasick | None = None
+        if self._patterns:
+            implementation = (
+                ahocorasick_rs.Implementation.DFA
+                if len(self._patterns) <= _DFA_PATTERN_LIMIT
+                else ahocorasick_rs.Implementation.ContiguousNFA
+            )
+            self._matcher = ahocorasick_rs.AhoCorasick(
+                self._patterns,
+                matchkind=ahocorasick_rs.MatchKind.Standard,
+                implementation=implementation,
+            )
+
+    def find(self, text: str) -> list[tuple[list[_CompiledRule], int, int]]:
+        if self._matcher is None or not text:
+            return []
+        return [
+            (self._rules[pattern], start, end)
+            for pattern, start, end in self._matcher.find_matches_as_indexes(text, overlapping=True)
+        ]
+
+
+def _is_word_character(character: str, *, is_digit_boundary: bool) -> bool:
+    if not character.isalnum() or is_unspaced_script(character):
+        return False
+    return not (is_digit_boundary and character.isdigit())
+
+
+def _is_whole_word(text: str, start: int, end: int, *, is_digit_boundary: bool) -> bool:
+    before_ok = start == 0 or not _is_word_character(
+        text[start - 1], is_digit_boundary=is_digit_boundary
+    )
+    after_ok = end == len(text) or not _is_word_character(
+        text[end], is_digit_boundary=is_digit_boundary
+    )
+    return before_ok and after_ok
+
+
+def _is_cjk_whole_word(text: str, start: int, end: int) -> bool:
+    """Whole-word for an explicitly whole-word CJK pattern: no letter at all next to it."""
+    return (start == 0 or not text[start - 1].isalnum()) and (
+        end == len(text) or not text[end].isalnum()
+    )
+
+
+def _boundary_ok(rule: _CompiledRule, text: str, start: int, end: int, *, strict: bool) -> bool:
+    if not rule.is_whole_word:
+        return True
+    if rule.is_cjk:
+        return _is_cjk_whole_word(text, start, end)
+    return _is_whole_word(text, start, end, is_digit_boundary=strict)
+
+
+class WordFilter:
+    """Immutable matcher for one rule set; build once per rule-set version and share it."""
+
+    __slots__ = ("_allowed", "_loose", "_rules", "_strict")
+
+    def __init__(self, rules: Iterable[FilterRule], *, allow_phrases: Iterable[str] = ()) -> None:
+        self._rules: tuple[FilterRule, ...] = tuple(rules)
+        strict: dict[str, list[_CompiledRule]] = {}
+        loose: dict[str, list[_CompiledRule]] = {}
+        for index, rule in enumerate(self._rules):
+            folded = _fold_pattern(rule.pattern)
+            is_cjk = any(is_unspaced_script(character) for character in folded)
+            compiled = _CompiledRule(index, rule.matches_whole_word, is_cjk, ())
+            strict.setdefault(folded, []).append(compiled)
+            loose_pattern = loose_view(folded)
+            if loose_pattern.text:
+                runs = tuple(loose_pattern.run_lengths(0, len(loose_pattern.text)))
+                loose.setdefault(loose_pattern.text, []).append(compiled._replace(runs=runs))
+        allowed: dict[str, list[_CompiledRule]] = {
+            folded_phrase: []
+            for phrase in allow_phrases
+            if (folded_phrase := _fold_pattern(phrase))
+        }
+        self._strict = _Automaton(strict)
+        self._loose = _Automaton(loose)
+        self._allowed = _Automaton(allowed)
+
+    @property
+    def rules(self) -> tuple[FilterRule, ...]:
+        return self._rules
+
+    def check(self, text: str) -> FilterResult:
+        """Match ``text``; spans in the result index the original, unnormalized ``text``."""
+        folded = match_fold(text)
+        hits: set[tuple[int, int, int]] = set()
+        self._match_strict(folded, hits)
+        self._match_loose(folded, loose_view(folded.text), hits)
+        if AMBIGUOUS_LEET[0] in folded.text or AMBIGUOUS_LEET[1] in folded.text:
+            self._match_loose(folded, loose_view(folded.text, is_one_as_l=True), hits)
+        if hits:
+            hits = self._drop_allowed(folded, hits)
+        return self._result(text, hits)
+
+    def _match_strict(self, folded: FoldedText, hits: set[tuple[int, int, int]]) -> None:
+        for rules, start, end in self._strict.find(folded.text):
+            for rule in rules:
+                if _boundary_ok(rule, folded.text, start, end, strict=True):
+                    hits.add((rule.index, *folded.source_span(start, end)))
+
+    def _match_loose(
+        self, folded: FoldedText, loose: LooseText, hits: set[tuple[int, int, int]]
+    ) -> None:
+        for rules, start, end in self._loose.find(loose.text):
+            runs: list[int] | None = None
+            for rule in rules:
+                if not _boundary_ok(rule, loose.text, start, end, strict=False):
+                    continue
+                runs = runs if runs is not None else loose.run_lengths(start, end)
+                if any(found < needed for found, needed in zip(runs, rule.runs, strict=True)):
+                    continue
+                source_start, source_end = folded.source_span(*loose.fold_span(start, end))
+                # "カスすぎ": the strict hit カス already covers this; a second, longer span
+                # for the same rule would only blur the report.
+                if not any(
+                    index == rule.index and low < source_end and source_start < high
+                    for index, low, high in hits
+                ):
+                    hits.add((rule.index, source_start, source_end))
+
+    def _drop_allowed(
+        self, folded: FoldedText, hits: set[tuple[int, int, int]]
+    ) -> set[tuple[int, int, int]]:
+        allowed = [
+            folded.source_span(start, end) for _, start, end in self._allowed.find(folded.text)
+        ]
+        if not allowed:
+            return hits
+        return {
+            hit
+            for hit in hits
+            if not any(low <= hit[1] and hit[2] <= high for low, high in allowed)
+        }
+
+    def _result(self, text: str, hits: set[tuple[int, int, int]]) -> FilterResult:
+        if not hits:
+            return FilterResult(action=None, matches=[], masked_text=text)
+        ordered = sorted(hits, key=lambda hit: (hit[1], hit[2], hit[0]))
+        matches = [FilterMatch(self._rules[index], start, end) for index, start, end in ordered]
+        action = max((match.rule.action for match in matches), key=ACTION_STRENGTH.__getitem__)
+        masked_spans = [(m.start, m.end) for m in matches if m.rule.action == "mask"]
+        return FilterResult(action=action, matches=matches, masked_text=_mask(text, masked_spans))
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """Replace each span by as many ``*`` as it has characters; overlapping spans merge."""
+    if not spans:
+        return text
+    pieces: list[str] = []
+    kept_from = 0
+    for start, end in sorted(spans):
+        start = max(start, kept_from)
+        if end <= start:
+            continue
+        pieces.append(text[kept_from:start])
+        pieces.append("*" * (end - start))
+        kept_from = end
+    pieces.append(text[kept_from:])
+    return "".join(pieces)

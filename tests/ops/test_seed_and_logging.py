@@ -1,0 +1,47 @@
+import json
+import logging
+from io import StringIO
+
+from django.core.management import call_command
+
+from apps.accounts.models import User
+from apps.common.logging import JsonFormatter
+from apps.titles.models import Title
+
+
+def _counts() -> dict[str, int]:
+    from django.apps import apps
+
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label in {"accounts", "titles", "players", "chat", "game_events"}
+    }
+
+
+def test_seed_demo_prints_the_logins_and_is_idempotent(db):
+    first = StringIO()
+    call_command("seed_demo", stdout=first)
+    after_first = _counts()
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert _counts() == after_first
+    assert "alice" in first.getvalue()
+    assert "community-demo" in first.getvalue()
+    assert User.objects.get(username="moderator").groups.filter(name="moderators").exists()
+    assert Title.objects.filter(slug="kaiju-kingdoms", default_locale="ja").exists()
+
+
+def test_json_log_lines_carry_ids_from_extra():
+    record = logging.LogRecord("apps.chat", logging.WARNING, __file__, 1, "send refused", (), None)
+    record.player_id = 42
+    record.channel_id = 7
+
+    line = json.loads(JsonFormatter().format(record))
+
+    assert line["level"] == "WARNING"
+    assert line["logger"] == "apps.chat"
+    assert line["message"] == "send refused"
+    assert (line["player_id"], line["channel_id"]) == (42, 7)
+    assert line["time"].endswith("+00:00")

@@ -8,6 +8,9 @@ from tests.factories import UserFactory
 from tests.support.live import LiveServer, run_celery_worker, run_daphne
 from tests.support.services import enforce_service_markers
 
+# The Service Bus test broker's fixtures (imports proton only when a test uses them).
+pytest_plugins = ["tests.servicebus.fixtures"]
+
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     enforce_service_markers(item)

@@ -4,6 +4,8 @@ CI exports DATABASE_URL, REDIS_URL and CELERY_BROKER_URL so the suite runs on Po
 Redis; without them it runs on the embedded defaults and the service tests skip.
 """
 
+import os
+
 from community.settings.base import *  # noqa: F403
 from community.settings.base import DATABASES, VAR_DIR, env
 
@@ -11,8 +13,9 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file, not :memory:, so a live Daphne started by a fixture sees the same test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file, not :memory:, so a live Daphne started by a fixture sees the same test database;
+    # one per pytest process so parallel runs on one checkout do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 elif env.int("DATABASE_POOL_MAX_SIZE", default=0) == 0:
     # The pytest process opens one connection; live servers started by fixtures use the pool.
     DATABASES["default"].get("OPTIONS", {}).pop("pool", None)

@@ -6,3 +6,8 @@ class PlayersConfig(AppConfig):
     name = "apps.players"
     label = "players"
     verbose_name = _("Players")
+
+    def ready(self) -> None:
+        from apps.players.realtime import register_connection_hooks
+
+        register_connection_hooks()

@@ -1,6 +1,7 @@
 import factory
 from factory.django import DjangoModelFactory
 
+from apps.common.text_safety import name_key
 from apps.players.models import Player
 from tests.factories import UserFactory
 
@@ -13,4 +14,4 @@ class PlayerFactory(DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     display_name = factory.Sequence(lambda n: f"Player {n}")
-    display_name_key = factory.LazyAttribute(lambda p: p.display_name.casefold())
+    display_name_key = factory.LazyAttribute(lambda p: name_key(p.display_name))

@@ -1,0 +1,177 @@
+"""Presence: online in the portal / in game X / in a match (docs/players.md, "Presence").
+
+"Online" comes from open websockets (``presence_store``); "in game"/"in match" from game
+session events stored as ``GameSession`` rows, which the event inbox writes in its own
+transaction. Changes are pushed as ``presence`` frames to the player and to friends who may
+see them (never when the player is private), after commit.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.players import selectors
+from apps.players.models import GameSession, Player, Privacy
+from apps.players.presence_store import presence_store
+from apps.players.realtime import presence_frame
+from apps.realtime.broadcast import frame_send_to_user_on_commit
+from apps.titles.models import Title
+
+logger = logging.getLogger(__name__)
+
+OFFLINE, ONLINE, IN_GAME, IN_MATCH = "offline", "online", "in_game", "in_match"
+
+
+@dataclass(frozen=True)
+class PresenceState:
+    status: str
+    title: str | None = None
+    title_name: str | None = None
+    match_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "title": self.title,
+            "title_name": self.title_name,
+            "match_id": self.match_id,
+        }
+
+
+HIDDEN = PresenceState(status=OFFLINE)
+
+
+def _state(*, is_online: bool, session: GameSession | None) -> PresenceState:
+    if session is not None:
+        title = session.title
+        if session.match_id:
+            return PresenceState(IN_MATCH, title.slug, title.name, session.match_id)
+        return PresenceState(IN_GAME, title.slug, title.name)
+    return PresenceState(ONLINE) if is_online else PresenceState(OFFLINE)
+
+
+def presence_states(*, players: list[Player]) -> dict[int, PresenceState]:
+    """Actual presence of ``players`` (no privacy applied): one store call, one query."""
+    online = presence_store().online_user_ids([p.user_id for p in players if p.user_id])
+    sessions: dict[int, GameSession] = {}
+    for session in (
+        GameSession.objects.filter(player__in=players)
+        .select_related("title")
+        .order_by("last_seen_at")
+    ):
+        sessions[session.player_id] = session  # the most recently active one wins
+    return {
+        player.id: _state(is_online=player.user_id in online, session=sessions.get(player.id))
+        for player in players
+    }
+
+
+def presence_visible_to(*, viewer: Player | None, players: list[Player]) -> dict[int, Any]:
+    """Presence as ``viewer`` may see it: players below full visibility appear offline."""
+    if viewer is None:
+        visible = {p.id for p in players if p.privacy == Privacy.PUBLIC}
+    else:
+        candidates = [player.id for player in players]
+        visible = selectors.full_visibility_ids(viewer=viewer, candidate_ids=candidates)
+    shown = [p for p in players if p.id in visible]
+    states = presence_states(players=shown)
+    return {p.id: states.get(p.id, HIDDEN) for p in players}
+
+
+def presence_broadcast(*, player: Player) -> None:
+    """Push the player's presence to their sockets and to friends allowed to see it."""
+    state = presence_states(players=[player])[player.id]
+    frame = presence_frame(player, state)
+    recipients = [player.user_id] if player.user_id else []
+    if player.privacy != Privacy.PRIVATE and not player.is_deleted:
+        friends = Player.objects.filter(
+            id__in=selectors.friend_ids(player_id=player.id), user__isnull=False
+        ).values_list("user_id", flat=True)
+        recipients.extend(friends)
+    for user_id in recipients:
+        frame_send_to_user_on_commit(user_id=user_id, frame=frame)
+
+
+def _broadcast_for_user(user_id: int) -> None:
+    player = Player.objects.filter(user_id=user_id, deleted_at__isnull=True).first()
+    if player is not None:
+        presence_broadcast(player=player)
+
+
+# Connection hooks (registered by apps.players.realtime in AppConfig.ready()).
+def on_connection_open(*, user_id: int, connection_id: str) -> None:
+    if presence_store().connection_open(user_id=user_id, connection_id=connection_id):
+        _broadcast_for_user(user_id)
+
+
+def on_connection_heartbeat(*, user_id: int, connection_id: str) -> None:
+    # A heartbeat after a lapse (the sweep already announced offline) brings the user back.
+    on_connection_open(user_id=user_id, connection_id=connection_id)
+
+
+def on_connection_close(*, user_id: int, connection_id: str) -> None:
+    if presence_store().connection_close(user_id=user_id, connection_id=connection_id):
+        _broadcast_for_user(user_id)
+
+
+# Game session services: called by game-event handlers inside the inbox transaction.
+def presence_game_session_start(*, player: Player, title: Title, session_id: str) -> None:
+    GameSession.objects.update_or_create(
+        player=player,
+        title=title,
+        session_id=session_id,
+        defaults={"last_seen_at": timezone.now(), "match_id": ""},
+    )
+    presence_broadcast(player=player)
+
+
+def presence_game_session_end(*, player: Player, title: Title, session_id: str) -> None:
+    deleted, _ = GameSession.objects.filter(
+        player=player, title=title, session_id=session_id
+    ).delete()
+    if deleted:
+        presence_broadcast(player=player)
+
+
+def presence_match_set(*, player: Player, title: Title, match_id: str | None) -> None:
+    """Enter (``match_id``) or leave (None) a match in the player's sessions of ``title``;
+    with no session open, one keyed by the match is opened so the player shows in game."""
+    now = timezone.now()
+    updated = GameSession.objects.filter(player=player, title=title).update(
+        match_id=match_id or "", last_seen_at=now, updated_at=now
+    )
+    if not updated and match_id:
+        GameSession.objects.get_or_create(
+            player=player,
+            title=title,
+            session_id=f"match:{match_id}",
+            defaults={"last_seen_at": now, "match_id": match_id},
+        )
+    presence_broadcast(player=player)
+
+
+def presence_sweep() -> dict[str, int]:
+    """End lapsed connections and stale game sessions; announce who went offline.
+    Idempotent: a second run finds nothing left to end."""
+    offline_user_ids = presence_store().sweep()
+    for user_id in offline_user_ids:
+        _broadcast_for_user(user_id)
+    cutoff = timezone.now() - timedelta(seconds=settings.PLAYERS_GAME_SESSION_TTL_SECONDS)
+    stale_players = set(
+        GameSession.objects.filter(last_seen_at__lt=cutoff).values_list("player_id", flat=True)
+    )
+    with transaction.atomic():
+        GameSession.objects.filter(last_seen_at__lt=cutoff).delete()
+        for player in Player.objects.filter(id__in=stale_players):
+            presence_broadcast(player=player)
+    if offline_user_ids or stale_players:
+        logger.info(
+            "presence sweep",
+            extra={"offline_users": len(offline_user_ids), "ended_sessions": len(stale_players)},
+        )
+    return {"offline_users": len(offline_user_ids), "ended_sessions": len(stale_players)}

@@ -1,0 +1,277 @@
+"""Writes about players. Other apps (game events, chat, guilds, moderation) call these.
+
+Every function here is safe inside a caller's transaction: anything leaving the database
+(websocket frames) is scheduled with ``transaction.on_commit``. Friends and blocks live in
+``apps.players.friends``, identity claims in ``apps.players.identities``, avatars in
+``apps.players.avatars``, export and deletion in ``apps.players.data_rights``.
+"""
+
+import contextlib
+import secrets
+import zoneinfo
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.services import user_create
+from apps.common.exceptions import InvalidInput
+from apps.common.services import model_update
+from apps.common.text_safety import NameRejected, name_key, validate_display_name
+from apps.players import selectors
+from apps.players.exceptions import DisplayNameTaken, name_error
+from apps.players.models import (
+    Achievement,
+    ActivityEntry,
+    ActivityKind,
+    IdentityProvider,
+    Notification,
+    NotificationKind,
+    Player,
+    PlayerIdentity,
+    PlayerTitleStats,
+    Privacy,
+)
+from apps.players.presence import (
+    presence_game_session_end as presence_game_session_end,
+)
+from apps.players.presence import (
+    presence_game_session_start as presence_game_session_start,
+)
+from apps.players.presence import presence_match_set as presence_match_set
+from apps.players.realtime import notification_frame
+from apps.realtime.broadcast import frame_send_to_user_on_commit
+from apps.titles.models import Title
+
+PROFILE_FIELDS = ("display_name", "bio", "locale", "time_zone", "country", "privacy")
+MAX_COUNTER_KEYS = 64
+STATS_MATCH_FIELDS = ("matches_played", "matches_won", "playtime_seconds", "counters")
+
+
+def _clean_display_name(display_name: str) -> tuple[str, str]:
+    try:
+        cleaned = validate_display_name(display_name)
+    except NameRejected as rejected:
+        raise name_error(rejected) from rejected
+    return cleaned, name_key(cleaned)
+
+
+def player_create(*, user, display_name: str) -> Player:  # type: ignore[no-untyped-def]
+    """The profile of a login. Raises ``DisplayNameTaken`` or a ``name_*`` error."""
+    cleaned, key = _clean_display_name(display_name)
+    try:
+        with transaction.atomic():
+            return Player.objects.create(user=user, display_name=cleaned, display_name_key=key)
+    except IntegrityError as error:
+        raise DisplayNameTaken() from error
+
+
+@transaction.atomic
+def player_register(*, username: str, email: str, password: str, display_name: str) -> Player:
+    """A login and its player, both or neither (the portal signup calls this)."""
+    _clean_display_name(display_name)  # fail on a bad name before creating anything
+    user = user_create(username=username, email=email, password=password)
+    return player_create(user=user, display_name=display_name)
+
+
+def player_profile_update(*, player: Player, data: dict[str, Any]) -> Player:
+    """Change profile fields present in ``data`` (see PROFILE_FIELDS), validated here."""
+    changes = {field: data[field] for field in PROFILE_FIELDS if field in data}
+    if "display_name" in changes:
+        changes["display_name"], changes["display_name_key"] = _clean_display_name(
+            changes["display_name"]
+        )
+    _validate_profile(changes)
+    try:
+        with transaction.atomic():
+            model_update(instance=player, fields=[*changes], data=changes)
+    except IntegrityError as error:
+        raise DisplayNameTaken() from error
+    return player
+
+
+def _validate_profile(changes: dict[str, Any]) -> None:
+    bio = changes.get("bio")
+    if bio is not None and ("\x00" in bio or len(bio) > 500):
+        raise InvalidInput(_("The bio is too long or contains invalid characters."), code="bio")
+    if "time_zone" in changes and changes["time_zone"] not in zoneinfo.available_timezones():
+        raise InvalidInput(_("Unknown time zone."), code="unknown_time_zone")
+    if "locale" in changes and changes["locale"] not in dict(settings.LANGUAGES):
+        raise InvalidInput(_("Unsupported language."), code="unsupported_locale")
+    country = changes.get("country")
+    if country and not (len(country) == 2 and country.isascii() and country.isupper()):
+        raise InvalidInput(_("Use a two-letter country code."), code="invalid_country")
+    if "privacy" in changes and changes["privacy"] not in Privacy.values:
+        raise InvalidInput(_("Unknown privacy level."), code="invalid_privacy")
+
+
+def player_notification_preferences_set(*, player: Player, opted_out: list[str]) -> Player:
+    unknown = set(opted_out) - set(NotificationKind.values)
+    if unknown:
+        raise InvalidInput(
+            _("Unknown notification kind."),
+            code="unknown_notification_kind",
+            details={"unknown": sorted(unknown)},
+        )
+    data = {"notification_opt_outs": sorted(set(opted_out))}
+    model_update(instance=player, fields=["notification_opt_outs"], data=data)
+    return player
+
+
+def _shadow_player_create(display_name_hint: str | None) -> Player:
+    """A shadow player named after the hint when it is a valid, free name, else "Player-XXXX"."""
+    candidates = []
+    if display_name_hint:
+        with contextlib.suppress(NameRejected):
+            candidates.append(validate_display_name(display_name_hint, max_length=24))
+    candidates += [f"Player-{secrets.token_hex(4).upper()}" for _attempt in range(5)]
+    for candidate in candidates:
+        try:
+            with transaction.atomic():
+                return Player.objects.create(
+                    display_name=candidate, display_name_key=name_key(candidate)
+                )
+        except IntegrityError:
+            continue
+    raise DisplayNameTaken()
+
+
+def identity_validate(*, provider: str, external_id: str) -> str:
+    if provider not in IdentityProvider.values:
+        raise InvalidInput(_("Unknown identity provider."), code="unknown_provider")
+    external_id = external_id.strip()
+    if not external_id or len(external_id) > 128 or not external_id.isprintable():
+        raise InvalidInput(_("The external id is not valid."), code="invalid_external_id")
+    return external_id
+
+
+def player_get_or_create_by_identity(
+    *,
+    provider: str,
+    external_id: str,
+    title: Title | None = None,
+    display_name_hint: str | None = None,
+) -> Player:
+    """The player who owns (provider, external_id); an unclaimed shadow player is created for
+    an unknown identity. Concurrent callers agree through the identity's unique constraint."""
+    external_id = identity_validate(provider=provider, external_id=external_id)
+    lookup = {"provider": provider, "external_id": external_id}
+    found = PlayerIdentity.objects.select_related("player").filter(**lookup).first()
+    if found is not None:
+        return found.player
+    try:
+        with transaction.atomic():
+            shadow = _shadow_player_create(display_name_hint)
+            PlayerIdentity.objects.create(player=shadow, title=title, is_verified=True, **lookup)
+            return shadow
+    except IntegrityError:
+        return PlayerIdentity.objects.select_related("player").get(**lookup).player
+
+
+def notification_create(
+    *, recipient: Player, kind: str, data: dict, actor: Player | None = None
+) -> Notification | None:
+    """Store a notification and push it live after commit. Nothing is stored (None) when the
+    recipient opted out of ``kind``, is deleted, or actor and recipient block each other."""
+    if kind in recipient.notification_opt_outs or recipient.is_deleted:
+        return None
+    if actor is not None and selectors.block_exists_between(
+        player_id=actor.id, other_player_id=recipient.id
+    ):
+        return None
+    notification = Notification.objects.create(
+        recipient=recipient, kind=kind, data=data, actor=actor
+    )
+    if recipient.user_id is not None:
+        unread = selectors.notification_unread_count(player_id=recipient.id)
+        frame = notification_frame(notification, unread_count=unread)
+        frame_send_to_user_on_commit(user_id=recipient.user_id, frame=frame)
+    return notification
+
+
+def activity_record(
+    *, player: Player, kind: str, data: dict, title: Title | None = None
+) -> ActivityEntry:
+    return ActivityEntry.objects.create(player=player, kind=kind, data=data, title=title)
+
+
+def _stats_locked(*, player: Player, title: Title) -> PlayerTitleStats:
+    """The stats row of (player, title), created if missing, locked until the transaction ends.
+    Call inside ``transaction.atomic``."""
+    stats, _created = PlayerTitleStats.objects.get_or_create(player=player, title=title)
+    return PlayerTitleStats.objects.select_for_update().get(id=stats.id)
+
+
+def _validate_counters(counters: dict) -> None:
+    if len(counters) > MAX_COUNTER_KEYS or not all(
+        isinstance(key, str) and 0 < len(key) <= 64 and type(value) is int
+        for key, value in counters.items()
+    ):
+        raise InvalidInput(
+            _("Counters are a flat object of up to 64 integer values."), code="invalid_counters"
+        )
+
+
+@transaction.atomic
+def player_match_record(
+    *,
+    player: Player,
+    title: Title,
+    won: bool | None,
+    duration_seconds: int,
+    counters: dict | None = None,
+) -> None:
+    """Add one match to the per-title stats; ``counters`` are added to the stored ones."""
+    counters = counters or {}
+    _validate_counters(counters)
+    stats = _stats_locked(player=player, title=title)
+    stats.matches_played += 1
+    stats.matches_won += 1 if won else 0
+    stats.playtime_seconds += max(0, int(duration_seconds))
+    merged = dict(stats.counters)
+    for key, value in counters.items():
+        merged[key] = int(merged.get(key, 0)) + value
+    if len(merged) > MAX_COUNTER_KEYS:
+        raise InvalidInput(_("Too many distinct counters."), code="invalid_counters")
+    stats.counters = merged
+    stats.save(update_fields=[*STATS_MATCH_FIELDS, "updated_at"])
+
+
+@transaction.atomic
+def player_progress_update(
+    *, player: Player, title: Title, level: int | None, xp: int | None, rank: str | None
+) -> None:
+    """Set level/xp/rank; a None leaves that value as it is."""
+    stats = _stats_locked(player=player, title=title)
+    changes = {"level": level, "xp": xp, "rank": (rank or "")[:64] if rank is not None else None}
+    changes = {field: value for field, value in changes.items() if value is not None}
+    model_update(instance=stats, fields=[*changes], data=changes)
+
+
+def achievement_unlock(
+    *, player: Player, title: Title, key: str, name: str, unlocked_at: datetime
+) -> bool:
+    """Unlock once per (player, title, key); a new unlock records activity and notifies."""
+    try:
+        with transaction.atomic():
+            achievement = Achievement.objects.create(
+                player=player, title=title, key=key[:100], name=name[:200], unlocked_at=unlocked_at
+            )
+    except IntegrityError:
+        return False
+    data = {"key": achievement.key, "name": achievement.name, "title": title.slug}
+    activity_record(player=player, kind=ActivityKind.ACHIEVEMENT_UNLOCKED, data=data, title=title)
+    notification_create(recipient=player, kind=NotificationKind.ACHIEVEMENT, data=data)
+    return True
+
+
+def achievement_showcase_set(*, player: Player, achievement_ids: list[int]) -> None:
+    """The achievements shown on the profile: only the player's own, at most the limit."""
+    if len(set(achievement_ids)) > settings.PLAYERS_SHOWCASE_MAX:
+        raise InvalidInput(_("Too many achievements in the showcase."), code="showcase_too_large")
+    with transaction.atomic():
+        mine = Achievement.objects.filter(player=player)
+        mine.exclude(id__in=achievement_ids).update(is_showcased=False)
+        mine.filter(id__in=achievement_ids).update(is_showcased=True)

@@ -289,3 +289,23 @@ TITLE_CREDENTIAL_ROTATION_GRACE = timedelta(
 WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=64 * 1024)
 # Daphne's default listen backlog of 50 stalls a reconnect burst (stack-pitfalls §1.2).
 DAPHNE_LISTEN_BACKLOG = env.int("DAPHNE_LISTEN_BACKLOG", default=1024)
+
+# --- Players ----------------------------------------------------------------------------------
+# A websocket counts as online this long after its last heartbeat (clients ping every 30 s).
+PLAYERS_PRESENCE_TTL_SECONDS = env.float("PLAYERS_PRESENCE_TTL_SECONDS", default=90.0)
+# A game session with no event for this long is ended by the sweep (its server crashed).
+PLAYERS_GAME_SESSION_TTL_SECONDS = env.int("PLAYERS_GAME_SESSION_TTL_SECONDS", default=4 * 3600)
+PLAYERS_MAX_PENDING_FRIEND_REQUESTS = env.int("PLAYERS_MAX_PENDING_FRIEND_REQUESTS", default=50)
+PLAYERS_SHOWCASE_MAX = 6
+PLAYERS_AVATAR_MAX_BYTES = env.int("PLAYERS_AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
+# Decompression-bomb guard: refuse images with more pixels than this before decoding them.
+PLAYERS_AVATAR_MAX_PIXELS = env.int("PLAYERS_AVATAR_MAX_PIXELS", default=4096 * 4096)
+PLAYERS_IDENTITY_CLAIM_CODE_TTL = timedelta(minutes=15)
+# After a deletion request the account can still be restored for this long; then it is erased.
+PLAYERS_DELETION_GRACE = timedelta(days=env.int("PLAYERS_DELETION_GRACE_DAYS", default=14))
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "players-presence-sweep": {"task": "players.presence_sweep", "schedule": 30.0},
+        "players-deletion-purge": {"task": "players.deletion_purge", "schedule": 3600.0},
+    }
+)

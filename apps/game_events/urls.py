@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from apps.game_events.apis import EventIngestApi
+
+urlpatterns = [
+    path("events", EventIngestApi.as_view(), name="events-ingest"),
+]

@@ -290,6 +290,62 @@ WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=64 
 # Daphne's default listen backlog of 50 stalls a reconnect burst (stack-pitfalls §1.2).
 DAPHNE_LISTEN_BACKLOG = env.int("DAPHNE_LISTEN_BACKLOG", default=1024)
 
+# --- Chat -------------------------------------------------------------------------------------
+# Limits are announced to clients in the websocket `welcome` frame (docs/websocket-protocol.md).
+CHAT_MESSAGE_MAX_LENGTH = env.int("CHAT_MESSAGE_MAX_LENGTH", default=2000)
+CHAT_SUBSCRIPTIONS_PER_SOCKET = env.int("CHAT_SUBSCRIPTIONS_PER_SOCKET", default=100)
+CHAT_SOCKETS_PER_PLAYER = env.int("CHAT_SOCKETS_PER_PLAYER", default=10)
+# A socket's slot in the per-player cap is refreshed while it is open and expires after this.
+CHAT_SOCKET_SLOT_TTL_SECONDS = env.int("CHAT_SOCKET_SLOT_TTL_SECONDS", default=90)
+# Token buckets: a burst of `capacity` sends, refilled at `per_second`.
+CHAT_RATE_PLAYER_CAPACITY = env.int("CHAT_RATE_PLAYER_CAPACITY", default=10)
+CHAT_RATE_PLAYER_PER_SECOND = env.float("CHAT_RATE_PLAYER_PER_SECOND", default=2.0)
+CHAT_RATE_CHANNEL_CAPACITY = env.int("CHAT_RATE_CHANNEL_CAPACITY", default=200)
+CHAT_RATE_CHANNEL_PER_SECOND = env.float("CHAT_RATE_CHANNEL_PER_SECOND", default=100.0)
+# `subscribe` with last_seq replays at most this many missed messages; beyond it the client
+# is told to fetch history.
+CHAT_RESUME_MAX_MESSAGES = env.int("CHAT_RESUME_MAX_MESSAGES", default=500)
+CHAT_HISTORY_PAGE_MAX = env.int("CHAT_HISTORY_PAGE_MAX", default=100)
+CHAT_TOKEN_TTL_SECONDS = env.int("CHAT_TOKEN_TTL_SECONDS", default=300)
+CHAT_HEARTBEAT_SECONDS = env.int("CHAT_HEARTBEAT_SECONDS", default=30)
+CHAT_REACTION_EMOJI = env.list(
+    "CHAT_REACTION_EMOJI", default=["👍", "❤️", "😂", "😮", "😢", "🎉", "🔥", "GG"]
+)
+# Each Daphne process re-joins its fan-out groups this often, so a Redis restart (which loses
+# group membership) heals without a Daphne restart; clients fill the gap by resume.
+CHAT_FANOUT_REFRESH_SECONDS = env.float("CHAT_FANOUT_REFRESH_SECONDS", default=30.0)
+
+# --- Game events ----------------------------------------------------------------------------------
+# Service Bus consumer (docs/events.md). Unset connection string: no consumer; titles use HTTP
+# ingest (POST /api/v1/events) and the simulator feeds events in process.
+SERVICEBUS_CONNECTION_STRING = env.str("SERVICEBUS_CONNECTION_STRING", default="")
+# Read from a topic subscription (both set) or else from a queue.
+SERVICEBUS_TOPIC = env.str("SERVICEBUS_TOPIC", default="game-events")
+SERVICEBUS_SUBSCRIPTION = env.str("SERVICEBUS_SUBSCRIPTION", default="community")
+SERVICEBUS_QUEUE = env.str("SERVICEBUS_QUEUE", default="")
+# Title slugs whose events this entity may carry ("*" = every active title). Service Bus SAS
+# keys authenticate the sender, not the title, so the source is checked against this list.
+SERVICEBUS_SOURCE_TITLES = env.list("SERVICEBUS_SOURCE_TITLES", default=["*"])
+SERVICEBUS_RECEIVE_BATCH_SIZE = env.int("SERVICEBUS_RECEIVE_BATCH_SIZE", default=32)
+# Prefetched messages' locks tick while buffered (stack-pitfalls §1.5): keep it small.
+SERVICEBUS_PREFETCH = env.int("SERVICEBUS_PREFETCH", default=0)
+SERVICEBUS_MAX_WAIT_SECONDS = env.float("SERVICEBUS_MAX_WAIT_SECONDS", default=5.0)
+# AutoLockRenewer keeps a received batch's locks alive this long at most.
+SERVICEBUS_LOCK_RENEWAL_SECONDS = env.float("SERVICEBUS_LOCK_RENEWAL_SECONDS", default=300.0)
+# Consumer processes each `celery -A community worker` supervises (0: none).
+GAME_EVENTS_CONSUMERS = env.int("GAME_EVENTS_CONSUMERS", default=1)
+# Largest accepted event (serialized bytes) and HTTP ingest batch.
+GAME_EVENTS_MAX_EVENT_BYTES = env.int("GAME_EVENTS_MAX_EVENT_BYTES", default=64 * 1024)
+GAME_EVENTS_HTTP_MAX_BATCH = env.int("GAME_EVENTS_HTTP_MAX_BATCH", default=500)
+GAME_EVENTS_HTTP_MAX_BODY_BYTES = env.int("GAME_EVENTS_HTTP_MAX_BODY_BYTES", default=4 * 1024 * 1024)
+# Effects are applied by a Celery task in batches of this many events per transaction.
+GAME_EVENTS_APPLY_BATCH_SIZE = env.int("GAME_EVENTS_APPLY_BATCH_SIZE", default=500)
+CELERY_BEAT_SCHEDULE["game-events-apply-pending"] = {
+    # Safety net: applies rows whose apply task was lost (crash between commit and publish).
+    "task": "game_events.apply_pending",
+    "schedule": 60.0,
+}
+
 # --- Players ----------------------------------------------------------------------------------
 # A websocket counts as online this long after its last heartbeat (clients ping every 30 s).
 PLAYERS_PRESENCE_TTL_SECONDS = env.float("PLAYERS_PRESENCE_TTL_SECONDS", default=90.0)

@@ -1,0 +1,108 @@
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.game_events.exceptions import BatchTooLarge, EmptyBatch
+from apps.game_events.parsers import CloudEventParser, CloudEventsBatchParser, EventsJsonParser
+from apps.game_events.services import events_submit
+from apps.titles import scopes
+from apps.titles.permissions import title_client_of, title_scope
+
+_EXAMPLE_EVENT = {
+    "specversion": "1.0",
+    "id": "3f6f0a3e-1b1c-4c55-9a43-6d1f1f0f0c01",
+    "source": "/titles/starfall-arena",
+    "type": "match.completed",
+    "time": "2026-11-25T03:20:00Z",
+    "subject": "m-42",
+    "datacontenttype": "application/json",
+    "data": {
+        "match_id": "m-42",
+        "mode": "ranked-5v5",
+        "duration_seconds": 1260,
+        "players": [
+            {"player": {"provider": "steam", "external_id": "76561198000000001"},
+             "team": "red", "outcome": "win", "score": 2310},
+            {"player": {"provider": "xbox", "external_id": "2533274800000002"},
+             "team": "blue", "outcome": "loss", "score": 1780},
+        ],
+    },
+}  # fmt: skip
+
+
+class EventIngestApi(APIView):
+    """Publish game events over HTTP (for titles that cannot reach Service Bus).
+
+    Body: a JSON array of CloudEvents 1.0 structured events (`application/json` or
+    `application/cloudevents-batch+json`, up to 500) or one event
+    (`application/cloudevents+json`). Each event's `source` must be `/titles/<your title>`.
+    The answer lists one result per event, in order: `accepted`, `duplicate` (that id was
+    already received; nothing changes), `ignored` (kept, no effect: an unknown type or version,
+    or no handler yet) or `rejected` with a `code` and `reason` (see docs/events.md).
+    """
+
+    permission_classes = [title_scope(scopes.EVENTS_PUBLISH)]
+    parser_classes = [EventsJsonParser, CloudEventsBatchParser, CloudEventParser]
+
+    class ResultSerializer(serializers.Serializer):
+        index = serializers.IntegerField()
+        id = serializers.CharField(allow_null=True)
+        status = serializers.ChoiceField(["accepted", "duplicate", "ignored", "rejected"])
+        code = serializers.CharField(allow_blank=True)
+        reason = serializers.CharField(allow_blank=True)
+
+    class OutputSerializer(serializers.Serializer):
+        results = serializers.ListField(child=serializers.DictField())
+        counts = serializers.DictField(child=serializers.IntegerField())
+
+    @extend_schema(
+        request={
+            "application/json": {"type": "array", "items": {"type": "object"}},
+            "application/cloudevents-batch+json": {"type": "array", "items": {"type": "object"}},
+            "application/cloudevents+json": {"type": "object"},
+        },
+        responses={200: OutputSerializer},
+        examples=[
+            OpenApiExample("A batch of one event", value=[_EXAMPLE_EVENT], request_only=True),
+            OpenApiExample(
+                "Per-event results",
+                value={
+                    "results": [
+                        {
+                            "index": 0,
+                            "id": _EXAMPLE_EVENT["id"],
+                            "status": "accepted",
+                            "code": "",
+                            "reason": "",
+                        }
+                    ],
+                    "counts": {"accepted": 1, "duplicate": 0, "ignored": 0, "rejected": 0},
+                },
+                response_only=True,
+            ),
+        ],
+        tags=["events"],
+    )
+    def post(self, request: Request) -> Response:
+        raw_events = self._events_of(request)
+        results = events_submit(raw_events=raw_events, caller=title_client_of(request).title)
+        rows = [self.ResultSerializer(result).data for result in results]
+        counts = dict.fromkeys(("accepted", "duplicate", "ignored", "rejected"), 0)
+        for result in results:
+            counts[result.status] += 1
+        return Response({"results": rows, "counts": counts})
+
+    def _events_of(self, request: Request) -> list[Any]:
+        data = request.data
+        events = [data] if isinstance(data, dict) else data
+        if not isinstance(events, list) or not events:
+            raise EmptyBatch()
+        limit = settings.GAME_EVENTS_HTTP_MAX_BATCH
+        if len(events) > limit:
+            raise BatchTooLarge(details={"limit": limit, "received": len(events)})
+        return events

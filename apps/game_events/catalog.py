@@ -1,0 +1,63 @@
+"""The versioned catalog of event types: one JSON Schema per type and version.
+
+Schemas live in ``apps/game_events/schemas/<type>.v<version>.json`` (JSON Schema 2020-12, each
+with ``examples``). They are the contract titles code against; docs/events.md describes them.
+"""
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    event_type: str
+    version: int
+    schema: dict[str, Any]
+    validator: Draft202012Validator
+
+    @property
+    def examples(self) -> list[dict[str, Any]]:
+        return list(self.schema.get("examples", []))
+
+
+def _parse_name(path: Path) -> tuple[str, int]:
+    """``match.completed.v1.json`` -> ``("match.completed", 1)``."""
+    stem = path.name.removesuffix(".json")
+    event_type, _, version = stem.rpartition(".v")
+    return event_type, int(version)
+
+
+@cache
+def catalog() -> dict[tuple[str, int], CatalogEntry]:
+    entries = {}
+    for path in sorted(SCHEMA_DIR.glob("*.v*.json")):
+        event_type, version = _parse_name(path)
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+        validator = Draft202012Validator(schema, format_checker=FormatChecker())
+        entries[(event_type, version)] = CatalogEntry(event_type, version, schema, validator)
+    return entries
+
+
+def catalog_entry(event_type: str, version: int) -> CatalogEntry | None:
+    return catalog().get((event_type, version))
+
+
+def catalog_types() -> list[str]:
+    return sorted({event_type for event_type, _ in catalog()})
+
+
+def schema_violation(entry: CatalogEntry, data: Any) -> str | None:
+    """The first (most relevant) schema error as ``"<json path>: <message>"``, or None."""
+    errors = sorted(entry.validator.iter_errors(data), key=lambda error: list(error.path))
+    if not errors:
+        return None
+    error = errors[0]
+    return f"{error.json_path}: {error.message}"[:500]

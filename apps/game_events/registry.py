@@ -1,0 +1,74 @@
+"""Handlers per event type: how other apps react to game events without touching the consumer.
+
+An app registers in its ``AppConfig.ready()``::
+
+    from apps.game_events.registry import event_handler
+
+    @event_handler("match.completed")
+    def guild_stats_on_match(event: HandledEvent) -> None: ...
+
+Contract for handlers: they run inside the transaction that marks the inbox row applied (one
+savepoint per event), so they must only write the database and schedule anything that leaves
+it with ``transaction.on_commit``. They call the owning app's services, never another app's
+models. An exception marks the event ``failed`` (with the error) and rolls back only that
+event; database connectivity errors abort the whole batch so it is retried.
+
+A type with no handler for its version is recorded as ``ignored`` (reason ``no_handler``).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from apps.titles.models import Title
+
+
+@dataclass(frozen=True)
+class HandledEvent:
+    id: str
+    source: str
+    type: str
+    version: int
+    time: datetime
+    subject: str
+    data: dict[str, Any]
+    title: Title
+
+
+Handler = Callable[[HandledEvent], None]
+
+_handlers: dict[tuple[str, int], list[Handler]] = {}
+
+
+def handler_register(
+    event_type: str, handler: Handler, *, versions: tuple[int, ...] = (1,)
+) -> None:
+    """Register ``handler`` for ``event_type`` at each of ``versions``; idempotent."""
+    for version in versions:
+        registered = _handlers.setdefault((event_type, version), [])
+        if handler not in registered:
+            registered.append(handler)
+
+
+def handler_unregister(
+    event_type: str, handler: Handler, *, versions: tuple[int, ...] = (1,)
+) -> None:
+    for version in versions:
+        registered = _handlers.get((event_type, version), [])
+        if handler in registered:
+            registered.remove(handler)
+
+
+def event_handler(
+    event_type: str, *, versions: tuple[int, ...] = (1,)
+) -> Callable[[Handler], Handler]:
+    def decorate(handler: Handler) -> Handler:
+        handler_register(event_type, handler, versions=versions)
+        return handler
+
+    return decorate
+
+
+def handlers_for(event_type: str, version: int) -> list[Handler]:
+    return list(_handlers.get((event_type, version), []))

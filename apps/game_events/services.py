@@ -1,0 +1,372 @@
+"""Writes of the game-event pipeline: record events in the inbox, apply their effects.
+
+Exactly-once effects over at-least-once delivery (stack-pitfalls §3.1, §3.4):
+
+1. ``events_ingest`` records a batch of validated envelopes in ONE transaction: a new
+   ``(source, id)`` becomes a ``received`` row (or ``ignored``), a known one is a duplicate and
+   changes nothing. The apply task is scheduled on commit. Only after this returns does the
+   consumer complete the Service Bus messages (or HTTP ingest answer).
+2. ``events_apply_pending`` (run by the ``game_events.apply_pending`` Celery task) claims
+   ``received`` rows with ``SELECT … FOR UPDATE SKIP LOCKED``, runs their handlers and marks
+   them final in the same transaction — many events per transaction, so the rate is not bound
+   by one task per event. Running it twice changes nothing the second time: no row is
+   ``received`` any more.
+"""
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.game_events.catalog import catalog_entry, schema_violation
+from apps.game_events.envelope import (
+    CloudEvent,
+    EventRejected,
+    envelope_validate,
+    max_event_bytes,
+)
+from apps.game_events.models import Channel, EventCounter, InboxEvent, InboxState
+from apps.game_events.registry import HandledEvent, handlers_for
+from apps.titles.models import Title
+
+logger = logging.getLogger(__name__)
+
+INSERT_ATTEMPTS = 3
+# Metrics key for events whose envelope was too broken to know their type.
+INVALID_TYPE = "(invalid)"
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What happened to one event: ``accepted`` (new, effects pending or applied),
+    ``duplicate`` (already in the inbox), ``ignored`` (kept, no effect) or ``rejected``
+    (invalid; ``code``/``reason`` say why)."""
+
+    status: str
+    code: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Classified:
+    event: CloudEvent
+    title: Title | None
+    state: str  # an InboxState, or "rejected"
+    code: str = ""
+    reason: str = ""
+
+
+def _classify(event: CloudEvent, title: Title | None, *, source_check: str) -> _Classified:
+    if source_check:
+        return _Classified(event, title, "rejected", source_check, _SOURCE_REASONS[source_check])
+    entry = catalog_entry(event.type, event.version)
+    if entry is None:
+        known = catalog_entry(event.type, 1) is not None
+        code = "unknown_version" if known else "unknown_type"
+        return _Classified(event, title, InboxState.IGNORED, code, f"{event.type} v{event.version}")
+    violation = schema_violation(entry, event.data)
+    if violation:
+        return _Classified(event, title, "rejected", "schema_violation", violation)
+    if not handlers_for(event.type, event.version):
+        return _Classified(event, title, InboxState.IGNORED, "no_handler", "No handler yet.")
+    return _Classified(event, title, InboxState.RECEIVED)
+
+
+_SOURCE_REASONS = {
+    "source_mismatch": "'source' must name the title of the calling key.",
+    "source_not_allowed": "This entity may not carry events of that title.",
+    "unknown_title": "'source' names no active title.",
+}
+
+
+def _source_check(event: CloudEvent, title: Title | None, caller: Title | None, allowed) -> str:
+    if caller is not None and event.title_slug != caller.slug:
+        return "source_mismatch"
+    if allowed is not None and event.title_slug not in allowed:
+        return "source_not_allowed"
+    return "" if title is not None else "unknown_title"
+
+
+def _classify_all(
+    events: Sequence[CloudEvent], caller: Title | None, allowed: set[str] | None
+) -> list[_Classified]:
+    slugs = {event.title_slug for event in events}
+    titles = {t.slug: t for t in Title.objects.filter(slug__in=slugs, is_active=True)}
+    classified = []
+    for event in events:
+        title = titles.get(event.title_slug)
+        check = _source_check(event, title, caller, allowed)
+        classified.append(_classify(event, title, source_check=check))
+    return classified
+
+
+def events_ingest(
+    *,
+    events: Sequence[CloudEvent],
+    channel: str,
+    caller: Title | None = None,
+    allowed_title_slugs: set[str] | None = None,
+    record_rejected: bool = False,
+) -> list[IngestOutcome]:
+    """Record validated envelopes in the inbox in one transaction; one outcome per event.
+
+    ``caller``: the authenticated title (HTTP ingest); every event's source must name it.
+    ``allowed_title_slugs``: for Service Bus, the titles the entity may carry (None: any).
+    ``record_rejected``: keep rejected events as ``dead_lettered`` rows (Service Bus
+    dead-letters them; HTTP callers get the reason in the response instead).
+    Raises database errors unchanged: the caller abandons/retries the whole batch.
+    """
+    classified = _classify_all(events, caller, allowed_title_slugs)
+    for attempt in range(INSERT_ATTEMPTS):
+        try:
+            return _record(classified, channel=channel, record_rejected=record_rejected)
+        except IntegrityError:
+            # A competing consumer inserted one of these ids first; the retry sees its row.
+            if attempt == INSERT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    index: int
+    id: str | None
+    status: str
+    code: str = ""
+    reason: str = ""
+
+
+def _validated(raw: Any) -> CloudEvent:
+    size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > max_event_bytes():
+        raise EventRejected(
+            "event_too_large", f"The event is {size} bytes; the limit is {max_event_bytes()}."
+        )
+    return envelope_validate(raw)
+
+
+def events_submit(
+    *, raw_events: Sequence[Any], caller: Title, channel: str = Channel.HTTP
+) -> list[SubmitResult]:
+    """HTTP ingest and the in-process simulator: validate parsed JSON events from ``caller``
+    and record the valid ones in one transaction. One result per event, in order."""
+    results: list[SubmitResult | None] = [None] * len(raw_events)
+    valid: list[tuple[int, CloudEvent]] = []
+    for index, raw in enumerate(raw_events):
+        try:
+            valid.append((index, _validated(raw)))
+        except EventRejected as rejected:
+            event_id = raw.get("id") if isinstance(raw, dict) else None
+            event_id = event_id if isinstance(event_id, str) else None
+            results[index] = SubmitResult(
+                index, event_id, "rejected", rejected.code, rejected.reason
+            )
+    outcomes = events_ingest(events=[e for _, e in valid], channel=channel, caller=caller)
+    for (index, event), outcome in zip(valid, outcomes, strict=True):
+        results[index] = SubmitResult(index, event.id, outcome.status, outcome.code, outcome.reason)
+    rejected_count = sum(1 for r in results if r is not None and r.status == "rejected")
+    if rejected_count:
+        event_counter_add(event_type=INVALID_TYPE, outcome="rejected", number=rejected_count)
+    return [r for r in results if r is not None]
+
+
+def _row_for(item: _Classified, channel: str) -> InboxEvent:
+    state = InboxState.DEAD_LETTERED if item.state == "rejected" else item.state
+    event = item.event
+    return InboxEvent(
+        source=event.source,
+        event_id=event.id,
+        title=item.title,
+        event_type=event.type,
+        version=event.version,
+        subject=event.subject,
+        occurred_at=event.time,
+        channel=channel,
+        state=state,
+        reason=item.code,
+        detail=item.reason,
+        payload=event.raw,
+    )
+
+
+def _existing(classified: list[_Classified]) -> dict[tuple[str, str], InboxEvent]:
+    keys = Q()
+    for item in classified:
+        keys |= Q(source=item.event.source, event_id=item.event.id)
+    rows = (
+        InboxEvent.objects.select_for_update()
+        .filter(keys)
+        .only("id", "source", "event_id", "state")
+    )
+    return {(row.source, row.event_id): row for row in rows}
+
+
+def _record(
+    classified: list[_Classified], *, channel: str, record_rejected: bool
+) -> list[IngestOutcome]:
+    outcomes: list[IngestOutcome] = []
+    counts: Counter[tuple[str, str]] = Counter()
+    new_rows: list[InboxEvent] = []
+    with transaction.atomic():
+        existing = _existing(classified) if classified else {}
+        seen: set[tuple[str, str]] = set()
+        for item in classified:
+            key = (item.event.source, item.event.id)
+            outcome = _outcome_of(item, key, existing, seen, record_rejected, new_rows, channel)
+            outcomes.append(outcome)
+            counts[
+                (item.event.type, outcome.status if outcome.status != "accepted" else "received")
+            ] += 1
+            seen.add(key)
+        InboxEvent.objects.bulk_create(new_rows)
+        _counters_add(counts)
+        if any(row.state == InboxState.RECEIVED for row in new_rows):
+            _schedule_apply()
+    return outcomes
+
+
+def _outcome_of(
+    item: _Classified,
+    key: tuple[str, str],
+    existing: dict[tuple[str, str], InboxEvent],
+    seen: set[tuple[str, str]],
+    record_rejected: bool,
+    new_rows: list[InboxEvent],
+    channel: str,
+) -> IngestOutcome:
+    if key in seen:
+        return IngestOutcome("duplicate")
+    previous = existing.get(key)
+    rejected = item.state == "rejected"
+    if previous is not None and previous.state != InboxState.DEAD_LETTERED:
+        return IngestOutcome("duplicate")
+    if rejected and not record_rejected:
+        return IngestOutcome("rejected", item.code, item.reason)
+    if previous is not None:
+        # A dead-lettered event replayed: it gets the new verdict (replay after a fix).
+        previous.delete()
+    new_rows.append(_row_for(item, channel))
+    if rejected:
+        return IngestOutcome("rejected", item.code, item.reason)
+    if item.state == InboxState.IGNORED:
+        return IngestOutcome("ignored", item.code, item.reason)
+    return IngestOutcome("accepted")
+
+
+def _counters_add(counts: Counter[tuple[str, str]]) -> None:
+    """Adds to the metrics rows (created at zero first, so concurrent adds never collide)."""
+    if not counts:
+        return
+    EventCounter.objects.bulk_create(
+        [EventCounter(event_type=t, outcome=o) for (t, o) in counts],
+        ignore_conflicts=True,
+    )
+    for (event_type, outcome), number in sorted(counts.items()):
+        EventCounter.objects.filter(event_type=event_type, outcome=outcome).update(
+            count=F("count") + number, updated_at=timezone.now()
+        )
+
+
+def event_counter_add(*, event_type: str, outcome: str, number: int = 1) -> None:
+    """Count an event that never reached the inbox (e.g. dead-lettered before parsing)."""
+    with transaction.atomic():
+        _counters_add(Counter({(event_type, outcome): number}))
+
+
+def _schedule_apply() -> None:
+    from apps.game_events.tasks import events_apply_pending_task
+
+    events_apply_pending_task.delay_on_commit()
+
+
+def _handled_event(row: InboxEvent) -> HandledEvent:
+    payload = row.payload
+    return HandledEvent(
+        id=row.event_id,
+        source=row.source,
+        type=row.event_type,
+        version=row.version,
+        time=row.occurred_at or row.created_at,
+        subject=row.subject,
+        data=payload.get("data") or {},
+        title=row.title,
+    )
+
+
+def _apply_one(row: InboxEvent, counts: Counter[tuple[str, str]]) -> None:
+    handlers = handlers_for(row.event_type, row.version)
+    try:
+        with transaction.atomic():
+            event = _handled_event(row)
+            for handler in handlers:
+                handler(event)
+    except (OperationalError, InterfaceError):
+        raise  # the database is gone: the whole batch rolls back and the task retries
+    except Exception as error:
+        logger.exception(
+            "game event handler failed", extra={"event_id": row.event_id, "type": row.event_type}
+        )
+        row.state, row.reason = InboxState.FAILED, "handler_error"
+        row.detail = f"{type(error).__name__}: {error}"[:2000]
+    else:
+        row.state = InboxState.APPLIED if handlers else InboxState.IGNORED
+        row.reason = "" if handlers else "no_handler"
+        row.applied_at = timezone.now()
+    row.updated_at = timezone.now()
+    counts[(row.event_type, row.state)] += 1
+
+
+def events_apply_pending(*, batch_size: int | None = None) -> int:
+    """Apply one batch of ``received`` events oldest first; returns how many were claimed.
+
+    Locks: the claimed rows (``FOR UPDATE SKIP LOCKED``), so concurrent tasks take disjoint
+    batches. Idempotent: an applied row is never claimed again.
+    """
+    limit = batch_size or settings.GAME_EVENTS_APPLY_BATCH_SIZE
+    counts: Counter[tuple[str, str]] = Counter()
+    with transaction.atomic():
+        rows = list(
+            InboxEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("title")
+            .filter(state=InboxState.RECEIVED)
+            .order_by("occurred_at", "id")[:limit]
+        )
+        for row in rows:
+            _apply_one(row, counts)
+        InboxEvent.objects.bulk_update(
+            rows, ["state", "reason", "detail", "applied_at", "updated_at"], batch_size=500
+        )
+        _counters_add(counts)
+    return len(rows)
+
+
+def inbox_requeue_failed(*, event_type: str | None = None) -> int:
+    """Move ``failed`` rows back to ``received`` (after a handler fix) and schedule the apply."""
+    with transaction.atomic():
+        rows = InboxEvent.objects.filter(state=InboxState.FAILED)
+        if event_type:
+            rows = rows.filter(event_type=event_type)
+        number = rows.update(
+            state=InboxState.RECEIVED, reason="", detail="", updated_at=timezone.now()
+        )
+        if number:
+            _schedule_apply()
+    return number
+
+
+__all__ = [
+    "Channel",
+    "IngestOutcome",
+    "event_counter_add",
+    "events_apply_pending",
+    "events_ingest",
+    "events_submit",
+    "inbox_requeue_failed",
+]

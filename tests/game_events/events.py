@@ -1,0 +1,76 @@
+"""Building CloudEvents for tests, and a recording handler."""
+
+import itertools
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from apps.game_events.catalog import catalog_entry
+from apps.game_events.registry import (
+    HandledEvent,
+    handler_register,
+    handler_unregister,
+    handlers_for,
+)
+
+_counter = itertools.count(1)
+
+
+def player_ref(name: str) -> dict[str, str]:
+    return {"provider": "custom", "external_id": f"ext-{name}", "display_name": name}
+
+
+def cloud_event(
+    event_type: str = "player.progressed",
+    *,
+    data: dict[str, Any] | None = None,
+    slug: str = "starfall-arena",
+    event_id: str | None = None,
+    **attributes: Any,
+) -> dict[str, Any]:
+    """A valid structured CloudEvent; ``data`` defaults to the catalog example of the type."""
+    if data is None:
+        entry = catalog_entry(event_type, 1)
+        data = entry.examples[0] if entry else {"anything": 1}
+    event = {
+        "specversion": "1.0",
+        "id": event_id or f"evt-{next(_counter)}-{uuid.uuid4().hex[:8]}",
+        "source": f"/titles/{slug}",
+        "type": event_type,
+        "time": "2026-11-25T03:20:00Z",
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+    event.update(attributes)
+    return event
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[HandledEvent] = []
+
+    def __call__(self, event: HandledEvent) -> None:
+        self.events.append(event)
+
+    @property
+    def ids(self) -> list[str]:
+        return [event.id for event in self.events]
+
+
+@pytest.fixture
+def handler_recorder() -> Iterator[Recorder]:
+    """Replaces the handlers of ``player.progressed`` with a recorder, so pipeline tests do not
+    depend on the players app; the real handlers come back afterwards."""
+    recorder = Recorder()
+    originals = handlers_for("player.progressed", 1)
+    for handler in originals:
+        handler_unregister("player.progressed", handler)
+    handler_register("player.progressed", recorder)
+    try:
+        yield recorder
+    finally:
+        handler_unregister("player.progressed", recorder)
+        for handler in originals:
+            handler_register("player.progressed", handler)

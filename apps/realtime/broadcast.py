@@ -5,9 +5,11 @@ clients under the frame ``type`` the protocol documents). Sockets are a lossy pa
 recover anything missed through resume or REST, never by trusting the socket alone.
 """
 
+import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -15,16 +17,56 @@ from apps.realtime.groups import user_group
 
 # The consumer forwards layer messages of this type to the client as ``message["frame"]``.
 FRAME_EVENT = "frame.send"
+# Layer message types the consumer handles (methods ``realtime_event`` and ``realtime_close``).
+EVENT_EVENT = "realtime.event"
+CLOSE_EVENT = "realtime.close"
 
 
-def _group_send_now(group: str, frame: dict[str, Any]) -> None:
+def _inside_server_loop() -> bool:
+    """True in a thread that ``sync_to_async`` started from a running event loop (Daphne)."""
+    return getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid()
+
+
+def layer_call(send: Callable[[Any], Awaitable[None]]) -> None:
+    """Run ``send(layer)`` from sync code. Inside Daphne it runs on the server's loop; from a
+    Celery task or a script it runs on a fresh loop, whose Redis pools are closed afterwards
+    (a pool tied to a finished loop raises "Event loop is closed": channels_redis#332)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(group, {"type": FRAME_EVENT, "frame": frame})
+    closes_pools = not _inside_server_loop()
+
+    async def run() -> None:
+        try:
+            await send(layer)
+        finally:
+            close_pools = getattr(layer, "close_pools", None)
+            if closes_pools and close_pools is not None:
+                await close_pools()
+
+    async_to_sync(run)()
+
+
+def _group_send_now(group: str, message: dict[str, Any]) -> None:
+    layer_call(lambda layer: layer.group_send(group, message))
 
 
 def frame_send_to_user_on_commit(*, user_id: int, frame: dict[str, Any]) -> None:
     """Push ``frame`` to every open socket of ``user_id`` once the current transaction commits
     (at once when there is none)."""
-    transaction.on_commit(lambda: _group_send_now(user_group(user_id), frame))
+    message = {"type": FRAME_EVENT, "frame": frame}
+    transaction.on_commit(lambda: _group_send_now(user_group(user_id), message))
+
+
+def event_send_to_user_on_commit(*, user_id: int, name: str, payload: dict[str, Any]) -> None:
+    """Run the registered event handler ``name`` on every open socket of ``user_id``."""
+    message = {"type": EVENT_EVENT, "name": name, "payload": payload}
+    transaction.on_commit(lambda: _group_send_now(user_group(user_id), message))
+
+
+def sockets_close_for_user_on_commit(
+    *, user_id: int, close_code: int, frame: dict[str, Any] | None = None
+) -> None:
+    """Close every open socket of ``user_id`` (after sending ``frame``): bans act at once."""
+    message = {"type": CLOSE_EVENT, "code": close_code, "frame": frame}
+    transaction.on_commit(lambda: _group_send_now(user_group(user_id), message))

@@ -14,10 +14,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from apps.common.exceptions import ApplicationError
 from apps.realtime.auth import token_resolve
 from apps.realtime.groups import user_group
 from apps.realtime.hooks import connection_hooks, run_hooks
 from apps.realtime.middleware import SUBPROTOCOL
+from apps.realtime.registry import SocketRefused, commands, event_handlers, session_hooks
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,12 @@ CLOSE_AUTH_FAILED = 4003
 class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     auth_timer: asyncio.Task | None = None
     joined_user_id: int | None = None
+    is_closing = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Per-socket state of domain apps, by app label (e.g. chat's subscriptions).
+        self.sessions: dict[str, Any] = {}
 
     async def connect(self) -> None:
         if self.scope.get("auth_error"):
@@ -44,18 +52,32 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         else:
             self.auth_timer = asyncio.create_task(self._close_if_unauthenticated())
 
-    async def on_authenticated(self) -> None:
+    async def on_authenticated(self) -> bool:
         """Join the user's group and tell other apps (presence) that a socket is open."""
         user_id = self.scope["user"].id
+        try:
+            for hook in session_hooks.on_authenticated:
+                await hook(self)
+        except SocketRefused as refused:
+            await self.send_error(None, refused.code, refused.message)
+            await self.close(code=refused.close_code)
+            return False
         await self.channel_layer.group_add(user_group(user_id), self.channel_name)
         self.joined_user_id = user_id
         await database_sync_to_async(run_hooks)(
             connection_hooks.on_connect, user_id=user_id, connection_id=self.connection_id
         )
+        return True
 
     async def disconnect(self, code: int) -> None:
+        self.is_closing = True
         if self.auth_timer is not None:
             self.auth_timer.cancel()
+        for hook in session_hooks.on_closed:
+            try:
+                await hook(self)
+            except Exception:
+                logger.exception("session close hook failed")
         if self.joined_user_id is not None:
             await self.channel_layer.group_discard(
                 user_group(self.joined_user_id), self.channel_name
@@ -69,6 +91,23 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def frame_send(self, event: dict[str, Any]) -> None:
         """A frame pushed by ``apps.realtime.broadcast`` to a group this socket is in."""
         await self.send_json(event["frame"])
+
+    async def realtime_event(self, event: dict[str, Any]) -> None:
+        """A server-side event for this socket's user, handled by the registered handler."""
+        handler = event_handlers.get(event["name"])
+        if handler is not None and not self.is_closing:
+            await handler(self, event["payload"])
+
+    async def realtime_close(self, event: dict[str, Any]) -> None:
+        """Close this socket at once (a ban), after an optional explaining frame."""
+        if event.get("frame"):
+            await self.send_json(event["frame"])
+        self.is_closing = True
+        await self.close(code=event["code"])
+
+    async def send_text(self, text: str) -> None:
+        """Write an already-encoded frame (fan-out encodes once for every socket)."""
+        await self.base_send({"type": "websocket.send", "text": text})
 
     async def _close_if_unauthenticated(self) -> None:
         await asyncio.sleep(settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS)
@@ -96,6 +135,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self.handle_hello(content)
         elif not self.scope["user"].is_authenticated:
             await self.send_error(request_id, "not_authenticated", "Send hello with a token first.")
+        elif self.joined_user_id is None:
+            await self.send_error(request_id, "not_authenticated", "Send hello first.")
         elif frame_type == "ping":
             await database_sync_to_async(run_hooks)(
                 connection_hooks.on_heartbeat,
@@ -103,8 +144,21 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 connection_id=self.connection_id,
             )
             await self.send_json({"type": "pong", "id": request_id})
+        elif frame_type in commands:
+            await self.run_command(frame_type, content)
         else:
             await self.send_error(request_id, "unknown_type", f"Unknown frame type {frame_type!r}.")
+
+    async def run_command(self, frame_type: str, content: dict[str, Any]) -> None:
+        """Run a registered command; a refusal becomes an ``error`` frame with its code and the
+        socket stays usable."""
+        try:
+            await commands[frame_type](self, content)
+        except ApplicationError as error:
+            await self.send_error(content.get("id"), error.code, error.message, **error.details)
+        except Exception:
+            logger.exception("websocket command failed", extra={"frame_type": frame_type})
+            await self.send_error(content.get("id"), "internal_error", "Something went wrong.")
 
     async def handle_hello(self, content: dict[str, Any]) -> None:
         request_id = content.get("id")
@@ -132,11 +186,15 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             self.scope["auth_method"] = "bearer"
             if self.auth_timer is not None:
                 self.auth_timer.cancel()
-            await self.on_authenticated()
+            if not await self.on_authenticated():
+                return
+        elif self.joined_user_id is None:
+            return  # refused on connect; the socket is closing
         user = self.scope["user"]
-        await self.send_json(
-            {"type": "welcome", "id": request_id, "version": version, "user_id": user.id}
-        )
+        welcome = {"type": "welcome", "id": request_id, "version": version, "user_id": user.id}
+        for provider in session_hooks.welcome_providers:
+            welcome.update(provider(self))
+        await self.send_json(welcome)
 
     async def send_error(self, request_id: Any, code: str, message: str, **details: Any) -> None:
         frame: dict[str, Any] = {

@@ -1,0 +1,130 @@
+"""Changes to stored messages and per-player state: edit, delete, reactions, read markers,
+typing. Each checks the caller's rights on the channel *now* (not at subscribe time)."""
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.chat import events
+from apps.chat.channels import membership_ensure
+from apps.chat.exceptions import Forbidden, InvalidReaction, Muted
+from apps.chat.kinds import kind_registry
+from apps.chat.models import Channel, Membership, Message, MessageEdit, Reaction
+from apps.chat.moderation import restriction_active, text_filter
+from apps.chat.services import _read_marker_advance, clean_body
+from apps.players.models import Player
+
+
+def _check_writer(message: Message, player: Player) -> None:
+    channel = message.channel
+    if restriction_active(player=player, kind="mute", title_id=channel.title_id) is not None:
+        raise Muted()
+    if message.is_deleted or not kind_registry.for_channel(channel).can_write(channel, player):
+        raise Forbidden()
+
+
+def _reloaded(message_id: int) -> Message:
+    return (
+        Message.objects.select_related("author")
+        .prefetch_related(Prefetch("reactions", queryset=Reaction.objects.order_by("id")))
+        .get(id=message_id)
+    )
+
+
+def message_edit(*, message: Message, player: Player, body: object) -> Message:
+    """The author edits their message; the previous body is kept (``MessageEdit``) for
+    moderators. The new body passes the filter pipeline like a new message."""
+    if message.author_id != player.id:
+        raise Forbidden()
+    _check_writer(message, player)
+    filtered = text_filter(body=clean_body(body), title_id=message.channel.title_id)
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().get(id=message.id)
+        MessageEdit.objects.create(message=locked, body=locked.body)
+        locked.body = filtered.body
+        locked.is_flagged = locked.is_flagged or filtered.is_flagged
+        locked.edited_at = timezone.now()
+        locked.save(update_fields=["body", "is_flagged", "edited_at", "updated_at"])
+        updated = _reloaded(message.id)
+        frame = {"type": "message_updated", "channel_id": updated.channel_id,
+                 "message": events.message_data(updated)}  # fmt: skip
+        events.channel_publish_on_commit(channel_id=updated.channel_id, frame=frame)
+    return updated
+
+
+def message_delete(
+    *, message: Message, player: Player | None = None, moderator: User | None = None
+) -> None:
+    """Delete by its author or by a moderator (``chat.delete_message`` permission). The text
+    is kept as evidence (an edit-history row); every subscriber gets ``message_deleted``."""
+    is_moderator = moderator is not None and moderator.has_perm("chat.delete_message")
+    if not is_moderator and (player is None or message.author_id != player.id):
+        raise Forbidden()
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().get(id=message.id)
+        if locked.is_deleted:
+            return
+        MessageEdit.objects.create(message=locked, body=locked.body)
+        locked.deleted_at = timezone.now()
+        locked.deleted_by = moderator if is_moderator else (player.user if player else None)
+        locked.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+        frame = {"type": "message_deleted", "channel_id": locked.channel_id,
+                 "message_id": locked.id, "seq": locked.seq,
+                 "by_moderator": is_moderator}  # fmt: skip
+        events.channel_publish_on_commit(channel_id=locked.channel_id, frame=frame)
+
+
+def _reaction_frame(message: Message, player: Player, emoji: str, action: str) -> dict:
+    count = Reaction.objects.filter(message=message, emoji=emoji).count()
+    return {"type": "reaction", "channel_id": message.channel_id, "message_id": message.id,
+            "emoji": emoji, "player_id": player.id, "action": action, "count": count}  # fmt: skip
+
+
+def reaction_add(*, message: Message, player: Player, emoji: object) -> None:
+    """Idempotent: reacting twice with the same emoji stores one reaction."""
+    if not isinstance(emoji, str) or emoji not in settings.CHAT_REACTION_EMOJI:
+        raise InvalidReaction(details={"allowed": settings.CHAT_REACTION_EMOJI})
+    _check_writer(message, player)
+    try:
+        with transaction.atomic():
+            Reaction.objects.create(message=message, player=player, emoji=emoji)
+            frame = _reaction_frame(message, player, emoji, "added")
+            events.channel_publish_on_commit(channel_id=message.channel_id, frame=frame)
+    except IntegrityError:
+        return
+
+
+def reaction_remove(*, message: Message, player: Player, emoji: object) -> None:
+    if not isinstance(emoji, str):
+        raise InvalidReaction(details={"allowed": settings.CHAT_REACTION_EMOJI})
+    with transaction.atomic():
+        deleted, _ = Reaction.objects.filter(message=message, player=player, emoji=emoji).delete()
+        if deleted:
+            frame = _reaction_frame(message, player, emoji, "removed")
+            events.channel_publish_on_commit(channel_id=message.channel_id, frame=frame)
+
+
+def read_marker_set(*, channel: Channel, player: Player, seq: object) -> int:
+    """Move the player's read marker to ``seq`` (clamped to the channel head; never
+    backwards). Their other sockets get ``read``. Returns the marker."""
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise InvalidReaction(code="invalid_frame", message="seq must be a non-negative integer.")
+    seq = min(seq, channel.last_seq)
+    membership, _created = membership_ensure(channel=channel, player=player)
+    with transaction.atomic():
+        if _read_marker_advance(channel_id=channel.id, player_id=player.id, seq=seq):
+            if player.user_id is not None:
+                events.read_marker_on_commit(user_id=player.user_id, channel_id=channel.id, seq=seq)
+            return seq
+    return Membership.objects.get(id=membership.id).last_read_seq
+
+
+def typing_notify(*, channel: Channel, player: Player) -> None:
+    """Tell the channel's subscribers ``player`` is typing (nothing stored)."""
+    if not kind_registry.for_channel(channel).can_write(channel, player):
+        raise Forbidden()
+    frame = {"type": "typing", "channel_id": channel.id,
+             "player": {"id": player.id, "display_name": player.display_name}}  # fmt: skip
+    events.channel_publish_on_commit(channel_id=channel.id, frame=frame)

@@ -1,0 +1,119 @@
+"""Channel creation and membership. Every creator is idempotent on the channel's ``key``
+(a unique column): concurrent callers get the same channel, never two."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.chat import events
+from apps.chat.models import Channel, ChannelKind, Membership
+from apps.players.models import Player
+from apps.titles.models import Title
+
+
+def _get_or_create(*, key: str, defaults: dict) -> tuple[Channel, bool]:
+    channel = Channel.objects.select_related("title").filter(key=key).first()
+    if channel is not None:
+        return channel, False
+    try:
+        with transaction.atomic():
+            return Channel.objects.create(key=key, **defaults), True
+    except IntegrityError:
+        return Channel.objects.select_related("title").get(key=key), False
+
+
+def lobby_channel_get_or_create(*, title: Title, locale: str | None = None) -> Channel:
+    """The title's lobby, one per locale when ``locale`` is given (open to every player)."""
+    locale = locale or ""
+    name = f"{title.name} ({locale})" if locale else title.name
+    channel, _created = _get_or_create(
+        key=f"lobby:{title.id}:{locale}",
+        defaults={"kind": ChannelKind.LOBBY, "title": title, "locale": locale, "name": name},
+    )
+    return channel
+
+
+def announcement_channel_get_or_create(*, title: Title, locale: str | None = None) -> Channel:
+    locale = locale or ""
+    channel, _created = _get_or_create(
+        key=f"announcement:{title.id}:{locale}",
+        defaults={
+            "kind": ChannelKind.ANNOUNCEMENT,
+            "title": title,
+            "locale": locale,
+            "name": f"{title.name} · announcements",
+        },
+    )
+    return channel
+
+
+def membership_ensure(*, channel: Channel, player: Player) -> tuple[Membership, bool]:
+    """Make ``player`` a member (read marker at the channel's current head when new)."""
+    membership = Membership.objects.filter(channel=channel, player=player).first()
+    if membership is not None:
+        return membership, False
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(channel=channel, player=player, last_read_seq=0)
+            return membership, True
+    except IntegrityError:
+        return Membership.objects.get(channel=channel, player=player), False
+
+
+def _members_add(channel: Channel, players: list[Player]) -> None:
+    for player in players:
+        _membership, created = membership_ensure(channel=channel, player=player)
+        if created and player.user_id is not None:
+            events.channel_joined_on_commit(user_id=player.user_id, channel=channel)
+
+
+def direct_channel_get_or_create(*, first: Player, second: Player) -> Channel:
+    """The 1:1 channel of two players; callers check ``can_direct_message`` first."""
+    low, high = sorted([first, second], key=lambda player: player.id)
+    with transaction.atomic():
+        channel, _created = _get_or_create(
+            key=f"direct:{low.id}:{high.id}",
+            defaults={
+                "kind": ChannelKind.DIRECT,
+                "name": f"{low.display_name} · {high.display_name}",
+            },
+        )
+        _members_add(channel, [low, high])
+    return channel
+
+
+def match_channel_open(*, title: Title, match_id: str, player_ids: list[int]) -> Channel:
+    """The match's channel (idempotent on title + match id); members are exactly the listed
+    players that exist, and their open sockets get ``channel_joined``."""
+    with transaction.atomic():
+        channel, _created = _get_or_create(
+            key=f"match:{title.id}:{match_id}",
+            defaults={
+                "kind": ChannelKind.MATCH,
+                "title": title,
+                "name": f"{title.name} · match {match_id}"[:120],
+            },
+        )
+        _members_add(channel, list(Player.objects.filter(id__in=player_ids).order_by("id")))
+    return channel
+
+
+def match_channel_close(*, title: Title, match_id: str) -> None:
+    """Make the match channel read-only; members' sockets get ``channel_left``. Closing an
+    unknown or already closed match does nothing (game events may repeat)."""
+    with transaction.atomic():
+        channel = (
+            Channel.objects.select_for_update()
+            .filter(key=f"match:{title.id}:{match_id}", closed_at__isnull=True)
+            .first()
+        )
+        if channel is None:
+            return
+        channel.closed_at = timezone.now()
+        channel.save(update_fields=["closed_at", "updated_at"])
+        user_ids = Membership.objects.filter(
+            channel=channel, player__user__isnull=False
+        ).values_list("player__user_id", flat=True)
+        for user_id in user_ids:
+            events.channel_left_on_commit(
+                user_id=user_id, channel_id=channel.id, reason="match_closed"
+            )

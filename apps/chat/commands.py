@@ -1,0 +1,222 @@
+"""Chat's websocket commands (client → server frames), one handler per frame type.
+
+Every handler re-checks the player's rights through the service or selector it calls, so a
+socket never keeps access it lost (authorization on every frame).
+"""
+
+from typing import Any
+
+from django.conf import settings
+
+from apps.chat import actions, events, selectors, services
+from apps.chat.exceptions import UnknownChannel
+from apps.chat.models import Channel
+from apps.chat.realtime import (
+    ChatSession,
+    InvalidFrame,
+    call,
+    client_msg_id_field,
+    error_entry,
+    int_field,
+    reply,
+    session_of,
+    stop_subscription,
+)
+from apps.common.exceptions import ApplicationError
+from apps.players.models import Player
+from apps.realtime.fanout import Subscription, encode_frame, hub
+
+
+def _subscribe_requests(frame: dict[str, Any]) -> list[tuple[int, int | None]]:
+    entries = frame.get("channels")
+    if not isinstance(entries, list) or not entries:
+        raise InvalidFrame("channels must be a non-empty list.", details={"field": "channels"})
+    requests = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise InvalidFrame("Each channel is an object.", details={"field": "channels"})
+        requests.append(
+            (int_field(entry, "channel_id"), int_field(entry, "last_seq", required=False))
+        )
+    return requests
+
+
+def _authorize(*, player: Player, channel_ids: list[int]) -> tuple[list[Channel], list[dict]]:
+    allowed, errors = [], []
+    for channel_id in channel_ids:
+        try:
+            channel = selectors.channel_get_for_player(channel_id=channel_id, player=player)
+        except ApplicationError as error:
+            errors.append(error_entry(channel_id, error))
+            continue
+        services.membership_ensure(channel=channel, player=player)
+        allowed.append(channel)
+    return allowed, errors
+
+
+def _missed(*, channel_id: int, last_seq: int | None) -> dict[str, Any]:
+    """What a subscriber missed: replayed frames, or "fetch history" past the bound."""
+    channel = Channel.objects.get(id=channel_id)
+    head = channel.last_seq
+    if last_seq is None or last_seq >= head:
+        return {"resume": "none" if last_seq is None else "replayed", "head": head, "frames": []}
+    if head - last_seq > settings.CHAT_RESUME_MAX_MESSAGES:
+        return {"resume": "history_required", "head": head, "frames": []}
+    messages = selectors.messages_after(
+        channel=channel, after_seq=last_seq, limit=settings.CHAT_RESUME_MAX_MESSAGES
+    )
+    frames = [(m.seq, encode_frame(events.message_frame(m))) for m in messages]
+    return {"resume": "replayed", "head": head, "frames": frames}
+
+
+async def _start(consumer: Any, session: ChatSession, channel: Channel, last_seq: int | None):  # type: ignore[no-untyped-def]
+    """Subscribe in replay mode first, then read what was missed: a message committed in
+    between is both buffered and replayed, and sent once."""
+    await stop_subscription(session, channel.id)
+    subscription = Subscription(topic=events.channel_topic(channel.id), write=consumer.send_text)
+    session.subscriptions[channel.id] = subscription
+    await hub().subscribe(subscription)
+    missed = await call(_missed, channel_id=channel.id, last_seq=last_seq)
+    for _seq, text in missed["frames"]:
+        await consumer.send_text(text)
+    replayed_to = missed["frames"][-1][0] if missed["frames"] else (last_seq or 0)
+    await subscription.go_live(last_seq=max(replayed_to, missed["head"]))
+    return {"channel_id": channel.id, "resume": missed["resume"], "head_seq": missed["head"],
+            "replayed": len(missed["frames"])}  # fmt: skip
+
+
+async def subscribe(consumer: Any, frame: dict[str, Any]) -> None:
+    session = session_of(consumer)
+    requests = _subscribe_requests(frame)
+    new_ids = {channel_id for channel_id, _ in requests} - set(session.subscriptions)
+    if len(session.subscriptions) + len(new_ids) > settings.CHAT_SUBSCRIPTIONS_PER_SOCKET:
+        raise ApplicationError("Too many subscriptions on this socket.",
+                               code="too_many_subscriptions",
+                               details={"max": settings.CHAT_SUBSCRIPTIONS_PER_SOCKET})  # fmt: skip
+    last_seqs = dict(requests)
+    allowed, errors = await call(_authorize, player=session.player, channel_ids=list(last_seqs))
+    channels = []
+    for channel in allowed:
+        channels.append(await _start(consumer, session, channel, last_seqs[channel.id]))
+    await reply(consumer, frame, {"type": "subscribed", "channels": channels, "errors": errors})
+
+
+async def unsubscribe(consumer: Any, frame: dict[str, Any]) -> None:
+    session = session_of(consumer)
+    channel_ids = frame.get("channels")
+    if not isinstance(channel_ids, list) or not all(
+        isinstance(channel_id, int) for channel_id in channel_ids
+    ):
+        raise InvalidFrame("channels must be a list of channel ids.", details={"field": "channels"})
+    for channel_id in channel_ids:
+        await stop_subscription(session, channel_id)
+    await reply(consumer, frame, {"type": "unsubscribed", "channels": channel_ids})
+
+
+def _send(*, player: Player, frame: dict[str, Any]) -> dict[str, Any]:
+    client_msg_id = client_msg_id_field(frame)
+    if frame.get("to_player_id") is not None:
+        recipient_id = int_field(frame, "to_player_id")
+        recipient = Player.objects.filter(id=recipient_id, user__isnull=False).first()
+        if recipient is None:
+            raise UnknownChannel(code="unknown_player", message="No such player.")
+        result = services.direct_message_send(
+            sender=player, recipient=recipient, body=frame.get("body"), client_msg_id=client_msg_id
+        )
+    else:
+        channel = selectors.channel_get_for_player(
+            channel_id=int_field(frame, "channel_id"), player=player
+        )
+        result = services.message_send(
+            channel=channel, author=player, body=frame.get("body"), client_msg_id=client_msg_id
+        )
+    return {"type": "sent", "channel_id": result.message.channel_id,
+            "message": events.message_data(result.message, is_new=not result.is_duplicate),
+            "duplicate": result.is_duplicate}  # fmt: skip
+
+
+async def send(consumer: Any, frame: dict[str, Any]) -> None:
+    session = session_of(consumer)
+    await reply(consumer, frame, await call(_send, player=session.player, frame=frame))
+
+
+def _on_message(*, player: Player, user: Any, frame: dict[str, Any], action: str) -> None:
+    message = selectors.message_get_for_player(
+        message_id=int_field(frame, "message_id"), player=player
+    )
+    if action == "edit":
+        actions.message_edit(message=message, player=player, body=frame.get("body"))
+    elif action == "delete":
+        moderator = user if user.is_staff else None
+        actions.message_delete(message=message, player=player, moderator=moderator)
+    elif action == "react":
+        actions.reaction_add(message=message, player=player, emoji=frame.get("emoji"))
+    else:
+        actions.reaction_remove(message=message, player=player, emoji=frame.get("emoji"))
+
+
+def _message_command(action: str):  # type: ignore[no-untyped-def]
+    async def handler(consumer: Any, frame: dict[str, Any]) -> None:
+        session = session_of(consumer)
+        await call(_on_message, player=session.player, user=consumer.scope["user"],
+                   frame=frame, action=action)  # fmt: skip
+        await reply(consumer, frame, {"type": "ack"})
+
+    return handler
+
+
+def _channel_action(*, player: Player, frame: dict[str, Any], action: str) -> dict[str, Any]:
+    channel = selectors.channel_get_for_player(
+        channel_id=int_field(frame, "channel_id"), player=player
+    )
+    if action == "typing":
+        actions.typing_notify(channel=channel, player=player)
+        return {"type": "ack"}
+    seq = actions.read_marker_set(channel=channel, player=player, seq=frame.get("seq"))
+    return {"type": "ack", "channel_id": channel.id, "seq": seq}
+
+
+async def typing(consumer: Any, frame: dict[str, Any]) -> None:
+    session = session_of(consumer)
+    body = await call(_channel_action, player=session.player, frame=frame, action="typing")
+    await reply(consumer, frame, body)
+
+
+async def read(consumer: Any, frame: dict[str, Any]) -> None:
+    session = session_of(consumer)
+    body = await call(_channel_action, player=session.player, frame=frame, action="read")
+    await reply(consumer, frame, body)
+
+
+def _history(*, player: Player, frame: dict[str, Any]) -> dict[str, Any]:
+    channel = selectors.channel_get_for_player(
+        channel_id=int_field(frame, "channel_id"), player=player
+    )
+    page = selectors.messages_page(
+        channel=channel,
+        before_seq=int_field(frame, "before", required=False),
+        after_seq=int_field(frame, "after", required=False),
+        limit=int_field(frame, "limit", required=False) or 50,
+    )
+    return {"type": "history", "channel_id": channel.id, "head_seq": channel.last_seq,
+            "messages": [events.message_data(m) for m in page.messages],
+            "has_more": page.has_more}  # fmt: skip
+
+
+async def history(consumer: Any, frame: dict[str, Any]) -> None:
+    session = session_of(consumer)
+    await reply(consumer, frame, await call(_history, player=session.player, frame=frame))
+
+
+COMMANDS = {
+    "subscribe": subscribe,
+    "unsubscribe": unsubscribe,
+    "send": send,
+    "edit": _message_command("edit"),
+    "delete": _message_command("delete"),
+    "react": _message_command("react"),
+    "unreact": _message_command("unreact"),
+    "typing": typing,
+    "read": read,
+    "history": history,
+}

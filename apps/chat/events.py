@@ -1,0 +1,130 @@
+"""Chat's realtime frames: one builder per frame type (JSON-safe), published after commit.
+
+Channel-wide frames go through the node-local fan-out (``apps.realtime.fanout``) on topic
+``chat.<channel id>``; ``message`` frames carry the channel sequence, so the hub keeps them in
+order and fills holes from the database. Per-player frames (``channel_joined``, ``read``,
+``sanction``) go to the player's own sockets.
+"""
+
+from typing import Any
+
+from django.db import transaction
+
+from apps.chat.models import Channel, Message
+from apps.realtime.broadcast import (
+    event_send_to_user_on_commit,
+    frame_send_to_user_on_commit,
+    layer_call,
+)
+from apps.realtime.fanout import FANOUT_EVENT, encode_frame
+from apps.realtime.groups import topic_group
+
+TOPIC_PREFIX = "chat"
+
+
+def channel_topic(channel_id: int) -> str:
+    return f"{TOPIC_PREFIX}.{channel_id}"
+
+
+def _time(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def reactions_summary(message: Message) -> list[dict[str, Any]]:
+    """``[{"emoji", "count", "player_ids"}]`` in first-reacted order (reactions prefetched)."""
+    by_emoji: dict[str, list[int]] = {}
+    for reaction in message.reactions.all():
+        by_emoji.setdefault(reaction.emoji, []).append(reaction.player_id)
+    return [
+        {"emoji": emoji, "count": len(player_ids), "player_ids": player_ids}
+        for emoji, player_ids in by_emoji.items()
+    ]
+
+
+def message_data(message: Message, *, is_new: bool = False) -> dict[str, Any]:
+    """The message as every interface shows it. A deleted message keeps its place in the
+    sequence but not its text (kept in the database as evidence for moderators)."""
+    author = message.author
+    return {
+        "id": message.id,
+        "channel_id": message.channel_id,
+        "seq": message.seq,
+        "author": (
+            None if author is None else {"id": author.id, "display_name": author.display_name}
+        ),
+        "body": "" if message.is_deleted else message.body,
+        "client_msg_id": message.client_msg_id,
+        "mentions": message.mentioned_player_ids,
+        "reactions": [] if message.is_deleted or is_new else reactions_summary(message),
+        "created_at": _time(message.created_at),
+        "edited_at": _time(message.edited_at),
+        "is_deleted": message.is_deleted,
+    }
+
+
+def message_frame(message: Message, *, is_new: bool = False) -> dict[str, Any]:
+    data = message_data(message, is_new=is_new)
+    return {"type": "message", "channel_id": message.channel_id, "message": data}
+
+
+def channel_data(channel: Channel) -> dict[str, Any]:
+    return {
+        "id": channel.id,
+        "kind": channel.kind,
+        "name": channel.name,
+        "title": channel.title.slug if channel.title_id else None,
+        "locale": channel.locale,
+        "last_seq": channel.last_seq,
+        "is_closed": channel.is_closed,
+        "slow_mode_seconds": channel.slow_mode_seconds,
+    }
+
+
+def _publish_now(channel_id: int, frame: dict[str, Any], seq: int | None) -> None:
+    event = {
+        "type": FANOUT_EVENT,
+        "topic": channel_topic(channel_id),
+        "seq": seq,
+        "text": encode_frame(frame),
+    }
+    layer_call(lambda layer: layer.group_send(topic_group(channel_topic(channel_id)), event))
+
+
+def channel_publish_on_commit(
+    *, channel_id: int, frame: dict[str, Any], seq: int | None = None
+) -> None:
+    """Fan ``frame`` out to the channel's subscribers once the transaction commits."""
+    transaction.on_commit(lambda: _publish_now(channel_id, frame, seq))
+
+
+def message_published_on_commit(message: Message) -> None:
+    channel_publish_on_commit(
+        channel_id=message.channel_id, frame=message_frame(message, is_new=True), seq=message.seq
+    )
+
+
+def channel_joined_on_commit(*, user_id: int, channel: Channel) -> None:
+    event_send_to_user_on_commit(
+        user_id=user_id, name="chat.channel_joined", payload={"channel": channel_data(channel)}
+    )
+
+
+def channel_left_on_commit(*, user_id: int, channel_id: int, reason: str) -> None:
+    event_send_to_user_on_commit(
+        user_id=user_id,
+        name="chat.channel_left",
+        payload={"channel_id": channel_id, "reason": reason},
+    )
+
+
+def read_marker_on_commit(*, user_id: int, channel_id: int, seq: int) -> None:
+    frame_send_to_user_on_commit(
+        user_id=user_id, frame={"type": "read", "channel_id": channel_id, "seq": seq}
+    )
+
+
+def sanction_on_commit(*, user_id: int, kind: str, until: str | None, reason: str) -> None:
+    frame_send_to_user_on_commit(
+        user_id=user_id,
+        frame={"type": "sanction", "kind": kind, "until": until, "reason": reason},
+    )

@@ -1,0 +1,68 @@
+"""Chat's error codes (docs/websocket-protocol.md and docs/api.md list every one). The REST
+API and the websocket ``error`` frame render the same code."""
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.common.exceptions import ApplicationError, InvalidInput, NotFound, PermissionDenied
+
+
+class UnknownChannel(NotFound):
+    """No such channel — or one the player may not read (existence is never leaked)."""
+
+    code = "unknown_channel"
+    default_message = _("No such channel.")
+
+
+class Forbidden(PermissionDenied):
+    code = "forbidden"
+    default_message = _("You may not do that in this channel.")
+
+
+class TooLong(InvalidInput):
+    code = "too_long"
+    default_message = _("The message is too long.")
+
+
+class EmptyMessage(InvalidInput):
+    code = "empty_message"
+    default_message = _("The message is empty.")
+
+
+class Muted(PermissionDenied):
+    code = "muted"
+    default_message = _("You are muted in chat.")
+
+
+class Blocked(PermissionDenied):
+    """A direct message to someone who blocked you, or whose privacy settings refuse it."""
+
+    code = "blocked"
+    default_message = _("You cannot send direct messages to this player.")
+
+
+class MessageRejected(InvalidInput):
+    """The automod filter blocked the message; nothing was stored."""
+
+    code = "message_rejected"
+    default_message = _("The message was blocked by the chat filter.")
+
+
+class RateLimited(ApplicationError):
+    code = "rate_limited"
+    status_code = 429
+    default_message = _("You are sending too fast.")
+
+
+class ChannelClosed(PermissionDenied):
+    code = "channel_closed"
+    default_message = _("This channel is closed.")
+
+
+class NoPlayer(PermissionDenied):
+    code = "no_player"
+    default_message = _("This login has no player profile.")
+
+
+class InvalidReaction(InvalidInput):
+    code = "invalid_reaction"
+    default_message = _("That reaction is not available.")

@@ -1,0 +1,83 @@
+"""Who may read and write a channel, per channel kind: a registry so a new kind (guild) is a
+small local change — register a ``KindRules`` in the owning app's ``AppConfig.ready()``.
+
+Rules run inside services and selectors (sync, ORM allowed) for *every* websocket frame and
+REST call that touches a channel: authorization is never cached on the socket.
+"""
+
+from dataclasses import dataclass
+
+from apps.chat.models import Channel, ChannelKind, Membership
+from apps.players.models import Player
+
+
+def _is_member(channel: Channel, player: Player) -> bool:
+    return Membership.objects.filter(channel=channel, player=player).exists()
+
+
+class KindRules:
+    """Default: members read and write; open channels admit everyone."""
+
+    kind: str = ""
+    is_open: bool = False  # anyone may read (and join on subscribe)
+    is_player_writable: bool = True
+
+    def can_read(self, channel: Channel, player: Player) -> bool:
+        return self.is_open or _is_member(channel, player)
+
+    def can_write(self, channel: Channel, player: Player) -> bool:
+        if not self.is_player_writable or channel.is_closed:
+            return False
+        return self.can_read(channel, player)
+
+
+class LobbyRules(KindRules):
+    kind = ChannelKind.LOBBY
+    is_open = True
+
+
+class AnnouncementRules(KindRules):
+    """Read-only for players: game servers and staff post through ``announcement_post``."""
+
+    kind = ChannelKind.ANNOUNCEMENT
+    is_open = True
+    is_player_writable = False
+
+
+class DirectRules(KindRules):
+    """1:1; writing also needs ``can_direct_message`` (blocks and privacy), checked by the
+    send service against the other member."""
+
+    kind = ChannelKind.DIRECT
+
+
+class MatchRules(KindRules):
+    """Members are the match's players; read-only once the match closes it."""
+
+    kind = ChannelKind.MATCH
+
+
+@dataclass
+class _Registry:
+    rules: dict[str, KindRules]
+
+    def register(self, rules: KindRules) -> None:
+        self.rules[str(rules.kind)] = rules
+
+    def for_channel(self, channel: Channel) -> KindRules:
+        # A kind without registered rules (its app not installed) is closed to everyone.
+        return self.rules.get(channel.kind, _CLOSED)
+
+
+class _ClosedRules(KindRules):
+    is_player_writable = False
+
+    def can_read(self, channel: Channel, player: Player) -> bool:
+        return False
+
+
+_CLOSED = _ClosedRules()
+
+kind_registry = _Registry(rules={})
+for _rules in (LobbyRules(), AnnouncementRules(), DirectRules(), MatchRules()):
+    kind_registry.register(_rules)

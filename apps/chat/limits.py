@@ -1,0 +1,165 @@
+"""Flood control shared by every Daphne process: token buckets, slow mode and the per-player
+socket cap live in Redis and are updated by Lua scripts, so a check-and-consume is atomic
+across processes (DRF-style cache counters are not: stack-pitfalls §4.4).
+
+Without ``REDIS_URL`` (the embedded default: one process) the same rules run against
+process-local state under a lock.
+"""
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+
+import redis
+from django.conf import settings
+
+_KEY_PREFIX = "community:chat:"
+
+# KEYS: bucket keys; ARGV: capacity_1, rate_1, capacity_2, rate_2, …
+# Consumes one token from every bucket only if every bucket has one; otherwise returns the
+# longest wait. Time comes from Redis so every process shares one clock.
+_BUCKETS_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local levels = {}
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local capacity = tonumber(ARGV[2 * i - 1])
+  local rate = tonumber(ARGV[2 * i])
+  local data = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(data[1]) or capacity
+  local ts = tonumber(data[2]) or now
+  tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+  levels[i] = tokens
+  if tokens < 1 then wait = math.max(wait, (1 - tokens) / rate) end
+end
+for i, key in ipairs(KEYS) do
+  local capacity = tonumber(ARGV[2 * i - 1])
+  local rate = tonumber(ARGV[2 * i])
+  local tokens = levels[i]
+  if wait == 0 then tokens = tokens - 1 end
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil(capacity / rate * 1000) + 1000)
+end
+return tostring(wait)
+"""
+
+# KEYS[1]: the player's socket set; ARGV: connection id, limit, ttl seconds.
+_SOCKET_ACQUIRE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false
+   and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    capacity: int
+    per_second: float
+
+
+@cache
+def _redis() -> redis.Redis | None:
+    if not settings.REDIS_URL:
+        return None
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+_local_lock = threading.Lock()
+_local_buckets: dict[str, tuple[float, float]] = {}
+_local_until: dict[str, float] = {}
+_local_sockets: dict[str, dict[str, float]] = {}
+
+
+def buckets_take(buckets: list[Bucket]) -> float:
+    """Take one token from each bucket, all or none. Returns 0 when allowed, otherwise the
+    seconds until a retry can succeed."""
+    client = _redis()
+    if client is not None:
+        arguments: list[float] = []
+        for bucket in buckets:
+            arguments += [bucket.capacity, bucket.per_second]
+        keys = [_KEY_PREFIX + bucket.key for bucket in buckets]
+        return float(client.eval(_BUCKETS_LUA, len(keys), *keys, *arguments))
+    with _local_lock:
+        now = time.monotonic()
+        levels = []
+        for bucket in buckets:
+            tokens, stamp = _local_buckets.get(bucket.key, (bucket.capacity, now))
+            levels.append(min(bucket.capacity, tokens + (now - stamp) * bucket.per_second))
+        wait = max(
+            ((1 - level) / bucket.per_second for level, bucket in zip(levels, buckets, strict=True)
+             if level < 1),
+            default=0.0,
+        )  # fmt: skip
+        for level, bucket in zip(levels, buckets, strict=True):
+            _local_buckets[bucket.key] = (level - 1 if wait == 0 else level, now)
+        return wait
+
+
+def cooldown_start(*, key: str, seconds: int) -> float:
+    """Slow mode: start a cooldown unless one runs; returns 0 or the seconds left."""
+    client = _redis()
+    if client is not None:
+        full_key = _KEY_PREFIX + key
+        if client.set(full_key, 1, nx=True, px=seconds * 1000):
+            return 0.0
+        return max(client.pttl(full_key), 1) / 1000
+    with _local_lock:
+        now = time.monotonic()
+        until = _local_until.get(key, 0.0)
+        if until > now:
+            return until - now
+        _local_until[key] = now + seconds
+        return 0.0
+
+
+def socket_acquire(*, user_id: int, connection_id: str, limit: int, ttl: int) -> bool:
+    """Count this socket against the player's cap (also used to refresh it). Entries expire
+    after ``ttl`` seconds without refresh, so a crashed process cannot hold slots forever."""
+    client = _redis()
+    if client is not None:
+        key = f"{_KEY_PREFIX}sockets:{user_id}"
+        return bool(client.eval(_SOCKET_ACQUIRE_LUA, 1, key, connection_id, limit, ttl))
+    with _local_lock:
+        now = time.monotonic()
+        sockets = {
+            cid: until for cid, until in _local_sockets.get(str(user_id), {}).items() if until > now
+        }
+        if connection_id not in sockets and len(sockets) >= limit:
+            _local_sockets[str(user_id)] = sockets
+            return False
+        sockets[connection_id] = now + ttl
+        _local_sockets[str(user_id)] = sockets
+        return True
+
+
+def socket_release(*, user_id: int, connection_id: str) -> None:
+    client = _redis()
+    if client is not None:
+        client.zrem(f"{_KEY_PREFIX}sockets:{user_id}", connection_id)
+        return
+    with _local_lock:
+        _local_sockets.get(str(user_id), {}).pop(connection_id, None)
+
+
+def retry_after_seconds(wait: float) -> int:
+    return max(1, math.ceil(wait))
+
+
+def local_state_clear() -> None:
+    """Tests: forget process-local limits (Redis state is cleared with the cache)."""
+    with _local_lock:
+        _local_buckets.clear()
+        _local_until.clear()
+        _local_sockets.clear()

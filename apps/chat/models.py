@@ -1,0 +1,186 @@
+"""Chat: channels of several kinds, members with read markers, messages with per-channel
+sequence numbers, their edit history and reactions, and the moderation seams (word rules,
+restrictions). Rules per channel kind live in ``apps.chat.kinds``."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from apps.common.models import BaseModel
+
+
+class ChannelKind(models.TextChoices):
+    LOBBY = "lobby", _("Title lobby")
+    ANNOUNCEMENT = "announcement", _("Announcements")
+    DIRECT = "direct", _("Direct message")
+    MATCH = "match", _("Match")
+    GUILD = "guild", _("Guild")
+
+
+class Channel(BaseModel):
+    """A stream of messages. ``key`` makes creation idempotent (``lobby:<title>:<locale>``,
+    ``direct:<low>:<high>``, ``match:<title>:<match id>``…); ``last_seq`` is the sequence of the
+    newest message, advanced in the transaction that stores it."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ChannelKind.choices)
+    key = models.CharField(max_length=200, unique=True)
+    title = models.ForeignKey(
+        "titles.Title", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    locale = models.CharField(_("locale"), max_length=16, blank=True)
+    name = models.CharField(_("name"), max_length=120)
+    last_seq = models.BigIntegerField(default=0)
+    slow_mode_seconds = models.PositiveIntegerField(_("slow mode (seconds)"), default=0)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chat channel")
+        verbose_name_plural = _("chat channels")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class Membership(BaseModel):
+    """A player in a channel; ``last_read_seq`` is their read marker (unread = last_seq -
+    last_read_seq). Lobby memberships are made on first subscribe, so lobbies show up in the
+    player's channel list with unread counts."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="memberships")
+    player = models.ForeignKey(
+        "players.Player", on_delete=models.CASCADE, related_name="chat_memberships"
+    )
+    last_read_seq = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "player"], name="chat_membership_unique")
+        ]
+        indexes = [models.Index(fields=["player", "channel"], name="chat_membership_player")]
+
+
+class Message(BaseModel):
+    """One message. ``author`` is null for system messages (announcements). ``client_msg_id``
+    makes a retried send store one message (unique per author and channel)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="messages")
+    seq = models.BigIntegerField()
+    author = models.ForeignKey(
+        "players.Player",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="chat_messages",
+    )
+    client_msg_id = models.CharField(max_length=64, null=True, blank=True)
+    body = models.TextField(_("body"))
+    mentioned_player_ids = models.JSONField(default=list, blank=True)
+    is_flagged = models.BooleanField(_("flagged by automod"), default=False)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("chat message")
+        verbose_name_plural = _("chat messages")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "seq"], name="chat_message_channel_seq"),
+            models.UniqueConstraint(
+                fields=["channel", "author", "client_msg_id"],
+                condition=Q(client_msg_id__isnull=False),
+                name="chat_message_client_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}#{self.seq}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class MessageEdit(BaseModel):
+    """A previous body of an edited (or deleted) message, kept for moderators."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="edits")
+    body = models.TextField()
+
+
+class Reaction(BaseModel):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    player = models.ForeignKey("players.Player", on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "player", "emoji"], name="chat_reaction_unique"
+            )
+        ]
+
+
+class WordRule(BaseModel):
+    """An automod rule for chat; ``title`` null applies to every title. The moderation
+    capability replaces this simple list with its own filters."""
+
+    class RuleAction(models.TextChoices):
+        BLOCK = "block", _("Block the message")
+        MASK = "mask", _("Mask the words")
+        FLAG = "flag", _("Store and flag for review")
+
+    title = models.ForeignKey(
+        "titles.Title", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    pattern = models.CharField(_("pattern"), max_length=100)
+    action = models.CharField(_("action"), max_length=8, choices=RuleAction.choices)
+
+    class Meta:
+        verbose_name = _("chat word rule")
+        verbose_name_plural = _("chat word rules")
+
+    def __str__(self) -> str:
+        return f"{self.pattern} → {self.action}"
+
+
+class Restriction(BaseModel):
+    """A chat mute or ban of a player, optionally per title and until ``expires_at``."""
+
+    class RestrictionKind(models.TextChoices):
+        MUTE = "mute", _("Mute")
+        BAN = "ban", _("Ban")
+
+    player = models.ForeignKey(
+        "players.Player", on_delete=models.CASCADE, related_name="chat_restrictions"
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=RestrictionKind.choices)
+    title = models.ForeignKey(
+        "titles.Title", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("chat restriction")
+        verbose_name_plural = _("chat restrictions")
+
+
+class ChatToken(BaseModel):
+    """A short-lived websocket token a title's game server minted for a player (hashed)."""
+
+    title = models.ForeignKey("titles.Title", on_delete=models.CASCADE, related_name="+")
+    player = models.ForeignKey("players.Player", on_delete=models.CASCADE, related_name="+")
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()

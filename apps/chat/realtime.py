@@ -1,0 +1,199 @@
+"""Chat on the one websocket: its commands, per-socket session and fan-out source, registered
+with ``apps.realtime`` in ``ChatConfig.ready()``. Frames are documented in
+docs/websocket-protocol.md. Handlers are thin: validate the frame, call one service or
+selector off the event loop (which re-checks the player's rights), reply."""
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from apps.chat import events, selectors
+from apps.chat.exceptions import NoPlayer
+from apps.chat.limits import socket_acquire, socket_release
+from apps.chat.moderation import CLOSE_BANNED, is_banned
+from apps.chat.relations import player_for_user
+from apps.common.exceptions import ApplicationError, InvalidInput
+from apps.players.models import Player
+from apps.realtime.fanout import Subscription, TopicSource, encode_frame, hub
+from apps.realtime.registry import SocketRefused
+
+CLOSE_TOO_MANY_SOCKETS = 4029
+SESSION = "chat"
+
+
+class InvalidFrame(InvalidInput):
+    code = "invalid_frame"
+
+
+@dataclass
+class ChatSession:
+    player: Player
+    subscriptions: dict[int, Subscription] = field(default_factory=dict)
+    slot_task: asyncio.Task | None = None
+
+
+def session_of(consumer: Any) -> ChatSession:
+    session = consumer.sessions.get(SESSION)
+    if session is None:
+        raise NoPlayer()
+    return session
+
+
+def int_field(frame: dict[str, Any], name: str, *, required: bool = True) -> int | None:
+    value = frame.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidFrame(f"{name} must be a non-negative integer.", details={"field": name})
+    return value
+
+
+def client_msg_id_field(frame: dict[str, Any]) -> str | None:
+    value = frame.get("client_msg_id")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= 64:
+        raise InvalidFrame("client_msg_id must be a string of 1-64 characters.",
+                           details={"field": "client_msg_id"})  # fmt: skip
+    return value
+
+
+# --- session lifecycle ------------------------------------------------------------------------
+
+
+def _player_if_allowed(user: Any) -> Player | None:
+    player = player_for_user(user)
+    if player is not None and is_banned(player=player):
+        raise SocketRefused(code="banned", message="You are banned from chat.",
+                            close_code=CLOSE_BANNED)  # fmt: skip
+    return player
+
+
+async def _keep_slot(consumer: Any) -> None:
+    ttl = settings.CHAT_SOCKET_SLOT_TTL_SECONDS
+    while True:
+        await asyncio.sleep(ttl / 3)
+        await database_sync_to_async(socket_acquire)(
+            user_id=consumer.scope["user"].id, connection_id=consumer.connection_id,
+            limit=settings.CHAT_SOCKETS_PER_PLAYER, ttl=ttl,
+        )  # fmt: skip
+
+
+async def on_authenticated(consumer: Any) -> None:
+    player = await database_sync_to_async(_player_if_allowed)(consumer.scope["user"])
+    if player is None:
+        return  # a login without a player profile: chat commands answer ``no_player``
+    acquired = await database_sync_to_async(socket_acquire)(
+        user_id=consumer.scope["user"].id, connection_id=consumer.connection_id,
+        limit=settings.CHAT_SOCKETS_PER_PLAYER, ttl=settings.CHAT_SOCKET_SLOT_TTL_SECONDS,
+    )  # fmt: skip
+    if not acquired:
+        raise SocketRefused(code="too_many_sockets", message="Too many open sockets.",
+                            close_code=CLOSE_TOO_MANY_SOCKETS)  # fmt: skip
+    session = ChatSession(player=player)
+    session.slot_task = asyncio.create_task(_keep_slot(consumer))
+    consumer.sessions[SESSION] = session
+
+
+async def on_closed(consumer: Any) -> None:
+    session = consumer.sessions.pop(SESSION, None)
+    if session is None:
+        return
+    if session.slot_task is not None:
+        session.slot_task.cancel()
+    for subscription in session.subscriptions.values():
+        await hub().unsubscribe(subscription)
+    await database_sync_to_async(socket_release)(
+        user_id=consumer.scope["user"].id, connection_id=consumer.connection_id
+    )
+
+
+def welcome_limits(consumer: Any) -> dict[str, Any]:
+    session = consumer.sessions.get(SESSION)
+    return {
+        "player_id": session.player.id if session else None,
+        "limits": {
+            "max_message_length": settings.CHAT_MESSAGE_MAX_LENGTH,
+            "max_frame_bytes": settings.WEBSOCKET_MAX_MESSAGE_BYTES,
+            "max_subscriptions": settings.CHAT_SUBSCRIPTIONS_PER_SOCKET,
+            "max_sockets": settings.CHAT_SOCKETS_PER_PLAYER,
+            "rate_player": {
+                "burst": settings.CHAT_RATE_PLAYER_CAPACITY,
+                "per_second": settings.CHAT_RATE_PLAYER_PER_SECOND,
+            },
+            "rate_channel": {
+                "burst": settings.CHAT_RATE_CHANNEL_CAPACITY,
+                "per_second": settings.CHAT_RATE_CHANNEL_PER_SECOND,
+            },
+            "resume_max_messages": settings.CHAT_RESUME_MAX_MESSAGES,
+            "history_page_max": settings.CHAT_HISTORY_PAGE_MAX,
+            "heartbeat_seconds": settings.CHAT_HEARTBEAT_SECONDS,
+            "auth_timeout_seconds": settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS,
+            "reactions": settings.CHAT_REACTION_EMOJI,
+        },
+    }
+
+
+# --- fan-out source: the hub fills holes in a channel's sequence from the database -----------
+
+
+def _topic_channel_id(topic: str) -> int:
+    return int(topic.partition(".")[2])
+
+
+def _encoded_between(channel_id: int, after_seq: int, before_seq: int) -> list[tuple[int, str]]:
+    messages = selectors.messages_between(
+        channel_id=channel_id, after_seq=after_seq, before_seq=before_seq
+    )
+    return [(message.seq, encode_frame(events.message_frame(message))) for message in messages]
+
+
+async def _backfill(topic: str, after_seq: int, before_seq: int) -> list[tuple[int, str]]:
+    return await database_sync_to_async(_encoded_between)(
+        _topic_channel_id(topic), after_seq, before_seq
+    )
+
+
+async def _head(topic: str) -> int:
+    return await database_sync_to_async(selectors.channel_head_seq)(
+        channel_id=_topic_channel_id(topic)
+    )
+
+
+fanout_source = TopicSource(backfill=_backfill, head=_head)
+
+
+async def channel_joined(consumer: Any, payload: dict[str, Any]) -> None:
+    await consumer.send_json({"type": "channel_joined", "channel": payload["channel"]})
+
+
+async def channel_left(consumer: Any, payload: dict[str, Any]) -> None:
+    """Removed from a channel (match over, kicked from a guild): stop its live frames."""
+    session = consumer.sessions.get(SESSION)
+    if session is not None:
+        subscription = session.subscriptions.pop(payload["channel_id"], None)
+        if subscription is not None:
+            await hub().unsubscribe(subscription)
+    await consumer.send_json({"type": "channel_left", **payload})
+
+
+def error_entry(channel_id: Any, error: ApplicationError) -> dict[str, Any]:
+    return {"channel_id": channel_id, "code": error.code, "message": error.message}
+
+
+async def reply(consumer: Any, frame: dict[str, Any], body: dict[str, Any]) -> None:
+    await consumer.send_json({"id": frame.get("id"), **body})
+
+
+async def call(function: Any, /, **kwargs: Any) -> Any:
+    """Run a service or selector off the event loop."""
+    return await database_sync_to_async(function)(**kwargs)
+
+
+async def stop_subscription(session: ChatSession, channel_id: int) -> None:
+    subscription = session.subscriptions.pop(channel_id, None)
+    if subscription is not None:
+        await hub().unsubscribe(subscription)

@@ -1,0 +1,206 @@
+"""Node-local fan-out: one channel-layer message per topic per Daphne process, not one per
+socket (docs/websocket-protocol.md, "Fan-out").
+
+Stock Channels sends a layer message to every subscribed socket and each consumer decodes,
+dispatches and re-encodes it (250-450 µs per delivery). Here each process has one ``TopicHub``
+per event loop: it joins the topic's group once, with one process channel, and writes the
+frame — encoded once by the publisher — straight to every local socket subscribed to it.
+
+Sequenced topics (chat channels) get two more guarantees from the hub: frames reach a socket
+in sequence order, and a hole left by the lossy layer (capacity drops, a Redis restart) is
+filled from the database through the topic's ``backfill`` before later frames are written.
+A subscription can start in *replay* mode: frames are buffered while the subscriber sends
+what it missed, then flushed without duplicates.
+"""
+
+import asyncio
+import json
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from apps.realtime.groups import topic_group
+
+logger = logging.getLogger(__name__)
+
+FANOUT_EVENT = "fanout.frame"
+
+# (topic, after_seq, before_seq) → [(seq, encoded frame)] for the missing range.
+Backfill = Callable[[str, int, int], Awaitable[list[tuple[int, str]]]]
+# topic → the newest sequence stored (the hub's starting point).
+HeadLoader = Callable[[str], Awaitable[int]]
+
+
+@dataclass
+class TopicSource:
+    backfill: Backfill
+    head: HeadLoader
+
+
+_sources: dict[str, TopicSource] = {}
+
+
+def topic_source_register(*, prefix: str, source: TopicSource) -> None:
+    """Topics named ``<prefix>.<id>`` are sequenced; ``source`` backfills their gaps."""
+    _sources[prefix] = source
+
+
+def _source_for(topic: str) -> TopicSource | None:
+    return _sources.get(topic.partition(".")[0])
+
+
+def encode_frame(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+async def topic_publish(*, topic: str, frame: dict[str, Any], seq: int | None = None) -> None:
+    """Send ``frame`` to every socket subscribed to ``topic``, in every process."""
+    layer = get_channel_layer()
+    event = {"type": FANOUT_EVENT, "topic": topic, "seq": seq, "text": encode_frame(frame)}
+    await layer.group_send(topic_group(topic), event)
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One socket's interest in one topic. ``write`` sends an encoded text frame."""
+
+    topic: str
+    write: Callable[[str], Awaitable[None]]
+    last_seq: int = 0
+    buffer: list[tuple[int | None, str]] | None = field(default_factory=list)
+
+    async def deliver(self, seq: int | None, text: str) -> None:
+        if self.buffer is not None:
+            self.buffer.append((seq, text))
+            return
+        if seq is not None:
+            if seq <= self.last_seq:
+                return
+            self.last_seq = seq
+        await self.write(text)
+
+    async def go_live(self, *, last_seq: int) -> None:
+        """End replay: ``last_seq`` is the newest sequence the subscriber already sent."""
+        self.last_seq = max(self.last_seq, last_seq)
+        while self.buffer:
+            pending, self.buffer = self.buffer, []
+            for seq, text in pending:
+                if seq is None or seq > self.last_seq:
+                    if seq is not None:
+                        self.last_seq = seq
+                    await self.write(text)
+        self.buffer = None
+
+
+class TopicHub:
+    """The per-process (per event loop) registry of local subscriptions."""
+
+    def __init__(self) -> None:
+        self.layer = get_channel_layer()
+        self.channel_name: str | None = None
+        self.topics: dict[str, set[Subscription]] = {}
+        self.heads: dict[str, int] = {}
+        self.ready: dict[str, asyncio.Event] = {}
+        self.tasks: list[asyncio.Task] = []
+
+    async def _start(self) -> None:
+        if self.channel_name is None:
+            self.channel_name = await self.layer.new_channel()
+            self.tasks = [
+                asyncio.create_task(self._read_forever()),
+                asyncio.create_task(self._refresh_forever()),
+            ]
+
+    async def subscribe(self, subscription: Subscription) -> None:
+        await self._start()
+        topic = subscription.topic
+        if topic not in self.topics:
+            self.topics[topic] = set()
+            self.ready[topic] = asyncio.Event()
+            await self.layer.group_add(topic_group(topic), self.channel_name)
+            source = _source_for(topic)
+            if source is not None:
+                head = await source.head(topic)
+                self.heads[topic] = max(self.heads.get(topic, 0), head)
+            self.ready[topic].set()
+        await self.ready[topic].wait()
+        self.topics.setdefault(topic, set()).add(subscription)
+
+    async def unsubscribe(self, subscription: Subscription) -> None:
+        subscribers = self.topics.get(subscription.topic)
+        if subscribers is None:
+            return
+        subscribers.discard(subscription)
+        if not subscribers and self.ready[subscription.topic].is_set():
+            del self.topics[subscription.topic]
+            self.heads.pop(subscription.topic, None)
+            del self.ready[subscription.topic]
+            await self.layer.group_discard(topic_group(subscription.topic), self.channel_name)
+
+    async def _read_forever(self) -> None:
+        while True:
+            try:
+                event = await self.layer.receive(self.channel_name)
+                await self.dispatch(event["topic"], event.get("seq"), event["text"])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("fan-out receive failed; retrying")
+                await asyncio.sleep(0.5)
+
+    async def _refresh_forever(self) -> None:
+        """Re-join every group: channels_redis forgets groups on a Redis restart and after
+        ``group_expiry``; a hole in the meantime is filled by backfill or client resume."""
+        while True:
+            await asyncio.sleep(settings.CHAT_FANOUT_REFRESH_SECONDS)
+            for topic in list(self.topics):
+                try:
+                    await self.layer.group_add(topic_group(topic), self.channel_name)
+                except Exception:
+                    logger.exception("fan-out group refresh failed", extra={"topic": topic})
+
+    async def dispatch(self, topic: str, seq: int | None, text: str) -> None:
+        subscribers = self.topics.get(topic)
+        if not subscribers:
+            return
+        if seq is not None and topic in self.heads:
+            head = self.heads[topic]
+            if seq <= head:
+                return  # already delivered (late duplicate after a backfill)
+            if seq > head + 1:
+                await self._backfill(topic, head, seq)
+            self.heads[topic] = max(self.heads.get(topic, 0), seq)
+        for subscription in list(subscribers):
+            await subscription.deliver(seq, text)
+
+    async def _backfill(self, topic: str, head: int, seq: int) -> None:
+        source = _source_for(topic)
+        if source is None:
+            return
+        try:
+            missing = await source.backfill(topic, head, seq)
+        except Exception:
+            logger.exception("fan-out backfill failed", extra={"topic": topic})
+            return
+        for missing_seq, text in missing:
+            for subscription in list(self.topics.get(topic, ())):
+                await subscription.deliver(missing_seq, text)
+
+
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TopicHub]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def hub() -> TopicHub:
+    """This event loop's hub (Daphne runs one loop per process; tests one per test)."""
+    loop = asyncio.get_running_loop()
+    current = _hubs.get(loop)
+    if current is None:
+        current = _hubs[loop] = TopicHub()
+    return current

@@ -1,0 +1,97 @@
+"""Protocol conformance against the real ASGI app (docs/websocket-protocol.md)."""
+
+import pytest
+from channels.db import database_sync_to_async
+
+from apps.chat.channels import lobby_channel_get_or_create
+from apps.chat.models import Message
+from tests.chat.support import open_socket, settle
+from tests.factories import TitleFactory
+from tests.players.factories import PlayerFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def lobby():
+    return lobby_channel_get_or_create(title=TitleFactory(slug="starfall"))
+
+
+@pytest.fixture
+def alice():
+    return PlayerFactory(display_name="alice", display_name_key="alice")
+
+
+@pytest.fixture
+def bob():
+    return PlayerFactory(display_name="bob", display_name_key="bob")
+
+
+async def test_welcome_announces_the_player_and_limits(alice):
+    socket = await open_socket(alice.user)
+
+    assert socket.welcome["type"] == "welcome"
+    assert socket.welcome["player_id"] == alice.id
+    assert socket.welcome["limits"]["max_message_length"] == 2000
+    assert socket.welcome["limits"]["max_subscriptions"] == 100
+    await socket.close()
+
+
+async def test_a_message_reaches_every_subscriber_in_sequence(lobby, alice, bob):
+    sender = await open_socket(alice.user)
+    reader = await open_socket(bob.user)
+    for socket in (sender, reader):
+        reply = await socket.call({"type": "subscribe", "channels": [{"channel_id": lobby.id}]})
+        assert reply["channels"] == [
+            {"channel_id": lobby.id, "resume": "none", "head_seq": 0, "replayed": 0}
+        ]
+
+    sent = await sender.call(
+        {"type": "send", "channel_id": lobby.id, "body": "gl hf", "client_msg_id": "c1"}
+    )
+    received = await reader.next_of("message")
+
+    assert sent["type"] == "sent"
+    assert sent["duplicate"] is False
+    assert sent["message"]["seq"] == 1
+    assert received["channel_id"] == lobby.id
+    assert received["message"]["body"] == "gl hf"
+    assert received["message"]["author"] == {"id": alice.id, "display_name": "alice"}
+    assert (await sender.next_of("message"))["message"]["seq"] == 1
+    await sender.close()
+    await reader.close()
+
+
+async def test_a_retried_send_stores_one_message(lobby, alice):
+    socket = await open_socket(alice.user)
+    frame = {"type": "send", "channel_id": lobby.id, "body": "once", "client_msg_id": "same"}
+
+    first = await socket.call(frame)
+    second = await socket.call(frame)
+
+    assert (first["duplicate"], second["duplicate"]) == (False, True)
+    assert first["message"]["id"] == second["message"]["id"]
+    assert await database_sync_to_async(Message.objects.count)() == 1
+    await socket.close()
+
+
+async def test_resume_replays_exactly_the_missed_messages(lobby, alice, bob):
+    sender = await open_socket(alice.user)
+    for number in range(1, 6):
+        await sender.call({"type": "send", "channel_id": lobby.id, "body": f"m{number}"})
+    reader = await open_socket(bob.user)
+
+    reply = await reader.call(
+        {"type": "subscribe", "channels": [{"channel_id": lobby.id, "last_seq": 2}]}
+    )
+    replayed = await reader.messages(3)
+    await sender.call({"type": "send", "channel_id": lobby.id, "body": "m6"})
+    live = await reader.messages(1)
+
+    assert reply["channels"][0]["resume"] == "replayed"
+    assert reply["channels"][0]["replayed"] == 3
+    assert [m["seq"] for m in replayed + live] == [3, 4, 5, 6]
+    await settle()
+    assert await reader.nothing_more(), reader.inbox
+    await sender.close()
+    await reader.close()

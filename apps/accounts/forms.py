@@ -19,9 +19,21 @@ class SignupForm(forms.Form):
         help_text=_("Letters, digits and @/./+/-/_ only. Used to log in; not shown to others."),
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=64,
+        required=False,
+        help_text=_("How other players see you; empty uses your username. You can change it."),
+    )
     email = forms.EmailField(
         label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     password = forms.CharField(
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        if not cleaned.get("display_name") and cleaned.get("username"):
+            cleaned["display_name"] = cleaned["username"]
+        return cleaned

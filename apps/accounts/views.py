@@ -5,8 +5,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from apps.accounts.forms import LoginForm, SignupForm
-from apps.accounts.services import user_create
 from apps.common.exceptions import ApplicationError
+from apps.players.services import player_register
 
 
 class LoginView(auth_views.LoginView):
@@ -26,11 +26,19 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = user_create(**form.cleaned_data)
+            # The login and its player profile are created together, or neither is.
+            player = player_register(**form.cleaned_data)
         except ApplicationError as error:
-            field = "password" if error.code == "weak_password" else None
-            form.add_error(field, error.message)
+            form.add_error(_signup_error_field(error.code), error.message)
         else:
-            login(request, user, backend="apps.accounts.backends.UsernameOrEmailBackend")
+            login(request, player.user, backend="apps.accounts.backends.UsernameOrEmailBackend")
             return redirect("home")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+def _signup_error_field(code: str) -> str | None:
+    if code == "weak_password":
+        return "password"
+    if code == "display_name_taken" or code.startswith("name_"):
+        return "display_name"
+    return None

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -89,6 +90,11 @@ def player_profile_update(*, player: Player, data: dict[str, Any]) -> Player:
             model_update(instance=player, fields=[*changes], data=changes)
     except IntegrityError as error:
         raise DisplayNameTaken() from error
+    except ValidationError as error:
+        player.refresh_from_db()
+        if "display_name_key" in error.message_dict:
+            raise DisplayNameTaken() from error
+        raise InvalidInput(details={"fields": error.message_dict}) from error
     return player
 
 

@@ -1,3 +1,46 @@
-from django.urls import path  # noqa: F401
+"""REST routes, mounted under /api/v1/ (portal pages: urls_portal.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from apps.players.apis import identities, profile, social
+
+urlpatterns = [
+    path("me", profile.MeApi.as_view(), name="me"),
+    path("me/avatar", profile.AvatarUpdateApi.as_view(), name="me-avatar"),
+    path("me/notification-preferences", profile.NotificationPreferencesApi.as_view(),
+         name="me-notification-preferences"),
+    path("me/showcase", profile.ShowcaseUpdateApi.as_view(), name="me-showcase"),
+    path("me/export", profile.ExportApi.as_view(), name="me-export"),
+    path("me/deletion", profile.DeletionRequestApi.as_view(), name="me-deletion"),
+    path("me/identities", identities.MyIdentityListApi.as_view(), name="me-identities"),
+    path("me/identities/claim", identities.MyIdentityClaimApi.as_view(), name="me-identity-claim"),
+    path("me/identities/<int:identity_id>", identities.MyIdentityDeleteApi.as_view(),
+         name="me-identity-delete"),
+    path("players", profile.PlayerSearchApi.as_view(), name="player-search"),
+    path("players/<int:player_id>", profile.PlayerDetailApi.as_view(), name="player-detail"),
+    path("players/<int:player_id>/activity", profile.PlayerActivityApi.as_view(),
+         name="player-activity"),
+    path("friends", social.FriendListApi.as_view(), name="friend-list"),
+    path("friends/<int:player_id>", social.FriendRemoveApi.as_view(), name="friend-remove"),
+    path("friends/requests", social.FriendRequestListApi.as_view(), name="friend-request-list"),
+    path("friends/requests/new", social.FriendRequestCreateApi.as_view(),
+         name="friend-request-create"),
+    path("friends/requests/<int:request_id>/accept", social.FriendRequestAcceptApi.as_view(),
+         name="friend-request-accept"),
+    path("friends/requests/<int:request_id>", social.FriendRequestDeleteApi.as_view(),
+         name="friend-request-delete"),
+    path("blocks", social.BlockListApi.as_view(), name="block-list"),
+    path("blocks/new", social.BlockCreateApi.as_view(), name="block-create"),
+    path("blocks/<int:player_id>", social.BlockDeleteApi.as_view(), name="block-delete"),
+    path("notifications", social.NotificationListApi.as_view(), name="notification-list"),
+    path("notifications/unread-count", social.NotificationUnreadCountApi.as_view(),
+         name="notification-unread-count"),
+    path("notifications/read-all", social.NotificationReadAllApi.as_view(),
+         name="notification-read-all"),
+    path("notifications/<int:notification_id>/read", social.NotificationReadApi.as_view(),
+         name="notification-read"),
+    path("feed", social.FeedApi.as_view(), name="feed"),
+    path("identities/resolve", identities.IdentityResolveApi.as_view(), name="identity-resolve"),
+    path("identities/claim-codes", identities.IdentityClaimCodeCreateApi.as_view(),
+         name="identity-claim-code-create"),
+]  # fmt: skip

@@ -1,0 +1,1 @@
+"""REST endpoints of the players app (mounted under /api/v1/ by apps/players/urls.py)."""

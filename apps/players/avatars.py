@@ -1,0 +1,127 @@
+"""Avatar uploads, validated by content and re-encoded (stack-pitfalls §4.5).
+
+Order of checks: size (before reading more than the limit), magic bytes (PNG, JPEG, WebP
+only), pixel count from the header (before decoding: the decompression-bomb guard), then a
+full decode with Pillow restricted to the detected format. The stored files are re-encoded
+WebP renditions (metadata dropped, EXIF orientation applied) under server-generated names;
+nothing the client sent (name, declared type, metadata) is kept.
+"""
+
+import io
+import uuid
+import warnings
+from typing import IO
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps
+
+from apps.common.exceptions import InvalidInput
+from apps.players.models import Player
+
+AVATAR_SIZES = {"large": 256, "small": 64}
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+)
+
+
+class AvatarRejected(InvalidInput):
+    code = "avatar_invalid"
+    default_message = _("This image cannot be used as an avatar.")
+
+
+def _sniff(head: bytes) -> str | None:
+    for magic, image_format in _MAGIC:
+        if head.startswith(magic):
+            return image_format
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def _read_limited(upload: IO[bytes]) -> bytes:
+    data = upload.read(settings.PLAYERS_AVATAR_MAX_BYTES + 1)
+    if len(data) > settings.PLAYERS_AVATAR_MAX_BYTES:
+        raise AvatarRejected(
+            _("The image is larger than %(size)d KiB.")
+            % {"size": settings.PLAYERS_AVATAR_MAX_BYTES // 1024},
+            code="avatar_too_large",
+            status_code=413,
+        )
+    return data
+
+
+def _decode(data: bytes) -> Image.Image:
+    image_format = _sniff(data[:16])
+    if image_format is None:
+        raise AvatarRejected(_("Upload a PNG, JPEG or WebP image."), code="avatar_unsupported_type")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[image_format])
+            width, height = image.size
+            if width * height > settings.PLAYERS_AVATAR_MAX_PIXELS:
+                raise AvatarRejected(
+                    _("The image has too many pixels."), code="avatar_too_many_pixels"
+                )
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise AvatarRejected(
+            _("The image has too many pixels."), code="avatar_too_many_pixels"
+        ) from error
+    except (OSError, ValueError, SyntaxError) as error:
+        raise AvatarRejected(
+            _("The image is damaged or not what its header says."), code="avatar_corrupt"
+        ) from error
+    return image
+
+
+def _rendition(image: Image.Image, size: int) -> bytes:
+    square = ImageOps.fit(image, (size, size), method=Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    square.save(out, format="WEBP", quality=85)  # no exif/icc passed: metadata is dropped
+    return out.getvalue()
+
+
+def avatar_set(*, player: Player, upload: IO[bytes]) -> Player:
+    """Validate and store a new avatar; the old files are removed after commit."""
+    image = _decode(_read_limited(upload))
+    image = ImageOps.exif_transpose(image).convert("RGBA")
+    stem = f"avatars/{player.id}/{uuid.uuid4().hex}"
+    names = {
+        key: default_storage.save(f"{stem}-{size}.webp", ContentFile(_rendition(image, size)))
+        for key, size in AVATAR_SIZES.items()
+    }
+    old = [name for name in (player.avatar_large, player.avatar_small) if name]
+    player.avatar_large, player.avatar_small = names["large"], names["small"]
+    player.save(update_fields=["avatar_large", "avatar_small", "updated_at"])
+    transaction.on_commit(lambda: _delete_files(old))
+    return player
+
+
+def avatar_remove(*, player: Player) -> Player:
+    old = [name for name in (player.avatar_large, player.avatar_small) if name]
+    player.avatar_large = player.avatar_small = ""
+    player.save(update_fields=["avatar_large", "avatar_small", "updated_at"])
+    transaction.on_commit(lambda: _delete_files(old))
+    return player
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+def avatar_url(player: Player, size: str = "large") -> str | None:
+    """URL of a rendition; the file name in ``v`` changes with every upload (cache busting)."""
+    name = player.avatar_large if size == "large" else player.avatar_small
+    if not name or player.is_deleted:
+        return None
+    version = name.rsplit("/", 1)[-1].split("-", 1)[0][:12]
+    path = reverse("players:avatar", kwargs={"player_id": player.id, "size": size})
+    return f"{path}?v={version}"

@@ -8,7 +8,13 @@ their own handlers for ``match.completed``, ``player.sanctioned``, ``player.unsa
 
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
+
 from apps.game_events.registry import HandledEvent, event_handler
+
+# Players' ActivityKind.MATCH_COMPLETED; the notification kind a player may opt out of.
+MATCH_ACTIVITY_KIND = "match_completed"
+MATCH_NOTIFICATION_KIND = "match_result"
 
 
 def _players():
@@ -88,32 +94,25 @@ def match_completed(event: HandledEvent) -> None:
         )
         summary = _match_summary(event, entry)
         players.activity_record(
-            player=player, kind="match.completed", data=summary, title=event.title
+            player=player, kind=MATCH_ACTIVITY_KIND, data=summary, title=event.title
         )
-        players.notification_create(recipient=player, kind="match.completed", data=summary)
+        players.notification_create(recipient=player, kind=MATCH_NOTIFICATION_KIND, data=summary)
         players.presence_match_set(player=player, title=event.title, match_id=None)
     _chat().match_channel_close(title=event.title, match_id=event.data["match_id"])
 
 
 @event_handler("achievement.unlocked")
 def achievement_unlocked(event: HandledEvent) -> None:
-    players = _players()
+    """Players' ``achievement_unlock`` records the feed entry and notification of a new
+    unlock itself, once per (player, title, key)."""
     player = _player(event, event.data["player"])
-    data = event.data
-    is_new = players.achievement_unlock(
+    _players().achievement_unlock(
         player=player,
         title=event.title,
-        key=data["key"],
-        name=data["name"],
-        unlocked_at=_datetime(data["unlocked_at"]),
+        key=event.data["key"],
+        name=event.data["name"],
+        unlocked_at=parse_datetime(event.data["unlocked_at"]),
     )
-    if not is_new:
-        return
-    summary = {"key": data["key"], "name": data["name"], "title": event.title.slug}
-    players.activity_record(
-        player=player, kind="achievement.unlocked", data=summary, title=event.title
-    )
-    players.notification_create(recipient=player, kind="achievement.unlocked", data=summary)
 
 
 @event_handler("player.progressed")
@@ -133,9 +132,3 @@ def announcement_posted(event: HandledEvent) -> None:
     _chat().announcement_post(
         title=event.title, body=event.data["body"], locale=event.data.get("locale")
     )
-
-
-def _datetime(text: str) -> Any:
-    from django.utils.dateparse import parse_datetime
-
-    return parse_datetime(text)

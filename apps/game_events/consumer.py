@@ -1,0 +1,264 @@
+"""The Service Bus consumer: peek-lock batches → inbox (one transaction) → settle.
+
+Per received batch:
+
+1. decode and validate each message's envelope; an invalid one is dead-lettered at once with
+   ``reason`` = our rejection code and ``error_description`` = the precise reason;
+2. ``events_ingest`` records the valid ones in ONE database transaction (schema violations and
+   foreign titles come back ``rejected`` and are dead-lettered too);
+3. only after the commit: complete the messages. If completion is lost (stack-pitfalls §1.5)
+   the redelivery is a duplicate in the inbox and is completed without effect.
+
+A database error abandons the batch's messages (Service Bus redelivers them; each outage costs
+each message one delivery attempt, because the consumer stops receiving until the database
+answers again). Broker errors rebuild the client with backoff. SIGTERM finishes the batch in
+hand, then stops. Locks of a batch are renewed by an ``AutoLockRenewer`` while it is processed.
+The SDK is not thread-safe: one consumer owns its client; run more processes for parallelism.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from azure.servicebus import (
+    AutoLockRenewer,
+    ServiceBusClient,
+    ServiceBusReceivedMessage,
+    ServiceBusReceiveMode,
+    ServiceBusReceiver,
+)
+from azure.servicebus.amqp import AmqpMessageBodyType
+from azure.servicebus.exceptions import ServiceBusError
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection
+
+from apps.game_events.envelope import CloudEvent, EventRejected, envelope_validate, event_parse_json
+from apps.game_events.models import Channel
+from apps.game_events.services import INVALID_TYPE, event_counter_add, events_ingest
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsumerConfig:
+    connection_string: str
+    topic: str
+    subscription: str
+    queue: str
+    batch_size: int
+    prefetch: int
+    max_wait: float
+    lock_renewal: float
+    allowed_title_slugs: frozenset[str] | None
+
+    @classmethod
+    def from_settings(cls, **overrides: object) -> "ConsumerConfig":
+        slugs = set(settings.SERVICEBUS_SOURCE_TITLES)
+        values = {
+            "connection_string": settings.SERVICEBUS_CONNECTION_STRING,
+            "topic": settings.SERVICEBUS_TOPIC,
+            "subscription": settings.SERVICEBUS_SUBSCRIPTION,
+            "queue": settings.SERVICEBUS_QUEUE,
+            "batch_size": settings.SERVICEBUS_RECEIVE_BATCH_SIZE,
+            "prefetch": settings.SERVICEBUS_PREFETCH,
+            "max_wait": settings.SERVICEBUS_MAX_WAIT_SECONDS,
+            "lock_renewal": settings.SERVICEBUS_LOCK_RENEWAL_SECONDS,
+            "allowed_title_slugs": None if "*" in slugs else frozenset(slugs),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def entity(self) -> str:
+        return self.queue or f"{self.topic}/Subscriptions/{self.subscription}"
+
+
+class DatabaseUnavailable(Exception):
+    """The batch in hand was abandoned because the database did not answer."""
+
+
+class Backoff:
+    def __init__(self, *, initial: float = 0.5, maximum: float = 30.0) -> None:
+        self.initial, self.maximum, self.current = initial, maximum, initial
+
+    def next(self) -> float:
+        delay, self.current = self.current, min(self.current * 2, self.maximum)
+        return delay
+
+    def reset(self) -> None:
+        self.current = self.initial
+
+
+@dataclass
+class ConsumerStats:
+    batches: int = 0
+    completed: int = 0
+    dead_lettered: int = 0
+    abandoned: int = 0
+    settle_failures: int = 0
+    reconnects: int = 0
+
+
+def message_body(message: ServiceBusReceivedMessage) -> bytes:
+    """The message's bytes: structured-mode CloudEvents travel as one data section."""
+    if message.body_type == AmqpMessageBodyType.DATA:
+        return b"".join(bytes(part) for part in message.body)
+    value = message.body
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, bytes):
+        return value
+    raise EventRejected("invalid_body", "The message body must be a JSON document.")
+
+
+class EventConsumer:
+    def __init__(self, config: ConsumerConfig, *, stop: threading.Event | None = None) -> None:
+        self.config = config
+        self.stop = stop or threading.Event()
+        self.stats = ConsumerStats()
+        self.last_receive_at: float | None = None
+
+    # ---- supervision -----------------------------------------------------------------------
+    def run(self) -> None:
+        """Consume until ``stop`` is set; reconnects with backoff on any broker error."""
+        backoff = Backoff()
+        try:
+            while not self.stop.is_set():
+                try:
+                    self._wait_for_database()
+                    self._session()
+                    backoff.reset()
+                except DatabaseUnavailable:
+                    logger.warning("database unavailable; batch abandoned")
+                except (ServiceBusError, OSError) as error:
+                    self.stats.reconnects += 1
+                    delay = backoff.next()
+                    logger.warning(
+                        "service bus error; reconnecting",
+                        extra={"error": f"{type(error).__name__}: {error}"[:300], "delay": delay},
+                    )
+                    self.stop.wait(delay)
+        finally:
+            connection.close()
+
+    def _wait_for_database(self) -> None:
+        backoff = Backoff(initial=0.2, maximum=10.0)
+        while not self.stop.is_set():
+            try:
+                close_old_connections()
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT 1")
+                return
+            except DatabaseError:
+                connection.close()
+                self.stop.wait(backoff.next())
+
+    def _receiver(self, client: ServiceBusClient) -> ServiceBusReceiver:
+        common = {
+            "receive_mode": ServiceBusReceiveMode.PEEK_LOCK,
+            "prefetch_count": self.config.prefetch,
+        }
+        if self.config.queue:
+            return client.get_queue_receiver(self.config.queue, **common)
+        return client.get_subscription_receiver(
+            self.config.topic, self.config.subscription, **common
+        )
+
+    def _session(self) -> None:
+        client = ServiceBusClient.from_connection_string(
+            self.config.connection_string, retry_total=2, retry_backoff_max=5
+        )
+        renewer = AutoLockRenewer(max_lock_renewal_duration=self.config.lock_renewal)
+        with client, renewer, self._receiver(client) as receiver:
+            logger.info("consumer receiving", extra={"entity": self.config.entity})
+            while not self.stop.is_set():
+                messages = receiver.receive_messages(
+                    max_message_count=self.config.batch_size, max_wait_time=self.config.max_wait
+                )
+                self.last_receive_at = time.time()
+                if messages:
+                    self.process_batch(receiver, renewer, messages)
+
+    # ---- one batch ---------------------------------------------------------------------------
+    def process_batch(
+        self,
+        receiver: ServiceBusReceiver,
+        renewer: AutoLockRenewer | None,
+        messages: list[ServiceBusReceivedMessage],
+    ) -> None:
+        self.stats.batches += 1
+        for message in messages if renewer is not None else ():
+            renewer.register(receiver, message)
+        valid = self._decode_all(receiver, messages)
+        if not valid:
+            return
+        try:
+            close_old_connections()
+            outcomes = events_ingest(
+                events=[event for _, event in valid],
+                channel=Channel.SERVICE_BUS,
+                allowed_title_slugs=self.config.allowed_title_slugs,
+                record_rejected=True,
+            )
+        except DatabaseError as error:
+            connection.close()
+            self._abandon(receiver, [message for message, _ in valid])
+            raise DatabaseUnavailable() from error
+        for (message, _event), outcome in zip(valid, outcomes, strict=True):
+            if outcome.status == "rejected":
+                self._dead_letter(receiver, message, outcome.code, outcome.reason)
+            else:
+                self._settle(receiver.complete_message, message, "completed")
+
+    def _decode_all(
+        self, receiver: ServiceBusReceiver, messages: Iterable[ServiceBusReceivedMessage]
+    ) -> list[tuple[ServiceBusReceivedMessage, CloudEvent]]:
+        valid = []
+        invalid = 0
+        for message in messages:
+            try:
+                valid.append((message, envelope_validate(event_parse_json(message_body(message)))))
+            except EventRejected as rejected:
+                invalid += 1
+                self._dead_letter(receiver, message, rejected.code, rejected.reason)
+        if invalid:
+            try:
+                event_counter_add(event_type=INVALID_TYPE, outcome="dead_lettered", number=invalid)
+            except DatabaseError:
+                connection.close()  # metrics only: the dead-lettering itself has happened
+        return valid
+
+    def _dead_letter(
+        self, receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage, code: str, why: str
+    ) -> None:
+        logger.warning(
+            "game event dead-lettered",
+            extra={"message_id": message.message_id, "reason": code, "description": why},
+        )
+        self._settle(
+            lambda m: receiver.dead_letter_message(m, reason=code, error_description=why),
+            message,
+            "dead_lettered",
+        )
+
+    def _abandon(
+        self, receiver: ServiceBusReceiver, messages: list[ServiceBusReceivedMessage]
+    ) -> None:
+        for message in messages:
+            self._settle(receiver.abandon_message, message, "abandoned")
+
+    def _settle(self, settle, message: ServiceBusReceivedMessage, counter: str) -> None:
+        """Settle and count. A failed settlement is only logged: the lock expires, the message
+        comes back and the inbox recognises it."""
+        try:
+            settle(message)
+        except ServiceBusError as error:
+            self.stats.settle_failures += 1
+            logger.warning(
+                "settlement failed",
+                extra={"message_id": message.message_id, "error": type(error).__name__},
+            )
+            return
+        setattr(self.stats, counter, getattr(self.stats, counter) + 1)

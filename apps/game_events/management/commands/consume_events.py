@@ -1,0 +1,56 @@
+"""``manage.py consume_events``: the Service Bus consumer process (docs/events.md).
+
+Started and supervised by every ``celery -A community worker`` when
+``SERVICEBUS_CONNECTION_STRING`` is set (``apps/game_events/bootstep.py``); can also run alone.
+SIGTERM/SIGINT finish the batch in hand, then exit 0.
+"""
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.game_events.consumer import ConsumerConfig, EventConsumer
+
+
+class Command(BaseCommand):
+    help = "Consume game events from Azure Service Bus into the inbox."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--connection-string", default=None)
+        parser.add_argument("--topic", default=None)
+        parser.add_argument("--subscription", default=None)
+        parser.add_argument("--queue", default=None)
+        parser.add_argument("--batch-size", type=int, default=None)
+        parser.add_argument("--prefetch", type=int, default=None)
+        parser.add_argument("--max-wait", type=float, default=None)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        config = ConsumerConfig.from_settings(
+            connection_string=options["connection_string"],
+            topic=options["topic"],
+            subscription=options["subscription"],
+            queue=options["queue"],
+            batch_size=options["batch_size"],
+            prefetch=options["prefetch"],
+            max_wait=options["max_wait"],
+        )
+        if not config.connection_string:
+            raise CommandError("Set SERVICEBUS_CONNECTION_STRING (or --connection-string).")
+        # The AMQP stack logs every frame at INFO; keep the consumer's own lines readable.
+        logging.getLogger("azure").setLevel(max(logging.WARNING, logging.root.level))
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        consumer = EventConsumer(config, stop=stop)
+        self.stdout.write(f"consuming {config.entity} (batch {config.batch_size})", ending="\n")
+        self.stdout.flush()
+        consumer.run()
+        stats = consumer.stats
+        self.stdout.write(
+            f"stopped: batches={stats.batches} completed={stats.completed} "
+            f"dead_lettered={stats.dead_lettered} abandoned={stats.abandoned} "
+            f"settle_failures={stats.settle_failures} reconnects={stats.reconnects}"
+        )

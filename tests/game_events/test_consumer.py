@@ -1,0 +1,125 @@
+import pytest
+
+from apps.game_events.models import EventCounter, InboxEvent
+from tests.game_events.events import cloud_event
+from tests.game_events.servicebus import consumer_thread, publish, wait_until
+from tests.servicebus.fixtures import SUBSCRIPTION_PATH
+
+pytestmark = [pytest.mark.servicebus, pytest.mark.django_db(transaction=True)]
+
+
+def _states() -> dict[str, str]:
+    return dict(InboxEvent.objects.values_list("event_id", "state"))
+
+
+def test_events_published_with_the_sdk_are_applied_and_completed(
+    servicebus_broker, title, recorded
+):
+    publish(servicebus_broker.connection_string, [cloud_event(event_id=f"e{i}") for i in range(5)])
+
+    with consumer_thread(servicebus_broker.connection_string) as consumer:
+        wait_until(lambda: len(recorded.ids) == 5, what="5 applied events")
+        wait_until(lambda: servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["active"] == 0)
+
+    assert sorted(recorded.ids) == [f"e{i}" for i in range(5)]
+    assert set(_states().values()) == {"applied"}
+    assert consumer.stats.completed == 5
+    assert servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["dead_letter"] == 0
+
+
+def test_poison_messages_are_dead_lettered_with_reasons_and_the_consumer_keeps_going(
+    servicebus_broker, title, recorded, settings
+):
+    settings.GAME_EVENTS_MAX_EVENT_BYTES = 4096
+    no_id = cloud_event()
+    del no_id["id"]
+    poison = [
+        b"{not json",
+        cloud_event(event_id="bad-schema", data={"level": "high"}),
+        no_id,
+        cloud_event(event_id="huge", data={"pad": "x" * 5000}),
+        cloud_event(event_id="other-title", source="/titles/not-ours"),
+    ]
+    publish(servicebus_broker.connection_string, [*poison, cloud_event(event_id="good")])
+
+    with consumer_thread(servicebus_broker.connection_string):
+        wait_until(lambda: recorded.ids == ["good"], what="the valid event")
+        dead = wait_until(
+            lambda: (
+                (m := servicebus_broker.dead_letter_messages(SUBSCRIPTION_PATH))
+                and len(m) == 5
+                and m
+            ),
+            what="5 dead letters",
+        )
+
+    reasons = sorted((m["dead_letter_reason"], m["dead_letter_description"]) for m in dead)
+    assert reasons == [
+        ("event_too_large", "The event is 5193 bytes; the limit is 4096."),
+        ("invalid_json", "The event is not valid JSON: Expecting property name enclosed in "
+                         "double quotes: line 1 column 2 (char 1)"),
+        ("missing_attribute", "'id' is required."),
+        ("schema_violation", "$: 'player' is a required property"),
+        ("unknown_title", "'source' names no active title."),
+    ]  # fmt: skip
+    assert _states() == {
+        "good": "applied",
+        "bad-schema": "dead_lettered",
+        "other-title": "dead_lettered",
+    }
+    assert servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["active"] == 0
+    counters = {(c.event_type, c.outcome): c.count for c in EventCounter.objects.all()}
+    assert counters[("(invalid)", "dead_lettered")] == 3
+    assert counters[("player.progressed", "rejected")] == 2
+
+
+def test_lost_completions_redeliver_but_apply_once(servicebus_broker, title, recorded):
+    servicebus_broker.drop_completions = True
+    publish(servicebus_broker.connection_string, [cloud_event(event_id=f"d{i}") for i in range(3)])
+
+    with consumer_thread(servicebus_broker.connection_string):
+        # Locks last 5 s: every message comes back at least once while completions are lost.
+        wait_until(
+            lambda: any(
+                m["delivery_count"] >= 1 for m in servicebus_broker.messages(SUBSCRIPTION_PATH)
+            ),
+            timeout=20,
+            what="a redelivery",
+        )
+        servicebus_broker.drop_completions = False
+        wait_until(
+            lambda: servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["active"] == 0, timeout=30
+        )
+
+    assert servicebus_broker.dropped_completions >= 3
+    assert sorted(recorded.ids) == ["d0", "d1", "d2"]
+    counters = {(c.event_type, c.outcome): c.count for c in EventCounter.objects.all()}
+    assert counters[("player.progressed", "applied")] == 3
+    assert counters[("player.progressed", "duplicate")] >= 3
+    assert servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["dead_letter"] == 0
+
+
+def test_republished_ids_are_applied_once(servicebus_broker, title, recorded):
+    events = [cloud_event(event_id="same"), cloud_event(event_id="same")]
+    publish(servicebus_broker.connection_string, events)
+
+    with consumer_thread(servicebus_broker.connection_string):
+        wait_until(lambda: servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["active"] == 0)
+        publish(servicebus_broker.connection_string, [cloud_event(event_id="same")])
+        wait_until(lambda: servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["active"] == 0)
+
+    assert recorded.ids == ["same"]
+    assert InboxEvent.objects.count() == 1
+
+
+def test_the_consumer_reconnects_after_a_broker_restart(servicebus_broker, title, recorded):
+    with consumer_thread(servicebus_broker.connection_string) as consumer:
+        publish(servicebus_broker.connection_string, [cloud_event(event_id="before")])
+        wait_until(lambda: recorded.ids == ["before"])
+
+        servicebus_broker.restart()
+        publish(servicebus_broker.connection_string, [cloud_event(event_id="after")])
+        wait_until(lambda: recorded.ids == ["before", "after"], timeout=60, what="after restart")
+
+    assert consumer.stats.reconnects >= 1
+    assert servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["active"] == 0

@@ -11,3 +11,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())
 app = Celery("community")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Game events: with SERVICEBUS_CONNECTION_STRING set, every worker also runs and supervises the
+# Service Bus consumer processes, so `celery -A community worker` is the one command operators
+# start for tasks and event consumption alike (apps/game_events/bootstep.py says why processes).
+from apps.game_events.bootstep import GameEventsConsumerStep  # noqa: E402
+
+app.steps["worker"].add(GameEventsConsumerStep)

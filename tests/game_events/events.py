@@ -74,3 +74,19 @@ def handler_recorder() -> Iterator[Recorder]:
         handler_unregister("player.progressed", recorder)
         for handler in originals:
             handler_register("player.progressed", handler)
+
+
+def linked_player(*, username: str, title: Any, provider: str, external_id: str) -> Any:
+    """A registered player whose game identity is linked (claim-code flow of the players app)."""
+    from apps.players.identities import identity_claim_code_issue, identity_claim_redeem
+    from apps.players.services import player_register
+
+    player = player_register(
+        username=username,
+        email=f"{username}@example.test",
+        password="correct-horse-battery-staple",
+        display_name=username,
+    )
+    issued = identity_claim_code_issue(title=title, provider=provider, external_id=external_id)
+    identity_claim_redeem(player=player, code=issued.code)
+    return player

@@ -1,0 +1,173 @@
+"""Presence from open websockets (several devices), game sessions, and the sweep."""
+
+import os
+import signal
+import time
+from datetime import timedelta
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.utils import timezone
+from websockets.sync.client import connect
+
+from apps.accounts.services import api_token_create
+from apps.players.friends import friend_request_send
+from apps.players.models import GameSession, Player, Privacy
+from apps.players.presence import presence_states
+from apps.players.services import (
+    presence_game_session_end,
+    presence_game_session_start,
+    presence_match_set,
+)
+from apps.players.tasks import presence_sweep_task
+from community.asgi import application
+from tests.factories import TitleFactory
+from tests.players.factories import PlayerFactory
+from tests.support.live import run_daphne
+
+
+def status_of(player: Player) -> str:
+    return presence_states(players=[player])[player.id].status
+
+
+async def open_socket(secret: str) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(
+        application, "/ws/", subprotocols=["community.v1", f"bearer.{secret}"]
+    )
+    connected, _subprotocol = await communicator.connect()
+    assert connected
+    # The consumer handles frames in order: the pong proves its connect hooks have run.
+    await communicator.send_json_to({"type": "ping", "id": "sync"})
+    await next_frame_of_type(communicator, "pong")
+    return communicator
+
+
+async def next_frame_of_type(
+    communicator: WebsocketCommunicator, frame_type: str, player_id: int | None = None
+) -> dict:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        frame = await communicator.receive_json_from(timeout=10)
+        if frame["type"] != frame_type:
+            continue
+        if player_id is None or frame["player"]["id"] == player_id:
+            return frame
+    raise AssertionError(f"no {frame_type} frame")
+
+
+def befriend(one: Player, other: Player) -> None:
+    friend_request_send(sender=one, recipient=other)
+    friend_request_send(sender=other, recipient=one)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_two_devices_one_disconnects_still_online_both_offline():
+    from asgiref.sync import sync_to_async
+
+    player = await sync_to_async(PlayerFactory)()
+    secret = (await sync_to_async(api_token_create)(user=player.user, name="t")).secret
+    status = sync_to_async(status_of)
+
+    phone = await open_socket(secret)
+    laptop = await open_socket(secret)
+    assert await status(player) == "online"
+
+    await phone.disconnect()
+    assert await status(player) == "online"
+
+    await laptop.disconnect()
+    assert await status(player) == "offline"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_friends_get_presence_frames_live_unless_the_player_is_private():
+    from asgiref.sync import sync_to_async
+
+    alice, bob, carol = [await sync_to_async(PlayerFactory)() for _ in range(3)]
+    await sync_to_async(befriend)(alice, bob)
+    await sync_to_async(befriend)(carol, bob)
+    await sync_to_async(Player.objects.filter(id=carol.id).update)(privacy=Privacy.PRIVATE)
+    tokens = {
+        p.id: (await sync_to_async(api_token_create)(user=p.user, name="t")).secret
+        for p in (alice, bob, carol)
+    }
+    bob_socket = await open_socket(tokens[bob.id])
+
+    carol_socket = await open_socket(tokens[carol.id])
+    alice_socket = await open_socket(tokens[alice.id])
+    frame = await next_frame_of_type(bob_socket, "presence", alice.id)
+    await alice_socket.disconnect()
+    offline = await next_frame_of_type(bob_socket, "presence", alice.id)
+
+    assert frame["player"] == {"id": alice.id, "display_name": alice.display_name}
+    assert frame["status"] == "online"
+    assert offline["player"]["id"] == alice.id
+    assert offline["status"] == "offline"
+    await bob_socket.send_json_to({"type": "ping", "id": "last"})
+    rest = []
+    while (frame := await bob_socket.receive_json_from(timeout=10))["type"] != "pong":
+        rest.append(frame)
+    assert [f for f in rest if f.get("player", {}).get("id") == carol.id] == []
+    await carol_socket.disconnect()
+    await bob_socket.disconnect()
+
+
+@pytest.mark.django_db
+def test_game_sessions_make_in_game_and_in_match_presence():
+    player, title = PlayerFactory(), TitleFactory(slug="kaiju", name="Kaiju")
+
+    presence_game_session_start(player=player, title=title, session_id="s1")
+    in_game = presence_states(players=[player])[player.id]
+    presence_match_set(player=player, title=title, match_id="m-9")
+    in_match = presence_states(players=[player])[player.id]
+    presence_match_set(player=player, title=title, match_id=None)
+    back_in_game = status_of(player)
+    presence_game_session_end(player=player, title=title, session_id="s1")
+
+    assert in_game.as_dict() == {
+        "status": "in_game", "title": "kaiju", "title_name": "Kaiju", "match_id": None
+    }  # fmt: skip
+    assert (in_match.status, in_match.match_id) == ("in_match", "m-9")
+    assert back_in_game == "in_game"
+    assert status_of(player) == "offline"
+
+
+@pytest.mark.django_db
+def test_sweep_ends_game_sessions_whose_server_went_silent(settings):
+    settings.PLAYERS_GAME_SESSION_TTL_SECONDS = 60
+    player, title = PlayerFactory(), TitleFactory()
+    presence_game_session_start(player=player, title=title, session_id="s1")
+    GameSession.objects.update(last_seen_at=timezone.now() - timedelta(seconds=61))
+
+    result = presence_sweep_task.delay().get()
+
+    assert result == {"offline_users": 0, "ended_sessions": 1}
+    assert status_of(player) == "offline"
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_server_leaves_nobody_online_after_the_sweep(live_tmp):
+    player = PlayerFactory()
+    secret = api_token_create(user=player.user, name="t").secret
+
+    with run_daphne(live_tmp, PLAYERS_PRESENCE_TTL_SECONDS="2") as server:
+        socket = connect(server.ws_url, subprotocols=["community.v1", f"bearer.{secret}"])
+        deadline = time.monotonic() + 10
+        while status_of(player) != "online" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert status_of(player) == "online"
+        os.kill(server.process.pid, signal.SIGKILL)  # no disconnect hook can run
+        server.process.wait(timeout=10)
+
+        assert presence_sweep_task.delay().get() == {"offline_users": 0, "ended_sessions": 0}
+        deadline = time.monotonic() + 15
+        swept = {"offline_users": 0, "ended_sessions": 0}
+        while swept["offline_users"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            swept = presence_sweep_task.delay().get()
+        socket.close_socket()
+
+    assert swept == {"offline_users": 1, "ended_sessions": 0}
+    assert status_of(player) == "offline"

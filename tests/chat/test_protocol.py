@@ -3,28 +3,10 @@
 import pytest
 from channels.db import database_sync_to_async
 
-from apps.chat.channels import lobby_channel_get_or_create
 from apps.chat.models import Message
 from tests.chat.support import open_socket, settle
-from tests.factories import TitleFactory
-from tests.players.factories import PlayerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def lobby():
-    return lobby_channel_get_or_create(title=TitleFactory(slug="starfall"))
-
-
-@pytest.fixture
-def alice():
-    return PlayerFactory(display_name="alice", display_name_key="alice")
-
-
-@pytest.fixture
-def bob():
-    return PlayerFactory(display_name="bob", display_name_key="bob")
 
 
 async def test_welcome_announces_the_player_and_limits(alice):

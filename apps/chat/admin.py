@@ -1,0 +1,75 @@
+"""Chat in the admin: word lists per title, restrictions (mute/ban), channels (slow mode) and
+messages with their edit history. Writes go through services so they act on open sockets."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from apps.chat.actions import message_delete
+from apps.chat.models import Channel, Message, MessageEdit, Restriction, WordRule
+from apps.chat.moderation import restriction_create, word_rule_save
+
+
+@admin.register(WordRule)
+class WordRuleAdmin(admin.ModelAdmin):
+    list_display = ["pattern", "action", "title"]
+    list_filter = ["action", "title"]
+    search_fields = ["pattern"]
+
+    def save_model(self, request: HttpRequest, obj: WordRule, form: Any, change: bool) -> None:
+        word_rule_save(rule=obj)
+
+
+@admin.register(Restriction)
+class RestrictionAdmin(admin.ModelAdmin):
+    list_display = ["player", "kind", "title", "expires_at", "lifted_at", "created_by"]
+    list_filter = ["kind"]
+    raw_id_fields = ["player"]
+    readonly_fields = ["created_by", "lifted_at"]
+
+    def save_model(self, request: HttpRequest, obj: Restriction, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = restriction_create(
+            player=obj.player, kind=obj.kind, reason=obj.reason, title_id=obj.title_id,
+            expires_at=obj.expires_at, created_by=request.user,
+        )  # fmt: skip
+        obj.pk = created.pk
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "title", "locale", "last_seq", "slow_mode_seconds"]
+    list_filter = ["kind", "title"]
+    search_fields = ["name", "key"]
+    readonly_fields = ["key", "kind", "last_seq", "closed_at"]
+
+
+class MessageEditInline(admin.TabularInline):
+    model = MessageEdit
+    extra = 0
+    readonly_fields = ["body", "created_at"]
+    can_delete = False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["channel", "seq", "author", "body", "is_flagged", "deleted_at"]
+    list_filter = ["is_flagged", "channel__kind"]
+    search_fields = ["body"]
+    raw_id_fields = ["author", "channel"]
+    readonly_fields = [
+        "channel", "seq", "author", "body", "client_msg_id", "mentioned_player_ids",
+        "edited_at", "deleted_at", "deleted_by",
+    ]  # fmt: skip
+    inlines = [MessageEditInline]
+    actions = ["delete_for_everyone"]
+
+    @admin.action(description=_("Delete for everyone (broadcast)"), permissions=["delete"])
+    def delete_for_everyone(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        for message in queryset.select_related("channel"):
+            message_delete(message=message, moderator=request.user)

@@ -1,0 +1,224 @@
+"""Chat over REST: channel list with unread counts, history, search, sending, read markers,
+and the title endpoints (chat tokens, announcements). Same services as the websocket."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.chat import actions, events, selectors, services
+from apps.chat.exceptions import NoPlayer
+from apps.chat.relations import player_for_user
+from apps.chat.tokens import chat_token_issue
+from apps.common.exceptions import NotFound
+from apps.players.models import Player
+from apps.titles import scopes
+from apps.titles.permissions import title_client_of, title_scope
+
+
+def request_player(request: Request) -> Player:
+    player = player_for_user(request.user) if request.user.is_authenticated else None
+    if player is None:
+        raise NoPlayer()
+    return player
+
+
+class MessageOutputSerializer(serializers.Serializer):
+    """The ``message`` object of the websocket protocol."""
+
+    id = serializers.IntegerField()
+    channel_id = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    author = serializers.DictField(allow_null=True)
+    body = serializers.CharField()
+    client_msg_id = serializers.CharField(allow_null=True)
+    mentions = serializers.ListField(child=serializers.IntegerField())
+    reactions = serializers.ListField(child=serializers.DictField())
+    created_at = serializers.CharField()
+    edited_at = serializers.CharField(allow_null=True)
+    is_deleted = serializers.BooleanField()
+
+
+class ChannelListApi(APIView):
+    """The caller's channels, most recently active first, with unread counts."""
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        kind = serializers.CharField()
+        name = serializers.CharField()
+        title = serializers.CharField(allow_null=True)
+        locale = serializers.CharField()
+        last_seq = serializers.IntegerField()
+        is_closed = serializers.BooleanField()
+        slow_mode_seconds = serializers.IntegerField()
+        last_read_seq = serializers.IntegerField()
+        unread_count = serializers.IntegerField()
+
+    @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["chat"])
+    def get(self, request: Request) -> Response:
+        entries = selectors.channel_list_for_player(player=request_player(request))
+        body = [
+            events.channel_data(entry.channel)
+            | {"last_read_seq": entry.last_read_seq, "unread_count": entry.unread_count}
+            for entry in entries
+        ]
+        return Response(self.OutputSerializer(body, many=True).data)
+
+
+class ChannelMessagesApi(APIView):
+    """History, cursor-paginated by sequence: ``?before=<seq>`` pages back (newest first
+    page without it), ``?after=<seq>`` catches up; ``next_before``/``next_after`` are the
+    cursors of the following page (null at the end). POST sends a message."""
+
+    class FilterSerializer(serializers.Serializer):
+        before = serializers.IntegerField(min_value=0, required=False)
+        after = serializers.IntegerField(min_value=0, required=False)
+        limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
+
+    class OutputSerializer(serializers.Serializer):
+        channel_id = serializers.IntegerField()
+        head_seq = serializers.IntegerField()
+        results = MessageOutputSerializer(many=True)
+        next_before = serializers.IntegerField(allow_null=True)
+        next_after = serializers.IntegerField(allow_null=True)
+
+    class InputSerializer(serializers.Serializer):
+        body = serializers.CharField(trim_whitespace=False, allow_blank=True)
+        client_msg_id = serializers.CharField(max_length=64, required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer}, tags=["chat"])
+    def get(self, request: Request, channel_id: int) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        channel = selectors.channel_get_for_player(
+            channel_id=channel_id, player=request_player(request)
+        )
+        after = filters.validated_data.get("after")
+        page = selectors.messages_page(
+            channel=channel,
+            before_seq=filters.validated_data.get("before"),
+            after_seq=after,
+            limit=filters.validated_data["limit"],
+        )
+        return Response(self.OutputSerializer(_page_body(channel, page, after)).data)
+
+    @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer}, tags=["chat"])
+    def post(self, request: Request, channel_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        player = request_player(request)
+        channel = selectors.channel_get_for_player(channel_id=channel_id, player=player)
+        result = services.message_send(channel=channel, author=player, **data.validated_data)
+        body = events.message_data(result.message, is_new=not result.is_duplicate)
+        code = status.HTTP_200_OK if result.is_duplicate else status.HTTP_201_CREATED
+        return Response(MessageOutputSerializer(body).data, status=code)
+
+
+def _page_body(channel: Any, page: selectors.MessagePage, after: int | None) -> dict[str, Any]:
+    messages = page.messages
+    going_forward = after is not None
+    return {
+        "channel_id": channel.id,
+        "head_seq": channel.last_seq,
+        "results": [events.message_data(message) for message in messages],
+        "next_before": messages[0].seq if messages and page.has_more and not going_forward
+        else None,
+        "next_after": messages[-1].seq if messages and page.has_more and going_forward else None,
+    }  # fmt: skip
+
+
+class ChannelSearchApi(APIView):
+    """Search one channel (PostgreSQL full-text; words, ``"phrases"``, ``-excluded``)."""
+
+    class FilterSerializer(serializers.Serializer):
+        q = serializers.CharField(max_length=200)
+        limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: MessageOutputSerializer(many=True)},
+        tags=["chat"],
+    )
+    def get(self, request: Request, channel_id: int) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        channel = selectors.channel_get_for_player(
+            channel_id=channel_id, player=request_player(request)
+        )
+        messages = selectors.messages_search(
+            channel=channel, query=filters.validated_data["q"],
+            limit=filters.validated_data["limit"],
+        )  # fmt: skip
+        body = [events.message_data(message) for message in messages]
+        return Response(MessageOutputSerializer(body, many=True).data)
+
+
+class ChannelReadApi(APIView):
+    """Move the caller's read marker (never backwards)."""
+
+    class InputSerializer(serializers.Serializer):
+        seq = serializers.IntegerField(min_value=0)
+
+    class OutputSerializer(serializers.Serializer):
+        channel_id = serializers.IntegerField()
+        last_read_seq = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer}, tags=["chat"])
+    def post(self, request: Request, channel_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        player = request_player(request)
+        channel = selectors.channel_get_for_player(channel_id=channel_id, player=player)
+        seq = actions.read_marker_set(
+            channel=channel, player=player, seq=data.validated_data["seq"]
+        )
+        return Response(
+            self.OutputSerializer({"channel_id": channel.id, "last_read_seq": seq}).data
+        )
+
+
+class ChatTokenCreateApi(APIView):
+    """A game server mints a short-lived websocket token for one of its players."""
+
+    permission_classes = [title_scope(scopes.CHAT_TOKENS)]
+
+    class InputSerializer(serializers.Serializer):
+        player_id = serializers.IntegerField()
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField(help_text="Use as `bearer.<token>` subprotocol or hello.")
+        expires_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, tags=["chat"])
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        player = Player.objects.filter(id=data.validated_data["player_id"]).first()
+        if player is None:
+            raise NotFound()
+        issued = chat_token_issue(title=title_client_of(request).title, player=player)
+        body = {"token": issued.token, "expires_at": issued.expires_at}
+        return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class AnnouncementCreateApi(APIView):
+    """A game server posts a system message to its title's announcement channel."""
+
+    permission_classes = [title_scope(scopes.CHAT_ANNOUNCE)]
+
+    class InputSerializer(serializers.Serializer):
+        body = serializers.CharField()
+        locale = serializers.CharField(max_length=16, required=False)
+
+    @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer}, tags=["chat"])
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.announcement_post(
+            title=title_client_of(request).title, **data.validated_data
+        )
+        body = events.message_data(message, is_new=True)
+        return Response(MessageOutputSerializer(body).data, status=status.HTTP_201_CREATED)

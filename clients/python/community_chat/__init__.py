@@ -1,0 +1,5 @@
+"""Reference asyncio client of the community chat protocol (docs/websocket-protocol.md)."""
+
+from community_chat.client import ChatClient, ChatError, Delivery
+
+__all__ = ["ChatClient", "ChatError", "Delivery"]

@@ -181,7 +181,10 @@ def notification_create(
 ) -> Notification | None:
     """Store a notification and push it live after commit. Nothing is stored (None) when the
     recipient opted out of ``kind``, is deleted, or actor and recipient block each other."""
-    if kind in recipient.notification_opt_outs or recipient.is_deleted:
+    # Read preferences fresh: callers often hold a Player loaded before a settings change.
+    current = Player.objects.filter(id=recipient.id).values("notification_opt_outs", "deleted_at")
+    state = current.first()
+    if state is None or kind in state["notification_opt_outs"] or state["deleted_at"]:
         return None
     if actor is not None and selectors.block_exists_between(
         player_id=actor.id, other_player_id=recipient.id

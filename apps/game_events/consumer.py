@@ -132,7 +132,9 @@ class EventConsumer:
                     backoff.reset()
                 except DatabaseUnavailable:
                     logger.warning("database unavailable; batch abandoned")
-                except (ServiceBusError, OSError) as error:
+                except Exception as error:
+                    # ServiceBusError, OSError, and the ValueError the SDK raises once a
+                    # handler has shut itself down: every one is cured by a new client.
                     self.stats.reconnects += 1
                     delay = backoff.next()
                     logger.warning(
@@ -254,7 +256,7 @@ class EventConsumer:
         comes back and the inbox recognises it."""
         try:
             settle(message)
-        except ServiceBusError as error:
+        except (ServiceBusError, ValueError) as error:  # ValueError: handler shut down
             self.stats.settle_failures += 1
             logger.warning(
                 "settlement failed",

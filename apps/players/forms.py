@@ -22,6 +22,10 @@ class ProfileForm(forms.Form):
         return self.cleaned_data["country"].upper()
 
 
+class PlayerCreateForm(forms.Form):
+    display_name = forms.CharField(label=_("Display name"), max_length=64)
+
+
 class AvatarForm(forms.Form):
     image = forms.FileField(
         label=_("Avatar (PNG, JPEG or WebP)"),

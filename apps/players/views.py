@@ -18,7 +18,13 @@ from apps.players import selectors, services
 from apps.players.apis.profile import profile_body
 from apps.players.avatars import avatar_set
 from apps.players.data_rights import player_deletion_request, player_export
-from apps.players.forms import AvatarForm, ClaimCodeForm, ProfileForm, SettingsForm
+from apps.players.forms import (
+    AvatarForm,
+    ClaimCodeForm,
+    PlayerCreateForm,
+    ProfileForm,
+    SettingsForm,
+)
 from apps.players.friends import (
     block_create,
     block_remove,
@@ -66,8 +72,7 @@ def _run(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
 def player_create_page(request: HttpRequest) -> HttpResponse:
     if selectors.player_get_optional_for_user(user=request.user) is not None:
         return redirect("players:me")
-    form = ProfileForm(request.POST or None, initial={"locale": "en", "time_zone": "UTC"})
-    form.fields["bio"].required = False
+    form = PlayerCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["display_name"]
         if _run(request, lambda: services.player_create(user=request.user, display_name=name), ""):

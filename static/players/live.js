@@ -31,12 +31,14 @@
     socket.onmessage = function (event) {
       var frame;
       try { frame = JSON.parse(event.data); } catch (error) { return; }
+      if (frame.type === "welcome") { badge.setAttribute("data-live", "connected"); }
       if (frame.type === "notification" && typeof frame.unread_count === "number") {
         show(frame.unread_count);
       }
       document.dispatchEvent(new CustomEvent("community:frame", { detail: frame }));
     };
     socket.onclose = function () {
+      badge.setAttribute("data-live", "disconnected");
       if (pinger) { window.clearInterval(pinger); }
       window.setTimeout(connect, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 30000);

@@ -25,11 +25,16 @@ from apps.players.models import (
     GameSession,
     IdentityClaimCode,
     Notification,
+    NotificationKind,
     Player,
     PlayerIdentity,
     PlayerTitleStats,
 )
-from apps.players.services import identity_validate, player_get_or_create_by_identity
+from apps.players.services import (
+    identity_validate,
+    notification_create,
+    player_get_or_create_by_identity,
+)
 from apps.titles.models import Title
 
 # Crockford-like alphabet without look-alikes (0/O, 1/I/L): easy to read off a TV screen.
@@ -94,6 +99,11 @@ def identity_claim_redeem(*, player: Player, code: str) -> PlayerIdentity:
     claim.save(update_fields=["redeemed_at", "updated_at"])
     player_merge_shadow(shadow=shadow, into=locked[player.id])
     identity.refresh_from_db()
+    notification_create(
+        recipient=locked[player.id],
+        kind=NotificationKind.IDENTITY_CLAIMED,
+        data={"provider": identity.provider, "external_id": identity.external_id},
+    )
     return identity
 
 

@@ -103,10 +103,14 @@ def _broadcast_for_user(user_id: int) -> None:
         presence_broadcast(player=player)
 
 
-# Connection hooks (registered by apps.players.realtime in AppConfig.ready()).
+# Connection hooks (registered by apps.players.realtime in AppConfig.ready()). Presence is
+# best effort: a Redis hiccup must not close the socket it is counting, so errors are logged.
 def on_connection_open(*, user_id: int, connection_id: str) -> None:
-    if presence_store().connection_open(user_id=user_id, connection_id=connection_id):
-        _broadcast_for_user(user_id)
+    try:
+        if presence_store().connection_open(user_id=user_id, connection_id=connection_id):
+            _broadcast_for_user(user_id)
+    except Exception:
+        logger.exception("presence open failed", extra={"user_id": user_id})
 
 
 def on_connection_heartbeat(*, user_id: int, connection_id: str) -> None:
@@ -115,8 +119,11 @@ def on_connection_heartbeat(*, user_id: int, connection_id: str) -> None:
 
 
 def on_connection_close(*, user_id: int, connection_id: str) -> None:
-    if presence_store().connection_close(user_id=user_id, connection_id=connection_id):
-        _broadcast_for_user(user_id)
+    try:
+        if presence_store().connection_close(user_id=user_id, connection_id=connection_id):
+            _broadcast_for_user(user_id)
+    except Exception:
+        logger.exception("presence close failed", extra={"user_id": user_id})
 
 
 # Game session services: called by game-event handlers inside the inbox transaction.

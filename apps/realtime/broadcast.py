@@ -5,11 +5,10 @@ clients under the frame ``type`` the protocol documents). Sockets are a lossy pa
 recover anything missed through resume or REST, never by trusting the socket alone.
 """
 
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -22,27 +21,16 @@ EVENT_EVENT = "realtime.event"
 CLOSE_EVENT = "realtime.close"
 
 
-def _inside_server_loop() -> bool:
-    """True in a thread that ``sync_to_async`` started from a running event loop (Daphne)."""
-    return getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid()
-
-
 def layer_call(send: Callable[[Any], Awaitable[None]]) -> None:
-    """Run ``send(layer)`` from sync code. Inside Daphne it runs on the server's loop; from a
-    Celery task or a script it runs on a fresh loop, whose Redis pools are closed afterwards
-    (a pool tied to a finished loop raises "Event loop is closed": channels_redis#332)."""
+    """Run ``send(layer)`` from sync code: inside Daphne on the server's loop; from a Celery
+    task, a thread or a script on a fresh loop. channels_redis keeps one pool per loop and
+    flushes it when that loop closes, so no pool outlives its loop (channels_redis#332)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    closes_pools = not _inside_server_loop()
 
     async def run() -> None:
-        try:
-            await send(layer)
-        finally:
-            close_pools = getattr(layer, "close_pools", None)
-            if closes_pools and close_pools is not None:
-                await close_pools()
+        await send(layer)
 
     async_to_sync(run)()
 

@@ -1,0 +1,146 @@
+"""Real Daphne processes, driven by the reference client (clients/python/community_chat)."""
+
+import asyncio
+import shutil
+import subprocess
+import time
+from contextlib import ExitStack
+
+import pytest
+from community_chat import ChatClient
+
+from apps.accounts.services import api_token_create
+from tests.support.live import free_port, run_daphne
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+FAST_LIMITS = {
+    "CHAT_RATE_PLAYER_CAPACITY": "100000",
+    "CHAT_RATE_CHANNEL_CAPACITY": "100000",
+    "CHAT_FANOUT_REFRESH_SECONDS": "0.5",
+}
+
+
+def token(player) -> str:
+    return api_token_create(user=player.user, name="live").secret
+
+
+async def collect(client: ChatClient, count: int, timeout: float = 20) -> list[int]:
+    seqs = []
+    async with asyncio.timeout(timeout):
+        while len(seqs) < count:
+            seqs.append((await client.deliveries.get()).message["seq"])
+    return seqs
+
+
+async def stream(sender: ChatClient, channel_id: int, count: int, pause: float = 0.005) -> None:
+    for number in range(count):
+        await sender.send(channel_id, f"m{number}")
+        await asyncio.sleep(pause)
+
+
+async def drop_and_resume(urls, lobby_id, sender_token, reader_token, *, switch_to=None):
+    sender = ChatClient(urls[0], sender_token)
+    reader = ChatClient(urls[-1], reader_token, backoff_initial=0.05)
+    await sender.connect()
+    await reader.connect()
+    await reader.subscribe([lobby_id])
+    flowing = asyncio.create_task(stream(sender, lobby_id, 60))
+    first = await collect(reader, 10)
+    if switch_to is not None:
+        reader.url = switch_to
+    await reader.drop_connection()
+    await flowing
+    rest = await collect(reader, 50)
+    reconnects = reader.reconnects
+    await sender.close()
+    await reader.close()
+    return first + rest, reconnects
+
+
+def test_resume_after_a_dropped_connection_has_no_gap_and_no_duplicate(live_tmp, lobby, alice, bob):
+    with run_daphne(live_tmp, **FAST_LIMITS) as server:
+        seqs, reconnects = asyncio.run(
+            drop_and_resume([server.ws_url], lobby.id, token(alice), token(bob))
+        )
+
+    assert reconnects == 1
+    assert seqs == list(range(1, 61))
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_two_daphne_processes_share_channels_and_resume_across_them(live_tmp, lobby, alice, bob):
+    with ExitStack() as stack:
+        first = stack.enter_context(run_daphne(live_tmp, **FAST_LIMITS))
+        second = stack.enter_context(run_daphne(live_tmp, **FAST_LIMITS))
+        seqs, reconnects = asyncio.run(
+            drop_and_resume(
+                [first.ws_url, second.ws_url], lobby.id, token(alice), token(bob),
+                switch_to=first.ws_url,
+            )
+        )  # fmt: skip
+
+    assert reconnects == 1
+    assert seqs == list(range(1, 61))
+
+
+@pytest.fixture
+def own_redis(live_tmp):
+    """A Redis server this test may restart (the shared one serves other test runs)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    argv = [binary, "--port", str(port), "--save", "", "--appendonly", "no"]
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            probe = subprocess.run(
+                ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True
+            )
+            if probe.stdout.strip() == "PONG":
+                return process
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    state = {"process": start()}
+
+    def restart() -> None:
+        state["process"].kill()
+        state["process"].wait()
+        state["process"] = start()
+
+    yield f"redis://127.0.0.1:{port}/0", restart
+    state["process"].kill()
+    state["process"].wait()
+
+
+@pytest.mark.redis
+def test_a_redis_restart_loses_live_frames_but_subscribers_recover_every_message(
+    live_tmp, lobby, alice, bob, own_redis
+):
+    redis_url, restart = own_redis
+    sender_token, reader_token = token(alice), token(bob)
+
+    async def scenario(url: str) -> list[int]:
+        sender = ChatClient(url, sender_token)
+        reader = ChatClient(url, reader_token)
+        await sender.connect()
+        await reader.connect()
+        await reader.subscribe([lobby.id])
+        await stream(sender, lobby.id, 10)
+        before = await collect(reader, 10)
+        await asyncio.to_thread(restart)  # channel-layer groups and in-flight frames are gone
+        await stream(sender, lobby.id, 20, pause=0.1)
+        after = await collect(reader, 20)
+        await sender.close()
+        await reader.close()
+        return before + after
+
+    with run_daphne(live_tmp, REDIS_URL=redis_url, **FAST_LIMITS) as server:
+        seqs = asyncio.run(scenario(server.ws_url))
+
+    assert seqs == list(range(1, 31))

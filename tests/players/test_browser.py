@@ -53,7 +53,14 @@ def test_friend_request_updates_badges_live_and_is_accepted(daphne_server):
             bob_page.get_by_role("button", name="Accept").click()
 
             expect(alice_badge).to_have_text("1", timeout=15_000)  # friend_accepted, live
-            expect(bob_page.get_by_test_id("friend-list")).to_contain_text("Alice B")
+            friend_list = bob_page.get_by_test_id("friend-list")
+            expect(friend_list).to_contain_text("Alice B")
+            alice_presence = friend_list.locator(f'[data-presence-player="{alice.id}"]')
+            expect(alice_presence).to_have_text("Online")
+            expect(bob_badge).to_have_attribute("data-live", "connected")
+
+            alice_page.context.close()  # her last socket closes: bob sees it live
+            expect(alice_presence).to_have_text("Offline", timeout=15_000)
         finally:
             browser.close()
 

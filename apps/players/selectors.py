@@ -9,6 +9,8 @@ the viewer is a friend; ``LIMITED`` (display name and avatar only) otherwise.
 import enum
 from collections.abc import Iterable
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from apps.common.exceptions import NotFound
@@ -32,7 +34,7 @@ class Visibility(enum.IntEnum):
     SELF = 3
 
 
-def player_get_for_user(*, user) -> Player:  # type: ignore[no-untyped-def]
+def player_get_for_user(*, user: AbstractBaseUser | AnonymousUser | None) -> Player:
     """The player of a login; ``NotFound`` when it has none (or is anonymous/deleted)."""
     if user is None or not getattr(user, "is_authenticated", False):
         raise NotFound()
@@ -42,7 +44,7 @@ def player_get_for_user(*, user) -> Player:  # type: ignore[no-untyped-def]
     return player
 
 
-def player_get_optional_for_user(*, user) -> Player | None:  # type: ignore[no-untyped-def]
+def player_get_optional_for_user(*, user: AbstractBaseUser | AnonymousUser | None) -> Player | None:
     try:
         return player_get_for_user(user=user)
     except NotFound:

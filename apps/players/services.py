@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.models import User
 from apps.accounts.services import user_create
 from apps.common.exceptions import InvalidInput
 from apps.common.services import model_update
@@ -59,7 +60,7 @@ def _clean_display_name(display_name: str) -> tuple[str, str]:
     return cleaned, name_key(cleaned)
 
 
-def player_create(*, user, display_name: str) -> Player:  # type: ignore[no-untyped-def]
+def player_create(*, user: User, display_name: str) -> Player:
     """The profile of a login. Raises ``DisplayNameTaken`` or a ``name_*`` error."""
     cleaned, key = _clean_display_name(display_name)
     try:

@@ -33,7 +33,7 @@ from apps.players.friends import (
     friend_request_decline,
     friend_request_send,
 )
-from apps.players.identities import identity_claim_redeem
+from apps.players.identities import identity_claim_redeem, identity_unlink
 from apps.players.models import Player
 from apps.players.notifications import notification_mark_all_read
 from apps.players.presence import presence_visible_to
@@ -89,7 +89,13 @@ def me_page(request: HttpRequest, player: Player) -> HttpResponse:
         update = lambda: services.player_profile_update(player=player, data=form.cleaned_data)  # noqa: E731
         if _run(request, update, _("Profile saved.")):
             return redirect("players:me")
-    context = {"form": form, "avatar_form": AvatarForm(), "player": player}
+    achievements = player.achievements.select_related("title").order_by("-unlocked_at")
+    context = {
+        "form": form,
+        "avatar_form": AvatarForm(),
+        "player": player,
+        "achievements": achievements,
+    }
     context["profile"] = profile_body(
         viewer=player, player=player, visibility=selectors.Visibility.SELF
     )
@@ -105,6 +111,15 @@ def avatar_upload(request: HttpRequest, player: Player) -> HttpResponse:
         _run(request, lambda: avatar_set(player=player, upload=upload), _("Avatar updated."))
     else:
         messages.error(request, _("Choose an image file."))
+    return redirect("players:me")
+
+
+@player_required
+@require_POST
+def showcase_update(request: HttpRequest, player: Player) -> HttpResponse:
+    ids = [int(value) for value in request.POST.getlist("achievement") if value.isdigit()]
+    save = lambda: services.achievement_showcase_set(player=player, achievement_ids=ids)  # noqa: E731
+    _run(request, save, _("Showcase saved."))
     return redirect("players:me")
 
 
@@ -277,6 +292,14 @@ def identity_claim(request: HttpRequest, player: Player) -> HttpResponse:
         code = form.cleaned_data["code"]
         redeem = lambda: identity_claim_redeem(player=player, code=code)  # noqa: E731
         _run(request, redeem, _("Game account linked."))
+    return redirect("players:settings")
+
+
+@player_required
+@require_POST
+def identity_unlink_page(request: HttpRequest, player: Player, identity_id: int) -> HttpResponse:
+    unlink = lambda: identity_unlink(player=player, identity_id=identity_id)  # noqa: E731
+    _run(request, unlink, _("Game account unlinked."))
     return redirect("players:settings")
 
 

@@ -17,6 +17,7 @@ from apps.players.models import (
     Privacy,
 )
 from tests.factories import TitleFactory, UserFactory
+from tests.players.concurrency import run_concurrently
 from tests.players.factories import PlayerFactory
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +201,19 @@ def test_can_direct_message_is_false_when_blocked_either_way():
 
     assert selectors.can_direct_message(sender=sender, recipient=recipient) is False
     assert selectors.can_direct_message(sender=recipient, recipient=sender) is False
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_sightings_of_an_identity_make_one_shadow_player():
+    def resolve() -> Player:
+        return services.player_get_or_create_by_identity(
+            provider="epic", external_id="race-1", display_name_hint="Racer"
+        )
+
+    results, errors = run_concurrently(resolve, resolve, resolve, resolve)
+
+    assert errors == []
+    assert len({player.id for player in results}) == 1
+    assert PlayerIdentity.objects.filter(external_id="race-1").count() == 1
+    assert Player.objects.count() == 1

@@ -1,9 +1,6 @@
 """Friend requests and blocks, through the REST API, including the mutual-request race."""
 
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.players import selectors
@@ -17,6 +14,7 @@ from apps.players.models import (
     Player,
 )
 from apps.players.services import notification_create
+from tests.players.concurrency import run_concurrently
 from tests.players.factories import PlayerFactory
 
 pytestmark = pytest.mark.django_db
@@ -178,35 +176,13 @@ def test_unblock_restores_reachability_but_not_friendship():
     assert Friendship.objects.count() == 0
 
 
-def _concurrently(*calls):  # type: ignore[no-untyped-def]
-    """Run each call in its own thread (own DB connection), released together."""
-    barrier = threading.Barrier(len(calls))
-    errors: list[BaseException] = []
-
-    def run(call):  # type: ignore[no-untyped-def]
-        try:
-            barrier.wait()
-            call()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_players_requesting_each_other_at_once_become_friends_exactly_once():
     for _round in range(5):
         alice, bob = PlayerFactory(), PlayerFactory()
 
-        errors = _concurrently(
+        _results, errors = run_concurrently(
             lambda a=alice, b=bob: friend_request_send(sender=a, recipient=b),
             lambda a=alice, b=bob: friend_request_send(sender=b, recipient=a),
         )

@@ -156,3 +156,23 @@ def test_deletion_needs_the_typed_confirmation():
     player.refresh_from_db()
     assert player.deletion_requested_at is None
     assert player.user.is_active is True
+
+
+def test_showcase_is_curated_from_own_achievements_only():
+    from django.utils import timezone
+
+    from apps.players.models import Achievement
+    from apps.players.services import achievement_unlock
+    from tests.factories import TitleFactory
+
+    player, other, title = PlayerFactory(), PlayerFactory(), TitleFactory()
+    for owner, key in ((player, "a"), (player, "b"), (other, "c")):
+        achievement_unlock(player=owner, title=title, key=key, name=key, unlocked_at=timezone.now())
+    ids = dict(Achievement.objects.values_list("key", "id"))
+
+    browser_for(player).post("/players/me/showcase/", {"achievement": [ids["b"], ids["c"]]})
+    page = Client().get(f"/players/{player.id}/").content.decode()
+
+    showcased = set(Achievement.objects.filter(is_showcased=True).values_list("key", flat=True))
+    assert showcased == {"b"}
+    assert "Showcase" in page

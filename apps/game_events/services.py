@@ -347,12 +347,17 @@ def events_apply_pending(*, batch_size: int | None = None) -> int:
     return len(rows)
 
 
-def inbox_requeue_failed(*, event_type: str | None = None) -> int:
-    """Move ``failed`` rows back to ``received`` (after a handler fix) and schedule the apply."""
+def inbox_requeue_failed(
+    *, event_type: str | None = None, inbox_ids: Sequence[int] | None = None
+) -> int:
+    """Move ``failed`` rows back to ``received`` (after a handler fix) and schedule the apply.
+    Other states are left alone, so requeueing an applied event can never apply it twice."""
     with transaction.atomic():
         rows = InboxEvent.objects.filter(state=InboxState.FAILED)
         if event_type:
             rows = rows.filter(event_type=event_type)
+        if inbox_ids is not None:
+            rows = rows.filter(id__in=inbox_ids)
         number = rows.update(
             state=InboxState.RECEIVED, reason="", detail="", updated_at=timezone.now()
         )

@@ -17,7 +17,8 @@ from tests.game_events.events import cloud_event
 from tests.game_events.proxy import TcpProxy
 from tests.game_events.servicebus import consumer_process, publish, wait_until
 from tests.servicebus.fixtures import SUBSCRIPTION_PATH
-from tests.support.live import run_celery_worker, test_database_url
+from tests.support import live
+from tests.support.live import run_celery_worker
 
 pytestmark = [pytest.mark.servicebus, pytest.mark.django_db(transaction=True)]
 
@@ -100,7 +101,7 @@ def test_a_consumer_killed_mid_batch_loses_and_doubles_nothing(servicebus_broker
 
 
 def _proxied_database_url(proxy: TcpProxy) -> str:
-    url = urlsplit(test_database_url())
+    url = urlsplit(live.test_database_url())
     return url._replace(netloc=f"{url.username or 'postgres'}@127.0.0.1:{proxy.port}").geturl()
 
 
@@ -109,7 +110,7 @@ def _proxied_database_url(proxy: TcpProxy) -> str:
 def test_a_database_outage_abandons_and_redelivers_without_loss_or_early_dead_letters(
     servicebus_broker, title, live_tmp
 ):
-    target = urlsplit(test_database_url())
+    target = urlsplit(live.test_database_url())
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
     connection_string = servicebus_broker.connection_string
     progress = [cloud_event("player.progressed", event_id=f"p{i}", data={

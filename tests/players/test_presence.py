@@ -1,5 +1,6 @@
 """Presence from open websockets (several devices), game sessions, and the sweep."""
 
+import json
 import os
 import signal
 import time
@@ -145,29 +146,44 @@ def test_sweep_ends_game_sessions_whose_server_went_silent(settings):
     assert status_of(player) == "offline"
 
 
+def receive_presence(socket, player_id: int, status: str) -> dict:  # type: ignore[no-untyped-def]
+    """The next presence frame about ``player_id`` with ``status`` (waits with a deadline)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        frame = json.loads(socket.recv(timeout=max(0.1, deadline - time.monotonic())))
+        is_about_player = frame.get("type") == "presence" and frame["player"]["id"] == player_id
+        if is_about_player and frame["status"] == status:
+            return frame
+    raise AssertionError(f"no {status} presence frame for {player_id}")
+
+
 @pytest.mark.redis
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_killed_server_leaves_nobody_online_after_the_sweep(live_tmp):
-    player = PlayerFactory()
-    secret = api_token_create(user=player.user, name="t").secret
+def test_a_killed_server_leaves_nobody_online_after_the_sweep(live_tmp, daphne_server):
+    alice, bob = PlayerFactory(), PlayerFactory()
+    befriend(alice, bob)
+    secrets = {p.id: api_token_create(user=p.user, name="t").secret for p in (alice, bob)}
 
-    with run_daphne(live_tmp, PLAYERS_PRESENCE_TTL_SECONDS="2") as server:
-        socket = connect(server.ws_url, subprotocols=["community.v1", f"bearer.{secret}"])
-        deadline = time.monotonic() + 10
-        while status_of(player) != "online" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert status_of(player) == "online"
-        os.kill(server.process.pid, signal.SIGKILL)  # no disconnect hook can run
-        server.process.wait(timeout=10)
+    with (
+        connect(
+            daphne_server.ws_url, subprotocols=["community.v1", f"bearer.{secrets[bob.id]}"]
+        ) as bob_socket,
+        run_daphne(live_tmp, PLAYERS_PRESENCE_TTL_SECONDS="2") as doomed,
+        connect(doomed.ws_url, subprotocols=["community.v1", f"bearer.{secrets[alice.id]}"]),
+    ):
+        receive_presence(bob_socket, alice.id, "online")
+        os.kill(doomed.process.pid, signal.SIGKILL)  # no disconnect hook can run
+        doomed.process.wait(timeout=10)
 
-        assert presence_sweep_task.delay().get() == {"offline_users": 0, "ended_sessions": 0}
-        deadline = time.monotonic() + 15
         swept = {"offline_users": 0, "ended_sessions": 0}
+        deadline = time.monotonic() + 15
         while swept["offline_users"] == 0 and time.monotonic() < deadline:
-            time.sleep(0.5)
+            time.sleep(0.5)  # the beat job runs every 30 s; here as soon as the TTL lapsed
             swept = presence_sweep_task.delay().get()
-        socket.close_socket()
+        offline = receive_presence(bob_socket, alice.id, "offline")
 
     assert swept == {"offline_users": 1, "ended_sessions": 0}
-    assert status_of(player) == "offline"
+    assert offline["status"] == "offline"
+    assert status_of(alice) == "offline"
+    assert presence_sweep_task.delay().get() == {"offline_users": 0, "ended_sessions": 0}

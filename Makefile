@@ -35,7 +35,11 @@ run: seed
 	@echo "  Admin:    http://$(HOST):$(PORT)/admin/"
 	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Websocket: ws://$(HOST):$(PORT)/ws/"
+	@echo "  Game simulator: feeding events for starfall-arena (log: var/simulate_game.log)"
 	@echo ""
+	$(BIN)/python manage.py simulate_game --title starfall-arena --players 8 --rate 1 \
+		>var/simulate_game.log 2>&1 & SIMULATOR=$$!; \
+	trap 'kill $$SIMULATOR 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m community.server --host $(HOST) --port $(PORT)
 
 system-packages:

@@ -101,6 +101,8 @@ def visibility_of(*, viewer: Player | None, target: Player) -> Visibility:
         return Visibility.NONE
     if viewer is not None and viewer.id == target.id:
         return Visibility.SELF
+    if target.deletion_requested_at is not None:
+        return Visibility.NONE  # leaving: hidden from others during the grace period
     if viewer is not None and block_exists_between(player_id=viewer.id, other_player_id=target.id):
         return Visibility.NONE
     if target.privacy == Privacy.PUBLIC:
@@ -148,7 +150,10 @@ def player_search(*, viewer: Player | None, query: str, limit: int = 20) -> list
     if not key:
         return []
     players = Player.objects.filter(
-        display_name_key__startswith=key, user__isnull=False, deleted_at__isnull=True
+        display_name_key__startswith=key,
+        user__isnull=False,
+        deleted_at__isnull=True,
+        deletion_requested_at__isnull=True,
     )
     if viewer is not None:
         players = players.exclude(id__in=blocked_player_ids(player_id=viewer.id))

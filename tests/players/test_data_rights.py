@@ -37,6 +37,12 @@ from tests.players.factories import PlayerFactory
 pytestmark = pytest.mark.django_db
 
 
+def api_client_for(player: Player) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(player.user)
+    return client
+
+
 def rich_player():  # type: ignore[no-untyped-def]
     """A player owning one of everything, and the others it relates to."""
     title = TitleFactory(slug="starfall")
@@ -107,6 +113,7 @@ def test_deletion_request_logs_out_and_erasure_after_grace_anonymizes():
     again = deletion_purge_task.delay().get()
 
     assert me.deletion_requested_at is not None
+    assert api_client_for(friend).get(f"/api/v1/players/{me.id}").status_code == 404
     assert Client().login(username=me.user.username, password=TEST_PASSWORD) is False
     assert (before_grace, after_grace, again) == (0, 1, 0)
     me.refresh_from_db()

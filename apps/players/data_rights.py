@@ -82,6 +82,15 @@ def player_export(*, player: Player) -> dict[str, Any]:
             Achievement.objects.filter(player=player),
             "title__slug", "key", "name", "unlocked_at", "is_showcased",
         ),
+        **_social_sections(player),
+    }  # fmt: skip
+    for name, builder in _export_sections.items():
+        export[name] = builder(player)
+    return export
+
+
+def _social_sections(player: Player) -> dict[str, Any]:
+    return {
         "friends": [
             {"id": friend.id, "display_name": friend.display_name}
             for friend in selectors.friends_of(player=player)
@@ -101,9 +110,6 @@ def player_export(*, player: Player) -> dict[str, Any]:
             ActivityEntry.objects.filter(player=player), "kind", "data", "title__slug", "created_at"
         ),
     }  # fmt: skip
-    for name, builder in _export_sections.items():
-        export[name] = builder(player)
-    return export
 
 
 def player_deletion_request(*, player: Player) -> Player:

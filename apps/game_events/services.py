@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -323,15 +323,35 @@ def _apply_one(row: InboxEvent, counts: Counter[tuple[str, str]]) -> None:
     counts[(row.event_type, row.state)] += 1
 
 
-def events_apply_pending(*, batch_size: int | None = None) -> int:
-    """Apply one batch of ``received`` events oldest first; returns how many were claimed.
+# One applier at a time: handlers set state (presence, level) whose order matters, and
+# parallel appliers could apply a later event before an earlier one.
+APPLY_LOCK_KEY = 0x67616D65  # "game"
 
-    Locks: the claimed rows (``FOR UPDATE SKIP LOCKED``), so concurrent tasks take disjoint
-    batches. Idempotent: an applied row is never claimed again.
+
+def _apply_lock_taken(*, wait: bool) -> bool:
+    """Take the transaction-scoped applier lock (PostgreSQL); SQLite has one writer anyway."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK_KEY])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [APPLY_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def events_apply_pending(*, batch_size: int | None = None, wait: bool = False) -> int | None:
+    """Apply one batch of ``received`` events oldest first; returns how many were claimed, or
+    None when another applier holds the lock and ``wait`` is false (the caller retries).
+
+    Locks: the applier advisory lock, then the claimed rows (``FOR UPDATE SKIP LOCKED``).
+    Idempotent: an applied row is never claimed again.
     """
     limit = batch_size or settings.GAME_EVENTS_APPLY_BATCH_SIZE
     counts: Counter[tuple[str, str]] = Counter()
     with transaction.atomic():
+        if not _apply_lock_taken(wait=wait):
+            return None
         rows = list(
             InboxEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("title")

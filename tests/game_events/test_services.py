@@ -187,3 +187,28 @@ def test_submit_validates_each_event_and_keeps_the_order(title, recorded, settin
         (3, "huge", "rejected", "event_too_large"),
     ]
     assert _counters()[("(invalid)", "rejected")] == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_only_one_applier_runs_at_a_time_so_order_is_kept(title, recorded, monkeypatch):
+    import psycopg
+    from django.db import connection
+
+    from apps.game_events import services
+    from apps.game_events.services import APPLY_LOCK_KEY
+
+    # The row is committed without its apply task, so this test drives the applier itself.
+    monkeypatch.setattr(services, "_schedule_apply", lambda: None)
+    _ingest(cloud_event(event_id="waits"))
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [APPLY_LOCK_KEY])
+        assert events_apply_pending() is None
+        assert recorded.ids == []
+        other.execute("SELECT pg_advisory_unlock(%s)", [APPLY_LOCK_KEY])
+
+    assert events_apply_pending() == 1
+    assert recorded.ids == ["waits"]

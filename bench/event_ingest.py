@@ -1,0 +1,248 @@
+"""Game-event ingestion throughput, end to end, against baselines measured in the same run.
+
+Run (needs PostgreSQL; a Celery broker makes the effects run on a real worker)::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/community \\
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/7 .venv/bin/python bench/event_ingest.py
+
+It creates a scratch database ``<name>_bench_events`` on that server, starts the Service Bus
+test broker (``python -m tests.servicebus.broker``) and, for receive batch sizes 1, 32 and 256
+(prefetch = batch size), reports events per second for:
+
+* **end to end**: ``manage.py consume_events`` (peek-lock receive → validate → inbox in one
+  transaction → complete) plus ``celery -A community worker`` applying the effects
+  (``player.progressed``: identity lookup, stats row lock and update) in batches; measured
+  from the first inbox row written to the last effect applied;
+* **bare SDK**: an ``azure-servicebus`` receive-and-complete loop on the same broker with the
+  same batch size and prefetch, doing nothing else (the ceiling for any consumer);
+* **raw PostgreSQL**: batched inserts of the same inbox rows plus the same stats updates with
+  psycopg ``executemany``, one transaction per batch (the ceiling for the database work).
+
+Absolute numbers depend on the machine; read the ratios.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BATCH_SIZES = (1, 32, 256)
+IDENTITIES = 100
+TITLE = "bench-arena"
+
+
+def scratch_database(base_url: str) -> str:
+    import psycopg
+
+    url = urlsplit(base_url)
+    name = f"{url.path.lstrip('/') or 'community'}_bench_events"
+    admin = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return url._replace(path=f"/{name}").geturl()
+
+
+def child_env(database_url: str, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    broker = env.get("CELERY_BROKER_URL", "")
+    env.update(
+        DJANGO_SETTINGS_MODULE="community.settings.test",
+        DATABASE_URL=database_url,
+        DATABASE_POOL_MAX_SIZE="4",
+        CELERY_TASK_ALWAYS_EAGER="0" if broker else "1",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def start_broker(tmp: Path, topics: list[str]) -> tuple[subprocess.Popen, str]:
+    port_file = tmp / "broker.port"
+    args = [sys.executable, "-m", "tests.servicebus.broker", "--port", "0",
+            "--lock-duration", "60", "--port-file", str(port_file)]  # fmt: skip
+    for topic in topics:
+        args += ["--subscription", f"{topic}/s"]
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not port_file.exists():
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("the Service Bus test broker did not start")
+        time.sleep(0.1)
+    port = int(port_file.read_text())
+    return process, (
+        f"Endpoint=sb://127.0.0.1:{port};SharedAccessKeyName=RootManageSharedAccessKey;"
+        "SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true"
+    )
+
+
+def make_events(prefix: str, count: int) -> list[dict]:
+    return [
+        {"specversion": "1.0", "id": f"{prefix}-{index}", "source": f"/titles/{TITLE}",
+         "type": "player.progressed", "time": "2026-11-25T04:00:00Z",
+         "data": {"player": {"provider": "custom", "external_id": f"bench-{index % IDENTITIES}"},
+                  "level": index // IDENTITIES + 1, "xp": index, "rank": "gold"}}
+        for index in range(count)
+    ]  # fmt: skip
+
+
+def publish(connection_string: str, topic: str, events: list[dict]) -> None:
+    from azure.servicebus import ServiceBusClient, ServiceBusMessage
+
+    client = ServiceBusClient.from_connection_string(connection_string)
+    with client, client.get_topic_sender(topic) as sender:
+        for start in range(0, len(events), 200):
+            chunk = events[start : start + 200]
+            sender.send_messages(
+                [ServiceBusMessage(json.dumps(e), message_id=e["id"]) for e in chunk]
+            )
+
+
+def bare_sdk(connection_string: str, topic: str, count: int, batch: int) -> float:
+    from azure.servicebus import ServiceBusClient
+
+    client = ServiceBusClient.from_connection_string(connection_string)
+    done, started = 0, None
+    with client, client.get_subscription_receiver(topic, "s", prefetch_count=batch) as receiver:
+        while done < count:
+            messages = receiver.receive_messages(max_message_count=batch, max_wait_time=5)
+            started = started or time.perf_counter()
+            if not messages:
+                raise RuntimeError(f"bare SDK loop starved at {done}/{count}")
+            for message in messages:
+                receiver.complete_message(message)
+            done += len(messages)
+    return count / (time.perf_counter() - started)
+
+
+def end_to_end(env: dict, connection_string: str, topic: str, prefix: str, count: int,
+               batch: int) -> float:  # fmt: skip
+    from django.db.models import Max, Min
+
+    from apps.game_events.models import InboxEvent
+
+    consumer = subprocess.Popen(
+        [sys.executable, "manage.py", "consume_events", "--connection-string", connection_string,
+         "--topic", topic, "--subscription", "s", "--batch-size", str(batch),
+         "--prefetch", str(batch), "--max-wait", "1"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    rows = InboxEvent.objects.filter(event_id__startswith=f"{prefix}-")
+    try:
+        deadline = time.monotonic() + 600
+        while rows.filter(state="applied").count() < count:
+            if time.monotonic() > deadline or consumer.poll() is not None:
+                raise RuntimeError(f"end to end stalled: {rows.filter(state='applied').count()}")
+            time.sleep(0.2)
+    finally:
+        consumer.terminate()
+        consumer.wait(30)
+    span = rows.aggregate(first=Min("created_at"), last=Max("applied_at"))
+    return count / (span["last"] - span["first"]).total_seconds()
+
+
+def raw_postgres(database_url: str, count: int, batch: int) -> float:
+    """The same rows written by hand: inbox inserts and stats updates, a transaction a batch."""
+    import psycopg
+
+    with psycopg.connect(database_url) as connection:
+        title_id, player_ids = _bench_ids(connection)
+        prefix = f"raw{batch}-{uuid.uuid4().hex[:6]}"
+        started = time.perf_counter()
+        for start in range(0, count, batch):
+            indexes = range(start, min(count, start + batch))
+            with connection.transaction(), connection.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO game_events_inboxevent (source, event_id, title_id, event_type,"
+                    " version, subject, occurred_at, channel, state, reason, detail, payload,"
+                    " applied_at, created_at, updated_at) VALUES (%s, %s, %s,"
+                    " 'player.progressed', 1, '', now(), 'servicebus', 'applied', '', '', %s,"
+                    " now(), now(), now())",
+                    [(f"/titles/{TITLE}", f"{prefix}-{i}", title_id,
+                      json.dumps({"data": {"xp": i}})) for i in indexes],
+                )  # fmt: skip
+                cursor.executemany(
+                    "UPDATE players_playertitlestats SET level = %s, xp = %s, updated_at = now()"
+                    " WHERE player_id = %s AND title_id = %s",
+                    [(i // IDENTITIES + 1, i, player_ids[i % len(player_ids)], title_id)
+                     for i in indexes],
+                )  # fmt: skip
+        return count / (time.perf_counter() - started)
+
+
+def _bench_ids(connection) -> tuple[int, list[int]]:
+    title_id = connection.execute(
+        "SELECT id FROM titles_title WHERE slug = %s", [TITLE]
+    ).fetchone()[0]
+    players = connection.execute(
+        "SELECT player_id FROM players_playeridentity WHERE external_id LIKE 'bench-%%'"
+    ).fetchall()
+    return title_id, [row[0] for row in players]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=3000)
+    count = parser.parse_args().events
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("Set DATABASE_URL=postgres://… (the bench creates a scratch database).")
+    database_url = scratch_database(os.environ["DATABASE_URL"])
+    env = child_env(database_url)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from apps.titles.models import Title
+
+    Title.objects.get_or_create(slug=TITLE, defaults={"name": "Bench Arena"})
+    topics = [f"{kind}-{batch}" for batch in BATCH_SIZES for kind in ("e2e", "bare")]
+    tmp = Path(tempfile.mkdtemp(prefix="bench-events-"))
+    broker, connection_string = start_broker(tmp, ["warmup", *topics])
+    worker = None
+    if os.environ.get("CELERY_BROKER_URL"):
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "community", "worker", "--pool", "solo",
+             "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=child_env(database_url, SERVICEBUS_CONNECTION_STRING=""),
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    try:
+        run(env, connection_string, database_url, count, worker is not None)
+    finally:
+        for process in (worker, broker):
+            if process is not None:
+                process.terminate()
+                process.wait(30)
+
+
+def run(env: dict, connection_string: str, database_url: str, count: int, on_worker: bool) -> None:
+    # Warm-up: creates the shadow players and their stats rows, so every run updates them.
+    publish(connection_string, "warmup", make_events("warmup", IDENTITIES))
+    end_to_end(env, connection_string, "warmup", "warmup", IDENTITIES, 32)
+    where = "a Celery worker" if on_worker else "in-process tasks (no CELERY_BROKER_URL)"
+    print(f"{count} player.progressed events per run; effects applied by {where}\n")
+    print(f"{'batch':>5} {'end to end/s':>13} {'bare SDK/s':>11} {'raw PG/s':>9} "
+          f"{'e2e/bare':>9} {'e2e/raw PG':>11}")  # fmt: skip
+    for batch in BATCH_SIZES:
+        events = make_events(f"e2e{batch}", count)
+        publish(connection_string, f"e2e-{batch}", events)
+        publish(connection_string, f"bare-{batch}", make_events(f"bare{batch}", count))
+        e2e = end_to_end(env, connection_string, f"e2e-{batch}", f"e2e{batch}", count, batch)
+        bare = bare_sdk(connection_string, f"bare-{batch}", count, batch)
+        raw = raw_postgres(database_url, count, batch)
+        print(f"{batch:>5} {e2e:>13.0f} {bare:>11.0f} {raw:>9.0f} {e2e / bare:>9.2f} "
+              f"{e2e / raw:>11.3f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

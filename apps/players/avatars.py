@@ -97,9 +97,18 @@ def avatar_set(*, player: Player, upload: IO[bytes]) -> Player:
         key: default_storage.save(f"{stem}-{size}.webp", ContentFile(_rendition(image, size)))
         for key, size in AVATAR_SIZES.items()
     }
-    old = [name for name in (player.avatar_large, player.avatar_small) if name]
+    previous = (player.avatar_large, player.avatar_small)
+    old = [name for name in previous if name]
     player.avatar_large, player.avatar_small = names["large"], names["small"]
-    player.save(update_fields=["avatar_large", "avatar_small", "updated_at"])
+    try:
+        with transaction.atomic():
+            player.save(update_fields=["avatar_large", "avatar_small", "updated_at"])
+    except Exception:
+        # The files were written first (storage is not transactional): nothing that the
+        # database does not point at may stay behind.
+        _delete_files(list(names.values()))
+        player.avatar_large, player.avatar_small = previous
+        raise
     transaction.on_commit(lambda: _delete_files(old))
     return player
 

@@ -83,18 +83,38 @@ def presence_visible_to(*, viewer: Player | None, players: list[Player]) -> dict
     return {p.id: states.get(p.id, HIDDEN) for p in players}
 
 
+def _friend_user_ids(player: Player) -> list[int]:
+    return list(
+        Player.objects.filter(
+            id__in=selectors.friend_ids(player_id=player.id), user__isnull=False
+        ).values_list("user_id", flat=True)
+    )
+
+
 def presence_broadcast(*, player: Player) -> None:
-    """Push the player's presence to their sockets and to friends allowed to see it."""
+    """Push the player's presence to their sockets and to friends allowed to see it.
+
+    A private player's friends get nothing at all: even an ``offline`` frame on every change
+    would tell them when the player comes and goes.
+    """
     state = presence_states(players=[player])[player.id]
     frame = presence_frame(player, state)
     recipients = [player.user_id] if player.user_id else []
     if player.privacy != Privacy.PRIVATE and not player.is_deleted:
-        friends = Player.objects.filter(
-            id__in=selectors.friend_ids(player_id=player.id), user__isnull=False
-        ).values_list("user_id", flat=True)
-        recipients.extend(friends)
+        recipients.extend(_friend_user_ids(player))
     for user_id in recipients:
         frame_send_to_user_on_commit(user_id=user_id, frame=frame)
+
+
+def presence_privacy_changed(*, player: Player) -> None:
+    """After a privacy change: friends now shut out see the player go offline once (their open
+    friend lists would otherwise keep the last state); the others get the current state."""
+    if player.privacy == Privacy.PRIVATE:
+        frame = presence_frame(player, HIDDEN)
+        for user_id in _friend_user_ids(player):
+            frame_send_to_user_on_commit(user_id=user_id, frame=frame)
+    else:
+        presence_broadcast(player=player)
 
 
 def _broadcast_for_user(user_id: int) -> None:

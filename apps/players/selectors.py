@@ -23,8 +23,10 @@ from apps.players.models import (
     Notification,
     Player,
     PlayerIdentity,
+    PlayerTitleStats,
     Privacy,
 )
+from apps.titles.models import Title
 
 
 class Visibility(enum.IntEnum):
@@ -236,3 +238,19 @@ def identity_get_for_player(*, player: Player, identity_id: int) -> PlayerIdenti
     if identity is None:
         raise NotFound()
     return identity
+
+
+def player_get_by_identity(*, provider: str, external_id: str) -> Player:
+    """The live player linked to a game identity; NotFound for unknown or deleted ones."""
+    identity = (
+        PlayerIdentity.objects.select_related("player")
+        .filter(provider=provider, external_id=external_id, player__deleted_at__isnull=True)
+        .first()
+    )
+    if identity is None:
+        raise NotFound()
+    return identity.player
+
+
+def title_stats_of(*, player: Player, title: Title) -> PlayerTitleStats | None:
+    return PlayerTitleStats.objects.filter(player=player, title=title).first()

@@ -43,6 +43,7 @@ from apps.players.presence import (
     presence_game_session_start as presence_game_session_start,
 )
 from apps.players.presence import presence_match_set as presence_match_set
+from apps.players.presence import presence_privacy_changed
 from apps.players.realtime import notification_frame
 from apps.realtime.broadcast import frame_send_to_user_on_commit
 from apps.titles.models import Title
@@ -86,9 +87,12 @@ def player_profile_update(*, player: Player, data: dict[str, Any]) -> Player:
             changes["display_name"]
         )
     _validate_profile(changes)
+    previous_privacy = player.privacy
     try:
         with transaction.atomic():
             model_update(instance=player, fields=[*changes], data=changes)
+            if player.privacy != previous_privacy:
+                presence_privacy_changed(player=player)
     except IntegrityError as error:
         raise DisplayNameTaken() from error
     except ValidationError as error:

@@ -41,6 +41,7 @@ urlpatterns = [
          name="notification-read"),
     path("feed", social.FeedApi.as_view(), name="feed"),
     path("identities/resolve", identities.IdentityResolveApi.as_view(), name="identity-resolve"),
+    path("identities/lookup", identities.IdentityLookupApi.as_view(), name="identity-lookup"),
     path("identities/claim-codes", identities.IdentityClaimCodeCreateApi.as_view(),
          name="identity-claim-code-create"),
 ]  # fmt: skip

@@ -133,3 +133,17 @@ def test_replacing_the_avatar_removes_the_old_files_and_serves_resized(
     assert served["Content-Type"] == "image/webp"
     with Image.open(io.BytesIO(b"".join(served.streaming_content))) as image:
         assert image.size == (64, 64)
+
+
+def test_an_upload_whose_database_write_fails_leaves_no_files(media):
+    from django.db import DatabaseError
+
+    from apps.players.avatars import avatar_set
+
+    player = PlayerFactory()
+    Player.objects.filter(id=player.id).delete()  # gone between the request and the write
+
+    with pytest.raises(DatabaseError):
+        avatar_set(player=player, upload=io.BytesIO(image_bytes("PNG")))
+
+    assert stored_files(media) == []

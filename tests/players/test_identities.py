@@ -157,3 +157,48 @@ def test_player_lists_and_unlinks_own_identities_only():
 
     assert (by_other.status_code, by_owner.status_code) == (404, 204)
     assert PlayerIdentity.objects.count() == 0
+
+
+def _title_get(key: str, **params):
+    return APIClient().get("/api/v1/identities/lookup", params, HTTP_AUTHORIZATION=f"Bearer {key}")
+
+
+@pytest.mark.django_db
+def test_a_game_server_reads_the_player_behind_an_identity_with_its_own_stats_only():
+    from apps.players.services import player_get_or_create_by_identity
+
+    mine, other = TitleFactory(slug="mine"), TitleFactory(slug="other")
+    key = title_credential_create(title=mine, name="s", scopes=["players:read"]).key
+    player = player_get_or_create_by_identity(
+        provider="steam", external_id="765", title=mine, display_name_hint="Kai"
+    )
+    player_match_record(player=player, title=mine, won=True, duration_seconds=600)
+    player_match_record(player=player, title=other, won=False, duration_seconds=60)
+
+    response = _title_get(key, provider="steam", external_id="765")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["player_id"], body["display_name"], body["is_claimed"]) == (
+        player.id, player.display_name, False
+    )  # fmt: skip
+    assert body["stats"]["matches_played"] == 1
+    assert body["stats"]["matches_won"] == 1
+    assert body["stats"]["playtime_seconds"] == 600
+
+
+@pytest.mark.django_db
+def test_identity_lookup_needs_the_scope_and_never_creates_a_shadow():
+    title = TitleFactory()
+    reader = title_credential_create(title=title, name="r", scopes=["players:read"]).key
+    writer = title_credential_create(title=title, name="w", scopes=["identities:write"]).key
+
+    unknown = _title_get(reader, provider="xbox", external_id="nobody")
+    forbidden = _title_get(writer, provider="xbox", external_id="nobody")
+    invalid = _title_get(reader, provider="sega", external_id="x")
+
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "not_found"
+    assert forbidden.status_code == 403
+    assert invalid.json()["error"]["code"] == "validation_error"
+    assert Player.objects.count() == 0

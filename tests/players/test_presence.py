@@ -187,3 +187,29 @@ def test_a_killed_server_leaves_nobody_online_after_the_sweep(live_tmp, daphne_s
     assert offline["status"] == "offline"
     assert status_of(alice) == "offline"
     assert presence_sweep_task.delay().get() == {"offline_users": 0, "ended_sessions": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_going_private_shows_the_player_offline_to_friends_at_once():
+    from asgiref.sync import sync_to_async
+
+    from apps.players.services import player_profile_update
+
+    alice, bob = [await sync_to_async(PlayerFactory)() for _ in range(2)]
+    await sync_to_async(befriend)(alice, bob)
+    tokens = {
+        p.id: (await sync_to_async(api_token_create)(user=p.user, name="t")).secret
+        for p in (alice, bob)
+    }
+    bob_socket = await open_socket(tokens[bob.id])
+    alice_socket = await open_socket(tokens[alice.id])
+    online = await next_frame_of_type(bob_socket, "presence", alice.id)
+
+    await sync_to_async(player_profile_update)(player=alice, data={"privacy": Privacy.PRIVATE})
+    hidden = await next_frame_of_type(bob_socket, "presence", alice.id)
+    await sync_to_async(player_profile_update)(player=alice, data={"privacy": Privacy.FRIENDS})
+    shown = await next_frame_of_type(bob_socket, "presence", alice.id)
+
+    assert [online["status"], hidden["status"], shown["status"]] == ["online", "offline", "online"]
+    await alice_socket.disconnect()
+    await bob_socket.disconnect()

@@ -67,6 +67,48 @@ class IdentityResolveApi(APIView):
         )
 
 
+class TitleStatsSerializer(serializers.Serializer):
+    matches_played = serializers.IntegerField()
+    matches_won = serializers.IntegerField()
+    playtime_seconds = serializers.IntegerField()
+    level = serializers.IntegerField(allow_null=True)
+    xp = serializers.IntegerField(allow_null=True)
+    rank = serializers.CharField()
+    counters = serializers.DictField(child=serializers.IntegerField())
+
+
+class IdentityLookupApi(APIView):
+    """A game server reads the community player behind a game identity (scope
+    ``players:read``): display name, claim state and the calling title's own stats. It never
+    creates a shadow player and shows nothing the title does not already own."""
+
+    permission_classes = [title_scope(scopes.PLAYERS_READ)]
+
+    class InputSerializer(serializers.Serializer):
+        provider = serializers.ChoiceField(choices=IdentityProvider.choices)
+        external_id = serializers.CharField(max_length=128)
+
+    class OutputSerializer(serializers.Serializer):
+        player_id = serializers.IntegerField()
+        display_name = serializers.CharField()
+        is_claimed = serializers.BooleanField()
+        stats = TitleStatsSerializer(allow_null=True)
+
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses={200: OutputSerializer},
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        player = selectors.player_get_by_identity(**data.validated_data)
+        stats = selectors.title_stats_of(player=player, title=title_client_of(request).title)
+        body = {"player_id": player.id, "display_name": player.display_name,
+                "is_claimed": not player.is_shadow, "stats": stats}  # fmt: skip
+        return Response(self.OutputSerializer(body).data)
+
+
 class IdentityClaimCodeCreateApi(APIView):
     """Mint a one-time claim code for the identity signed in to your game; show it to that
     player, who redeems it in the portal within the code's lifetime (15 minutes)."""

@@ -5,7 +5,7 @@ Run against a scratch PostgreSQL database (it creates 51 players):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/community_players_bench \
     REDIS_URL=redis://127.0.0.1:6379/2 DJANGO_SETTINGS_MODULE=community.settings.test \
     sh -c '.venv/bin/python manage.py migrate -v0 && \
-           .venv/bin/python tests/players/bench_players.py'
+           .venv/bin/python bench/players_reads.py'
 """
 
 import statistics
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import django
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 django.setup()
 
 from django.conf import settings  # noqa: E402

@@ -30,12 +30,17 @@ def _chat():
 
 
 def _player(event: HandledEvent, ref: dict[str, Any]) -> Any:
-    return _players().player_get_or_create_by_identity(
-        provider=ref["provider"],
-        external_id=ref["external_id"],
-        title=event.title,
-        display_name_hint=ref.get("display_name"),
-    )
+    """The player of a game identity, memoized for the applier's transaction (a batch often
+    names the same players many times)."""
+    key = f"player:{ref['provider']}:{ref['external_id']}"
+    if key not in event.memo:
+        event.memo[key] = _players().player_get_or_create_by_identity(
+            provider=ref["provider"],
+            external_id=ref["external_id"],
+            title=event.title,
+            display_name_hint=ref.get("display_name"),
+        )
+    return event.memo[key]
 
 
 @event_handler("player.session.started")

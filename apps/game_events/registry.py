@@ -17,7 +17,7 @@ A type with no handler for its version is recorded as ``ignored`` (reason ``no_h
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,9 @@ class HandledEvent:
     subject: str
     data: dict[str, Any]
     title: Title
+    # Shared by the events of one applier transaction: handlers may memoize lookups here
+    # (e.g. identity -> player); never valid beyond the transaction.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 Handler = Callable[[HandledEvent], None]

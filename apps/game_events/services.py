@@ -20,11 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from apps.game_events.applier import events_apply_pending
 from apps.game_events.catalog import catalog_entry, schema_violation
 from apps.game_events.envelope import (
     CloudEvent,
@@ -32,8 +32,9 @@ from apps.game_events.envelope import (
     envelope_validate,
     max_event_bytes,
 )
-from apps.game_events.models import Channel, EventCounter, InboxEvent, InboxState
-from apps.game_events.registry import HandledEvent, handlers_for
+from apps.game_events.metrics import counters_add, event_counter_add
+from apps.game_events.models import Channel, InboxEvent, InboxState
+from apps.game_events.registry import handlers_for
 from apps.titles.models import Title
 
 logger = logging.getLogger(__name__)
@@ -226,7 +227,7 @@ def _record(
             ] += 1
             seen.add(key)
         InboxEvent.objects.bulk_create(new_rows)
-        _counters_add(counts)
+        counters_add(counts)
         if any(row.state == InboxState.RECEIVED for row in new_rows):
             _schedule_apply()
     return outcomes
@@ -260,111 +261,10 @@ def _outcome_of(
     return IngestOutcome("accepted")
 
 
-def _counters_add(counts: Counter[tuple[str, str]]) -> None:
-    """Adds to the metrics rows (created at zero first, so concurrent adds never collide)."""
-    if not counts:
-        return
-    EventCounter.objects.bulk_create(
-        [EventCounter(event_type=t, outcome=o) for (t, o) in counts],
-        ignore_conflicts=True,
-    )
-    for (event_type, outcome), number in sorted(counts.items()):
-        EventCounter.objects.filter(event_type=event_type, outcome=outcome).update(
-            count=F("count") + number, updated_at=timezone.now()
-        )
-
-
-def event_counter_add(*, event_type: str, outcome: str, number: int = 1) -> None:
-    """Count an event that never reached the inbox (e.g. dead-lettered before parsing)."""
-    with transaction.atomic():
-        _counters_add(Counter({(event_type, outcome): number}))
-
-
 def _schedule_apply() -> None:
     from apps.game_events.tasks import events_apply_pending_task
 
     events_apply_pending_task.delay_on_commit()
-
-
-def _handled_event(row: InboxEvent) -> HandledEvent:
-    payload = row.payload
-    return HandledEvent(
-        id=row.event_id,
-        source=row.source,
-        type=row.event_type,
-        version=row.version,
-        time=row.occurred_at or row.created_at,
-        subject=row.subject,
-        data=payload.get("data") or {},
-        title=row.title,
-    )
-
-
-def _apply_one(row: InboxEvent, counts: Counter[tuple[str, str]]) -> None:
-    handlers = handlers_for(row.event_type, row.version)
-    try:
-        with transaction.atomic():
-            event = _handled_event(row)
-            for handler in handlers:
-                handler(event)
-    except (OperationalError, InterfaceError):
-        raise  # the database is gone: the whole batch rolls back and the task retries
-    except Exception as error:
-        logger.exception(
-            "game event handler failed", extra={"event_id": row.event_id, "type": row.event_type}
-        )
-        row.state, row.reason = InboxState.FAILED, "handler_error"
-        row.detail = f"{type(error).__name__}: {error}"[:2000]
-    else:
-        row.state = InboxState.APPLIED if handlers else InboxState.IGNORED
-        row.reason = "" if handlers else "no_handler"
-        row.applied_at = timezone.now()
-    row.updated_at = timezone.now()
-    counts[(row.event_type, row.state)] += 1
-
-
-# One applier at a time: handlers set state (presence, level) whose order matters, and
-# parallel appliers could apply a later event before an earlier one.
-APPLY_LOCK_KEY = 0x67616D65  # "game"
-
-
-def _apply_lock_taken(*, wait: bool) -> bool:
-    """Take the transaction-scoped applier lock (PostgreSQL); SQLite has one writer anyway."""
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        if wait:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK_KEY])
-            return True
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [APPLY_LOCK_KEY])
-        return bool(cursor.fetchone()[0])
-
-
-def events_apply_pending(*, batch_size: int | None = None, wait: bool = False) -> int | None:
-    """Apply one batch of ``received`` events oldest first; returns how many were claimed, or
-    None when another applier holds the lock and ``wait`` is false (the caller retries).
-
-    Locks: the applier advisory lock, then the claimed rows (``FOR UPDATE SKIP LOCKED``).
-    Idempotent: an applied row is never claimed again.
-    """
-    limit = batch_size or settings.GAME_EVENTS_APPLY_BATCH_SIZE
-    counts: Counter[tuple[str, str]] = Counter()
-    with transaction.atomic():
-        if not _apply_lock_taken(wait=wait):
-            return None
-        rows = list(
-            InboxEvent.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("title")
-            .filter(state=InboxState.RECEIVED)
-            .order_by("occurred_at", "id")[:limit]
-        )
-        for row in rows:
-            _apply_one(row, counts)
-        InboxEvent.objects.bulk_update(
-            rows, ["state", "reason", "detail", "applied_at", "updated_at"], batch_size=500
-        )
-        _counters_add(counts)
-    return len(rows)
 
 
 def inbox_requeue_failed(

@@ -1,0 +1,117 @@
+"""Applying effects: claim ``received`` inbox rows, run their handlers, mark them final.
+
+Many events per transaction (``GAME_EVENTS_APPLY_BATCH_SIZE``). The fast path runs a batch's
+handlers without a savepoint per event; if any handler raises, the whole batch is rolled back
+and run again with one savepoint per event, so only the broken event ends ``failed``.
+"""
+
+import logging
+from collections import Counter
+from typing import Any
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from apps.game_events.metrics import counters_add
+from apps.game_events.models import InboxEvent, InboxState
+from apps.game_events.registry import HandledEvent, handlers_for
+
+logger = logging.getLogger(__name__)
+
+# One applier at a time: handlers set state (presence, level) whose order matters, and
+# parallel appliers could apply a later event before an earlier one.
+APPLY_LOCK_KEY = 0x67616D65  # "game"
+
+
+class _HandlerFailed(Exception):
+    """A handler raised on the fast path: redo the batch with a savepoint per event."""
+
+
+def _apply_lock_taken(*, wait: bool) -> bool:
+    """Take the transaction-scoped applier lock (PostgreSQL); SQLite has one writer anyway."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK_KEY])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [APPLY_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def _handled_event(row: InboxEvent, memo: dict[str, Any]) -> HandledEvent:
+    return HandledEvent(
+        id=row.event_id,
+        source=row.source,
+        type=row.event_type,
+        version=row.version,
+        time=row.occurred_at or row.created_at,
+        subject=row.subject,
+        data=row.payload.get("data") or {},
+        title=row.title,
+        memo=memo,
+    )
+
+
+def _mark_failed(row: InboxEvent, error: Exception) -> None:
+    logger.exception(
+        "game event handler failed", extra={"event_id": row.event_id, "type": row.event_type}
+    )
+    row.state, row.reason = InboxState.FAILED, "handler_error"
+    row.detail = f"{type(error).__name__}: {error}"[:2000]
+
+
+def _apply_one(row: InboxEvent, *, isolated: bool, memo: dict[str, Any]) -> None:
+    handlers = handlers_for(row.event_type, row.version)
+    try:
+        # Isolated: a savepoint, and no memo shared with events whose savepoint may roll back.
+        with transaction.atomic(savepoint=isolated):
+            event = _handled_event(row, {} if isolated else memo)
+            for handler in handlers:
+                handler(event)
+    except (OperationalError, InterfaceError):
+        raise  # the database is gone: the whole batch rolls back and the task retries
+    except Exception as error:
+        if not isolated:
+            raise _HandlerFailed() from error
+        _mark_failed(row, error)
+    else:
+        row.state = InboxState.APPLIED if handlers else InboxState.IGNORED
+        row.reason = "" if handlers else "no_handler"
+        row.applied_at = timezone.now()
+    row.updated_at = timezone.now()
+
+
+def _apply_batch(*, limit: int, wait: bool, isolated: bool) -> int | None:
+    with transaction.atomic():
+        if not _apply_lock_taken(wait=wait):
+            return None
+        rows = list(
+            InboxEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("title")
+            .filter(state=InboxState.RECEIVED)
+            .order_by("occurred_at", "id")[:limit]
+        )
+        memo: dict[str, Any] = {}
+        for row in rows:
+            _apply_one(row, isolated=isolated, memo=memo)
+        InboxEvent.objects.bulk_update(
+            rows, ["state", "reason", "detail", "applied_at", "updated_at"], batch_size=500
+        )
+        counters_add(Counter((row.event_type, row.state) for row in rows))
+    return len(rows)
+
+
+def events_apply_pending(*, batch_size: int | None = None, wait: bool = False) -> int | None:
+    """Apply one batch of ``received`` events oldest first; returns how many were claimed, or
+    None when another applier holds the lock and ``wait`` is false (the caller retries).
+
+    Locks: the applier advisory lock, then the claimed rows (``FOR UPDATE SKIP LOCKED``).
+    Idempotent: an applied row is never claimed again.
+    """
+    limit = batch_size or settings.GAME_EVENTS_APPLY_BATCH_SIZE
+    try:
+        return _apply_batch(limit=limit, wait=wait, isolated=False)
+    except _HandlerFailed:
+        return _apply_batch(limit=limit, wait=wait, isolated=True)

@@ -35,6 +35,21 @@ _EXAMPLE_EVENT = {
 }  # fmt: skip
 
 
+class EventIngestResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(["accepted", "duplicate", "ignored", "rejected"])
+    code = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(allow_blank=True)
+
+
+class EventIngestCountsSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    ignored = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+
+
 class EventIngestApi(APIView):
     """Publish game events over HTTP (for titles that cannot reach Service Bus).
 
@@ -49,16 +64,9 @@ class EventIngestApi(APIView):
     permission_classes = [title_scope(scopes.EVENTS_PUBLISH)]
     parser_classes = [EventsJsonParser, CloudEventsBatchParser, CloudEventParser]
 
-    class ResultSerializer(serializers.Serializer):
-        index = serializers.IntegerField()
-        id = serializers.CharField(allow_null=True)
-        status = serializers.ChoiceField(["accepted", "duplicate", "ignored", "rejected"])
-        code = serializers.CharField(allow_blank=True)
-        reason = serializers.CharField(allow_blank=True)
-
     class OutputSerializer(serializers.Serializer):
-        results = serializers.ListField(child=serializers.DictField())
-        counts = serializers.DictField(child=serializers.IntegerField())
+        results = EventIngestResultSerializer(many=True)
+        counts = EventIngestCountsSerializer()
 
     @extend_schema(
         request={
@@ -91,11 +99,10 @@ class EventIngestApi(APIView):
     def post(self, request: Request) -> Response:
         raw_events = self._events_of(request)
         results = events_submit(raw_events=raw_events, caller=title_client_of(request).title)
-        rows = [self.ResultSerializer(result).data for result in results]
         counts = dict.fromkeys(("accepted", "duplicate", "ignored", "rejected"), 0)
         for result in results:
             counts[result.status] += 1
-        return Response({"results": rows, "counts": counts})
+        return Response(self.OutputSerializer({"results": results, "counts": counts}).data)
 
     def _events_of(self, request: Request) -> list[Any]:
         data = request.data

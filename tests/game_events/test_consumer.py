@@ -123,3 +123,26 @@ def test_the_consumer_reconnects_after_a_broker_restart(servicebus_broker, title
 
     assert consumer.stats.reconnects >= 1
     assert servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["active"] == 0
+
+
+def test_locks_are_renewed_while_a_slow_batch_is_processed(servicebus_broker, title, recorded):
+    import time
+
+    from apps.game_events.registry import handler_register, handler_unregister
+
+    def slow(event):
+        time.sleep(7)  # longer than the broker's 5 s lock
+
+    handler_register("player.progressed", slow)
+    try:
+        publish(servicebus_broker.connection_string, [cloud_event(event_id="slow")])
+        with consumer_thread(servicebus_broker.connection_string) as consumer:
+            wait_until(lambda: recorded.ids == ["slow"], what="the slow event")
+            wait_until(lambda: servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["active"] == 0)
+    finally:
+        handler_unregister("player.progressed", slow)
+
+    assert consumer.stats.completed == 1
+    assert consumer.stats.settle_failures == 0
+    counters = {(c.event_type, c.outcome): c.count for c in EventCounter.objects.all()}
+    assert ("player.progressed", "duplicate") not in counters  # never redelivered

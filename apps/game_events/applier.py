@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.game_events.metrics import counters_add
 from apps.game_events.models import InboxEvent, InboxState
-from apps.game_events.registry import HandledEvent, handlers_for
+from apps.game_events.registry import HandledEvent, coalesce_key_of, handlers_for
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +62,33 @@ def _mark_failed(row: InboxEvent, error: Exception) -> None:
     row.detail = f"{type(error).__name__}: {error}"[:2000]
 
 
-def _apply_one(row: InboxEvent, *, isolated: bool, memo: dict[str, Any]) -> None:
+def _latest_per_key(rows: list[InboxEvent]) -> dict[tuple[Any, str], int]:
+    """For coalescing handlers: (handler, key) -> id of the batch's last row with that key."""
+    latest: dict[tuple[Any, str], int] = {}
+    for row in rows:
+        for handler in handlers_for(row.event_type, row.version):
+            key_of = coalesce_key_of(handler)
+            if key_of is not None:
+                latest[(handler, key_of(_handled_event(row, {})))] = row.id
+    return latest
+
+
+def _runs(handler: Any, event: HandledEvent, row: InboxEvent, latest: dict) -> bool:
+    key_of = coalesce_key_of(handler)
+    return key_of is None or latest[(handler, key_of(event))] == row.id
+
+
+def _apply_one(
+    row: InboxEvent, *, isolated: bool, memo: dict[str, Any], latest: dict[tuple[Any, str], int]
+) -> None:
     handlers = handlers_for(row.event_type, row.version)
     try:
         # Isolated: a savepoint, and no memo shared with events whose savepoint may roll back.
         with transaction.atomic(savepoint=isolated):
             event = _handled_event(row, {} if isolated else memo)
             for handler in handlers:
-                handler(event)
+                if _runs(handler, event, row, latest):
+                    handler(event)
     except (OperationalError, InterfaceError):
         raise  # the database is gone: the whole batch rolls back and the task retries
     except Exception as error:
@@ -94,8 +113,9 @@ def _apply_batch(*, limit: int, wait: bool, isolated: bool) -> int | None:
             .order_by("occurred_at", "id")[:limit]
         )
         memo: dict[str, Any] = {}
+        latest = _latest_per_key(rows)
         for row in rows:
-            _apply_one(row, isolated=isolated, memo=memo)
+            _apply_one(row, isolated=isolated, memo=memo, latest=latest)
         InboxEvent.objects.bulk_update(
             rows, ["state", "reason", "detail", "applied_at", "updated_at"], batch_size=500
         )

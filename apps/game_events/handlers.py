@@ -120,7 +120,13 @@ def achievement_unlocked(event: HandledEvent) -> None:
     )
 
 
-@event_handler("player.progressed")
+def _player_key(event: HandledEvent) -> str:
+    ref = event.data["player"]
+    return f"{ref['provider']}:{ref['external_id']}"
+
+
+# Level, xp and rank are set, not added: a batch's last event per player decides them.
+@event_handler("player.progressed", coalesce_key=_player_key)
 def player_progressed(event: HandledEvent) -> None:
     player = _player(event, event.data["player"])
     _players().player_progress_update(

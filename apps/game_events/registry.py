@@ -40,14 +40,27 @@ class HandledEvent:
 
 
 Handler = Callable[[HandledEvent], None]
+CoalesceKey = Callable[[HandledEvent], str]
 
 _handlers: dict[tuple[str, int], list[Handler]] = {}
+_coalesce_keys: dict[Handler, CoalesceKey] = {}
 
 
 def handler_register(
-    event_type: str, handler: Handler, *, versions: tuple[int, ...] = (1,)
+    event_type: str,
+    handler: Handler,
+    *,
+    versions: tuple[int, ...] = (1,),
+    coalesce_key: CoalesceKey | None = None,
 ) -> None:
-    """Register ``handler`` for ``event_type`` at each of ``versions``; idempotent."""
+    """Register ``handler`` for ``event_type`` at each of ``versions``; idempotent.
+
+    ``coalesce_key``: only for a handler whose effect is fully determined by the latest event
+    of a key (e.g. "set this player's level"): within one applier batch it then runs only for
+    the last event of each key; the earlier ones are applied without calling it.
+    """
+    if coalesce_key is not None:
+        _coalesce_keys[handler] = coalesce_key
     for version in versions:
         registered = _handlers.setdefault((event_type, version), [])
         if handler not in registered:
@@ -64,10 +77,10 @@ def handler_unregister(
 
 
 def event_handler(
-    event_type: str, *, versions: tuple[int, ...] = (1,)
+    event_type: str, *, versions: tuple[int, ...] = (1,), coalesce_key: CoalesceKey | None = None
 ) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
-        handler_register(event_type, handler, versions=versions)
+        handler_register(event_type, handler, versions=versions, coalesce_key=coalesce_key)
         return handler
 
     return decorate
@@ -75,3 +88,7 @@ def event_handler(
 
 def handlers_for(event_type: str, version: int) -> list[Handler]:
     return list(_handlers.get((event_type, version), []))
+
+
+def coalesce_key_of(handler: Handler) -> CoalesceKey | None:
+    return _coalesce_keys.get(handler)

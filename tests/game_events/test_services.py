@@ -213,3 +213,48 @@ def test_only_one_applier_runs_at_a_time_so_order_is_kept(title, recorded, monke
 
     assert events_apply_pending() == 1
     assert recorded.ids == ["waits"]
+
+
+def test_a_coalescing_handler_runs_once_per_key_with_the_latest_event(title, recorded):
+    from apps.game_events.registry import handler_register, handler_unregister
+
+    calls = []
+
+    def set_level(event):
+        calls.append((event.data["player"]["external_id"], event.data["level"]))
+
+    def by_player(event):
+        return event.data["player"]["external_id"]
+
+    handler_register("player.progressed", set_level, coalesce_key=by_player)
+    try:
+        _ingest(*[
+            cloud_event(event_id=f"p{level}", time=f"2026-11-25T03:{minute}:00Z",
+                        data={"player": {"provider": "custom", "external_id": who},
+                              "level": level, "xp": level})
+            for level, minute, who in [(5, 21, "ann"), (1, 20, "ann"), (3, 22, "ann"),
+                                       (9, 20, "ben")]
+        ])  # fmt: skip
+        events_apply_pending()
+    finally:
+        handler_unregister("player.progressed", set_level)
+
+    assert sorted(calls) == [("ann", 3), ("ben", 9)]  # ann's latest by time is level 3
+    assert recorded.ids == ["p1", "p9", "p5", "p3"]  # a plain handler sees every event
+    assert set(InboxEvent.objects.values_list("state", flat=True)) == {"applied"}
+
+
+@pytest.mark.django_db
+def test_progress_applied_in_one_batch_leaves_the_latest_level(title):
+    from apps.players.models import PlayerTitleStats
+
+    _ingest(*[
+        cloud_event(event_id=f"lv{level}", time=f"2026-11-25T03:{20 + i}:00Z",
+                    data={"player": {"provider": "custom", "external_id": "zed"},
+                          "level": level, "xp": level * 100, "rank": rank})
+        for i, (level, rank) in enumerate([(4, "silver"), (7, "gold"), (6, "gold")])
+    ])  # fmt: skip
+    events_apply_pending()
+
+    stats = PlayerTitleStats.objects.get()
+    assert (stats.level, stats.xp, stats.rank) == (6, 600, "gold")

@@ -11,13 +11,8 @@ from typing import Any
 from django.db import transaction
 
 from apps.chat.models import Channel, Message
-from apps.realtime.broadcast import (
-    event_send_to_user_on_commit,
-    frame_send_to_user_on_commit,
-    layer_call,
-)
-from apps.realtime.fanout import FANOUT_EVENT, encode_frame
-from apps.realtime.groups import topic_group
+from apps.realtime.broadcast import event_send_to_user_on_commit, frame_send_to_user_on_commit
+from apps.realtime.fanout import encode_frame, topic_publish_from_sync
 
 TOPIC_PREFIX = "chat"
 
@@ -81,13 +76,7 @@ def channel_data(channel: Channel) -> dict[str, Any]:
 
 
 def _publish_now(channel_id: int, frame: dict[str, Any], seq: int | None) -> None:
-    event = {
-        "type": FANOUT_EVENT,
-        "topic": channel_topic(channel_id),
-        "seq": seq,
-        "text": encode_frame(frame),
-    }
-    layer_call(lambda layer: layer.group_send(topic_group(channel_topic(channel_id)), event))
+    topic_publish_from_sync(topic=channel_topic(channel_id), text=encode_frame(frame), seq=seq)
 
 
 def channel_publish_on_commit(

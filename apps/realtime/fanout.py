@@ -16,11 +16,13 @@ what it missed, then flushed without duplicates.
 import asyncio
 import json
 import logging
+import os
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -58,11 +60,44 @@ def encode_frame(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
-async def topic_publish(*, topic: str, frame: dict[str, Any], seq: int | None = None) -> None:
-    """Send ``frame`` to every socket subscribed to ``topic``, in every process."""
-    layer = get_channel_layer()
-    event = {"type": FANOUT_EVENT, "topic": topic, "seq": seq, "text": encode_frame(frame)}
-    await layer.group_send(topic_group(topic), event)
+async def topic_publish_text(*, topic: str, text: str, seq: int | None = None) -> None:
+    """Send an encoded frame to every socket subscribed to ``topic``, in every process.
+
+    A sequenced frame is written to this process's sockets first, without waiting for the
+    layer round trip; the copy that comes back through the layer is then a duplicate the
+    hub drops."""
+    if seq is not None:
+        await hub().dispatch(topic, seq, text)
+    event = {"type": FANOUT_EVENT, "topic": topic, "seq": seq, "text": text}
+    await get_channel_layer().group_send(topic_group(topic), event)
+
+
+_background: set[asyncio.Task] = set()
+
+
+def _server_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop that called into this thread through ``sync_to_async``, if any."""
+    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    return getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+
+
+def topic_publish_from_sync(*, topic: str, text: str, seq: int | None = None) -> None:
+    """Publish from sync code (a service's on_commit). Inside Daphne the publish is handed to
+    the server loop without blocking this thread (the one ORM thread of the process) —
+    the realtime path is best-effort anyway, resume makes it whole; elsewhere (Celery, a
+    script) it runs to completion on a fresh loop."""
+    loop = _server_loop()
+    if loop is None:
+        async_to_sync(topic_publish_text)(topic=topic, text=text, seq=seq)
+        return
+
+    def start() -> None:
+        task = loop.create_task(topic_publish_text(topic=topic, text=text, seq=seq))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+    loop.call_soon_threadsafe(start)
 
 
 @dataclass(eq=False)
@@ -175,8 +210,16 @@ class TopicHub:
             if seq > head + 1:
                 await self._backfill(topic, head, seq)
             self.heads[topic] = max(self.heads.get(topic, 0), seq)
-        for subscription in list(subscribers):
-            await subscription.deliver(seq, text)
+        await self._deliver_all(topic, seq, text)
+
+    async def _deliver_all(self, topic: str, seq: int | None, text: str) -> None:
+        """Write to every local subscriber; a socket that closed meanwhile is dropped, and
+        never stops delivery to the others."""
+        for subscription in list(self.topics.get(topic, ())):
+            try:
+                await subscription.deliver(seq, text)
+            except Exception:
+                self.topics.get(topic, set()).discard(subscription)
 
     async def _backfill(self, topic: str, head: int, seq: int) -> None:
         source = _source_for(topic)
@@ -188,8 +231,7 @@ class TopicHub:
             logger.exception("fan-out backfill failed", extra={"topic": topic})
             return
         for missing_seq, text in missing:
-            for subscription in list(self.topics.get(topic, ())):
-                await subscription.deliver(missing_seq, text)
+            await self._deliver_all(topic, missing_seq, text)
 
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TopicHub]" = (

@@ -1,0 +1,343 @@
+// Portal chat: the websocket protocol of docs/websocket-protocol.md in plain JS.
+// Every user-provided string is inserted with textContent, never as HTML.
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("chat-config").textContent);
+  const strings = document.getElementById("chat-strings").dataset;
+  const el = (id) => document.getElementById(id);
+  const listEl = el("chat-channel-list");
+  const messagesEl = el("chat-messages");
+  const inputEl = el("chat-input");
+  const sendEl = el("chat-send");
+
+  const channels = new Map(); // id -> {id, name, kind, lastSeq, unread, closed}
+  const messageNodes = new Map(); // message id -> {li, message}
+  let reactionChoices = [];
+  let current = null;
+  let oldestSeq = null;
+  let socket = null;
+  let attempt = 0;
+  let requestCounter = 0;
+  const pending = new Map(); // request id -> callback(reply)
+  let typingSentAt = 0;
+  let typingTimer = null;
+  let readTimer = null;
+
+  function node(tag, className, text) {
+    const element = document.createElement(tag);
+    if (className) element.className = className;
+    if (text !== undefined) element.textContent = text;
+    return element;
+  }
+
+  function request(frame, onReply) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    const id = "r" + ++requestCounter;
+    if (onReply) pending.set(id, onReply);
+    socket.send(JSON.stringify(Object.assign({}, frame, { id: id })));
+    return true;
+  }
+
+  function showError(reply) {
+    el("chat-error").textContent = reply && reply.type === "error" ? reply.message : "";
+  }
+
+  // --- channel list -------------------------------------------------------------------------
+  function addChannel(data) {
+    const known = channels.get(data.id);
+    const channel = known || { id: data.id, lastSeq: null, unread: 0 };
+    channel.name = data.name;
+    channel.kind = data.kind;
+    if (data.unread_count !== undefined) channel.unread = data.unread_count;
+    if (channel.lastSeq === null && data.last_seq !== undefined) channel.lastSeq = data.last_seq;
+    channel.closed = Boolean(data.is_closed);
+    channels.set(channel.id, channel);
+    return channel;
+  }
+
+  function renderChannels() {
+    listEl.replaceChildren();
+    for (const channel of channels.values()) {
+      const button = node("button", "", "");
+      button.type = "button";
+      button.dataset.channelId = channel.id;
+      button.setAttribute("aria-current", String(current === channel.id));
+      button.appendChild(node("span", "", channel.name));
+      if (channel.unread > 0 && current !== channel.id) {
+        const badge = node("span", "chat-badge", String(channel.unread));
+        badge.dataset.testid = "unread";
+        button.appendChild(badge);
+      }
+      button.addEventListener("click", () => selectChannel(channel.id));
+      const item = node("li");
+      item.appendChild(button);
+      listEl.appendChild(item);
+    }
+  }
+
+  async function loadChannels() {
+    for (const lobby of config.lobbies) addChannel(lobby);
+    try {
+      const response = await fetch("/api/v1/chat/channels", { credentials: "same-origin" });
+      if (response.ok) for (const data of await response.json()) addChannel(data);
+    } catch (error) {
+      // The socket still works; the list fills in as channels send messages.
+    }
+    renderChannels();
+  }
+
+  // --- messages -----------------------------------------------------------------------------
+  function renderReactions(container, message) {
+    container.replaceChildren();
+    for (const reaction of message.reactions || []) {
+      const mine = reaction.player_ids.includes(config.player_id);
+      const button = node("button", "", reaction.emoji + " " + reaction.count);
+      button.type = "button";
+      button.setAttribute("aria-pressed", String(mine));
+      button.addEventListener("click", () =>
+        request({ type: mine ? "unreact" : "react", message_id: message.id, emoji: reaction.emoji }, showError));
+      container.appendChild(button);
+    }
+    if (message.is_deleted) return;
+    const picker = node("span", "chat-picker");
+    for (const emoji of reactionChoices) {
+      const button = node("button", "", emoji);
+      button.type = "button";
+      button.title = emoji;
+      button.addEventListener("click", () =>
+        request({ type: "react", message_id: message.id, emoji: emoji }, showError));
+      picker.appendChild(button);
+    }
+    container.appendChild(picker);
+  }
+
+  function fillMessage(li, message) {
+    li.replaceChildren();
+    li.dataset.seq = message.seq;
+    li.appendChild(node("span", "chat-author", message.author ? message.author.display_name : "📣"));
+    if (message.is_deleted) {
+      li.appendChild(node("span", "chat-deleted", strings.deleted));
+    } else {
+      li.appendChild(node("span", "chat-body", message.body));
+      if (message.edited_at) li.appendChild(node("span", "chat-meta", strings.edited));
+    }
+    const own = message.author && message.author.id === config.player_id;
+    if (own && !message.is_deleted) {
+      const actions = node("span", "chat-actions");
+      const edit = node("button", "", strings.edit);
+      edit.type = "button";
+      edit.addEventListener("click", () => {
+        const body = window.prompt(strings.editPrompt, message.body);
+        if (body !== null) request({ type: "edit", message_id: message.id, body: body }, showError);
+      });
+      const remove = node("button", "", strings.delete);
+      remove.type = "button";
+      remove.addEventListener("click", () => request({ type: "delete", message_id: message.id }, showError));
+      actions.append(edit, remove);
+      li.appendChild(actions);
+    }
+    const reactions = node("span", "chat-reactions");
+    renderReactions(reactions, message);
+    li.appendChild(reactions);
+  }
+
+  function showMessage(message, { prepend = false } = {}) {
+    if (messageNodes.has(message.id)) return;
+    const li = node("li");
+    li.dataset.testid = "message";
+    fillMessage(li, message);
+    messageNodes.set(message.id, { li: li, message: message });
+    if (prepend) {
+      messagesEl.insertBefore(li, messagesEl.firstChild);
+    } else {
+      const atBottom = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 40;
+      messagesEl.appendChild(li);
+      if (atBottom) messagesEl.scrollTop = messagesEl.scrollHeight;
+    }
+    if (oldestSeq === null || message.seq < oldestSeq) oldestSeq = message.seq;
+  }
+
+  function updateMessage(message) {
+    const entry = messageNodes.get(message.id);
+    if (!entry) return;
+    entry.message = message;
+    fillMessage(entry.li, message);
+  }
+
+  function onReaction(frame) {
+    const entry = messageNodes.get(frame.message_id);
+    if (!entry) return;
+    const reactions = entry.message.reactions || [];
+    let reaction = reactions.find((r) => r.emoji === frame.emoji);
+    if (!reaction) {
+      reaction = { emoji: frame.emoji, count: 0, player_ids: [] };
+      reactions.push(reaction);
+    }
+    reaction.count = frame.count;
+    reaction.player_ids = reaction.player_ids.filter((id) => id !== frame.player_id);
+    if (frame.action === "added") reaction.player_ids.push(frame.player_id);
+    entry.message.reactions = reactions.filter((r) => r.count > 0);
+    fillMessage(entry.li, entry.message);
+  }
+
+  // In-order, gapless delivery per channel: duplicates are dropped, a hole triggers a resume.
+  function onMessage(channelId, message) {
+    const channel = channels.get(channelId);
+    if (!channel || channel.lastSeq === null) return;
+    if (message.seq <= channel.lastSeq) return;
+    if (message.seq > channel.lastSeq + 1) {
+      subscribe([channel]);
+      return;
+    }
+    channel.lastSeq = message.seq;
+    if (channelId === current) {
+      showMessage(message);
+      markRead();
+    } else if (!message.author || message.author.id !== config.player_id) {
+      channel.unread += 1;
+      renderChannels();
+    }
+  }
+
+  function markRead() {
+    clearTimeout(readTimer);
+    readTimer = setTimeout(() => {
+      const channel = channels.get(current);
+      if (channel && channel.lastSeq) request({ type: "read", channel_id: channel.id, seq: channel.lastSeq });
+    }, 300);
+  }
+
+  function loadOlder() {
+    if (current === null || oldestSeq === null || oldestSeq <= 1) return;
+    const channelId = current;
+    request({ type: "history", channel_id: channelId, before: oldestSeq, limit: 50 }, (reply) => {
+      if (reply.type !== "history" || channelId !== current) return;
+      const height = messagesEl.scrollHeight;
+      for (const message of reply.messages.slice().reverse()) showMessage(message, { prepend: true });
+      messagesEl.scrollTop += messagesEl.scrollHeight - height;
+    });
+  }
+
+  function selectChannel(channelId) {
+    current = channelId;
+    const channel = channels.get(channelId);
+    channel.unread = 0;
+    el("chat-channel-name").textContent = channel.name;
+    messagesEl.replaceChildren();
+    messageNodes.clear();
+    oldestSeq = null;
+    el("chat-typing").textContent = "";
+    renderChannels();
+    const canWrite = !channel.closed && channel.kind !== "announcement";
+    inputEl.disabled = !canWrite;
+    sendEl.disabled = !canWrite;
+    request({ type: "history", channel_id: channelId, limit: 50 }, (reply) => {
+      if (reply.type !== "history" || channelId !== current) return;
+      for (const message of reply.messages) showMessage(message);
+      const newest = reply.messages.length ? reply.messages[reply.messages.length - 1].seq : 0;
+      if (channel.lastSeq === null || channel.lastSeq < newest) channel.lastSeq = newest;
+      subscribe([channel]);
+      messagesEl.scrollTop = messagesEl.scrollHeight;
+      markRead();
+    });
+  }
+
+  function subscribe(list) {
+    const entries = list.map((channel) => ({ channel_id: channel.id, last_seq: channel.lastSeq }));
+    if (!entries.length) return;
+    request({ type: "subscribe", channels: entries }, (reply) => {
+      if (reply.type !== "subscribed") return showError(reply);
+      for (const entry of reply.channels) {
+        const channel = channels.get(entry.channel_id);
+        if (channel.lastSeq === null || entry.resume === "history_required") {
+          channel.lastSeq = entry.head_seq;
+          if (entry.channel_id === current) selectChannel(current);
+        }
+      }
+    });
+  }
+
+  // --- socket -------------------------------------------------------------------------------
+  const handlers = {
+    welcome(frame) {
+      attempt = 0;
+      reactionChoices = (frame.limits && frame.limits.reactions) || [];
+      el("chat-status").textContent = strings.online;
+      subscribe(Array.from(channels.values()).filter((c) => c.lastSeq !== null));
+      if (current !== null) selectChannel(current);
+    },
+    message(frame) { onMessage(frame.channel_id, frame.message); },
+    message_updated(frame) { updateMessage(frame.message); },
+    message_deleted(frame) {
+      const entry = messageNodes.get(frame.message_id);
+      if (entry) updateMessage(Object.assign({}, entry.message, { is_deleted: true, body: "" }));
+    },
+    reaction: onReaction,
+    typing(frame) {
+      if (frame.channel_id !== current || frame.player.id === config.player_id) return;
+      el("chat-typing").textContent = frame.player.display_name + " " + strings.typing;
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(() => { el("chat-typing").textContent = ""; }, 5000);
+    },
+    channel_joined(frame) {
+      const channel = addChannel(frame.channel);
+      channel.lastSeq = 0;
+      channel.unread = 0; // the replay from seq 0 counts them
+      renderChannels();
+      subscribe([channel]);
+    },
+    channel_left(frame) {
+      const channel = channels.get(frame.channel_id);
+      if (channel) channel.closed = true;
+      if (frame.channel_id === current) { inputEl.disabled = true; sendEl.disabled = true; }
+    },
+    sanction(frame) { el("chat-error").textContent = frame.reason || frame.kind; },
+  };
+
+  function connect() {
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(scheme + "://" + window.location.host + "/ws/", ["community.v1"]);
+    socket.addEventListener("open", () => socket.send(JSON.stringify({ type: "hello", version: 1 })));
+    socket.addEventListener("message", (event) => {
+      const frame = JSON.parse(event.data);
+      const callback = frame.id ? pending.get(frame.id) : undefined;
+      if (callback) {
+        pending.delete(frame.id);
+        callback(frame);
+      } else if (handlers[frame.type]) {
+        handlers[frame.type](frame);
+      }
+    });
+    socket.addEventListener("close", (event) => {
+      pending.clear();
+      el("chat-status").textContent = strings.offline;
+      if (event.code === 4008 || event.code === 4003) return; // banned / refused: stay closed
+      // Exponential backoff with full jitter, so a server restart is not a stampede.
+      const delay = Math.random() * Math.min(10000, 250 * 2 ** attempt);
+      attempt += 1;
+      setTimeout(connect, delay);
+    });
+  }
+
+  el("chat-composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = inputEl.value;
+    if (current === null || !body.trim()) return;
+    const clientMsgId = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now());
+    const sent = request({ type: "send", channel_id: current, body: body, client_msg_id: clientMsgId }, (reply) => {
+      showError(reply);
+      if (reply.type === "sent") inputEl.value = "";
+    });
+    if (!sent) el("chat-error").textContent = strings.offline;
+  });
+  inputEl.addEventListener("input", () => {
+    if (current === null || Date.now() - typingSentAt < 3000) return;
+    typingSentAt = Date.now();
+    request({ type: "typing", channel_id: current });
+  });
+  messagesEl.addEventListener("scroll", () => { if (messagesEl.scrollTop === 0) loadOlder(); });
+  setInterval(() => request({ type: "ping" }), 30000);
+
+  loadChannels().then(connect);
+})();

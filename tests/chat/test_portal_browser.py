@@ -1,0 +1,57 @@
+"""The portal chat page in headless Chromium: two players exchange messages live."""
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser.test_portal_login import CHROMIUM_ARGS
+from tests.factories import TEST_PASSWORD, TitleFactory, UserFactory
+from tests.players.factories import PlayerFactory
+from tests.support.services import CHROMIUM
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+XSS = "<img src=x onerror=\"document.title='pwned'\">"
+
+
+def log_in(browser, base_url: str, username: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base_url}/accounts/login/?next=/chat/")
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("chat-status")).to_have_text("Connected", timeout=10_000)
+    page.get_by_role("button", name="Starfall Arena").click()
+    expect(page.locator("#chat-input")).to_be_enabled()
+    return page
+
+
+def say(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#chat-input").fill(text)
+    page.get_by_role("button", name="Send").click()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_players_chat_live_in_the_portal(daphne_server):
+    TitleFactory(slug="starfall-arena", name="Starfall Arena")
+    for name in ("alice", "bob"):
+        PlayerFactory(user=UserFactory(username=name), display_name=name, display_name_key=name)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            alice = log_in(browser, daphne_server.url, "alice")
+            bob = log_in(browser, daphne_server.url, "bob")
+
+            say(alice, "gl hf")
+            expect(bob.get_by_test_id("message").last).to_contain_text("alicegl hf")
+            say(bob, XSS)
+            expect(alice.get_by_test_id("message").last).to_contain_text(XSS)
+            bob.locator("#chat-input").press_sequentially("typing")
+            expect(alice.get_by_test_id("typing")).to_have_text("bob is typing…")
+
+            assert alice.title() != "pwned"
+            assert alice.locator("img[src=x]").count() == 0
+            assert [t for t in alice.get_by_test_id("message").all_inner_texts() if "gl hf" in t]
+        finally:
+            browser.close()

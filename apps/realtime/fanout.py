@@ -14,6 +14,7 @@ what it missed, then flushed without duplicates.
 """
 
 import asyncio
+import contextvars
 import json
 import logging
 import os
@@ -97,7 +98,9 @@ def topic_publish_from_sync(*, topic: str, text: str, seq: int | None = None) ->
         _background.add(task)
         task.add_done_callback(_background.discard)
 
-    loop.call_soon_threadsafe(start)
+    # A fresh context: the caller's carries asgiref's "inside a sync call" markers, and a task
+    # inheriting them could not use database_sync_to_async (the hub's backfill does).
+    loop.call_soon_threadsafe(start, context=contextvars.Context())
 
 
 @dataclass(eq=False)

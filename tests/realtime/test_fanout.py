@@ -1,0 +1,60 @@
+"""Node-local fan-out: frames a lossy layer dropped are filled from the database, in order."""
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import channel_layers
+from django.db import transaction
+
+from apps.chat.services import _store, message_send
+from apps.realtime.fanout import Subscription
+from tests.chat.support import open_socket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_layer():
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+def store_without_publishing(channel, author, body):
+    """A message whose fan-out the layer lost (over capacity, Redis restart)."""
+    with transaction.atomic():
+        return _store(channel, author, body, None, [])
+
+
+async def test_a_hole_left_by_the_layer_is_filled_from_the_database_before_later_frames(
+    lobby, alice, bob
+):
+    reader = await open_socket(bob.user)
+    await reader.call({"type": "subscribe", "channels": [{"channel_id": lobby.id}]})
+
+    for body in ("lost 1", "lost 2"):
+        await database_sync_to_async(store_without_publishing)(lobby, alice, body)
+    await database_sync_to_async(message_send)(channel=lobby, author=alice, body="delivered")
+    received = await reader.messages(3)
+
+    assert [(m["seq"], m["body"]) for m in received] == [
+        (1, "lost 1"), (2, "lost 2"), (3, "delivered"),
+    ]  # fmt: skip
+    assert await reader.nothing_more()
+    await reader.close()
+
+
+async def test_a_replaying_subscription_buffers_live_frames_and_sends_each_once():
+    written: list[str] = []
+
+    async def write(text: str) -> None:
+        written.append(text)
+
+    subscription = Subscription(topic="chat.1", write=write)
+    await subscription.deliver(4, "four")
+    await subscription.deliver(5, "five")
+    await subscription.deliver(None, "typing")
+    await subscription.go_live(last_seq=4)  # the replay already sent 1..4
+    await subscription.deliver(5, "five again")
+    await subscription.deliver(6, "six")
+
+    assert written == ["five", "typing", "six"]

@@ -125,7 +125,7 @@ def bare_sdk(connection_string: str, topic: str, count: int, batch: int) -> floa
 
 
 def end_to_end(env: dict, connection_string: str, topic: str, prefix: str, count: int,
-               batch: int) -> float:  # fmt: skip
+               batch: int) -> tuple[float, float]:  # fmt: skip
     from django.db.models import Max, Min
 
     from apps.game_events.models import InboxEvent
@@ -146,8 +146,9 @@ def end_to_end(env: dict, connection_string: str, topic: str, prefix: str, count
     finally:
         consumer.terminate()
         consumer.wait(30)
-    span = rows.aggregate(first=Min("created_at"), last=Max("applied_at"))
-    return count / (span["last"] - span["first"]).total_seconds()
+    span = rows.aggregate(first=Min("created_at"), stored=Max("created_at"), last=Max("applied_at"))
+    consumed = count / max(0.001, (span["stored"] - span["first"]).total_seconds())
+    return count / (span["last"] - span["first"]).total_seconds(), consumed
 
 
 def raw_postgres(database_url: str, count: int, batch: int) -> float:
@@ -231,17 +232,19 @@ def run(env: dict, connection_string: str, database_url: str, count: int, on_wor
     end_to_end(env, connection_string, "warmup", "warmup", IDENTITIES, 32)
     where = "a Celery worker" if on_worker else "in-process tasks (no CELERY_BROKER_URL)"
     print(f"{count} player.progressed events per run; effects applied by {where}\n")
-    print(f"{'batch':>5} {'end to end/s':>13} {'bare SDK/s':>11} {'raw PG/s':>9} "
-          f"{'e2e/bare':>9} {'e2e/raw PG':>11}")  # fmt: skip
+    print(f"{'batch':>5} {'end to end/s':>13} {'(inbox/s)':>10} {'bare SDK/s':>11} "
+          f"{'raw PG/s':>9} {'e2e/bare':>9} {'e2e/raw PG':>11}")  # fmt: skip
     for batch in BATCH_SIZES:
         events = make_events(f"e2e{batch}", count)
         publish(connection_string, f"e2e-{batch}", events)
         publish(connection_string, f"bare-{batch}", make_events(f"bare{batch}", count))
-        e2e = end_to_end(env, connection_string, f"e2e-{batch}", f"e2e{batch}", count, batch)
+        e2e, consumed = end_to_end(
+            env, connection_string, f"e2e-{batch}", f"e2e{batch}", count, batch
+        )
         bare = bare_sdk(connection_string, f"bare-{batch}", count, batch)
         raw = raw_postgres(database_url, count, batch)
-        print(f"{batch:>5} {e2e:>13.0f} {bare:>11.0f} {raw:>9.0f} {e2e / bare:>9.2f} "
-              f"{e2e / raw:>11.3f}")  # fmt: skip
+        print(f"{batch:>5} {e2e:>13.0f} {consumed:>10.0f} {bare:>11.0f} {raw:>9.0f} "
+              f"{e2e / bare:>9.2f} {e2e / raw:>11.3f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -2,26 +2,31 @@
 
 from collections import Counter
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.game_events.models import EventCounter
 
 
 def counters_add(counts: Counter[tuple[str, str]]) -> None:
-    """Add to the ``(type, outcome)`` totals. Rows are created at zero first (ignoring
-    conflicts) and then incremented with ``F()``, so concurrent adds never collide; the
-    increments run in a fixed order so concurrent transactions cannot deadlock."""
+    """Add to the ``(type, outcome)`` totals in one upsert (PostgreSQL and SQLite both speak
+    ``ON CONFLICT … DO UPDATE``). Rows go in a fixed order so concurrent transactions take
+    their row locks in the same order and cannot deadlock."""
     if not counts:
         return
-    EventCounter.objects.bulk_create(
-        [EventCounter(event_type=t, outcome=o) for (t, o) in counts],
-        ignore_conflicts=True,
-    )
-    for (event_type, outcome), number in sorted(counts.items()):
-        EventCounter.objects.filter(event_type=event_type, outcome=outcome).update(
-            count=F("count") + number, updated_at=timezone.now()
+    now = timezone.now()
+    rows = sorted(counts.items())
+    table = EventCounter._meta.db_table
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    params: list[object] = []
+    for (event_type, outcome), number in rows:
+        params += [event_type, outcome, number, now, now]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (event_type, outcome, count, created_at, updated_at) "  # noqa: S608 - table name from the model, values bound
+            f"VALUES {values} ON CONFLICT (event_type, outcome) DO UPDATE SET "
+            f"count = {table}.count + EXCLUDED.count, updated_at = EXCLUDED.updated_at",
+            params,
         )
 
 

@@ -3,6 +3,7 @@ announcement, ingested like any title's events. Idempotent by construction: the 
 fixed, so a second seed finds them in the inbox and changes nothing."""
 
 from apps.game_events.models import Channel
+from apps.game_events.selectors import inbox_known_ids
 from apps.game_events.services import events_submit
 from apps.titles.models import Title
 
@@ -39,6 +40,11 @@ def seed() -> list[str]:
     title = Title.objects.filter(slug=TITLE, is_active=True).first()
     if title is None:
         return []
-    results = events_submit(raw_events=demo_events(), caller=title, channel=Channel.IN_PROCESS)
-    new = sum(1 for result in results if result.status == "accepted")
-    return [f"Game events: {new} demo events ingested ({len(results) - new} already there)"]
+    events = demo_events()
+    known = inbox_known_ids(source=f"/titles/{TITLE}", event_ids=[e["id"] for e in events])
+    # Skipping known ids (rather than resubmitting them as duplicates) keeps a second seed
+    # from touching anything, metrics included.
+    fresh = [event for event in events if event["id"] not in known]
+    if fresh:
+        events_submit(raw_events=fresh, caller=title, channel=Channel.IN_PROCESS)
+    return [f"Game events: {len(fresh)} demo events ingested ({len(known)} already there)"]

@@ -29,3 +29,9 @@ def event_counters() -> dict[str, dict[str, int]]:
     for counter in EventCounter.objects.order_by("event_type", "outcome"):
         counters[counter.event_type][counter.outcome] = counter.count
     return dict(counters)
+
+
+def inbox_known_ids(*, source: str, event_ids: list[str]) -> set[str]:
+    """Which of ``event_ids`` from ``source`` are already in the inbox."""
+    rows = InboxEvent.objects.filter(source=source, event_id__in=event_ids)
+    return set(rows.values_list("event_id", flat=True))

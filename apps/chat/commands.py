@@ -137,7 +137,8 @@ def _send(*, player: Player, frame: dict[str, Any]) -> dict[str, Any]:
 
 async def send(consumer: Any, frame: dict[str, Any]) -> None:
     session = session_of(consumer)
-    await reply(consumer, frame, await call(_send, player=session.player, frame=frame))
+    result = await call(_send, parallel=True, player=session.player, frame=frame)
+    await reply(consumer, frame, result)
 
 
 def _on_message(*, player: Player, user: Any, frame: dict[str, Any], action: str) -> None:

@@ -188,9 +188,11 @@ async def reply(consumer: Any, frame: dict[str, Any], body: dict[str, Any]) -> N
     await consumer.send_json({"id": frame.get("id"), **body})
 
 
-async def call(function: Any, /, **kwargs: Any) -> Any:
-    """Run a service or selector off the event loop."""
-    return await database_sync_to_async(function)(**kwargs)
+async def call(function: Any, /, *, parallel: bool = False, **kwargs: Any) -> Any:
+    """Run a service or selector off the event loop. ``parallel`` runs it on a pool thread
+    with its own database connection instead of the process's one ORM thread, so sends
+    from many sockets store concurrently (the channel row lock still orders each channel)."""
+    return await database_sync_to_async(function, thread_sensitive=not parallel)(**kwargs)
 
 
 async def stop_subscription(session: ChatSession, channel_id: int) -> None:

@@ -22,7 +22,7 @@ async def handshake(subprotocols=None, headers=None):
     communicator = WebsocketCommunicator(
         application, "/ws/", subprotocols=subprotocols or [], headers=headers or []
     )
-    connected, code = await communicator.connect()
+    connected, code = await communicator.connect(timeout=5)
     return communicator, connected, code
 
 
@@ -81,10 +81,10 @@ async def test_a_ban_closes_open_sockets_at_once_and_refuses_new_ones(lobby, ali
         assert (await socket.next_of("sanction"))["kind"] == "ban"
         closes.append(await socket.communicator.receive_output(timeout=3))
     again = WebsocketCommunicator(application, "/ws/")
-    await again.connect()
+    await again.connect(timeout=5)
 
     await again.send_json_to({"type": "hello", "id": 1, "token": await token_for(alice.user)})
-    refused = await again.receive_json_from()
+    refused = await again.receive_json_from(timeout=5)
     refused_close = await again.receive_output(timeout=3)
 
     assert closes == [{"type": "websocket.close", "code": CLOSE_BANNED}] * 2
@@ -96,12 +96,12 @@ async def test_a_ban_closes_open_sockets_at_once_and_refuses_new_ones(lobby, ali
 async def test_sockets_per_player_are_capped(alice):
     sockets = [await open_socket(alice.user) for _ in range(2)]
     communicator = WebsocketCommunicator(application, "/ws/")
-    await communicator.connect()
+    await communicator.connect(timeout=5)
 
     await communicator.send_json_to(
         {"type": "hello", "id": 1, "token": await token_for(alice.user)}
     )
-    refused = await communicator.receive_json_from()
+    refused = await communicator.receive_json_from(timeout=5)
     close = await communicator.receive_output(timeout=3)
     await sockets[0].close()
     await asyncio.sleep(0.05)

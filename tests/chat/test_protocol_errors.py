@@ -24,11 +24,11 @@ async def test_malformed_unknown_and_binary_frames_are_refused_and_the_socket_st
     communicator = socket.communicator
 
     await communicator.send_to(text_data="{not json")
-    malformed = await communicator.receive_json_from()
+    malformed = await communicator.receive_json_from(timeout=5)
     await communicator.send_to(text_data=json.dumps([1, 2]))
-    not_object = await communicator.receive_json_from()
+    not_object = await communicator.receive_json_from(timeout=5)
     await communicator.send_to(bytes_data=b"\x00\x01")
-    binary = await communicator.receive_json_from()
+    binary = await communicator.receive_json_from(timeout=5)
     unknown = await socket.call({"type": "teleport"})
 
     assert (malformed["type"], malformed["code"]) == ("error", "invalid_frame")
@@ -163,9 +163,9 @@ async def test_chat_frames_before_hello_need_authentication(lobby):
     from community.asgi import application
 
     communicator = WebsocketCommunicator(application, "/ws/")
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=5)
     await communicator.send_json_to({"type": "subscribe", "id": 1, "channels": []})
-    reply = await communicator.receive_json_from()
+    reply = await communicator.receive_json_from(timeout=5)
 
     assert connected
     assert reply["code"] == "not_authenticated"

@@ -77,3 +77,48 @@ async def test_resume_replays_exactly_the_missed_messages(lobby, alice, bob):
     assert await reader.nothing_more(), reader.inbox
     await sender.close()
     await reader.close()
+
+
+async def test_resume_beyond_the_bound_asks_for_history_and_then_continues_live(
+    lobby, alice, bob, settings
+):
+    settings.CHAT_RESUME_MAX_MESSAGES = 2
+    sender = await open_socket(alice.user)
+    for number in range(1, 5):
+        await sender.call({"type": "send", "channel_id": lobby.id, "body": f"m{number}"})
+    reader = await open_socket(bob.user)
+
+    reply = await reader.call(
+        {"type": "subscribe", "channels": [{"channel_id": lobby.id, "last_seq": 1}]}
+    )
+    history = await reader.call({"type": "history", "channel_id": lobby.id, "after": 1})
+    await sender.call({"type": "send", "channel_id": lobby.id, "body": "m5"})
+    live = await reader.messages(1)
+
+    assert reply["channels"] == [
+        {"channel_id": lobby.id, "resume": "history_required", "head_seq": 4, "replayed": 0}
+    ]
+    assert [m["seq"] for m in history["messages"]] == [2, 3, 4]
+    assert [m["seq"] for m in live] == [5]
+    await sender.close()
+    await reader.close()
+
+
+async def test_unsubscribe_stops_live_frames_and_ping_and_versions(lobby, alice, bob):
+    sender = await open_socket(alice.user)
+    reader = await open_socket(bob.user)
+    await reader.call({"type": "subscribe", "channels": [{"channel_id": lobby.id}]})
+
+    unsubscribed = await reader.call({"type": "unsubscribe", "channels": [lobby.id]})
+    await sender.call({"type": "send", "channel_id": lobby.id, "body": "unseen"})
+    pong = await reader.call({"type": "ping"})
+    future_version = await reader.call({"type": "hello", "version": 99})
+
+    assert unsubscribed["channels"] == [lobby.id]
+    assert pong["type"] == "pong"
+    assert (future_version["code"], future_version["details"]) == (
+        "unsupported_version", {"supported": [1]},
+    )  # fmt: skip
+    assert await reader.nothing_more()
+    await sender.close()
+    await reader.close()

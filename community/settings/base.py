@@ -365,10 +365,3 @@ CELERY_BEAT_SCHEDULE.update(
         "players-deletion-purge": {"task": "players.deletion_purge", "schedule": 3600.0},
     }
 )
-if REDIS_URL:
-    # redis-py 8 defaults socket_timeout to 5 s — exactly channels_redis' BZPOPMIN wait — so a
-    # loaded process times out reading an empty receive and the consumer dies (measured with
-    # bench/chat_fanout.py). Reads get headroom; connects still fail fast.
-    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0].update(
-        {"socket_timeout": 30, "socket_connect_timeout": 5}
-    )

@@ -102,6 +102,22 @@ def _apply_one(
     row.updated_at = timezone.now()
 
 
+def _rows_save(rows: list[InboxEvent]) -> None:
+    """Write the final states: one plain UPDATE for the (usual) applied rows, a CASE-based
+    bulk update only for the few that ended otherwise."""
+    applied_ids = {row.id for row in rows if row.state == InboxState.APPLIED}
+    now = timezone.now()
+    if applied_ids:
+        InboxEvent.objects.filter(id__in=applied_ids).update(
+            state=InboxState.APPLIED, reason="", detail="", applied_at=now, updated_at=now
+        )
+    others = [row for row in rows if row.id not in applied_ids]
+    if others:
+        InboxEvent.objects.bulk_update(
+            others, ["state", "reason", "detail", "applied_at", "updated_at"], batch_size=500
+        )
+
+
 def _apply_batch(*, limit: int, wait: bool, isolated: bool) -> int | None:
     with transaction.atomic():
         if not _apply_lock_taken(wait=wait):
@@ -116,9 +132,7 @@ def _apply_batch(*, limit: int, wait: bool, isolated: bool) -> int | None:
         latest = _latest_per_key(rows)
         for row in rows:
             _apply_one(row, isolated=isolated, memo=memo, latest=latest)
-        InboxEvent.objects.bulk_update(
-            rows, ["state", "reason", "detail", "applied_at", "updated_at"], batch_size=500
-        )
+        _rows_save(rows)
         counters_add(Counter((row.event_type, row.state) for row in rows))
     return len(rows)
 

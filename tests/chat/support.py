@@ -61,6 +61,13 @@ class ChatSocket:
                 return False
         return True
 
+    async def closed(self) -> dict[str, Any]:
+        """The close event, skipping frames still on their way to the socket."""
+        while True:
+            output = await self.communicator.receive_output(timeout=TIMEOUT)
+            if output["type"] == "websocket.close":
+                return output
+
     async def close(self) -> None:
         await self.communicator.disconnect()
 

@@ -79,7 +79,7 @@ async def test_a_ban_closes_open_sockets_at_once_and_refuses_new_ones(lobby, ali
     closes = []
     for socket in (first, second):
         assert (await socket.next_of("sanction"))["kind"] == "ban"
-        closes.append(await socket.communicator.receive_output(timeout=3))
+        closes.append(await socket.closed())
     again = WebsocketCommunicator(application, "/ws/")
     await again.connect(timeout=5)
 

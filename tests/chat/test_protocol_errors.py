@@ -24,11 +24,11 @@ async def test_malformed_unknown_and_binary_frames_are_refused_and_the_socket_st
     communicator = socket.communicator
 
     await communicator.send_to(text_data="{not json")
-    malformed = await communicator.receive_json_from(timeout=5)
+    malformed = await socket.next_of("error")
     await communicator.send_to(text_data=json.dumps([1, 2]))
-    not_object = await communicator.receive_json_from(timeout=5)
+    not_object = await socket.next_of("error")
     await communicator.send_to(bytes_data=b"\x00\x01")
-    binary = await communicator.receive_json_from(timeout=5)
+    binary = await socket.next_of("error")
     unknown = await socket.call({"type": "teleport"})
 
     assert (malformed["type"], malformed["code"]) == ("error", "invalid_frame")

@@ -164,6 +164,7 @@ class NotificationKind(models.TextChoices):
     MODERATION = "moderation", _("Moderation notices")
     ACHIEVEMENT = "achievement", _("Achievements")
     IDENTITY_CLAIMED = "identity_claimed", _("Linked game accounts")
+    MATCH_RESULT = "match_result", _("Match results")
 
 
 class Notification(BaseModel):

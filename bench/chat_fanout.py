@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings.local")
 
 SERVERS = ("websockets", "raw_asgi", "stock", "ours")
+LOST_AFTER_SECONDS = 5.0
 LIMITS_ENV = {
     "CHAT_RATE_PLAYER_CAPACITY": "10000000",
     "CHAT_RATE_PLAYER_PER_SECOND": "10000000",
@@ -79,7 +80,8 @@ def run_server(kind: str, port: int) -> Iterator[None]:
         apps = {"raw_asgi": "bench.fanout.raw_asgi:application",
                 "stock": "bench.fanout.stock_channels:application"}  # fmt: skip
         argv[-1] = apps.get(kind, argv[-1])
-    env = {**os.environ, **LIMITS_ENV, "DJANGO_ENV": "local"}
+    env = {**os.environ, **LIMITS_ENV, "DJANGO_ENV": "local",
+           "DJANGO_SETTINGS_MODULE": "bench.fanout.settings"}  # fmt: skip
     process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     try:
         wait_for_port(port, process)
@@ -146,6 +148,7 @@ class Room:
         self.deliveries = 0
         self.latencies: list[float] = []
         self.window: asyncio.Semaphore | None = None
+        self.lost = 0
 
     async def _open(self, token: str | None, *, subscribe: bool) -> object:
         if self.kind != "ours":
@@ -225,7 +228,10 @@ async def capacity(room: Room, *, seconds: float, window: int) -> float:
     measured_from = None
     baseline = 0
     while time.perf_counter() < deadline:
-        await room.window.acquire()
+        try:
+            await asyncio.wait_for(room.window.acquire(), LOST_AFTER_SECONDS)
+        except TimeoutError:
+            room.lost += 1  # some receiver never got a message: count it, don't hang
         if measured_from is None and time.perf_counter() > deadline - seconds:
             measured_from, baseline = time.perf_counter(), room.deliveries
         number += 1
@@ -264,6 +270,7 @@ async def measure(kind: str, url: str, fixture: Fixture, args: argparse.Namespac
         await room.open(receivers, args.senders)
         window = max(8, args.in_flight // receivers)
         results[f"cap{receivers}"] = await capacity(room, seconds=args.seconds, window=window)
+        results[f"lost{receivers}"] = room.lost
         if receivers == 1000:
             await settle(room)
             room.latencies.clear()
@@ -307,6 +314,10 @@ def report(figures: dict[str, list[dict]]) -> None:
     for kind, row in medians.items():
         print(f"{kind:<15} {row['cap100']:>13,.0f}   {row['cap1000']:>15,.0f}   "
               f"{row['p99']:>10.1f} ms")  # fmt: skip
+    for kind, runs in figures.items():
+        lost = sum(run["lost100"] + run["lost1000"] for run in runs)
+        if lost:
+            print(f"{kind}: {lost} messages never reached every receiver (timed out)")
     floor = medians.get("raw_asgi")
     if floor and "ours" in medians:
         ours = medians["ours"]

@@ -123,8 +123,10 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 # redis-py's pool raises instead of waiting when exhausted; a connect burst
-                # needs headroom (stack-pitfalls §1.1).
-                "hosts": [{"address": REDIS_URL, "max_connections": 1000}],
+                # needs headroom (stack-pitfalls §1.1). redis-py 8 reads with a 5 s timeout,
+                # as long as channels_redis' own blocking receive: a loaded consumer then dies
+                # with "Timeout reading from Redis", so reads get a longer bound.
+                "hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": 30}],
                 "prefix": "community:asgi",
                 "capacity": 1000,
                 "expiry": 60,

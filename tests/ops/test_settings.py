@@ -72,7 +72,7 @@ def test_redis_url_switches_channel_layer_and_cache_to_redis():
     result = settings_under(REDIS_URL="redis://127.0.0.1:6379/3")
     assert result["layer"] == "channels_redis.core.RedisChannelLayer"
     assert result["layer_hosts"] == [
-        {"address": "redis://127.0.0.1:6379/3", "max_connections": 1000}
+        {"address": "redis://127.0.0.1:6379/3", "max_connections": 1000, "socket_timeout": 30}
     ]
     assert result["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert result["engine"] == "django.db.backends.sqlite3"

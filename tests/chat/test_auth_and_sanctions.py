@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def handshake(subprotocols=None, headers=None):
+    """Open a handshake; the caller disconnects the communicator even when it was refused, or
+    the consumer's task outlives the test and stalls the event loop's shutdown."""
     communicator = WebsocketCommunicator(
         application, "/ws/", subprotocols=subprotocols or [], headers=headers or []
     )
@@ -27,11 +29,13 @@ async def handshake(subprotocols=None, headers=None):
 
 
 async def test_a_bad_token_or_a_foreign_origin_is_refused_at_the_handshake(alice):
-    _bad, bad_connected, _ = await handshake(["community.v1", "bearer.ct_nope"])
-    _evil, evil_connected, _ = await handshake(headers=[(b"origin", b"https://evil.test")])
+    bad, bad_connected, _ = await handshake(["community.v1", "bearer.ct_nope"])
+    evil, evil_connected, _ = await handshake(headers=[(b"origin", b"https://evil.test")])
 
     assert bad_connected is False
     assert evil_connected is False
+    await bad.disconnect()
+    await evil.disconnect()
 
 
 @override_settings(WEBSOCKET_AUTH_TIMEOUT_SECONDS=0.2)
@@ -51,11 +55,12 @@ async def test_a_chat_token_minted_for_a_player_opens_a_socket_until_it_expires(
     await database_sync_to_async(ChatToken.objects.update)(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
-    _expired, expired_connected, _ = await handshake(["community.v1", f"bearer.{issued.token}"])
+    expired, expired_connected, _ = await handshake(["community.v1", f"bearer.{issued.token}"])
 
     assert socket.welcome["player_id"] == alice.id
     assert expired_connected is False
     await socket.close()
+    await expired.disconnect()
 
 
 async def test_a_muted_player_is_told_and_cannot_send(lobby, alice):

@@ -33,6 +33,8 @@ from apps.players.models import (
     PlayerIdentity,
     PlayerTitleStats,
 )
+from apps.realtime.broadcast import sockets_close_for_user_on_commit
+from apps.realtime.consumers import CLOSE_AUTH_FAILED
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +124,8 @@ def player_deletion_request(*, player: Player) -> Player:
         if player.user is not None:
             player.user.is_active = False
             player.user.save(update_fields=["is_active"])
+            # The login no longer works, so neither may the sockets it opened.
+            sockets_close_for_user_on_commit(user_id=player.user_id, close_code=CLOSE_AUTH_FAILED)
     return player
 
 

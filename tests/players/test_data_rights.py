@@ -138,3 +138,30 @@ def test_deletion_request_logs_out_and_erasure_after_grace_anonymizes():
     assert kept.actor_id is None
     assert PlayerFactory(display_name="Hanako").display_name == "Hanako"  # the name is free
     assert APIClient().get(f"/api/v1/players/{me.id}").status_code in (401, 403)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_requesting_deletion_closes_the_players_open_sockets():
+    from asgiref.sync import sync_to_async
+    from channels.testing import WebsocketCommunicator
+
+    from apps.players.data_rights import player_deletion_request
+    from community.asgi import application
+
+    player = await sync_to_async(PlayerFactory)()
+    secret = (await sync_to_async(api_token_create)(user=player.user, name="t")).secret
+    socket = WebsocketCommunicator(
+        application, "/ws/", subprotocols=["community.v1", f"bearer.{secret}"]
+    )
+    connected, _ = await socket.connect()
+    assert connected
+    await socket.send_json_to({"type": "ping", "id": "p"})
+    while (await socket.receive_json_from(timeout=10))["type"] != "pong":
+        pass
+
+    await sync_to_async(player_deletion_request)(player=player)
+
+    while (output := await socket.receive_output(timeout=10))["type"] != "websocket.close":
+        pass
+    assert output["code"] == 4003
+    await socket.disconnect()

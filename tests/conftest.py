@@ -24,6 +24,18 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Iterator[None]:
+    """Each test gets its own channel layer instance: channels_redis' layer holds asyncio locks
+    bound to the first loop that contends on them, and every async test runs on a new loop
+    ("Lock ... is bound to a different event loop" otherwise, at random)."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.fixture
 def user(db):  # type: ignore[no-untyped-def]
     return UserFactory()

@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Where SQLite, static files and logs live (the settings read the same variable).
+VAR_DIR := $(or $(COMMUNITY_VAR_DIR),var)
 
 .PHONY: run test lint format install install-dev services system-packages migrate seed schema clean
 
@@ -23,7 +25,7 @@ install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
 migrate: install
-	mkdir -p var/static
+	mkdir -p $(VAR_DIR)/static
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
@@ -35,10 +37,10 @@ run: seed
 	@echo "  Admin:    http://$(HOST):$(PORT)/admin/"
 	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Websocket: ws://$(HOST):$(PORT)/ws/"
-	@echo "  Game simulator: feeding events for starfall-arena (log: var/simulate_game.log)"
+	@echo "  Game simulator: feeding events for starfall-arena (log: $(VAR_DIR)/simulate_game.log)"
 	@echo ""
 	$(BIN)/python manage.py simulate_game --title starfall-arena --players 8 --rate 1 \
-		>var/simulate_game.log 2>&1 & SIMULATOR=$$!; \
+		>$(VAR_DIR)/simulate_game.log 2>&1 & SIMULATOR=$$!; \
 	trap 'kill $$SIMULATOR 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m community.server --host $(HOST) --port $(PORT)
 

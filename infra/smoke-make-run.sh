@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)
+var_dir=$(mktemp -d)
 env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u DJANGO_ENV \
-  COMMUNITY_VAR_DIR="$(mktemp -d)" setsid make run PORT="$port" >"$log" 2>&1 &
+  COMMUNITY_VAR_DIR="$var_dir" setsid make run PORT="$port" >"$log" 2>&1 &
 pid=$!
 trap 'kill -- -$pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 180); do
@@ -23,4 +24,11 @@ expect / "Game Community"
 expect /readyz '"status": "ok"'
 expect /api/schema/ "openapi"
 grep -q "Demo logins" "$log" || { cat "$log"; echo "smoke: no demo logins printed" >&2; exit 1; }
-echo "smoke: make run serves the portal, readyz and the API schema on port $port"
+# The game simulator make run starts keeps running beside the server (it logs on exit only).
+sleep 5
+pgrep -f "manage.py simulate_game" >/dev/null \
+  || { cat "$var_dir/simulate_game.log"; echo "smoke: the game simulator is not running" >&2; exit 1; }
+if grep -q Traceback "$var_dir/simulate_game.log"; then
+  cat "$var_dir/simulate_game.log"; echo "smoke: the game simulator failed" >&2; exit 1
+fi
+echo "smoke: make run serves the portal, readyz and the API schema on port $port; simulator live"

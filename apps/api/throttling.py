@@ -4,10 +4,6 @@ from rest_framework.request import Request
 from apps.titles.authentication import TitleClient
 
 
-class AnonRateThrottle(throttling.AnonRateThrottle):
-    pass
-
-
 class UserRateThrottle(throttling.UserRateThrottle):
     """Per player, or per title credential for game servers (they have no user id)."""
 

@@ -208,7 +208,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "apps.api.throttling.AnonRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
         "apps.api.throttling.UserRateThrottle",
         "rest_framework.throttling.ScopedRateThrottle",
     ],

@@ -156,12 +156,14 @@ async def test_requesting_deletion_closes_the_players_open_sockets():
     connected, _ = await socket.connect()
     assert connected
     await socket.send_json_to({"type": "ping", "id": "p"})
-    while (await socket.receive_json_from(timeout=10))["type"] != "pong":
-        pass
+    frame = await socket.receive_json_from(timeout=10)
+    while frame["type"] != "pong":  # the pong proves the connect hooks have run
+        frame = await socket.receive_json_from(timeout=10)
 
     await sync_to_async(player_deletion_request)(player=player)
 
-    while (output := await socket.receive_output(timeout=10))["type"] != "websocket.close":
-        pass
+    output = await socket.receive_output(timeout=10)
+    while output["type"] != "websocket.close":  # frames sent before the close are skipped
+        output = await socket.receive_output(timeout=10)
     assert output["code"] == 4003
     await socket.disconnect()

@@ -7,7 +7,6 @@ short-lived, single-use and stored only as a SHA-256 digest; redemption is throt
 links the identity to the player and moves the shadow player's history into theirs.
 """
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.common.exceptions import NotFound
+from apps.common.secrets import secret_digest
 from apps.players.exceptions import ClaimCodeInvalid, IdentityAlreadyClaimed
 from apps.players.models import (
     Achievement,
@@ -50,8 +50,7 @@ class IssuedClaimCode:
 
 
 def _digest(code: str) -> str:
-    normalized = code.replace("-", "").replace(" ", "").upper()
-    return hashlib.sha256(normalized.encode()).hexdigest()
+    return secret_digest(code.replace("-", "").replace(" ", "").upper())
 
 
 def identity_claim_code_issue(

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.players import selectors
-from apps.players.apis.serializers import IdentitySerializer
+from apps.players.apis.serializers import IdentitySerializer, StatsSerializer
 from apps.players.identities import (
     identity_claim_code_issue,
     identity_claim_redeem,
@@ -67,16 +67,6 @@ class IdentityResolveApi(APIView):
         )
 
 
-class TitleStatsSerializer(serializers.Serializer):
-    matches_played = serializers.IntegerField()
-    matches_won = serializers.IntegerField()
-    playtime_seconds = serializers.IntegerField()
-    level = serializers.IntegerField(allow_null=True)
-    xp = serializers.IntegerField(allow_null=True)
-    rank = serializers.CharField()
-    counters = serializers.DictField(child=serializers.IntegerField())
-
-
 class IdentityLookupApi(APIView):
     """A game server reads the community player behind a game identity (scope
     ``players:read``): display name, claim state and the calling title's own stats. It never
@@ -92,7 +82,7 @@ class IdentityLookupApi(APIView):
         player_id = serializers.IntegerField()
         display_name = serializers.CharField()
         is_claimed = serializers.BooleanField()
-        stats = TitleStatsSerializer(allow_null=True)
+        stats = StatsSerializer(allow_null=True)
 
     @extend_schema(
         parameters=[InputSerializer],

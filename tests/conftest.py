@@ -36,6 +36,16 @@ def _fresh_channel_layer() -> Iterator[None]:
     channel_layers.backends.clear()
 
 
+@pytest.fixture(autouse=True)
+def _chat_committer_stopped() -> Iterator[None]:
+    """A test that stored chat messages through the group committer leaves no thread (or
+    database connection, which would block dropping the test database) behind."""
+    yield
+    from apps.chat.commit import committer_stop
+
+    committer_stop()
+
+
 @pytest.fixture
 def user(db):  # type: ignore[no-untyped-def]
     return UserFactory()

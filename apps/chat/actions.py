@@ -13,7 +13,7 @@ from apps.chat.exceptions import Forbidden, InvalidReaction, Muted
 from apps.chat.kinds import kind_registry
 from apps.chat.models import Channel, Membership, Message, MessageEdit, Reaction
 from apps.chat.moderation import restriction_active, text_filter
-from apps.chat.services import _read_marker_advance, clean_body
+from apps.chat.services import clean_body, read_marker_advance
 from apps.players.models import Player
 
 
@@ -114,7 +114,7 @@ def read_marker_set(*, channel: Channel, player: Player, seq: object) -> int:
     seq = min(seq, channel.last_seq)
     membership, _created = membership_ensure(channel=channel, player=player)
     with transaction.atomic():
-        if _read_marker_advance(channel_id=channel.id, player_id=player.id, seq=seq):
+        if read_marker_advance(channel_id=channel.id, player_id=player.id, seq=seq):
             if player.user_id is not None:
                 events.read_marker_on_commit(user_id=player.user_id, channel_id=channel.id, seq=seq)
             return seq

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 
 from apps.chat import actions, events, selectors, services
+from apps.chat.commit import Pending, store_async
 from apps.chat.exceptions import UnknownChannel
 from apps.chat.models import Channel
 from apps.chat.realtime import (
@@ -113,32 +114,50 @@ async def unsubscribe(consumer: Any, frame: dict[str, Any]) -> None:
     await reply(consumer, frame, {"type": "unsubscribed", "channels": channel_ids})
 
 
-def _send(*, player: Player, frame: dict[str, Any]) -> dict[str, Any]:
+def _send_prepare(*, player: Player, frame: dict[str, Any]) -> services.SendResult | Pending:
     client_msg_id = client_msg_id_field(frame)
     if frame.get("to_player_id") is not None:
         recipient_id = int_field(frame, "to_player_id")
         recipient = Player.objects.filter(id=recipient_id, user__isnull=False).first()
         if recipient is None:
             raise UnknownChannel(code="unknown_player", message="No such player.")
-        result = services.direct_message_send(
+        return services.direct_message_prepare(
             sender=player, recipient=recipient, body=frame.get("body"), client_msg_id=client_msg_id
         )
-    else:
-        channel = selectors.channel_get_for_player(
-            channel_id=int_field(frame, "channel_id"), player=player
-        )
-        result = services.message_send(
-            channel=channel, author=player, body=frame.get("body"), client_msg_id=client_msg_id
-        )
-    return {"type": "sent", "channel_id": result.message.channel_id,
-            "message": events.message_data(result.message, is_new=not result.is_duplicate),
-            "duplicate": result.is_duplicate}  # fmt: skip
+    channel = selectors.channel_get_for_player(
+        channel_id=int_field(frame, "channel_id"), player=player
+    )
+    return services.message_prepare(
+        channel=channel, author=player, body=frame.get("body"), client_msg_id=client_msg_id
+    )
 
 
 async def send(consumer: Any, frame: dict[str, Any]) -> None:
+    """Validate on a pool thread, then hand the message to the group committer. The socket's
+    next frame is read while this one waits for its commit (``apps.chat.commit``): messages
+    of one socket are queued, so stored, in the order they were sent."""
     session = session_of(consumer)
-    result = await call(_send, parallel=True, player=session.player, frame=frame)
-    await reply(consumer, frame, result)
+    result = await call(_send_prepare, parallel=True, player=session.player, frame=frame)
+    if not isinstance(result, Pending):
+        await reply(consumer, frame, await call(_sent, result=result))
+    elif settings.CHAT_GROUP_COMMIT:
+        consumer.finish_later(frame, _reply_when_stored(consumer, frame, store_async(result)))
+    else:
+        stored = await call(services.message_store, parallel=True, pending=result)
+        await reply(consumer, frame, _sent(result=stored))
+
+
+async def _reply_when_stored(consumer: Any, frame: dict[str, Any], storing: Any) -> None:
+    result = await storing
+    # A retry's answer shows the stored message with its reactions (a query: off the loop).
+    body = await call(_sent, result=result) if result.is_duplicate else _sent(result=result)
+    await reply(consumer, frame, body)
+
+
+def _sent(*, result: services.SendResult) -> dict[str, Any]:
+    return {"type": "sent", "channel_id": result.message.channel_id,
+            "message": events.message_data(result.message, is_new=not result.is_duplicate),
+            "duplicate": result.is_duplicate}  # fmt: skip
 
 
 def _on_message(*, player: Player, user: Any, frame: dict[str, Any], action: str) -> None:

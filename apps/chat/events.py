@@ -62,6 +62,11 @@ def message_frame(message: Message, *, is_new: bool = False) -> dict[str, Any]:
     return {"type": "message", "channel_id": message.channel_id, "message": data}
 
 
+def message_frame_text(message: Message) -> str:
+    """A new message's frame, encoded once for every subscriber."""
+    return encode_frame(message_frame(message, is_new=True))
+
+
 def channel_data(channel: Channel) -> dict[str, Any]:
     return {
         "id": channel.id,

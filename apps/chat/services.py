@@ -2,19 +2,17 @@
 
 A message is stored in the transaction that assigns its per-channel sequence number and is
 fanned out only after that transaction commits (stored before delivered). Sequence numbers
-come from ``UPDATE chat_channel SET last_seq = last_seq + 1 … RETURNING``, which holds the
+come from ``UPDATE chat_channel SET last_seq = last_seq + n … RETURNING``, which holds the
 channel row lock until commit: concurrent senders get strictly increasing numbers, and a
-rolled-back send gives its number back, so there are no gaps.
+rolled-back send gives its numbers back, so there are no gaps. Sends are validated by the
+sender (``message_prepare``) and stored in batches by the group committer
+(``apps.chat.commit``).
 """
 
-import logging
-from dataclasses import dataclass
-
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
-from apps.chat import events
 from apps.chat.channels import (
     announcement_channel_get_or_create,
     direct_channel_get_or_create,
@@ -23,6 +21,7 @@ from apps.chat.channels import (
     match_channel_open,
     membership_ensure,
 )
+from apps.chat.commit import Pending, Stored, store_and_wait, store_inline, use_group_commit
 from apps.chat.exceptions import (
     Blocked,
     ChannelClosed,
@@ -34,7 +33,7 @@ from apps.chat.exceptions import (
 )
 from apps.chat.kinds import kind_registry
 from apps.chat.limits import Bucket, buckets_take, cooldown_start, retry_after_seconds
-from apps.chat.mentions import mentions_notify_on_commit, mentions_resolve
+from apps.chat.mentions import mentions_resolve
 from apps.chat.models import Channel, ChannelKind, Membership, Message
 from apps.chat.moderation import restriction_active, text_filter
 from apps.chat.relations import may_direct_message
@@ -48,28 +47,12 @@ __all__ = [
     "match_channel_close",
     "match_channel_open",
     "membership_ensure",
+    "message_prepare",
     "message_send",
+    "message_store",
 ]
 
-logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SendResult:
-    message: Message
-    is_duplicate: bool
-
-
-def seq_allocate(*, channel_id: int) -> int:
-    """The next sequence number of the channel. Call inside ``transaction.atomic``: the row
-    lock taken here is held until commit, which serialises senders of one channel."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE chat_channel SET last_seq = last_seq + 1, updated_at = %s "
-            "WHERE id = %s RETURNING last_seq",
-            [timezone.now(), channel_id],
-        )
-        return cursor.fetchone()[0]
+SendResult = Stored  # the stored message, and whether it was a retry's duplicate
 
 
 def clean_body(body: object) -> str:
@@ -129,11 +112,11 @@ def _check_rate(channel: Channel, author: Player) -> None:
         raise RateLimited(details={"retry_after": retry_after_seconds(wait)})
 
 
-def message_send(
+def message_prepare(
     *, channel: Channel, author: Player, body: object, client_msg_id: str | None = None
-) -> SendResult:
-    """Store and fan out a player's message. Idempotent on ``client_msg_id`` (per author and
-    channel): a retry returns the stored message, untouched by limits, and stores nothing.
+) -> SendResult | Pending:
+    """Everything a send checks before storing: the stored message if ``client_msg_id`` was
+    seen (a retry, untouched by limits), else the validated ``Pending`` message.
 
     Raises ``muted``, ``channel_closed``, ``forbidden``, ``blocked``, ``empty_message``,
     ``too_long``, ``rate_limited`` or ``message_rejected`` (automod) — storing nothing."""
@@ -144,47 +127,46 @@ def message_send(
     _check_may_write(channel, author)
     _check_rate(channel, author)
     filtered = text_filter(body=text, title_id=channel.title_id)
-    mentioned = mentions_resolve(body=filtered.body, author=author)
+    return Pending(
+        channel=channel,
+        author=author,
+        body=filtered.body,
+        client_msg_id=client_msg_id,
+        mentioned=mentions_resolve(body=filtered.body, author=author),
+        is_flagged=filtered.is_flagged,
+    )
+
+
+def message_store(pending: Pending) -> SendResult:
+    """Store a prepared message: through the process's group committer, or in the caller's
+    transaction when there is one (``apps.chat.commit``). Fanned out after the commit."""
+    if use_group_commit():
+        return store_and_wait(pending)
     try:
-        with transaction.atomic():
-            message = _store(
-                channel, author, filtered.body, client_msg_id, mentioned, filtered.is_flagged
-            )
-            _read_marker_advance(channel_id=channel.id, player_id=author.id, seq=message.seq)
-            events.message_published_on_commit(message)
-            mentions_notify_on_commit(message=message, mentioned=mentioned, author=author)
+        return store_inline(pending)
     except IntegrityError:
         # A concurrent retry with the same client_msg_id won; its message is the answer.
-        existing = _existing(channel, author, client_msg_id)
+        existing = _existing(pending.channel, pending.author, pending.client_msg_id)
         if existing is None:
             raise
         return SendResult(message=existing, is_duplicate=True)
-    return SendResult(message=message, is_duplicate=False)
 
 
-def _store(
-    channel: Channel,
-    author: Player | None,
-    body: str,
-    client_msg_id: str | None,
-    mentioned: list[Player],
-    is_flagged: bool = False,
-) -> Message:
-    seq = seq_allocate(channel_id=channel.id)
-    message = Message.objects.create(
-        channel=channel,
-        seq=seq,
-        author=author,
-        body=body,
-        client_msg_id=client_msg_id,
-        mentioned_player_ids=[player.id for player in mentioned],
-        is_flagged=is_flagged,
+def message_send(
+    *, channel: Channel, author: Player, body: object, client_msg_id: str | None = None
+) -> SendResult:
+    """Store and fan out a player's message. Idempotent on ``client_msg_id`` (per author and
+    channel): a retry returns the stored message and stores nothing. Refusals as
+    ``message_prepare``."""
+    prepared = message_prepare(
+        channel=channel, author=author, body=body, client_msg_id=client_msg_id
     )
-    channel.last_seq = seq
-    return message
+    if isinstance(prepared, Pending):
+        return message_store(prepared)
+    return prepared
 
 
-def _read_marker_advance(*, channel_id: int, player_id: int, seq: int) -> bool:
+def read_marker_advance(*, channel_id: int, player_id: int, seq: int) -> bool:
     """Move the marker forward only (a late ``read`` never moves it back)."""
     return bool(
         Membership.objects.filter(
@@ -193,16 +175,27 @@ def _read_marker_advance(*, channel_id: int, player_id: int, seq: int) -> bool:
     )
 
 
-def direct_message_send(
+def direct_message_prepare(
     *, sender: Player, recipient: Player, body: object, client_msg_id: str | None = None
-) -> SendResult:
-    """A DM: the 1:1 channel is created with the first message (both members get
-    ``channel_joined``). Refused with ``blocked`` when blocks or privacy forbid it."""
+) -> SendResult | Pending:
+    """``message_prepare`` for a DM: the 1:1 channel is created with the first message (both
+    members get ``channel_joined``). Refused with ``blocked`` when blocks or privacy forbid."""
     text = clean_body(body)
     if not may_direct_message(sender, recipient):
         raise Blocked()
     channel = direct_channel_get_or_create(first=sender, second=recipient)
-    return message_send(channel=channel, author=sender, body=text, client_msg_id=client_msg_id)
+    return message_prepare(channel=channel, author=sender, body=text, client_msg_id=client_msg_id)
+
+
+def direct_message_send(
+    *, sender: Player, recipient: Player, body: object, client_msg_id: str | None = None
+) -> SendResult:
+    prepared = direct_message_prepare(
+        sender=sender, recipient=recipient, body=body, client_msg_id=client_msg_id
+    )
+    if isinstance(prepared, Pending):
+        return message_store(prepared)
+    return prepared
 
 
 def announcement_post(*, title, body: str, locale: str | None = None) -> Message:  # type: ignore[no-untyped-def]
@@ -210,7 +203,4 @@ def announcement_post(*, title, body: str, locale: str | None = None) -> Message
     Not rate-limited or filtered: only game servers (``chat:announce``) and staff post."""
     text = clean_body(body)
     channel = announcement_channel_get_or_create(title=title, locale=locale)
-    with transaction.atomic():
-        message = _store(channel, None, text, None, [])
-        events.message_published_on_commit(message)
-    return message
+    return message_store(Pending(channel=channel, author=None, body=text)).message

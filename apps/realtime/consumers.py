@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -39,6 +40,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         super().__init__(*args, **kwargs)
         # Per-socket state of domain apps, by app label (e.g. chat's subscriptions).
         self.sessions: dict[str, Any] = {}
+        self.unfinished: set[asyncio.Task] = set()
 
     async def connect(self) -> None:
         if self.scope.get("auth_error"):
@@ -73,6 +75,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.is_closing = True
         if self.auth_timer is not None:
             self.auth_timer.cancel()
+        for task in self.unfinished:
+            task.cancel()  # what they wait for (a commit) still happens; the reply can't
         for hook in session_hooks.on_closed:
             try:
                 await hook(self)
@@ -152,13 +156,23 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def run_command(self, frame_type: str, content: dict[str, Any]) -> None:
         """Run a registered command; a refusal becomes an ``error`` frame with its code and the
         socket stays usable."""
+        await self._answering_errors(content, commands[frame_type](self, content))
+
+    async def _answering_errors(self, content: dict[str, Any], work: Awaitable[None]) -> None:
         try:
-            await commands[frame_type](self, content)
+            await work
         except ApplicationError as error:
             await self.send_error(content.get("id"), error.code, error.message, **error.details)
         except Exception:
-            logger.exception("websocket command failed", extra={"frame_type": frame_type})
+            logger.exception("websocket command failed", extra={"frame_type": content["type"]})
             await self.send_error(content.get("id"), "internal_error", "Something went wrong.")
+
+    def finish_later(self, content: dict[str, Any], work: Awaitable[None]) -> None:
+        """Finish a command without holding up the socket's next frame (a ``send`` waiting
+        for its group commit); errors are answered as ``run_command`` answers them."""
+        task = asyncio.create_task(self._answering_errors(content, work))
+        self.unfinished.add(task)
+        task.add_done_callback(self.unfinished.discard)
 
     async def handle_hello(self, content: dict[str, Any]) -> None:
         request_id = content.get("id")

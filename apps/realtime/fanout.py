@@ -76,7 +76,7 @@ async def topic_publish_text(*, topic: str, text: str, seq: int | None = None) -
 _background: set[asyncio.Task] = set()
 
 
-def _server_loop() -> asyncio.AbstractEventLoop | None:
+def server_loop() -> asyncio.AbstractEventLoop | None:
     """The event loop that called into this thread through ``sync_to_async``, if any."""
     if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
         return None
@@ -88,7 +88,7 @@ def topic_publish_from_sync(*, topic: str, text: str, seq: int | None = None) ->
     the server loop without blocking this thread (the one ORM thread of the process) —
     the realtime path is best-effort anyway, resume makes it whole; elsewhere (Celery, a
     script) it runs to completion on a fresh loop."""
-    loop = _server_loop()
+    loop = server_loop()
     if loop is None:
         async_to_sync(topic_publish_text)(topic=topic, text=text, seq=seq)
         return

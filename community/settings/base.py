@@ -313,6 +313,16 @@ CHAT_HEARTBEAT_SECONDS = env.int("CHAT_HEARTBEAT_SECONDS", default=30)
 CHAT_REACTION_EMOJI = env.list(
     "CHAT_REACTION_EMOJI", default=["👍", "❤️", "😂", "😮", "😢", "🎉", "🔥", "GG"]
 )
+# Group commit (apps/chat/commit.py): each process stores waiting messages together, up to
+# MAX_BATCH per transaction; a sender waits at most TIMEOUT for its commit. Off: one
+# transaction per message.
+CHAT_GROUP_COMMIT = env.bool("CHAT_GROUP_COMMIT", default=True)
+CHAT_GROUP_COMMIT_MAX_BATCH = env.int("CHAT_GROUP_COMMIT_MAX_BATCH", default=500)
+CHAT_GROUP_COMMIT_TIMEOUT_SECONDS = env.float("CHAT_GROUP_COMMIT_TIMEOUT_SECONDS", default=10.0)
+# The committer gives its database connection back after this long without messages.
+CHAT_GROUP_COMMIT_IDLE_CLOSE_SECONDS = env.float(
+    "CHAT_GROUP_COMMIT_IDLE_CLOSE_SECONDS", default=5.0
+)
 # Each Daphne process re-joins its fan-out groups this often, so a Redis restart (which loses
 # group membership) heals without a Daphne restart; clients fill the gap by resume.
 CHAT_FANOUT_REFRESH_SECONDS = env.float("CHAT_FANOUT_REFRESH_SECONDS", default=30.0)

@@ -5,7 +5,8 @@ from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from django.db import transaction
 
-from apps.chat.services import _store, message_send
+from apps.chat.commit import Pending, store_batch
+from apps.chat.services import message_send
 from apps.realtime.fanout import Subscription
 from tests.chat.support import open_socket
 
@@ -22,7 +23,7 @@ def _fresh_layer():
 def store_without_publishing(channel, author, body):
     """A message whose fan-out the layer lost (over capacity, Redis restart)."""
     with transaction.atomic():
-        return _store(channel, author, body, None, [])
+        return store_batch([Pending(channel=channel, author=author, body=body)])[0].message
 
 
 async def test_a_hole_left_by_the_layer_is_filled_from_the_database_before_later_frames(

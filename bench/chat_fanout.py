@@ -14,6 +14,12 @@ Servers, one room each:
 * ``ours``: the real ``community.asgi`` app under Daphne (auth, chat commands, PostgreSQL
   storage, Redis layer, node-local fan-out), receivers subscribed to one lobby.
 
+Persistence, first and in-process, against batched ``COPY``s of the same message rows (500
+per transaction, rows prepared before the clock: the fastest batched insert): the group
+committer's storage step on admitted messages (sequence block, ``COPY``, read markers, commit;
+500 per transaction), and the whole send path without websockets (``store_async`` with
+``--store-window`` messages in flight: admission, storage, publish).
+
 Measurements (medians of ``--runs``): closed-loop capacity in deliveries/s with 100 and 1,000
 receivers (senders keep a window of messages in flight; a message completes when every
 receiver has it), and the p99 delivery latency at 2,000 deliveries/s open loop with 1,000
@@ -49,6 +55,7 @@ LIMITS_ENV = {
     "CHAT_SOCKETS_PER_PLAYER": "100000",
     "CHAT_MESSAGE_MAX_LENGTH": "2000",
     "LOG_LEVEL": "WARNING",
+    "DJANGO_DEBUG": "false",  # as in production: no per-query bookkeeping
 }
 
 
@@ -99,6 +106,7 @@ class Fixture:
     channel_id: int = 0
     reader_token: str = ""
     sender_tokens: list[str] = field(default_factory=list)
+    title_id: int = 0
 
 
 def prepare_ours(senders: int) -> Fixture:
@@ -129,10 +137,103 @@ def prepare_ours(senders: int) -> Fixture:
         return api_token_create(user=user, name="bench").secret
 
     return Fixture(
+        title_id=title.id,
         channel_id=lobby.id,
         reader_token=player_token("benchreader"),
         sender_tokens=[player_token(f"benchsender{n}") for n in range(senders)],
     )
+
+
+def store_ours(fixture: Fixture, *, messages: int, window: int) -> float:
+    """Messages/s through the group committer, ``window`` in flight (many sockets' sends)."""
+    from apps.chat.commit import committer_stop, store_async
+    from apps.chat.services import message_pending
+    from apps.players.models import Player
+
+    authors = list(Player.objects.filter(user__username__startswith="benchsender"))
+
+    async def run() -> float:
+        slots = asyncio.Semaphore(window)
+
+        async def one(number: int) -> None:
+            async with slots:
+                pending = message_pending(
+                    channel_id=fixture.channel_id, author=authors[number % len(authors)],
+                    body=f"store #{number}#",
+                )  # fmt: skip
+                await store_async(pending)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(number) for number in range(messages)))
+        return messages / (time.perf_counter() - start)
+
+    rate = asyncio.run(run())
+    committer_stop()
+    return rate
+
+
+def _store_rows(fixture: Fixture, locale: str, messages: int):  # type: ignore[no-untyped-def]
+    """A channel of its own (emptied) and the messages to store in it, not yet saved."""
+    from apps.chat.channels import lobby_channel_get_or_create
+    from apps.chat.models import Message
+    from apps.players.models import Player
+    from apps.titles.models import Title
+
+    channel = lobby_channel_get_or_create(
+        title=Title.objects.get(id=fixture.title_id), locale=locale
+    )
+    Message.objects.filter(channel=channel).delete()
+    channel.last_seq = 0
+    channel.save(update_fields=["last_seq"])
+    authors = list(Player.objects.filter(user__username__startswith="benchsender"))
+    bodies = [(authors[number % len(authors)], f"store #{number}#") for number in range(messages)]
+    return channel, bodies
+
+
+def store_persistence(fixture: Fixture, *, messages: int, batch: int = 500) -> float:
+    """Messages/s of the group committer's storage step (``store_batch``: sequence block,
+    ``COPY``, read markers, commit), one transaction per ``batch`` admitted messages."""
+    from django.db import transaction
+
+    from apps.chat.admission import Pending
+    from apps.chat.commit import store_batch
+    from apps.chat.models import Message
+
+    channel, bodies = _store_rows(fixture, "persistence", messages)
+    pendings = [Pending(channel_id=channel.id, channel=channel, author=author, body=body)
+                for author, body in bodies]  # fmt: skip
+    start = time.perf_counter()
+    for first in range(0, messages, batch):
+        with transaction.atomic():
+            store_batch(pendings[first : first + batch])
+    rate = messages / (time.perf_counter() - start)
+    Message.objects.filter(channel=channel).delete()
+    return rate
+
+
+def store_baseline(fixture: Fixture, *, messages: int, batch: int = 500) -> float:
+    """Rows/s of plain ``COPY``s of the same message rows, ``batch`` per transaction (the
+    fastest batched insert psycopg has), rows prepared before the clock starts."""
+    from django.db import connection, transaction
+
+    from apps.chat.models import Message
+
+    channel, bodies = _store_rows(fixture, "baseline", messages)
+    fields = [field for field in Message._meta.concrete_fields if not field.primary_key]
+    rows = []
+    for number, (author, body) in enumerate(bodies):
+        message = Message(channel=channel, seq=number + 1, author=author, body=body)
+        rows.append([f.get_db_prep_save(f.pre_save(message, True), connection) for f in fields])
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    start = time.perf_counter()
+    for first in range(0, messages, batch):
+        with transaction.atomic(), connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY chat_message ({columns}) FROM STDIN") as copy:
+                for row in rows[first : first + batch]:
+                    copy.write_row(row)
+    rate = messages / (time.perf_counter() - start)
+    Message.objects.filter(channel=channel).delete()
+    return rate
 
 
 class Room:
@@ -288,13 +389,24 @@ def main() -> None:
     )
     parser.add_argument("--senders", type=int, default=4)
     parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument("--store-messages", type=int, default=20000)
+    parser.add_argument("--store-window", type=int, default=2000)
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get(
         "REDIS_URL"
     ):
         sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the comparison is production's.")
+    os.environ.update(LIMITS_ENV)  # this process stores messages too (persistence phase)
     fixture = prepare_ours(args.senders)
     figures: dict[str, list[dict]] = {}
+    stores: list[tuple[float, float, float]] = []
+    for run in range(args.runs * bool(args.store_messages)):
+        send_path = store_ours(fixture, messages=args.store_messages, window=args.store_window)
+        persistence = store_persistence(fixture, messages=args.store_messages)
+        baseline = store_baseline(fixture, messages=args.store_messages)
+        stores.append((persistence, send_path, baseline))
+        print(f"run {run + 1} store: persistence {persistence:,.0f}/s, send path "
+              f"{send_path:,.0f}/s, batched COPY {baseline:,.0f}/s", flush=True)  # fmt: skip
     for run in range(args.runs):
         for kind in args.servers.split(","):
             port = free_port()
@@ -302,10 +414,19 @@ def main() -> None:
                 url = f"ws://127.0.0.1:{port}/ws/"
                 figures.setdefault(kind, []).append(asyncio.run(measure(kind, url, fixture, args)))
             print(f"run {run + 1} {kind}: {figures[kind][-1]}", flush=True)
-    report(figures)
+    report(figures, stores)
 
 
-def report(figures: dict[str, list[dict]]) -> None:
+def report(figures: dict[str, list[dict]], stores: list[tuple[float, float, float]]) -> None:
+    if stores:
+        persistence, send_path, baseline = (
+            statistics.median(run[column] for run in stores) for column in range(3)
+        )
+        print(f"\npersistence (group commit storage): {persistence:,.0f} messages/s = "
+              f"{persistence / baseline:.0%} of batched COPY {baseline:,.0f} rows/s "
+              "(target ≥ 50%)")  # fmt: skip
+        print(f"send path (admission + storage + publish, no sockets): {send_path:,.0f} "
+              f"messages/s = {send_path / baseline:.0%} of batched COPY")  # fmt: skip
     medians = {
         kind: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
         for kind, runs in figures.items()

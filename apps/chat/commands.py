@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 
 from apps.chat import actions, events, selectors, services
-from apps.chat.commit import Pending, store_async
+from apps.chat.admission import Pending
+from apps.chat.commit import store_async
 from apps.chat.exceptions import UnknownChannel
 from apps.chat.models import Channel
 from apps.chat.realtime import (
@@ -114,37 +115,34 @@ async def unsubscribe(consumer: Any, frame: dict[str, Any]) -> None:
     await reply(consumer, frame, {"type": "unsubscribed", "channels": channel_ids})
 
 
-def _send_prepare(*, player: Player, frame: dict[str, Any]) -> services.SendResult | Pending:
-    client_msg_id = client_msg_id_field(frame)
-    if frame.get("to_player_id") is not None:
-        recipient_id = int_field(frame, "to_player_id")
-        recipient = Player.objects.filter(id=recipient_id, user__isnull=False).first()
-        if recipient is None:
-            raise UnknownChannel(code="unknown_player", message="No such player.")
-        return services.direct_message_prepare(
-            sender=player, recipient=recipient, body=frame.get("body"), client_msg_id=client_msg_id
-        )
-    channel = selectors.channel_get_for_player(
-        channel_id=int_field(frame, "channel_id"), player=player
-    )
-    return services.message_prepare(
-        channel=channel, author=player, body=frame.get("body"), client_msg_id=client_msg_id
+def _direct_pending(*, player: Player, frame: dict[str, Any], body: object) -> Pending:
+    recipient_id = int_field(frame, "to_player_id")
+    recipient = Player.objects.filter(id=recipient_id, user__isnull=False).first()
+    if recipient is None:
+        raise UnknownChannel(code="unknown_player", message="No such player.")
+    return services.direct_message_pending(
+        sender=player, recipient=recipient, body=body, client_msg_id=client_msg_id_field(frame)
     )
 
 
 async def send(consumer: Any, frame: dict[str, Any]) -> None:
-    """Validate on a pool thread, then hand the message to the group committer. The socket's
-    next frame is read while this one waits for its commit (``apps.chat.commit``): messages
-    of one socket are queued, so stored, in the order they were sent."""
+    """Hand the message to the group committer, which admits and stores it with the others
+    waiting (``apps.chat.commit``). The socket's next frame is read while this one waits for
+    its commit: a socket's messages are queued, so stored, in the order they were sent."""
     session = session_of(consumer)
-    result = await call(_send_prepare, parallel=True, player=session.player, frame=frame)
-    if not isinstance(result, Pending):
-        await reply(consumer, frame, await call(_sent, result=result))
-    elif settings.CHAT_GROUP_COMMIT:
-        consumer.finish_later(frame, _reply_when_stored(consumer, frame, store_async(result)))
+    if frame.get("to_player_id") is not None:  # a DM may create its channel: off the loop
+        pending = await call(_direct_pending, player=session.player, frame=frame,
+                             body=frame.get("body"))  # fmt: skip
     else:
-        stored = await call(services.message_store, parallel=True, pending=result)
-        await reply(consumer, frame, _sent(result=stored))
+        pending = services.message_pending(
+            channel_id=int_field(frame, "channel_id"), author=session.player,
+            body=frame.get("body"), client_msg_id=client_msg_id_field(frame),
+        )  # fmt: skip
+    if settings.CHAT_GROUP_COMMIT:
+        consumer.finish_later(frame, _reply_when_stored(consumer, frame, store_async(pending)))
+    else:
+        stored = await call(services.message_store, parallel=True, pending=pending)
+        await reply(consumer, frame, await call(_sent, result=stored))
 
 
 async def _reply_when_stored(consumer: Any, frame: dict[str, Any], storing: Any) -> None:

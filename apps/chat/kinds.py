@@ -25,6 +25,17 @@ class KindRules:
     def can_read(self, channel: Channel, player: Player) -> bool:
         return self.is_open or _is_member(channel, player)
 
+    def readers_among(self, channel: Channel, player_ids: set[int]) -> set[int]:
+        """Which of ``player_ids`` may read ``channel`` (the group committer checks a batch
+        of senders with one query). Must agree with ``can_read``."""
+        if self.is_open:
+            return set(player_ids)
+        return set(
+            Membership.objects.filter(channel=channel, player_id__in=player_ids).values_list(
+                "player_id", flat=True
+            )
+        )
+
     def can_write(self, channel: Channel, player: Player) -> bool:
         if not self.is_player_writable or channel.is_closed:
             return False
@@ -74,6 +85,9 @@ class _ClosedRules(KindRules):
 
     def can_read(self, channel: Channel, player: Player) -> bool:
         return False
+
+    def readers_among(self, channel: Channel, player_ids: set[int]) -> set[int]:
+        return set()
 
 
 _CLOSED = _ClosedRules()

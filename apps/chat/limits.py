@@ -107,6 +107,64 @@ def buckets_take(buckets: list[Bucket]) -> float:
         return wait
 
 
+# Many ``_BUCKETS_LUA`` calls in one: ARGV[1] = number of requests, then per request its
+# number of buckets n and n (capacity, rate) pairs; KEYS holds every request's keys in order.
+# Requests are applied one after the other, exactly as separate calls would be.
+_BUCKETS_MANY_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local waits = {}
+local k, a = 1, 2
+for r = 1, tonumber(ARGV[1]) do
+  local n = tonumber(ARGV[a])
+  a = a + 1
+  local levels = {}
+  local wait = 0
+  for i = 0, n - 1 do
+    local capacity, rate = tonumber(ARGV[a + 2 * i]), tonumber(ARGV[a + 2 * i + 1])
+    local data = redis.call('HMGET', KEYS[k + i], 'tokens', 'ts')
+    local tokens = tonumber(data[1]) or capacity
+    local ts = tonumber(data[2]) or now
+    tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+    levels[i] = tokens
+    if tokens < 1 then wait = math.max(wait, (1 - tokens) / rate) end
+  end
+  for i = 0, n - 1 do
+    local capacity, rate = tonumber(ARGV[a + 2 * i]), tonumber(ARGV[a + 2 * i + 1])
+    local tokens = levels[i]
+    if wait == 0 then tokens = tokens - 1 end
+    redis.call('HSET', KEYS[k + i], 'tokens', tostring(tokens), 'ts', tostring(now))
+    redis.call('PEXPIRE', KEYS[k + i], math.ceil(capacity / rate * 1000) + 1000)
+  end
+  waits[r] = tostring(wait)
+  k, a = k + n, a + 2 * n
+end
+return waits
+"""
+
+
+@cache
+def _buckets_many_script() -> "redis.commands.core.Script":
+    return _redis().register_script(_BUCKETS_MANY_LUA)  # type: ignore[union-attr]
+
+
+def buckets_take_many(requests: list[list[Bucket]]) -> list[float]:
+    """``buckets_take`` for many senders in one Redis call, applied in order (a group
+    commit's batch)."""
+    if _redis() is None:
+        return [buckets_take(buckets) for buckets in requests]
+    if not requests:
+        return []
+    keys: list[str] = []
+    arguments: list[float] = [len(requests)]
+    for buckets in requests:
+        arguments.append(len(buckets))
+        for bucket in buckets:
+            keys.append(_KEY_PREFIX + bucket.key)
+            arguments += [bucket.capacity, bucket.per_second]
+    return [float(wait) for wait in _buckets_many_script()(keys=keys, args=arguments)]
+
+
 def cooldown_start(*, key: str, seconds: int) -> float:
     """Slow mode: start a cooldown unless one runs; returns 0 or the seconds left."""
     client = _redis()

@@ -73,7 +73,7 @@ def word_rule_save(*, rule: WordRule) -> WordRule:
     return rule
 
 
-def _active(now: datetime) -> Q:
+def active_restriction_filter(now: datetime) -> Q:
     return Q(lifted_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
@@ -82,7 +82,9 @@ def restriction_active(*, player: Player, kind: str, title_id: int | None) -> Re
     restriction without a title applies everywhere). A ban also counts as a mute."""
     kinds = [Restriction.RestrictionKind.BAN, kind]
     return (
-        Restriction.objects.filter(_active(timezone.now()), player=player, kind__in=kinds)
+        Restriction.objects.filter(
+            active_restriction_filter(timezone.now()), player=player, kind__in=kinds
+        )
         .filter(Q(title__isnull=True) | Q(title_id=title_id))
         .order_by("-created_at")
         .first()
@@ -91,7 +93,9 @@ def restriction_active(*, player: Player, kind: str, title_id: int | None) -> Re
 
 def is_banned(*, player: Player) -> bool:
     return Restriction.objects.filter(
-        _active(timezone.now()), player=player, kind=Restriction.RestrictionKind.BAN
+        active_restriction_filter(timezone.now()),
+        player=player,
+        kind=Restriction.RestrictionKind.BAN,
     ).exists()
 
 

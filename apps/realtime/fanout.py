@@ -73,6 +73,28 @@ async def topic_publish_text(*, topic: str, text: str, seq: int | None = None) -
     await get_channel_layer().group_send(topic_group(topic), event)
 
 
+# Frames per layer message when a batch of sequenced frames is published together.
+PUBLISH_CHUNK = 100
+
+
+async def topics_publish_sequenced(batches: list[tuple[str, list[tuple[int, str]]]]) -> None:
+    """Publish many sequenced frames (a group commit's messages): every topic's frames are
+    written to this process's sockets first, in order; then one layer message per topic (per
+    ``PUBLISH_CHUNK`` frames) carries them to the other processes."""
+    for topic, frames in batches:
+        for seq, text in frames:
+            await hub().dispatch(topic, seq, text)
+    layer = get_channel_layer()
+    for topic, frames in batches:
+        for first in range(0, len(frames), PUBLISH_CHUNK):
+            chunk = [list(frame) for frame in frames[first : first + PUBLISH_CHUNK]]
+            event = {"type": FANOUT_EVENT, "topic": topic, "frames": chunk}
+            try:
+                await layer.group_send(topic_group(topic), event)
+            except Exception:  # best effort: the other processes fill holes by backfill/resume
+                logger.exception("fan-out publish failed", extra={"topic": topic})
+
+
 _background: set[asyncio.Task] = set()
 
 
@@ -184,7 +206,11 @@ class TopicHub:
         while True:
             try:
                 event = await self.layer.receive(self.channel_name)
-                await self.dispatch(event["topic"], event.get("seq"), event["text"])
+                if "frames" in event:  # a batch: [[seq, text], …] in order
+                    for seq, text in event["frames"]:
+                        await self.dispatch(event["topic"], seq, text)
+                else:
+                    await self.dispatch(event["topic"], event.get("seq"), event["text"])
             except asyncio.CancelledError:
                 raise
             except Exception:

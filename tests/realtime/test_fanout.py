@@ -5,7 +5,8 @@ from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from django.db import transaction
 
-from apps.chat.commit import Pending, store_batch
+from apps.chat.admission import Pending
+from apps.chat.commit import store_batch
 from apps.chat.services import message_send
 from apps.realtime.fanout import Subscription
 from tests.chat.support import open_socket
@@ -23,7 +24,8 @@ def _fresh_layer():
 def store_without_publishing(channel, author, body):
     """A message whose fan-out the layer lost (over capacity, Redis restart)."""
     with transaction.atomic():
-        return store_batch([Pending(channel=channel, author=author, body=body)])[0].message
+        pending = Pending(channel_id=channel.id, channel=channel, author=author, body=body)
+        return store_batch([pending])[0].message
 
 
 async def test_a_hole_left_by_the_layer_is_filled_from_the_database_before_later_frames(

@@ -4,6 +4,7 @@ Settings are read once per process, so each case imports them in a fresh interpr
 """
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -119,3 +120,16 @@ def test_production_refuses_to_start_without_its_secrets(missing):
     )
     assert completed.returncode != 0
     assert missing in completed.stderr
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    """Operators learn the knobs from .env.example: a setting read from the environment but
+    missing there is invisible to them."""
+    root = Path(__file__).resolve().parents[2]
+    settings_source = "\n".join(
+        path.read_text() for path in sorted((root / "community" / "settings").glob("*.py"))
+    )
+    read = set(re.findall(r"env(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]+)\"", settings_source))
+    listed = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M))
+
+    assert read - listed == set()

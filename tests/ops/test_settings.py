@@ -4,8 +4,8 @@ Settings are read once per process, so each case imports them in a fresh interpr
 """
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path

@@ -27,7 +27,14 @@ class KindRules:
 
     def readers_among(self, channel: Channel, player_ids: set[int]) -> set[int]:
         """Which of ``player_ids`` may read ``channel`` (the group committer checks a batch
-        of senders with one query). Must agree with ``can_read``."""
+        of senders with one query). A kind that overrides only ``can_read`` is asked player
+        by player, so the two never disagree."""
+        if type(self).can_read is not KindRules.can_read:
+            return {
+                player_id
+                for player_id in player_ids
+                if self.can_read(channel, Player.objects.get(id=player_id))
+            }
         if self.is_open:
             return set(player_ids)
         return set(

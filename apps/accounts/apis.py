@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -7,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.models import User
 from apps.accounts.selectors import api_token_get_for_user, api_token_list_for_user
 from apps.accounts.services import api_token_create, api_token_revoke
 from apps.common.exceptions import ApplicationError
@@ -59,13 +62,13 @@ class ApiTokenCreateApi(APIView):
 class ApiTokenListApi(APIView):
     @extend_schema(responses={200: ApiTokenOutputSerializer(many=True)}, tags=["auth"])
     def get(self, request: Request) -> Response:
-        tokens = api_token_list_for_user(user=request.user)
+        tokens = api_token_list_for_user(user=cast(User, request.user))  # IsAuthenticated
         return Response(ApiTokenOutputSerializer(tokens, many=True).data)
 
 
 class ApiTokenRevokeApi(APIView):
     @extend_schema(request=None, responses={204: None}, tags=["auth"])
     def delete(self, request: Request, token_id: int) -> Response:
-        token = api_token_get_for_user(user=request.user, token_id=token_id)
+        token = api_token_get_for_user(user=cast(User, request.user), token_id=token_id)
         api_token_revoke(token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)

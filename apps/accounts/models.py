@@ -12,7 +12,7 @@ class User(AbstractUser):
 
     email = models.EmailField(_("email address"), unique=True)
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]  # the stubs declare it a class variable
 
     class Meta:
         constraints = [

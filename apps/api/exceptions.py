@@ -55,8 +55,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         }
     else:
         message = str(exc.detail)
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        details["retry_after"] = int(exc.wait + 0.999)
+    wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+    if wait is not None:
+        details["retry_after"] = int(wait + 0.999)
     if response.status_code == status.HTTP_401_UNAUTHORIZED and code == "permission_denied":
         code = "not_authenticated"
     response.data = error_body(code, message, details)

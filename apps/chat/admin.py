@@ -1,13 +1,14 @@
 """Chat in the admin: word lists per title, restrictions (mute/ban), channels (slow mode) and
 messages with their edit history. Writes go through services so they act on open sockets."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.models import User
 from apps.chat.actions import message_delete
 from apps.chat.models import Channel, Message, MessageEdit, Restriction, WordRule
 from apps.chat.moderation import restriction_create, word_rule_save
@@ -36,7 +37,7 @@ class RestrictionAdmin(admin.ModelAdmin):
             return
         created = restriction_create(
             player=obj.player, kind=obj.kind, reason=obj.reason, title_id=obj.title_id,
-            expires_at=obj.expires_at, created_by=request.user,
+            expires_at=obj.expires_at, created_by=cast(User, request.user),
         )  # fmt: skip
         obj.pk = created.pk
 
@@ -72,4 +73,4 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.action(description=_("Delete for everyone (broadcast)"), permissions=["delete"])
     def delete_for_everyone(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         for message in queryset.select_related("channel"):
-            message_delete(message=message, moderator=request.user)
+            message_delete(message=message, moderator=cast(User, request.user))

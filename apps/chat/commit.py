@@ -122,9 +122,9 @@ _PLAIN_FIELDS = (
 def _copy_plan() -> _CopyPlan:
     fields = Message._meta.concrete_fields
     return _CopyPlan(
-        columns=[field.column for field in fields],
+        columns=[str(field.column) for field in fields],
         stamped=[
-            field.attname
+            str(field.attname)
             for field in fields
             if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
         ],

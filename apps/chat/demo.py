@@ -18,7 +18,9 @@ DIRECT_LINES = [("alice", "bob", "gg earlier!"), ("bob", "alice", "Thanks, remat
 
 def _players() -> dict[str, Player]:
     players = Player.objects.filter(user__username__in=["alice", "bob", "carol", "daisuke", "emi"])
-    return {player.user.username: player for player in players.select_related("user")}
+    return {
+        player.user.username: player for player in players.select_related("user") if player.user
+    }
 
 
 def seed() -> list[str]:

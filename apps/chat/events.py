@@ -72,7 +72,7 @@ def channel_data(channel: Channel) -> dict[str, Any]:
         "id": channel.id,
         "kind": channel.kind,
         "name": channel.name,
-        "title": channel.title.slug if channel.title_id else None,
+        "title": channel.title.slug if channel.title is not None else None,
         "locale": channel.locale,
         "last_seq": channel.last_seq,
         "is_closed": channel.is_closed,

@@ -2,6 +2,7 @@
 is notified after commit, unless either blocked the other (then nobody is notified)."""
 
 import re
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
@@ -39,6 +40,4 @@ def mentions_notify_on_commit(*, message: Message, mentioned: list[Player], auth
     for player in mentioned:
         if player.id in blocked:
             continue
-        transaction.on_commit(
-            lambda player=player: mention_notify(recipient=player, actor=author, data=data)
-        )
+        transaction.on_commit(partial(mention_notify, recipient=player, actor=author, data=data))

@@ -5,7 +5,7 @@ selector off the event loop (which re-checks the player's rights), reply."""
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -40,6 +40,14 @@ def session_of(consumer: Any) -> ChatSession:
     if session is None:
         raise NoPlayer()
     return session
+
+
+@overload
+def int_field(frame: dict[str, Any], name: str) -> int: ...
+
+
+@overload
+def int_field(frame: dict[str, Any], name: str, *, required: bool) -> int | None: ...
 
 
 def int_field(frame: dict[str, Any], name: str, *, required: bool = True) -> int | None:

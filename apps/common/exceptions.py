@@ -6,6 +6,7 @@ the same ``code`` whichever interface it used. Codes are documented in docs/api.
 
 from typing import Any
 
+from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,7 +17,7 @@ class ApplicationError(Exception):
 
     def __init__(
         self,
-        message: str | None = None,
+        message: "str | StrPromise | None" = None,
         *,
         code: str | None = None,
         details: dict[str, Any] | None = None,

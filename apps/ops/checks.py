@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -27,7 +28,7 @@ def check_cache() -> None:
 
 
 def check_channel_layer() -> None:
-    layer = settings.CHANNEL_LAYERS["default"]
+    layer: dict[str, Any] = settings.CHANNEL_LAYERS["default"]
     if layer["BACKEND"] == "channels.layers.InMemoryChannelLayer":
         return
     for host in layer["CONFIG"]["hosts"]:

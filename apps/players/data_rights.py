@@ -125,7 +125,7 @@ def player_deletion_request(*, player: Player) -> Player:
             player.user.is_active = False
             player.user.save(update_fields=["is_active"])
             # The login no longer works, so neither may the sockets it opened.
-            sockets_close_for_user_on_commit(user_id=player.user_id, close_code=CLOSE_AUTH_FAILED)
+            sockets_close_for_user_on_commit(user_id=player.user.id, close_code=CLOSE_AUTH_FAILED)
     return player
 
 

@@ -18,7 +18,7 @@ class IsPlayer(BasePermission):
         if not isinstance(request.user, User):
             return False
         player = player_get_optional_for_user(user=request.user)
-        request.player = player
+        request.player = player  # type: ignore[attr-defined]  # read by the views
         return player is not None
 
 

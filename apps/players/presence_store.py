@@ -80,11 +80,11 @@ class RedisPresenceStore:
         now = time.time()
         expires = now + _ttl()
         keep = int(_ttl() * 2) + 1
-        args = [connection_id, now, expires, user_id, keep]
+        args: list[str | float] = [connection_id, now, expires, user_id, keep]
         return bool(self._open(keys=[self._user_key(user_id), self.online_key], args=args))
 
     def connection_close(self, *, user_id: int, connection_id: str) -> bool:
-        args = [connection_id, time.time(), user_id]
+        args: list[str | float] = [connection_id, time.time(), user_id]
         return bool(self._close(keys=[self._user_key(user_id), self.online_key], args=args))
 
     def online_user_ids(self, user_ids: list[int]) -> set[int]:
@@ -101,7 +101,7 @@ class RedisPresenceStore:
         lapsed = self.client.zrangebyscore(self.online_key, "-inf", now)
         offline = []
         for raw in lapsed:
-            user_id = int(raw)
+            user_id = int(raw)  # type: ignore[arg-type]  # a member: bytes
             keys = [self._user_key(user_id), self.online_key]
             if self._sweep_user(keys=keys, args=[now, user_id]):
                 offline.append(user_id)

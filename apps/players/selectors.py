@@ -38,9 +38,9 @@ class Visibility(enum.IntEnum):
 
 def player_get_for_user(*, user: AbstractBaseUser | AnonymousUser | None) -> Player:
     """The player of a login; ``NotFound`` when it has none (or is anonymous/deleted)."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not getattr(user, "is_authenticated", False) or user.pk is None:
         raise NotFound()
-    player = Player.objects.filter(user_id=user.id, deleted_at__isnull=True).first()
+    player = Player.objects.filter(user_id=user.pk, deleted_at__isnull=True).first()
     if player is None:
         raise NotFound()
     return player

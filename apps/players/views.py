@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.models import User
 from apps.common.exceptions import ApplicationError, NotFound
 from apps.players import selectors, services
 from apps.players.apis.profile import profile_body
@@ -75,7 +76,8 @@ def player_create_page(request: HttpRequest) -> HttpResponse:
     form = PlayerCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["display_name"]
-        if _run(request, lambda: services.player_create(user=request.user, display_name=name), ""):
+        user = cast(User, request.user)  # login_required
+        if _run(request, lambda: services.player_create(user=user, display_name=name), ""):
             return redirect("players:me")
     return render(request, "players/create.html", {"form": form})
 
@@ -124,7 +126,7 @@ def showcase_update(request: HttpRequest, player: Player) -> HttpResponse:
 
 
 @require_GET
-def avatar_file(request: HttpRequest, player_id: int, size: str) -> HttpResponse:
+def avatar_file(request: HttpRequest, player_id: int, size: str) -> FileResponse:
     player = Player.objects.filter(id=player_id, deleted_at__isnull=True).first()
     name = (player.avatar_large if size == "large" else player.avatar_small) if player else ""
     if not name or not default_storage.exists(name):

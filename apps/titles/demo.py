@@ -1,6 +1,8 @@
+from typing import Any
+
 from apps.titles.models import Title
 
-DEMO_TITLES = [
+DEMO_TITLES: list[dict[str, Any]] = [
     {
         "slug": "starfall-arena",
         "name": "Starfall Arena",

@@ -20,7 +20,8 @@ class _TitleScopePermission(IsTitleClient):
     message = "This title key lacks the scope this operation needs."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return super().has_permission(request, view) and request.user.has_scope(self.scope)
+        user = request.user
+        return isinstance(user, TitleClient) and user.has_scope(self.scope)
 
 
 def title_scope(scope: str) -> type[BasePermission]:

@@ -116,7 +116,7 @@ class FilterResult:
 
 
 class _CompiledRule(NamedTuple):
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, on purpose
     is_whole_word: bool
     is_cjk: bool
     runs: tuple[int, ...]  # loose form only: run length each loose character needs

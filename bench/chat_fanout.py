@@ -12,7 +12,9 @@ Servers, one room each:
 * ``raw_asgi``: a raw ASGI app under Daphne, no Channels (Daphne's own floor);
 * ``stock``: a stock Channels consumer + ``group_send`` on the Redis layer, under Daphne;
 * ``ours``: the real ``community.asgi`` app under Daphne (auth, chat commands, PostgreSQL
-  storage, Redis layer, node-local fan-out), receivers subscribed to one lobby.
+  storage, Redis layer, node-local fan-out), receivers subscribed to one lobby; the senders
+  are the reference client (``clients/python``: ``ChatClient.send`` with a client message id,
+  waiting for each ``sent`` reply).
 
 Persistence, first and in-process, against batched ``COPY``s of the same message rows (500
 per transaction, rows prepared before the clock: the fastest batched insert): the group
@@ -42,7 +44,10 @@ from pathlib import Path
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "clients" / "python")]
+
+from community_chat import ChatClient  # noqa: E402 — the reference client game teams get
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings.local")
 
 SERVERS = ("websockets", "raw_asgi", "stock", "ours")
@@ -227,10 +232,13 @@ def store_baseline(fixture: Fixture, *, messages: int, batch: int = 500) -> floa
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     start = time.perf_counter()
     for first in range(0, messages, batch):
-        with transaction.atomic(), connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY chat_message ({columns}) FROM STDIN") as copy:
-                for row in rows[first : first + batch]:
-                    copy.write_row(row)
+        with (
+            transaction.atomic(),
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY chat_message ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows[first : first + batch]:
+                copy.write_row(row)
     rate = messages / (time.perf_counter() - start)
     Message.objects.filter(channel=channel).delete()
     return rate
@@ -250,6 +258,7 @@ class Room:
         self.latencies: list[float] = []
         self.window: asyncio.Semaphore | None = None
         self.lost = 0
+        self.failed_sends = 0
 
     async def _open(self, token: str | None, *, subscribe: bool) -> object:
         if self.kind != "ours":
@@ -276,11 +285,16 @@ class Room:
                 for _ in range(start, min(receivers, start + 100))
             ]
             self.receivers += await asyncio.gather(*batch)
-        for number in range(senders):
-            token = self.fixture.sender_tokens[number] if self.fixture.sender_tokens else None
-            self.senders.append(await self._open(token, subscribe=False))
-        self.tasks = [asyncio.create_task(self._receive(c)) for c in self.receivers]
-        self.tasks += [asyncio.create_task(self._drain(c)) for c in self.senders]
+        if self.kind == "ours":  # players send through the reference client (clients/python)
+            for token in self.fixture.sender_tokens[:senders]:
+                client = ChatClient(self.url, token, request_timeout=60)
+                await client.connect()
+                self.senders.append(client)
+        else:
+            for _number in range(senders):
+                self.senders.append(await self._open(None, subscribe=False))
+            self.tasks += [asyncio.create_task(self._drain(c)) for c in self.senders]
+        self.tasks += [asyncio.create_task(self._receive(c)) for c in self.receivers]
 
     async def _drain(self, connection) -> None:  # type: ignore[no-untyped-def]
         with contextlib.suppress(websockets.ConnectionClosed):
@@ -303,23 +317,32 @@ class Room:
                 if left == 0 and self.window is not None:
                     self.window.release()
 
-    def frame(self, number: int) -> str:
-        if self.kind == "ours":
-            return f'{{"type":"send","channel_id":{self.fixture.channel_id},"body":"#{number}#"}}'
-        return f'{{"type":"m","body":"#{number}#"}}'
-
     async def send(self, number: int, *, timed: bool = False) -> None:
         self.remaining[number] = len(self.receivers)
         if timed:
             self.sent_at[number] = time.perf_counter()
-        await self.senders[number % len(self.senders)].send(self.frame(number))
+        sender = self.senders[number % len(self.senders)]
+        if self.kind == "ours":
+            # ChatClient.send waits for the `sent` reply (with a client_msg_id, retried on
+            # rate limits): run it beside the loop so the window keeps messages in flight.
+            task = asyncio.create_task(sender.send(self.fixture.channel_id, f"#{number}#"))
+            self.tasks.append(task)
+            task.add_done_callback(self._forget)
+        else:
+            await sender.send(f'{{"type":"m","body":"#{number}#"}}')
+
+    def _forget(self, task: asyncio.Task) -> None:
+        with contextlib.suppress(ValueError):
+            self.tasks.remove(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.failed_sends += 1
 
     async def close(self) -> None:
         for task in self.tasks:
             task.cancel()
         for connection in self.receivers + self.senders:
             with contextlib.suppress(Exception):
-                await connection.close()
+                await connection.close()  # a websocket or a ChatClient
 
 
 async def capacity(room: Room, *, seconds: float, window: int) -> float:
@@ -372,6 +395,7 @@ async def measure(kind: str, url: str, fixture: Fixture, args: argparse.Namespac
         window = max(8, args.in_flight // receivers)
         results[f"cap{receivers}"] = await capacity(room, seconds=args.seconds, window=window)
         results[f"lost{receivers}"] = room.lost
+        results[f"failed{receivers}"] = room.failed_sends
         if receivers == 1000:
             await settle(room)
             room.latencies.clear()
@@ -439,6 +463,9 @@ def report(figures: dict[str, list[dict]], stores: list[tuple[float, float, floa
         lost = sum(run["lost100"] + run["lost1000"] for run in runs)
         if lost:
             print(f"{kind}: {lost} messages never reached every receiver (timed out)")
+        failed = sum(run["failed100"] + run["failed1000"] for run in runs)
+        if failed:
+            print(f"{kind}: {failed} sends failed (error reply or connection lost)")
     floor = medians.get("raw_asgi")
     if floor and "ours" in medians:
         ours = medians["ours"]

@@ -1,7 +1,6 @@
 """Changes to stored messages and per-player state: edit, delete, reactions, read markers,
 typing. Each checks the caller's rights on the channel *now* (not at subscribe time)."""
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -13,6 +12,7 @@ from apps.chat.exceptions import Forbidden, InvalidReaction, Muted
 from apps.chat.kinds import kind_registry
 from apps.chat.models import Channel, Membership, Message, MessageEdit, Reaction
 from apps.chat.moderation import restriction_active, text_filter
+from apps.chat.reactions import reaction_emoji_for_channel
 from apps.chat.services import clean_body, read_marker_advance
 from apps.players.models import Player
 
@@ -84,8 +84,9 @@ def _reaction_frame(message: Message, player: Player, emoji: str, action: str) -
 
 def reaction_add(*, message: Message, player: Player, emoji: object) -> None:
     """Idempotent: reacting twice with the same emoji stores one reaction."""
-    if not isinstance(emoji, str) or emoji not in settings.CHAT_REACTION_EMOJI:
-        raise InvalidReaction(details={"allowed": settings.CHAT_REACTION_EMOJI})
+    allowed = reaction_emoji_for_channel(message.channel)
+    if not isinstance(emoji, str) or emoji not in allowed:
+        raise InvalidReaction(details={"allowed": allowed})
     _check_writer(message, player)
     try:
         with transaction.atomic():
@@ -98,7 +99,7 @@ def reaction_add(*, message: Message, player: Player, emoji: object) -> None:
 
 def reaction_remove(*, message: Message, player: Player, emoji: object) -> None:
     if not isinstance(emoji, str):
-        raise InvalidReaction(details={"allowed": settings.CHAT_REACTION_EMOJI})
+        raise InvalidReaction(details={"allowed": reaction_emoji_for_channel(message.channel)})
     with transaction.atomic():
         deleted, _ = Reaction.objects.filter(message=message, player=player, emoji=emoji).delete()
         if deleted:

@@ -3,6 +3,7 @@ messages with their edit history. Writes go through services so they act on open
 
 from typing import Any, cast
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -10,8 +11,17 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.chat.actions import message_delete
-from apps.chat.models import Channel, Message, MessageEdit, Restriction, WordRule
+from apps.chat.models import (
+    Channel,
+    Message,
+    MessageEdit,
+    Restriction,
+    TitleChatSettings,
+    WordRule,
+)
 from apps.chat.moderation import restriction_create, word_rule_save
+from apps.chat.reactions import reaction_emoji_clean, title_chat_settings_save
+from apps.common.exceptions import ApplicationError
 
 
 @admin.register(WordRule)
@@ -22,6 +32,42 @@ class WordRuleAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: WordRule, form: Any, change: bool) -> None:
         word_rule_save(rule=obj)
+
+
+class EmojiListField(forms.CharField):
+    """A list of emoji edited as one line, separated by spaces."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return " ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        try:
+            return reaction_emoji_clean(str(super().to_python(value) or "").split())
+        except ApplicationError as error:
+            raise forms.ValidationError(str(error.message)) from error
+
+
+class TitleChatSettingsForm(forms.ModelForm):
+    reaction_emoji = EmojiListField(
+        label=_("reaction emoji"),
+        required=False,
+        help_text=_("Separated by spaces, e.g. 👍 ❤️ GG. Empty: the default set."),
+    )
+
+    class Meta:
+        model = TitleChatSettings
+        fields = ["title", "reaction_emoji"]
+
+
+@admin.register(TitleChatSettings)
+class TitleChatSettingsAdmin(admin.ModelAdmin):
+    form = TitleChatSettingsForm
+    list_display = ["title", "reaction_emoji"]
+
+    def save_model(
+        self, request: HttpRequest, obj: TitleChatSettings, form: Any, change: bool
+    ) -> None:
+        title_chat_settings_save(settings_row=obj)
 
 
 @admin.register(Restriction)

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from apps.chat import actions, events, selectors, services
 from apps.chat.exceptions import NoPlayer
+from apps.chat.reactions import reaction_emoji_for_titles
 from apps.chat.relations import player_for_user
 from apps.chat.tokens import chat_token_issue
 from apps.common.exceptions import NotFound
@@ -54,14 +55,18 @@ class ChannelListApi(APIView):
         last_seq = serializers.IntegerField()
         is_closed = serializers.BooleanField()
         slow_mode_seconds = serializers.IntegerField()
+        reactions = serializers.ListField(
+            child=serializers.CharField(), help_text="The emoji `react` accepts here."
+        )
         last_read_seq = serializers.IntegerField()
         unread_count = serializers.IntegerField()
 
     @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["chat"])
     def get(self, request: Request) -> Response:
         entries = selectors.channel_list_for_player(player=request_player(request))
+        reactions = reaction_emoji_for_titles(entry.channel.title_id for entry in entries)
         body = [
-            events.channel_data(entry.channel)
+            events.channel_data(entry.channel, reactions=reactions[entry.channel.title_id])
             | {"last_read_seq": entry.last_read_seq, "unread_count": entry.unread_count}
             for entry in entries
         ]

@@ -13,6 +13,7 @@ from apps.chat.admission import Pending
 from apps.chat.commit import store_async
 from apps.chat.exceptions import UnknownChannel
 from apps.chat.models import Channel
+from apps.chat.reactions import reaction_emoji_for_titles
 from apps.chat.realtime import (
     ChatSession,
     InvalidFrame,
@@ -43,7 +44,11 @@ def _subscribe_requests(frame: dict[str, Any]) -> list[tuple[int, int | None]]:
     return requests
 
 
-def _authorize(*, player: Player, channel_ids: list[int]) -> tuple[list[Channel], list[dict]]:
+def _authorize(
+    *, player: Player, channel_ids: list[int]
+) -> tuple[list[Channel], list[dict], dict[int | None, list[str]]]:
+    """The channels ``player`` may read, refusals per channel, and the reaction set of each
+    allowed channel's title."""
     allowed, errors = [], []
     for channel_id in channel_ids:
         try:
@@ -53,7 +58,7 @@ def _authorize(*, player: Player, channel_ids: list[int]) -> tuple[list[Channel]
             continue
         services.membership_ensure(channel=channel, player=player)
         allowed.append(channel)
-    return allowed, errors
+    return allowed, errors, reaction_emoji_for_titles(channel.title_id for channel in allowed)
 
 
 def _missed(*, channel_id: int, last_seq: int | None) -> dict[str, Any]:
@@ -96,10 +101,13 @@ async def subscribe(consumer: Any, frame: dict[str, Any]) -> None:
                                code="too_many_subscriptions",
                                details={"max": settings.CHAT_SUBSCRIPTIONS_PER_SOCKET})  # fmt: skip
     last_seqs = dict(requests)
-    allowed, errors = await call(_authorize, player=session.player, channel_ids=list(last_seqs))
+    allowed, errors, reactions = await call(
+        _authorize, player=session.player, channel_ids=list(last_seqs)
+    )
     channels = []
     for channel in allowed:
-        channels.append(await _start(consumer, session, channel, last_seqs[channel.id]))
+        started = await _start(consumer, session, channel, last_seqs[channel.id])
+        channels.append(started | {"reactions": reactions[channel.title_id]})
     await reply(consumer, frame, {"type": "subscribed", "channels": channels, "errors": errors})
 
 

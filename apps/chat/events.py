@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.chat.models import Channel, Message
+from apps.chat.reactions import reaction_emoji_for_channel
 from apps.realtime.broadcast import event_send_to_user_on_commit, frame_send_to_user_on_commit
 from apps.realtime.fanout import encode_frame, topic_publish_from_sync
 
@@ -67,7 +68,11 @@ def message_frame_text(message: Message) -> str:
     return encode_frame(message_frame(message, is_new=True))
 
 
-def channel_data(channel: Channel) -> dict[str, Any]:
+def channel_data(channel: Channel, *, reactions: list[str] | None = None) -> dict[str, Any]:
+    """The channel object; ``reactions`` (its title's reaction set) is looked up unless the
+    caller has it (a list of channels looks them up together)."""
+    if reactions is None:
+        reactions = reaction_emoji_for_channel(channel)
     return {
         "id": channel.id,
         "kind": channel.kind,
@@ -77,6 +82,7 @@ def channel_data(channel: Channel) -> dict[str, Any]:
         "last_seq": channel.last_seq,
         "is_closed": channel.is_closed,
         "slow_mode_seconds": channel.slow_mode_seconds,
+        "reactions": reactions,
     }
 
 

@@ -127,6 +127,28 @@ class Reaction(BaseModel):
         ]
 
 
+class TitleChatSettings(BaseModel):
+    """A title's chat settings, edited in the admin. An empty ``reaction_emoji`` offers the
+    default set (``CHAT_REACTION_EMOJI``); see ``apps.chat.reactions``."""
+
+    title = models.OneToOneField(
+        "titles.Title", on_delete=models.CASCADE, related_name="+", verbose_name=_("title")
+    )
+    reaction_emoji = models.JSONField(
+        _("reaction emoji"),
+        default=list,
+        blank=True,
+        help_text=_("The reactions players can use in this title's channels (empty: default)."),
+    )
+
+    class Meta:
+        verbose_name = _("title chat settings")
+        verbose_name_plural = _("title chat settings")
+
+    def __str__(self) -> str:
+        return str(self.title)
+
+
 class WordRule(BaseModel):
     """An automod rule for chat; ``title`` null applies to every title. The moderation
     capability replaces this simple list with its own filters."""

@@ -91,6 +91,11 @@ async def open_socket(user: Any = None, *, token: str | None = None) -> ChatSock
     return socket
 
 
+def message_resume(entry: dict[str, Any]) -> dict[str, Any]:
+    """The message-resume part of a ``subscribed`` channel entry."""
+    return {key: entry[key] for key in ("channel_id", "resume", "head_seq", "replayed")}
+
+
 async def settle() -> None:
     """Let published frames travel through the layer and the hub."""
     await asyncio.sleep(0.05)

@@ -4,7 +4,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from apps.chat.models import Message
-from tests.chat.support import open_socket, settle
+from tests.chat.support import message_resume, open_socket, settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,7 +24,7 @@ async def test_a_message_reaches_every_subscriber_in_sequence(lobby, alice, bob)
     reader = await open_socket(bob.user)
     for socket in (sender, reader):
         reply = await socket.call({"type": "subscribe", "channels": [{"channel_id": lobby.id}]})
-        assert reply["channels"] == [
+        assert [message_resume(entry) for entry in reply["channels"]] == [
             {"channel_id": lobby.id, "resume": "none", "head_seq": 0, "replayed": 0}
         ]
 
@@ -95,7 +95,7 @@ async def test_resume_beyond_the_bound_asks_for_history_and_then_continues_live(
     await sender.call({"type": "send", "channel_id": lobby.id, "body": "m5"})
     live = await reader.messages(1)
 
-    assert reply["channels"] == [
+    assert [message_resume(entry) for entry in reply["channels"]] == [
         {"channel_id": lobby.id, "resume": "history_required", "head_seq": 4, "replayed": 0}
     ]
     assert [m["seq"] for m in history["messages"]] == [2, 3, 4]

@@ -10,7 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.chat import actions, events, selectors, services
-from apps.chat.exceptions import NoPlayer
+from apps.chat.channels import direct_channel_start
+from apps.chat.exceptions import NoPlayer, UnknownPlayer
 from apps.chat.reactions import reaction_emoji_for_titles
 from apps.chat.relations import player_for_user
 from apps.chat.tokens import chat_token_issue
@@ -43,23 +44,28 @@ class MessageOutputSerializer(serializers.Serializer):
     is_deleted = serializers.BooleanField()
 
 
+class ChannelOutputSerializer(serializers.Serializer):
+    """The ``channel`` object of the websocket protocol, with the caller's read marker."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    title = serializers.CharField(allow_null=True)
+    locale = serializers.CharField()
+    last_seq = serializers.IntegerField()
+    is_closed = serializers.BooleanField()
+    slow_mode_seconds = serializers.IntegerField()
+    reactions = serializers.ListField(
+        child=serializers.CharField(), help_text="The emoji `react` accepts here."
+    )
+    last_read_seq = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+
+
 class ChannelListApi(APIView):
     """The caller's channels, most recently active first, with unread counts."""
 
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        kind = serializers.CharField()
-        name = serializers.CharField()
-        title = serializers.CharField(allow_null=True)
-        locale = serializers.CharField()
-        last_seq = serializers.IntegerField()
-        is_closed = serializers.BooleanField()
-        slow_mode_seconds = serializers.IntegerField()
-        reactions = serializers.ListField(
-            child=serializers.CharField(), help_text="The emoji `react` accepts here."
-        )
-        last_read_seq = serializers.IntegerField()
-        unread_count = serializers.IntegerField()
+    OutputSerializer = ChannelOutputSerializer
 
     @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["chat"])
     def get(self, request: Request) -> Response:
@@ -71,6 +77,38 @@ class ChannelListApi(APIView):
             for entry in entries
         ]
         return Response(self.OutputSerializer(body, many=True).data)
+
+
+class DirectChannelStartApi(APIView):
+    """Open the direct-message channel with a player before the first message: 201 when it
+    was created (both players' sockets get ``channel_joined``), 200 when it existed.
+    ``blocked`` (403) when a block or the player's privacy forbids it, ``unknown_player``
+    (404), ``self_direct_message`` (400)."""
+
+    class InputSerializer(serializers.Serializer):
+        player_id = serializers.IntegerField(min_value=1)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: ChannelOutputSerializer, 200: ChannelOutputSerializer},
+        tags=["chat"],
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sender = request_player(request)
+        recipient = Player.objects.filter(
+            id=data.validated_data["player_id"], user__isnull=False
+        ).first()
+        if recipient is None:
+            raise UnknownPlayer()
+        channel, created = direct_channel_start(sender=sender, recipient=recipient)
+        entry = selectors.channel_entry_for_player(channel=channel, player=sender)
+        body = events.channel_data(channel) | {
+            "last_read_seq": entry.last_read_seq, "unread_count": entry.unread_count,
+        }  # fmt: skip
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(ChannelOutputSerializer(body).data, status=code)
 
 
 class ChannelMessagesApi(APIView):

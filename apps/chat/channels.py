@@ -5,7 +5,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.chat import events
+from apps.chat.exceptions import Blocked, SelfDirectMessage
 from apps.chat.models import Channel, ChannelKind, Membership
+from apps.chat.relations import may_direct_message
 from apps.players.models import Player
 from apps.titles.models import Title
 
@@ -66,11 +68,10 @@ def _members_add(channel: Channel, players: list[Player]) -> None:
             events.channel_joined_on_commit(user_id=player.user_id, channel=channel)
 
 
-def direct_channel_get_or_create(*, first: Player, second: Player) -> Channel:
-    """The 1:1 channel of two players; callers check ``can_direct_message`` first."""
+def _direct_get_or_create(first: Player, second: Player) -> tuple[Channel, bool]:
     low, high = sorted([first, second], key=lambda player: player.id)
     with transaction.atomic():
-        channel, _created = _get_or_create(
+        channel, created = _get_or_create(
             key=f"direct:{low.id}:{high.id}",
             defaults={
                 "kind": ChannelKind.DIRECT,
@@ -78,7 +79,24 @@ def direct_channel_get_or_create(*, first: Player, second: Player) -> Channel:
             },
         )
         _members_add(channel, [low, high])
-    return channel
+    return channel, created
+
+
+def direct_channel_get_or_create(*, first: Player, second: Player) -> Channel:
+    """The 1:1 channel of two players; callers check ``can_direct_message`` first."""
+    return _direct_get_or_create(first, second)[0]
+
+
+def direct_channel_start(*, sender: Player, recipient: Player) -> tuple[Channel, bool]:
+    """Open (or find) the DM channel of ``sender`` and ``recipient`` before any message, and
+    whether it was created (both members then get ``channel_joined``). Refused with
+    ``self_direct_message``, or ``blocked`` when blocks or the recipient's privacy forbid it
+    (checked every time: an existing channel is not handed out past a new block)."""
+    if sender.id == recipient.id:
+        raise SelfDirectMessage()
+    if not may_direct_message(sender, recipient):
+        raise Blocked()
+    return _direct_get_or_create(sender, recipient)
 
 
 def match_channel_open(*, title: Title, match_id: str, player_ids: list[int]) -> Channel:

@@ -13,6 +13,18 @@ class UnknownChannel(NotFound):
     default_message = _("No such channel.")
 
 
+class UnknownPlayer(NotFound):
+    """No such player who can chat (a shadow player without a login cannot)."""
+
+    code = "unknown_player"
+    default_message = _("No such player.")
+
+
+class SelfDirectMessage(InvalidInput):
+    code = "self_direct_message"
+    default_message = _("You cannot start a direct message with yourself.")
+
+
 class Forbidden(PermissionDenied):
     code = "forbidden"
     default_message = _("You may not do that in this channel.")

@@ -118,6 +118,20 @@ def channel_list_for_player(*, player: Player) -> list[ChannelEntry]:
     ]
 
 
+def channel_entry_for_player(*, channel: Channel, player: Player) -> ChannelEntry:
+    """``channel`` with ``player``'s read marker (a member's; 0 read for anyone else)."""
+    last_read = (
+        Membership.objects.filter(channel=channel, player=player)
+        .values_list("last_read_seq", flat=True)
+        .first()
+    ) or 0
+    return ChannelEntry(
+        channel=channel,
+        last_read_seq=last_read,
+        unread_count=max(0, channel.last_seq - last_read),
+    )
+
+
 def channel_head_seq(*, channel_id: int) -> int:
     return Channel.objects.filter(id=channel_id).values_list("last_seq", flat=True).first() or 0
 

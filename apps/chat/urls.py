@@ -15,6 +15,11 @@ urlpatterns = [
         name="chat-channel-search",
     ),
     path("chat/channels/<int:channel_id>/read", apis.ChannelReadApi.as_view(), name="chat-read"),
+    path(
+        "chat/direct-channels",
+        apis.DirectChannelStartApi.as_view(),
+        name="chat-direct-channel-start",
+    ),
     path("chat/tokens", apis.ChatTokenCreateApi.as_view(), name="chat-token-create"),
     path("chat/announcements", apis.AnnouncementCreateApi.as_view(), name="chat-announce"),
 ]

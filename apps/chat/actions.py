@@ -1,6 +1,7 @@
 """Changes to stored messages and per-player state: edit, delete, reactions, read markers,
 typing. Each checks the caller's rights on the channel *now* (not at subscribe time)."""
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -10,6 +11,7 @@ from apps.chat import events
 from apps.chat.channels import membership_ensure
 from apps.chat.exceptions import Forbidden, InvalidReaction, Muted
 from apps.chat.kinds import kind_registry
+from apps.chat.limits import Bucket, buckets_take
 from apps.chat.models import Channel, Membership, Message, MessageEdit, Reaction
 from apps.chat.moderation import restriction_active, text_filter
 from apps.chat.reactions import reaction_emoji_for_channel
@@ -122,10 +124,18 @@ def read_marker_set(*, channel: Channel, player: Player, seq: object) -> int:
     return Membership.objects.get(id=membership.id).last_read_seq
 
 
-def typing_notify(*, channel: Channel, player: Player) -> None:
-    """Tell the channel's subscribers ``player`` is typing (nothing stored)."""
+def typing_notify(*, channel: Channel, player: Player) -> bool:
+    """Tell the channel's subscribers ``player`` is typing (nothing stored). At most
+    ``CHAT_TYPING_BURST`` at once, refilled at ``CHAT_TYPING_PER_SECOND``, per player per
+    channel (a token bucket in Redis, shared by every process); the excess is dropped, not
+    refused — a typing indicator is worth no error. Returns whether it was fanned out."""
     if not kind_registry.for_channel(channel).can_write(channel, player):
         raise Forbidden()
+    bucket = Bucket(f"typing:{channel.id}:{player.id}", settings.CHAT_TYPING_BURST,
+                    settings.CHAT_TYPING_PER_SECOND)  # fmt: skip
+    if buckets_take([bucket]) > 0:
+        return False
     frame = {"type": "typing", "channel_id": channel.id,
              "player": {"id": player.id, "display_name": player.display_name}}  # fmt: skip
     events.channel_publish_on_commit(channel_id=channel.id, frame=frame)
+    return True

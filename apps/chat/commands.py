@@ -196,8 +196,8 @@ def _channel_action(*, player: Player, frame: dict[str, Any], action: str) -> di
         channel_id=int_field(frame, "channel_id"), player=player
     )
     if action == "typing":
-        actions.typing_notify(channel=channel, player=player)
-        return {"type": "ack"}
+        delivered = actions.typing_notify(channel=channel, player=player)
+        return {"type": "ack", "dropped": not delivered}
     seq = actions.read_marker_set(channel=channel, player=player, seq=frame.get("seq"))
     return {"type": "ack", "channel_id": channel.id, "seq": seq}
 

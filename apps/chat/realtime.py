@@ -136,6 +136,10 @@ def welcome_limits(consumer: Any) -> dict[str, Any]:
                 "burst": settings.CHAT_RATE_CHANNEL_CAPACITY,
                 "per_second": settings.CHAT_RATE_CHANNEL_PER_SECOND,
             },
+            "typing": {
+                "burst": settings.CHAT_TYPING_BURST,
+                "per_second": settings.CHAT_TYPING_PER_SECOND,
+            },
             "resume_max_messages": settings.CHAT_RESUME_MAX_MESSAGES,
             "history_page_max": settings.CHAT_HISTORY_PAGE_MAX,
             "heartbeat_seconds": settings.CHAT_HEARTBEAT_SECONDS,

@@ -304,6 +304,9 @@ CHAT_RATE_PLAYER_CAPACITY = env.int("CHAT_RATE_PLAYER_CAPACITY", default=10)
 CHAT_RATE_PLAYER_PER_SECOND = env.float("CHAT_RATE_PLAYER_PER_SECOND", default=2.0)
 CHAT_RATE_CHANNEL_CAPACITY = env.int("CHAT_RATE_CHANNEL_CAPACITY", default=200)
 CHAT_RATE_CHANNEL_PER_SECOND = env.float("CHAT_RATE_CHANNEL_PER_SECOND", default=100.0)
+# `typing` frames per player per channel (token bucket); the excess is acknowledged and dropped.
+CHAT_TYPING_BURST = env.int("CHAT_TYPING_BURST", default=3)
+CHAT_TYPING_PER_SECOND = env.float("CHAT_TYPING_PER_SECOND", default=0.5)
 # `subscribe` with last_seq replays at most this many missed messages; beyond it the client
 # is told to fetch history.
 CHAT_RESUME_MAX_MESSAGES = env.int("CHAT_RESUME_MAX_MESSAGES", default=500)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.chat import events
+from apps.chat.attachments import attachments_clean
 from apps.chat.channels import membership_ensure
 from apps.chat.exceptions import Forbidden, InvalidReaction, Muted
 from apps.chat.kinds import kind_registry
@@ -35,20 +36,33 @@ def _reloaded(message_id: int) -> Message:
     )
 
 
-def message_edit(*, message: Message, player: Player, body: object) -> Message:
+KEEP = object()  # ``message_edit(attachments=KEEP)``: leave the attachments as they are
+
+
+def message_edit(
+    *, message: Message, player: Player, body: object, attachments: object = KEEP
+) -> Message:
     """The author edits their message; the previous body is kept (``MessageEdit``) for
-    moderators. The new body passes the filter pipeline like a new message."""
+    moderators. The new body passes the filter pipeline like a new message; ``attachments``,
+    when given, replace the message's (``invalid_attachment`` as for a new message)."""
     if message.author_id != player.id:
         raise Forbidden()
     _check_writer(message, player)
     filtered = text_filter(body=clean_body(body), title_id=message.channel.title_id)
+    fields = ["body", "is_flagged", "edited_at", "updated_at"]
+    cleaned = None
+    if attachments is not KEEP:
+        cleaned = attachments_clean(attachments, author=player, channel=message.channel)
+        fields.append("attachments")
     with transaction.atomic():
         locked = Message.objects.select_for_update().get(id=message.id)
         MessageEdit.objects.create(message=locked, body=locked.body)
         locked.body = filtered.body
         locked.is_flagged = locked.is_flagged or filtered.is_flagged
         locked.edited_at = timezone.now()
-        locked.save(update_fields=["body", "is_flagged", "edited_at", "updated_at"])
+        if cleaned is not None:
+            locked.attachments = cleaned
+        locked.save(update_fields=fields)
         updated = _reloaded(message.id)
         frame = {"type": "message_updated", "channel_id": updated.channel_id,
                  "message": events.message_data(updated)}  # fmt: skip

@@ -111,7 +111,7 @@ class MessageAdmin(admin.ModelAdmin):
     raw_id_fields = ["author", "channel"]
     readonly_fields = [
         "channel", "seq", "author", "body", "client_msg_id", "mentioned_player_ids",
-        "edited_at", "deleted_at", "deleted_by",
+        "attachments", "edited_at", "deleted_at", "deleted_by",
     ]  # fmt: skip
     inlines = [MessageEditInline]
     actions = ["delete_for_everyone"]

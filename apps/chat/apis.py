@@ -38,6 +38,9 @@ class MessageOutputSerializer(serializers.Serializer):
     body = serializers.CharField()
     client_msg_id = serializers.CharField(allow_null=True)
     mentions = serializers.ListField(child=serializers.IntegerField())
+    attachments = serializers.ListField(
+        child=serializers.DictField(), help_text="`{kind, id, …}` links to other apps' items."
+    )
     reactions = serializers.ListField(child=serializers.DictField())
     created_at = serializers.CharField()
     edited_at = serializers.CharField(allow_null=True)

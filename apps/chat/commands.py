@@ -171,7 +171,10 @@ def _on_message(*, player: Player, user: Any, frame: dict[str, Any], action: str
         message_id=int_field(frame, "message_id"), player=player
     )
     if action == "edit":
-        actions.message_edit(message=message, player=player, body=frame.get("body"))
+        attachments = frame.get("attachments", actions.KEEP)
+        actions.message_edit(
+            message=message, player=player, body=frame.get("body"), attachments=attachments
+        )
     elif action == "delete":
         moderator = user if user.is_staff else None
         actions.message_delete(message=message, player=player, moderator=moderator)

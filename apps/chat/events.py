@@ -51,6 +51,7 @@ def message_data(message: Message, *, is_new: bool = False) -> dict[str, Any]:
         "body": "" if message.is_deleted else message.body,
         "client_msg_id": message.client_msg_id,
         "mentions": message.mentioned_player_ids,
+        "attachments": [] if message.is_deleted else message.attachments,
         "reactions": [] if message.is_deleted or is_new else reactions_summary(message),
         "created_at": _time(message.created_at),
         "edited_at": _time(message.edited_at),

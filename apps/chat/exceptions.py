@@ -78,3 +78,10 @@ class NoPlayer(PermissionDenied):
 class InvalidReaction(InvalidInput):
     code = "invalid_reaction"
     default_message = _("That reaction is not available.")
+
+
+class InvalidAttachment(InvalidInput):
+    """An attachment of an unknown kind, malformed, or refused by its kind's resolver."""
+
+    code = "invalid_attachment"
+    default_message = _("That attachment is not available.")

@@ -80,6 +80,8 @@ class Message(BaseModel):
     client_msg_id = models.CharField(max_length=64, null=True, blank=True)
     body = models.TextField(_("body"))
     mentioned_player_ids = models.JSONField(default=list, blank=True)
+    # Resolved links to other apps' items (``apps.chat.attachments``), shown as stored.
+    attachments = models.JSONField(default=list, blank=True)
     is_flagged = models.BooleanField(_("flagged by automod"), default=False)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

@@ -11,6 +11,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from apps.chat import events, selectors
+from apps.chat.attachments import MAX_ATTACHMENTS
 from apps.chat.exceptions import NoPlayer
 from apps.chat.limits import socket_acquire, socket_release
 from apps.chat.moderation import CLOSE_BANNED, is_banned
@@ -145,6 +146,7 @@ def welcome_limits(consumer: Any) -> dict[str, Any]:
             "heartbeat_seconds": settings.CHAT_HEARTBEAT_SECONDS,
             "auth_timeout_seconds": settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS,
             "reactions": settings.CHAT_REACTION_EMOJI,
+            "max_attachments": MAX_ATTACHMENTS,
         },
     }
 

@@ -1,8 +1,14 @@
 """Changes to stored messages and per-player state: edit, delete, reactions, read markers,
-typing. Each checks the caller's rights on the channel *now* (not at subscribe time)."""
+typing. Each checks the caller's rights on the channel *now* (not at subscribe time).
+
+Every change to a message (edit, delete, reaction added or removed) takes the channel's next
+change number (``Channel.last_change_seq``), stamps it on the message (``change_seq``) and
+carries it in its frame, so a client that was away can resume changes as it resumes messages
+(``subscribe`` with ``last_change_seq``).
+"""
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -36,6 +42,25 @@ def _reloaded(message_id: int) -> Message:
     )
 
 
+def _change_stamp(*, message_id: int, channel_id: int) -> int:
+    """Take the channel's next change number and stamp it on the message.
+
+    Call inside the change's transaction, with the message row locked first: the lock order
+    is message, then channel (the group committer locks channel rows only), so changes never
+    deadlock with each other or with sends. The channel row stays locked until commit, so a
+    channel's changes commit in ``change_seq`` order, and a rolled-back change gives its
+    number back (no gaps)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE chat_channel SET last_change_seq = last_change_seq + 1 WHERE id = %s "
+            "RETURNING last_change_seq",
+            [channel_id],
+        )
+        change_seq = cursor.fetchone()[0]
+    Message.objects.filter(id=message_id).update(change_seq=change_seq)
+    return change_seq
+
+
 KEEP = object()  # ``message_edit(attachments=KEEP)``: leave the attachments as they are
 
 
@@ -63,10 +88,11 @@ def message_edit(
         if cleaned is not None:
             locked.attachments = cleaned
         locked.save(update_fields=fields)
+        _change_stamp(message_id=locked.id, channel_id=locked.channel_id)
         updated = _reloaded(message.id)
-        frame = {"type": "message_updated", "channel_id": updated.channel_id,
-                 "message": events.message_data(updated)}  # fmt: skip
-        events.channel_publish_on_commit(channel_id=updated.channel_id, frame=frame)
+        events.channel_publish_on_commit(
+            channel_id=updated.channel_id, frame=events.message_updated_frame(updated)
+        )
     return updated
 
 
@@ -86,16 +112,18 @@ def message_delete(
         locked.deleted_at = timezone.now()
         locked.deleted_by = moderator if is_moderator else (player.user if player else None)
         locked.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
-        frame = {"type": "message_deleted", "channel_id": locked.channel_id,
-                 "message_id": locked.id, "seq": locked.seq,
-                 "by_moderator": is_moderator}  # fmt: skip
+        locked.change_seq = _change_stamp(message_id=locked.id, channel_id=locked.channel_id)
+        frame = events.message_deleted_frame(locked, by_moderator=is_moderator)
         events.channel_publish_on_commit(channel_id=locked.channel_id, frame=frame)
 
 
 def _reaction_frame(message: Message, player: Player, emoji: str, action: str) -> dict:
+    """Stamps the change, then counts: counts are taken in change order (channel lock)."""
+    change_seq = _change_stamp(message_id=message.id, channel_id=message.channel_id)
     count = Reaction.objects.filter(message=message, emoji=emoji).count()
     return {"type": "reaction", "channel_id": message.channel_id, "message_id": message.id,
-            "emoji": emoji, "player_id": player.id, "action": action, "count": count}  # fmt: skip
+            "emoji": emoji, "player_id": player.id, "action": action, "count": count,
+            "change_seq": change_seq}  # fmt: skip
 
 
 def reaction_add(*, message: Message, player: Player, emoji: object) -> None:
@@ -106,6 +134,7 @@ def reaction_add(*, message: Message, player: Player, emoji: object) -> None:
     _check_writer(message, player)
     try:
         with transaction.atomic():
+            Message.objects.select_for_update().filter(id=message.id).first()  # lock order
             Reaction.objects.create(message=message, player=player, emoji=emoji)
             frame = _reaction_frame(message, player, emoji, "added")
             events.channel_publish_on_commit(channel_id=message.channel_id, frame=frame)
@@ -117,6 +146,7 @@ def reaction_remove(*, message: Message, player: Player, emoji: object) -> None:
     if not isinstance(emoji, str):
         raise InvalidReaction(details={"allowed": reaction_emoji_for_channel(message.channel)})
     with transaction.atomic():
+        Message.objects.select_for_update().filter(id=message.id).first()  # lock order
         deleted, _ = Reaction.objects.filter(message=message, player=player, emoji=emoji).delete()
         if deleted:
             frame = _reaction_frame(message, player, emoji, "removed")

@@ -41,6 +41,7 @@ class MessageOutputSerializer(serializers.Serializer):
     attachments = serializers.ListField(
         child=serializers.DictField(), help_text="`{kind, id, …}` links to other apps' items."
     )
+    change_seq = serializers.IntegerField(help_text="The channel change of its latest change.")
     reactions = serializers.ListField(child=serializers.DictField())
     created_at = serializers.CharField()
     edited_at = serializers.CharField(allow_null=True)
@@ -56,6 +57,7 @@ class ChannelOutputSerializer(serializers.Serializer):
     title = serializers.CharField(allow_null=True)
     locale = serializers.CharField()
     last_seq = serializers.IntegerField()
+    last_change_seq = serializers.IntegerField()
     is_closed = serializers.BooleanField()
     slow_mode_seconds = serializers.IntegerField()
     reactions = serializers.ListField(

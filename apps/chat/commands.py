@@ -25,21 +25,24 @@ from apps.chat.realtime import (
     session_of,
     stop_subscription,
 )
+from apps.chat.resume import missed_get
 from apps.common.exceptions import ApplicationError
 from apps.players.models import Player
-from apps.realtime.fanout import Subscription, encode_frame, hub
+from apps.realtime.fanout import Subscription, hub
 
 
-def _subscribe_requests(frame: dict[str, Any]) -> list[tuple[int, int | None]]:
+def _subscribe_requests(frame: dict[str, Any]) -> dict[int, tuple[int | None, int | None]]:
+    """channel id → (last_seq, last_change_seq) as the client gave them."""
     entries = frame.get("channels")
     if not isinstance(entries, list) or not entries:
         raise InvalidFrame("channels must be a non-empty list.", details={"field": "channels"})
-    requests = []
+    requests = {}
     for entry in entries:
         if not isinstance(entry, dict):
             raise InvalidFrame("Each channel is an object.", details={"field": "channels"})
-        requests.append(
-            (int_field(entry, "channel_id"), int_field(entry, "last_seq", required=False))
+        requests[int_field(entry, "channel_id")] = (
+            int_field(entry, "last_seq", required=False),
+            int_field(entry, "last_change_seq", required=False),
         )
     return requests
 
@@ -61,52 +64,47 @@ def _authorize(
     return allowed, errors, reaction_emoji_for_titles(channel.title_id for channel in allowed)
 
 
-def _missed(*, channel_id: int, last_seq: int | None) -> dict[str, Any]:
-    """What a subscriber missed: replayed frames, or "fetch history" past the bound."""
-    channel = Channel.objects.get(id=channel_id)
-    head = channel.last_seq
-    if last_seq is None or last_seq >= head:
-        return {"resume": "none" if last_seq is None else "replayed", "head": head, "frames": []}
-    if head - last_seq > settings.CHAT_RESUME_MAX_MESSAGES:
-        return {"resume": "history_required", "head": head, "frames": []}
-    messages = selectors.messages_after(
-        channel=channel, after_seq=last_seq, limit=settings.CHAT_RESUME_MAX_MESSAGES
-    )
-    frames = [(m.seq, encode_frame(events.message_frame(m))) for m in messages]
-    return {"resume": "replayed", "head": head, "frames": frames}
-
-
-async def _start(consumer: Any, session: ChatSession, channel: Channel, last_seq: int | None):  # type: ignore[no-untyped-def]
-    """Subscribe in replay mode first, then read what was missed: a message committed in
-    between is both buffered and replayed, and sent once."""
+async def _start(  # type: ignore[no-untyped-def]
+    consumer: Any,
+    session: ChatSession,
+    channel: Channel,
+    last_seq: int | None,
+    last_change_seq: int | None,
+):
+    """Subscribe in replay mode first, then read what was missed (``apps.chat.resume``): a
+    message committed in between is both buffered and replayed, and sent once."""
     await stop_subscription(session, channel.id)
     subscription = Subscription(topic=events.channel_topic(channel.id), write=consumer.send_text)
     session.subscriptions[channel.id] = subscription
     await hub().subscribe(subscription)
-    missed = await call(_missed, channel_id=channel.id, last_seq=last_seq)
-    for _seq, text in missed["frames"]:
+    missed = await call(missed_get, channel_id=channel.id, last_seq=last_seq,
+                        last_change_seq=last_change_seq)  # fmt: skip
+    for _seq, text in missed.frames:
         await consumer.send_text(text)
-    replayed_to = missed["frames"][-1][0] if missed["frames"] else (last_seq or 0)
-    await subscription.go_live(last_seq=max(replayed_to, missed["head"]))
-    return {"channel_id": channel.id, "resume": missed["resume"], "head_seq": missed["head"],
-            "replayed": len(missed["frames"])}  # fmt: skip
+    for text in missed.change_frames:
+        await consumer.send_text(text)
+    replayed_to = missed.frames[-1][0] if missed.frames else (last_seq or 0)
+    await subscription.go_live(last_seq=max(replayed_to, missed.head_seq))
+    return {"channel_id": channel.id, "resume": missed.resume, "head_seq": missed.head_seq,
+            "replayed": len(missed.frames), "change_resume": missed.change_resume,
+            "head_change_seq": missed.head_change_seq,
+            "changes_replayed": len(missed.change_frames)}  # fmt: skip
 
 
 async def subscribe(consumer: Any, frame: dict[str, Any]) -> None:
     session = session_of(consumer)
     requests = _subscribe_requests(frame)
-    new_ids = {channel_id for channel_id, _ in requests} - set(session.subscriptions)
+    new_ids = set(requests) - set(session.subscriptions)
     if len(session.subscriptions) + len(new_ids) > settings.CHAT_SUBSCRIPTIONS_PER_SOCKET:
         raise ApplicationError("Too many subscriptions on this socket.",
                                code="too_many_subscriptions",
                                details={"max": settings.CHAT_SUBSCRIPTIONS_PER_SOCKET})  # fmt: skip
-    last_seqs = dict(requests)
     allowed, errors, reactions = await call(
-        _authorize, player=session.player, channel_ids=list(last_seqs)
+        _authorize, player=session.player, channel_ids=list(requests)
     )
     channels = []
     for channel in allowed:
-        started = await _start(consumer, session, channel, last_seqs[channel.id])
+        started = await _start(consumer, session, channel, *requests[channel.id])
         channels.append(started | {"reactions": reactions[channel.title_id]})
     await reply(consumer, frame, {"type": "subscribed", "channels": channels, "errors": errors})
 

@@ -52,6 +52,7 @@ def message_data(message: Message, *, is_new: bool = False) -> dict[str, Any]:
         "client_msg_id": message.client_msg_id,
         "mentions": message.mentioned_player_ids,
         "attachments": [] if message.is_deleted else message.attachments,
+        "change_seq": message.change_seq,
         "reactions": [] if message.is_deleted or is_new else reactions_summary(message),
         "created_at": _time(message.created_at),
         "edited_at": _time(message.edited_at),
@@ -62,6 +63,29 @@ def message_data(message: Message, *, is_new: bool = False) -> dict[str, Any]:
 def message_frame(message: Message, *, is_new: bool = False) -> dict[str, Any]:
     data = message_data(message, is_new=is_new)
     return {"type": "message", "channel_id": message.channel_id, "message": data}
+
+
+def message_updated_frame(message: Message) -> dict[str, Any]:
+    """An edited message (or, replayed on resume, one whose reactions changed), as it is now
+    (reactions prefetched)."""
+    return {"type": "message_updated", "channel_id": message.channel_id,
+            "change_seq": message.change_seq, "message": message_data(message)}  # fmt: skip
+
+
+def message_deleted_frame(message: Message, *, by_moderator: bool) -> dict[str, Any]:
+    return {"type": "message_deleted", "channel_id": message.channel_id,
+            "message_id": message.id, "seq": message.seq, "by_moderator": by_moderator,
+            "change_seq": message.change_seq}  # fmt: skip
+
+
+def change_frame(message: Message) -> dict[str, Any]:
+    """A changed message's current state, replayed to a resuming client: ``message_deleted``
+    or ``message_updated`` (edits and reaction changes alike)."""
+    if message.is_deleted:
+        author_user_id = message.author.user_id if message.author is not None else None
+        by_moderator = message.deleted_by_id is not None and message.deleted_by_id != author_user_id
+        return message_deleted_frame(message, by_moderator=by_moderator)
+    return message_updated_frame(message)
 
 
 def message_frame_text(message: Message) -> str:
@@ -81,6 +105,7 @@ def channel_data(channel: Channel, *, reactions: list[str] | None = None) -> dic
         "title": channel.title.slug if channel.title is not None else None,
         "locale": channel.locale,
         "last_seq": channel.last_seq,
+        "last_change_seq": channel.last_change_seq,
         "is_closed": channel.is_closed,
         "slow_mode_seconds": channel.slow_mode_seconds,
         "reactions": reactions,

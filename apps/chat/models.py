@@ -21,7 +21,8 @@ class ChannelKind(models.TextChoices):
 class Channel(BaseModel):
     """A stream of messages. ``key`` makes creation idempotent (``lobby:<title>:<locale>``,
     ``direct:<low>:<high>``, ``match:<title>:<match id>``…); ``last_seq`` is the sequence of the
-    newest message, advanced in the transaction that stores it."""
+    newest message, advanced in the transaction that stores it; ``last_change_seq`` numbers
+    changes to messages the same way, so a client can resume them too."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=ChannelKind.choices)
     key = models.CharField(max_length=200, unique=True)
@@ -31,6 +32,9 @@ class Channel(BaseModel):
     locale = models.CharField(_("locale"), max_length=16, blank=True)
     name = models.CharField(_("name"), max_length=120)
     last_seq = models.BigIntegerField(default=0)
+    # The newest change (edit, delete, reaction) to the channel's messages: advanced, like
+    # last_seq, in the transaction that makes the change (``apps.chat.actions``).
+    last_change_seq = models.BigIntegerField(default=0)
     slow_mode_seconds = models.PositiveIntegerField(_("slow mode (seconds)"), default=0)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
@@ -82,6 +86,8 @@ class Message(BaseModel):
     mentioned_player_ids = models.JSONField(default=list, blank=True)
     # Resolved links to other apps' items (``apps.chat.attachments``), shown as stored.
     attachments = models.JSONField(default=list, blank=True)
+    # The channel's change number of this message's latest change (0: never changed).
+    change_seq = models.BigIntegerField(default=0)
     is_flagged = models.BooleanField(_("flagged by automod"), default=False)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -99,6 +105,13 @@ class Message(BaseModel):
                 condition=Q(client_msg_id__isnull=False),
                 name="chat_message_client_id",
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["channel", "change_seq"],
+                condition=Q(change_seq__gt=0),
+                name="chat_message_changes",
+            )
         ]
 
     def __str__(self) -> str:

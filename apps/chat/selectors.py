@@ -53,6 +53,17 @@ def messages_between(*, channel_id: int, after_seq: int, before_seq: int) -> lis
     return list(_with_details(messages))
 
 
+def messages_changed_since(
+    *, channel: Channel, after_change_seq: int, up_to_seq: int, limit: int
+) -> list[Message]:
+    """Messages with ``seq <= up_to_seq`` changed after ``after_change_seq``, in change
+    order, at most ``limit``: each appears once, as it is now."""
+    messages = channel.messages.filter(
+        change_seq__gt=after_change_seq, seq__lte=up_to_seq
+    ).order_by("change_seq")[:limit]
+    return list(_with_details(messages))
+
+
 @dataclass(frozen=True)
 class MessagePage:
     messages: list[Message]  # ascending seq

@@ -144,3 +144,75 @@ def test_a_redis_restart_loses_live_frames_but_subscribers_recover_every_message
         seqs = asyncio.run(scenario(server.ws_url))
 
     assert seqs == list(range(1, 31))
+
+
+async def change_events(client: ChatClient, count: int, timeout: float = 10) -> list[dict]:
+    """The next ``count`` change frames the client passed on (other events skipped)."""
+    found = []
+    async with asyncio.timeout(timeout):
+        while len(found) < count:
+            event = await client.events.get()
+            if event["type"] in {"message_updated", "message_deleted", "reaction"}:
+                found.append(event)
+    return found
+
+
+async def no_more_changes(client: ChatClient, wait: float = 0.5) -> bool:
+    await asyncio.sleep(wait)
+    while not client.events.empty():
+        if client.events.get_nowait()["type"] in {"message_updated", "message_deleted"}:
+            return False
+    return True
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_changes_made_while_a_client_was_away_arrive_exactly_once(
+    live_tmp, lobby, alice, bob, carol
+):
+    tokens = {player.id: token(player) for player in (alice, bob, carol)}
+
+    async def scenario(url: str):
+        author, other = ChatClient(url, tokens[alice.id]), ChatClient(url, tokens[carol.id])
+        reader = ChatClient(url, tokens[bob.id])
+        for client in (author, other, reader):
+            await client.connect()
+        await reader.subscribe([lobby.id])
+        ids = [(await author.send(lobby.id, body))["message"]["id"] for body in "abc"]
+        await collect(reader, 3)
+        await other.request({"type": "react", "message_id": ids[0], "emoji": "GG"})
+        live_before = await change_events(reader, 1)
+        await reader.close()  # away: the app keeps its marks, as a game would on disk
+
+        await author.request({"type": "edit", "message_id": ids[0], "body": "a, edited"})
+        await author.request({"type": "delete", "message_id": ids[1]})
+        await other.request({"type": "react", "message_id": ids[2], "emoji": "🔥"})
+        back = ChatClient(url, tokens[bob.id])
+        back.last_seq, back.last_change_seq = dict(reader.last_seq), dict(reader.last_change_seq)
+        await back.connect()  # re-subscribes with the marks it holds
+        replayed = await change_events(back, 3)
+        await author.request({"type": "edit", "message_id": ids[2], "body": "c, edited"})
+        live_after = await change_events(back, 1)
+        quiet = await no_more_changes(back)
+        for client in (author, other, back):
+            await client.close()
+        return ids, live_before, replayed, live_after, quiet, back.last_change_seq
+
+    with run_daphne(live_tmp, **FAST_LIMITS) as server:
+        ids, before, replayed, after, quiet, marks = asyncio.run(scenario(server.ws_url))
+
+    assert [(f["type"], f["change_seq"]) for f in before] == [("reaction", 1)]
+    assert [(f["type"], f["change_seq"]) for f in replayed] == [
+        ("message_updated", 2), ("message_deleted", 3), ("message_updated", 4),
+    ]  # fmt: skip
+    assert replayed[0]["message"]["body"] == "a, edited"
+    assert replayed[0]["message"]["reactions"] == [
+        {"emoji": "GG", "count": 1, "player_ids": [carol.id]}
+    ]
+    assert replayed[1]["message_id"] == ids[1]
+    assert replayed[2]["message"]["reactions"][0]["emoji"] == "🔥"
+    assert [(f["type"], f["change_seq"], f["message"]["body"]) for f in after] == [
+        ("message_updated", 5, "c, edited")
+    ]
+    assert quiet
+    assert marks == {lobby.id: 5}

@@ -9,6 +9,12 @@ What it shows, in order of importance:
   re-subscribing with ``last_seq``, and frames after the hole wait until it is filled;
 * **resume** — after a reconnect every channel is re-subscribed with its ``last_seq``; when
   the server answers ``history_required`` the missed range is fetched with ``history``;
+* **resume of changes** — edits, deletes and reactions carry the channel's ``change_seq``;
+  the client re-subscribes with ``last_change_seq`` so changes made while it was away are
+  replayed (as ``message_updated`` / ``message_deleted`` with the message as it is now), and
+  passes each change on once: a change frame whose ``change_seq`` is not newer than the one
+  it holds for that message is a duplicate; a gap in a channel's ``change_seq`` (a frame the
+  lossy live path dropped) is filled by re-subscribing;
 * **idempotent sends** — every send carries a ``client_msg_id``; a send interrupted by a
   disconnect is retried with the same id after reconnecting, so it is stored once;
 * **reconnect with jittered exponential backoff**, honouring ``rate_limited.retry_after``.
@@ -17,6 +23,7 @@ Only depends on the ``websockets`` library.
 """
 
 import asyncio
+import collections
 import contextlib
 import json
 import random
@@ -63,6 +70,11 @@ class ChatClient:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.last_seq: dict[int, int] = {}  # channel id → last sequence delivered
+        # channel id → every change up to here was passed on (-1: not known yet)
+        self.last_change_seq: dict[int, int] = {}
+        # message id → the change_seq of the newest state passed on (changed messages only)
+        self._message_change: collections.OrderedDict[int, int] = collections.OrderedDict()
+        self._replaying: set[int] = set()  # channels with a subscribe on its way
         self.deliveries: asyncio.Queue[Delivery] = asyncio.Queue()
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()  # every other frame
         self.welcome: dict[str, Any] = {}
@@ -157,23 +169,48 @@ class ChatClient:
     async def subscribe(self, channel_ids: list[int]) -> dict[str, Any]:
         for channel_id in channel_ids:
             self.last_seq.setdefault(channel_id, -1)
+            self.last_change_seq.setdefault(channel_id, -1)
         return await self._resubscribe(channel_ids)
 
     async def _resubscribe(self, channel_ids: list[int]) -> dict[str, Any]:
         entries = []
         for channel_id in channel_ids:
             last = self.last_seq.get(channel_id, -1)
-            entries.append({"channel_id": channel_id, "last_seq": None if last < 0 else last})
-        reply = await self._request({"type": "subscribe", "channels": entries})
+            last_change = self.last_change_seq.get(channel_id, -1)
+            entries.append(
+                {
+                    "channel_id": channel_id,
+                    "last_seq": None if last < 0 else last,
+                    "last_change_seq": None if last_change < 0 else last_change,
+                }
+            )
+        self._replaying.update(channel_ids)
+        try:
+            reply = await self._request({"type": "subscribe", "channels": entries})
+        finally:
+            self._replaying.difference_update(channel_ids)
         for entry in reply["channels"]:
             channel_id = entry["channel_id"]
             if self.last_seq.get(channel_id, -1) < 0:
                 self.last_seq[channel_id] = entry["head_seq"]
             elif entry["resume"] == "history_required":
                 await self._catch_up(channel_id, entry["head_seq"])
+            self._changes_caught_up(channel_id, entry)
             self._resyncing.discard(channel_id)
             self._flush_held(channel_id)
         return reply
+
+    def _changes_caught_up(self, channel_id: int, entry: dict[str, Any]) -> None:
+        """Every change up to ``head_change_seq`` was replayed (or is in messages replayed
+        or fetched whole). Past the bound (``reload_required``) the application is told to
+        reload the messages it shows, with a ``changes_reload_required`` event."""
+        if "head_change_seq" not in entry:
+            return  # a server without change resume
+        if entry.get("change_resume") == "reload_required":
+            self.events.put_nowait({"type": "changes_reload_required", "channel_id": channel_id})
+        self.last_change_seq[channel_id] = max(
+            self.last_change_seq.get(channel_id, -1), entry["head_change_seq"]
+        )
 
     async def _catch_up(self, channel_id: int, head: int) -> None:
         while self.last_seq[channel_id] < head:
@@ -226,6 +263,8 @@ class ChatClient:
                     future.set_result(frame)
                 elif frame["type"] == "message":
                     self._on_message(frame["channel_id"], frame["message"])
+                elif frame.get("change_seq") is not None:
+                    self._on_change(frame)
                 else:
                     self.events.put_nowait(frame)
         finally:
@@ -262,7 +301,36 @@ class ChatClient:
         if message["seq"] != self.last_seq[channel_id] + 1:
             return
         self.last_seq[channel_id] = message["seq"]
+        if message.get("change_seq"):
+            self._seen_change(message["id"], message["change_seq"])
         self.deliveries.put_nowait(Delivery(channel_id=channel_id, message=message))
+
+    def _seen_change(self, message_id: int, change_seq: int) -> bool:
+        """Remember the newest state of a message; False if ``change_seq`` is not newer."""
+        if self._message_change.get(message_id, 0) >= change_seq:
+            return False
+        self._message_change[message_id] = change_seq
+        self._message_change.move_to_end(message_id)
+        while len(self._message_change) > 10_000:
+            self._message_change.popitem(last=False)
+        return True
+
+    def _on_change(self, frame: dict[str, Any]) -> None:
+        """``message_updated``, ``message_deleted`` or ``reaction``: passed on to ``events``
+        once per change."""
+        channel_id, change_seq = frame["channel_id"], frame["change_seq"]
+        message_id = frame["message"]["id"] if "message" in frame else frame["message_id"]
+        if self._seen_change(message_id, change_seq):
+            self.events.put_nowait(frame)
+        last = self.last_change_seq.get(channel_id, -1)
+        if last < 0 or channel_id in self._replaying or change_seq <= last:
+            return  # replayed frames are not contiguous: the reply sets the mark
+        if change_seq == last + 1:
+            self.last_change_seq[channel_id] = change_seq
+        elif channel_id not in self._resyncing and self._connected.is_set():
+            # A change before this one was lost (or is late): replay what changed since.
+            self._resyncing.add(channel_id)
+            asyncio.get_running_loop().create_task(self._fill_hole(channel_id))
 
     def _flush_held(self, channel_id: int) -> None:
         held = self._held.get(channel_id, {})

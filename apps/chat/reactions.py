@@ -22,7 +22,7 @@ def default_reaction_emoji() -> list[str]:
 def reaction_emoji_for_titles(title_ids: Iterable[int | None]) -> dict[int | None, list[str]]:
     """The reaction set of each title (``None``: no title), with one query."""
     wanted = set(title_ids)
-    configured = dict(
+    configured: dict[int | None, list[str]] = dict(
         TitleChatSettings.objects.filter(title_id__in=[i for i in wanted if i is not None])
         .exclude(reaction_emoji=[])
         .values_list("title_id", "reaction_emoji")

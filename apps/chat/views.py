@@ -5,6 +5,7 @@ from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 
 from apps.accounts.models import User
@@ -25,5 +26,6 @@ def chat_page(request: HttpRequest) -> HttpResponse:
             for title in Title.objects.filter(is_active=True).order_by("name")
         )
     ]
-    config = {"player_id": player.id, "lobbies": lobbies}
+    # The page's script opens direct-message channels over REST, which checks CSRF.
+    config = {"player_id": player.id, "lobbies": lobbies, "csrf_token": get_token(request)}
     return render(request, "chat/page.html", {"chat_config": config})

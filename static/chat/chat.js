@@ -11,7 +11,7 @@
   const inputEl = el("chat-input");
   const sendEl = el("chat-send");
 
-  const channels = new Map(); // id -> {id, name, kind, lastSeq, unread, closed}
+  const channels = new Map(); // id -> {id, name, kind, lastSeq, lastChangeSeq, unread, closed}
   const messageNodes = new Map(); // message id -> {li, message}
   let reactionChoices = [];
   let current = null;
@@ -46,12 +46,13 @@
   // --- channel list -------------------------------------------------------------------------
   function addChannel(data) {
     const known = channels.get(data.id);
-    const channel = known || { id: data.id, lastSeq: null, unread: 0 };
+    const channel = known || { id: data.id, lastSeq: null, lastChangeSeq: null, replaying: false, unread: 0 };
     channel.name = data.name;
     channel.kind = data.kind;
     if (data.unread_count !== undefined) channel.unread = data.unread_count;
     if (channel.lastSeq === null && data.last_seq !== undefined) channel.lastSeq = data.last_seq;
     channel.closed = Boolean(data.is_closed);
+    if (data.reactions) channel.reactions = data.reactions; // this channel's title's set
     channels.set(channel.id, channel);
     return channel;
   }
@@ -101,7 +102,8 @@
     }
     if (message.is_deleted) return;
     const picker = node("span", "chat-picker");
-    for (const emoji of reactionChoices) {
+    const channel = channels.get(message.channel_id);
+    for (const emoji of (channel && channel.reactions) || reactionChoices) {
       const button = node("button", "", emoji);
       button.type = "button";
       button.title = emoji;
@@ -123,6 +125,13 @@
       if (message.edited_at) li.appendChild(node("span", "chat-meta", strings.edited));
     }
     const own = message.author && message.author.id === config.player_id;
+    if (message.author && !own) {
+      const direct = node("button", "chat-direct", strings.direct);
+      direct.type = "button";
+      direct.dataset.testid = "direct-message";
+      direct.addEventListener("click", () => startDirect(message.author.id));
+      li.appendChild(direct);
+    }
     if (own && !message.is_deleted) {
       const actions = node("span", "chat-actions");
       const edit = node("button", "", strings.edit);
@@ -165,9 +174,25 @@
     fillMessage(entry.li, message);
   }
 
+  // Changes (edits, deletes, reactions) carry the channel's change_seq: a change no newer than
+  // the one the shown message carries is a duplicate; a gap in a channel's numbers means one
+  // was lost, and re-subscribing with last_change_seq replays what changed since.
+  function freshChange(channelId, messageId, changeSeq) {
+    const channel = channels.get(channelId);
+    if (channel && changeSeq !== undefined && channel.lastChangeSeq !== null && !channel.replaying) {
+      if (changeSeq === channel.lastChangeSeq + 1) channel.lastChangeSeq = changeSeq;
+      else if (changeSeq > channel.lastChangeSeq + 1) subscribe([channel]);
+    }
+    const entry = messageNodes.get(messageId);
+    if (!entry) return null;
+    if (changeSeq !== undefined && (entry.message.change_seq || 0) >= changeSeq) return null;
+    return entry;
+  }
+
   function onReaction(frame) {
-    const entry = messageNodes.get(frame.message_id);
+    const entry = freshChange(frame.channel_id, frame.message_id, frame.change_seq);
     if (!entry) return;
+    entry.message.change_seq = frame.change_seq;
     const reactions = entry.message.reactions || [];
     let reaction = reactions.find((r) => r.emoji === frame.emoji);
     if (!reaction) {
@@ -244,18 +269,28 @@
   }
 
   function subscribe(list) {
-    const entries = list.map((channel) => ({ channel_id: channel.id, last_seq: channel.lastSeq }));
+    const entries = list.map((channel) => ({
+      channel_id: channel.id, last_seq: channel.lastSeq, last_change_seq: channel.lastChangeSeq,
+    }));
     if (!entries.length) return;
-    request({ type: "subscribe", channels: entries }, (reply) => {
+    for (const channel of list) channel.replaying = true;
+    const sent = request({ type: "subscribe", channels: entries }, (reply) => {
+      for (const channel of list) channel.replaying = false;
       if (reply.type !== "subscribed") return showError(reply);
       for (const entry of reply.channels) {
         const channel = channels.get(entry.channel_id);
+        if (entry.head_change_seq !== undefined) {
+          channel.lastChangeSeq = Math.max(channel.lastChangeSeq || 0, entry.head_change_seq);
+          if (entry.change_resume === "reload_required" && entry.channel_id === current) selectChannel(current);
+        }
         if (channel.lastSeq === null || entry.resume === "history_required") {
           channel.lastSeq = entry.head_seq;
           if (entry.channel_id === current) selectChannel(current);
         }
+        if (entry.reactions) channel.reactions = entry.reactions;
       }
     });
+    if (!sent) for (const channel of list) channel.replaying = false;
   }
 
   // --- socket -------------------------------------------------------------------------------
@@ -268,10 +303,15 @@
       if (current !== null) selectChannel(current);
     },
     message(frame) { onMessage(frame.channel_id, frame.message); },
-    message_updated(frame) { updateMessage(frame.message); },
+    message_updated(frame) {
+      if (freshChange(frame.channel_id, frame.message.id, frame.change_seq)) updateMessage(frame.message);
+    },
     message_deleted(frame) {
-      const entry = messageNodes.get(frame.message_id);
-      if (entry) updateMessage(Object.assign({}, entry.message, { is_deleted: true, body: "" }));
+      const entry = freshChange(frame.channel_id, frame.message_id, frame.change_seq);
+      if (entry) {
+        updateMessage(Object.assign({}, entry.message,
+          { is_deleted: true, body: "", attachments: [], change_seq: frame.change_seq }));
+      }
     },
     reaction: onReaction,
     typing(frame) {
@@ -318,6 +358,27 @@
       attempt += 1;
       setTimeout(connect, delay);
     });
+  }
+
+  // A direct message with another player: the 1:1 channel is opened (or found) over REST.
+  async function startDirect(playerId) {
+    try {
+      const response = await fetch("/api/v1/chat/direct-channels", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": config.csrf_token },
+        body: JSON.stringify({ player_id: playerId }),
+      });
+      const body = await response.json();
+      if (!response.ok) {
+        el("chat-error").textContent = body.error ? body.error.message : strings.offline;
+        return;
+      }
+      addChannel(body);
+      selectChannel(body.id);
+    } catch (error) {
+      el("chat-error").textContent = strings.offline;
+    }
   }
 
   el("chat-composer").addEventListener("submit", (event) => {

@@ -55,3 +55,31 @@ def test_two_players_chat_live_in_the_portal(daphne_server):
             assert [t for t in alice.get_by_test_id("message").all_inner_texts() if "gl hf" in t]
         finally:
             browser.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_player_starts_a_direct_message_from_a_lobby_message(daphne_server):
+    TitleFactory(slug="starfall-arena", name="Starfall Arena")
+    for name in ("alice", "bob"):
+        PlayerFactory(user=UserFactory(username=name), display_name=name, display_name_key=name)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            alice = log_in(browser, daphne_server.url, "alice")
+            bob = log_in(browser, daphne_server.url, "bob")
+            say(alice, "anyone for a duo?")
+            lobby_message = bob.get_by_test_id("message").last
+            expect(lobby_message).to_contain_text("anyone for a duo?")
+
+            lobby_message.get_by_test_id("direct-message").click()
+            expect(bob.locator("#chat-channel-name")).to_have_text("alice · bob")
+            say(bob, "me!")
+            direct = alice.get_by_role("button", name="alice · bob")
+            expect(direct.get_by_test_id("unread")).to_have_text("1")
+            direct.click()
+
+            expect(alice.get_by_test_id("message").last).to_contain_text("bobme!")
+            assert alice.get_by_test_id("direct-message").count() == 1  # on bob's message only
+        finally:
+            browser.close()

@@ -61,6 +61,10 @@ def _change_stamp(*, message_id: int, channel_id: int) -> int:
     return change_seq
 
 
+def _is_blank(body: object) -> bool:
+    return body is None or (isinstance(body, str) and not body.strip())
+
+
 KEEP = object()  # ``message_edit(attachments=KEEP)``: leave the attachments as they are
 
 
@@ -69,16 +73,19 @@ def message_edit(
 ) -> Message:
     """The author edits their message; the previous body is kept (``MessageEdit``) for
     moderators. The new body passes the filter pipeline like a new message; ``attachments``,
-    when given, replace the message's (``invalid_attachment`` as for a new message)."""
+    when given, replace the message's (``invalid_attachment`` as for a new message). The body
+    may be empty only if the message keeps an attachment (``empty_message`` otherwise)."""
     if message.author_id != player.id:
         raise Forbidden()
     _check_writer(message, player)
-    filtered = text_filter(body=clean_body(body), title_id=message.channel.title_id)
     fields = ["body", "is_flagged", "edited_at", "updated_at"]
     cleaned = None
     if attachments is not KEEP:
         cleaned = attachments_clean(attachments, author=player, channel=message.channel)
         fields.append("attachments")
+    has_attachments = bool(cleaned if cleaned is not None else message.attachments)
+    text = "" if has_attachments and _is_blank(body) else clean_body(body)
+    filtered = text_filter(body=text, title_id=message.channel.title_id)
     with transaction.atomic():
         locked = Message.objects.select_for_update().get(id=message.id)
         MessageEdit.objects.create(message=locked, body=locked.body)

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 from rest_framework.test import APIClient
 
+from apps.chat.actions import message_edit
 from apps.chat.attachments import (
     AttachmentKind,
     attachment_kind_register,
@@ -12,7 +13,7 @@ from apps.chat.attachments import (
     attachments_clean,
     attachments_parse,
 )
-from apps.chat.exceptions import InvalidAttachment
+from apps.chat.exceptions import EmptyMessage, InvalidAttachment
 from apps.chat.models import Message
 from apps.chat.services import message_send
 from tests.chat.support import open_socket
@@ -138,3 +139,20 @@ def test_rest_history_shows_attachments_and_hides_them_once_deleted(lobby, alice
 
     assert shown == [{"kind": "screenshot", "id": 8, "title": "Boss fight"}]
     assert after_delete == []
+
+
+@pytest.mark.django_db
+def test_an_edit_may_empty_the_body_only_while_an_attachment_stays(lobby, alice):
+    message = message_send(channel=lobby, author=alice, body="see this").message
+    screenshot = [{"kind": "screenshot", "id": 7}]
+
+    with pytest.raises(EmptyMessage):
+        message_edit(message=message, player=alice, body="  ")
+    edited = message_edit(message=message, player=alice, body="", attachments=screenshot)
+    with pytest.raises(EmptyMessage):
+        message_edit(message=edited, player=alice, body=None, attachments=[])
+    kept = message_edit(message=edited, player=alice, body=None)
+
+    assert (edited.body, edited.attachments[0]["id"]) == ("", 7)
+    assert (kept.body, len(kept.attachments)) == ("", 1)
+    assert Message.objects.get(id=message.id).attachments == edited.attachments

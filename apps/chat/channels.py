@@ -62,10 +62,12 @@ def membership_ensure(*, channel: Channel, player: Player) -> tuple[Membership, 
 
 
 def _members_add(channel: Channel, players: list[Player]) -> None:
+    joined = []
     for player in players:
         _membership, created = membership_ensure(channel=channel, player=player)
         if created and player.user_id is not None:
-            events.channel_joined_on_commit(user_id=player.user_id, channel=channel)
+            joined.append(player.user_id)
+    events.channel_joined_on_commit(user_ids=joined, channel=channel)
 
 
 def _direct_get_or_create(first: Player, second: Player) -> tuple[Channel, bool]:

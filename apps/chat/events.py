@@ -129,10 +129,13 @@ def message_published_on_commit(message: Message) -> None:
     )
 
 
-def channel_joined_on_commit(*, user_id: int, channel: Channel) -> None:
-    event_send_to_user_on_commit(
-        user_id=user_id, name="chat.channel_joined", payload={"channel": channel_data(channel)}
-    )
+def channel_joined_on_commit(*, user_ids: list[int], channel: Channel) -> None:
+    """Tell each of ``user_ids`` they joined ``channel`` (its data built once for all)."""
+    if not user_ids:
+        return
+    payload = {"channel": channel_data(channel)}
+    for user_id in user_ids:
+        event_send_to_user_on_commit(user_id=user_id, name="chat.channel_joined", payload=payload)
 
 
 def channel_left_on_commit(*, user_id: int, channel_id: int, reason: str) -> None:

@@ -7,22 +7,26 @@ in one Redis round trip. Per message, in this order (the first failing check ans
 
 retry of a stored client message id (answered with the stored message, untouched by limits)
 → ``unknown_channel`` → ``muted`` → ``channel_closed`` → ``forbidden`` → ``blocked`` (DMs)
-→ ``rate_limited`` → automod (``message_rejected``, or masked / flagged).
+→ ``rate_limited`` → automod (``message_rejected``, or masked / flagged) → attachments
+(``invalid_attachment``: each is resolved by the app that owns the item).
 """
 
 import asyncio
 import concurrent.futures
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.chat.attachments import attachments_resolve
 from apps.chat.exceptions import (
     Blocked,
     ChannelClosed,
     Forbidden,
+    InvalidAttachment,
     Muted,
     RateLimited,
     UnknownChannel,
@@ -45,6 +49,7 @@ class Pending:
     author: Player | None  # None: a system message (announcements), admitted as is
     body: str
     client_msg_id: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)  # parsed; resolved later
     # Filled by admission:
     channel: Channel | None = None
     mentioned: list[Player] = field(default_factory=list)
@@ -180,6 +185,21 @@ def _moderate(batch: list[Pending], outcomes: list[Outcome]) -> None:
         pending.mentioned = mentions_resolve(body=pending.body, author=pending.author)
 
 
+def _resolve_attachments(batch: list[Pending], outcomes: list[Outcome]) -> None:
+    for index, pending in enumerate(batch):
+        author, channel = pending.author, pending.channel
+        if outcomes[index] is not None or not pending.attachments:
+            continue
+        if author is None or channel is None:  # system messages carry none
+            continue
+        try:
+            pending.attachments = attachments_resolve(
+                pending.attachments, author=author, channel=channel
+            )
+        except InvalidAttachment as error:
+            outcomes[index] = error
+
+
 def admit(batch: list[Pending]) -> list[Outcome]:
     """Check every message of ``batch``; the outcome per message is ``None`` (admitted: its
     channel, body after automod and mentions are filled in), the ``Stored`` message of an
@@ -200,4 +220,5 @@ def admit(batch: list[Pending]) -> list[Outcome]:
     _check_rights(batch, outcomes)
     _check_rates(batch, outcomes)
     _moderate(batch, outcomes)
+    _resolve_attachments(batch, outcomes)
     return outcomes

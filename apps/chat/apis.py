@@ -136,6 +136,10 @@ class ChannelMessagesApi(APIView):
     class InputSerializer(serializers.Serializer):
         body = serializers.CharField(trim_whitespace=False, allow_blank=True)
         client_msg_id = serializers.CharField(max_length=64, required=False)
+        attachments = serializers.ListField(
+            child=serializers.JSONField(), required=False,
+            help_text="`[{kind, id}]` links to other apps' items (docs/websocket-protocol.md).",
+        )  # fmt: skip
 
     @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer}, tags=["chat"])
     def get(self, request: Request, channel_id: int) -> Response:

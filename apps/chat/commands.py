@@ -127,8 +127,9 @@ def _direct_pending(*, player: Player, frame: dict[str, Any], body: object) -> P
     if recipient is None:
         raise UnknownChannel(code="unknown_player", message="No such player.")
     return services.direct_message_pending(
-        sender=player, recipient=recipient, body=body, client_msg_id=client_msg_id_field(frame)
-    )
+        sender=player, recipient=recipient, body=body, client_msg_id=client_msg_id_field(frame),
+        attachments=frame.get("attachments"),
+    )  # fmt: skip
 
 
 async def send(consumer: Any, frame: dict[str, Any]) -> None:
@@ -143,6 +144,7 @@ async def send(consumer: Any, frame: dict[str, Any]) -> None:
         pending = services.message_pending(
             channel_id=int_field(frame, "channel_id"), author=session.player,
             body=frame.get("body"), client_msg_id=client_msg_id_field(frame),
+            attachments=frame.get("attachments"),
         )  # fmt: skip
     if settings.CHAT_GROUP_COMMIT:
         consumer.finish_later(frame, _reply_when_stored(consumer, frame, store_async(pending)))

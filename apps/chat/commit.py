@@ -168,7 +168,7 @@ def _insert(messages: list[Message]) -> None:
 
 
 _GIVEN = ("channel_id", "seq", "author_id", "body", "client_msg_id", "is_flagged",
-          "mentioned_player_ids")  # fmt: skip
+          "mentioned_player_ids", "attachments")  # fmt: skip
 
 
 @functools.cache
@@ -196,7 +196,7 @@ def _new_message(pending: Pending, seq: int) -> Message:
         slots,
         (pending.channel_id, seq, pending.author.id if pending.author is not None else None,
          pending.body, pending.client_msg_id, pending.is_flagged,
-         [player.id for player in pending.mentioned]),
+         [player.id for player in pending.mentioned], pending.attachments),
         strict=True,
     ):  # fmt: skip
         values[index] = value

@@ -13,6 +13,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from apps.chat.admission import Pending, Stored, stored_before
+from apps.chat.attachments import attachments_parse
 from apps.chat.channels import (
     announcement_channel_get_or_create,
     direct_channel_get_or_create,
@@ -43,7 +44,11 @@ __all__ = [
 SendResult = Stored  # the stored message, and whether it was a retry's duplicate
 
 
-def clean_body(body: object) -> str:
+def clean_body(body: object, *, required: bool = True) -> str:
+    """The message text, stripped. ``required=False`` (a message with attachments) lets it be
+    empty."""
+    if not required and (body is None or (isinstance(body, str) and not body.strip())):
+        return ""
     if not isinstance(body, str) or not body.strip():
         raise EmptyMessage()
     body = body.strip()
@@ -53,12 +58,23 @@ def clean_body(body: object) -> str:
 
 
 def message_pending(
-    *, channel_id: int, author: Player, body: object, client_msg_id: str | None = None
+    *,
+    channel_id: int,
+    author: Player,
+    body: object,
+    client_msg_id: str | None = None,
+    attachments: object = None,
 ) -> Pending:
-    """A player's message ready for admission and storage (``empty_message``, ``too_long``
-    are refused here, before anything else is asked)."""
+    """A player's message ready for admission and storage: ``empty_message`` (no text and no
+    attachment), ``too_long`` and malformed ``attachments`` (``invalid_attachment``) are
+    refused here, before anything else is asked; admission resolves the attachments."""
+    references = attachments_parse(attachments)
     return Pending(
-        channel_id=channel_id, author=author, body=clean_body(body), client_msg_id=client_msg_id
+        channel_id=channel_id,
+        author=author,
+        body=clean_body(body, required=not references),
+        client_msg_id=client_msg_id,
+        attachments=references,
     )
 
 
@@ -81,13 +97,22 @@ def message_store(pending: Pending) -> SendResult:
 
 
 def message_send(
-    *, channel: Channel, author: Player, body: object, client_msg_id: str | None = None
+    *,
+    channel: Channel,
+    author: Player,
+    body: object,
+    client_msg_id: str | None = None,
+    attachments: object = None,
 ) -> SendResult:
     """Store and fan out a player's message. Idempotent on ``client_msg_id`` (per author and
     channel): a retry returns the stored message, untouched by limits, and stores nothing."""
     return message_store(
         message_pending(
-            channel_id=channel.id, author=author, body=body, client_msg_id=client_msg_id
+            channel_id=channel.id,
+            author=author,
+            body=body,
+            client_msg_id=client_msg_id,
+            attachments=attachments,
         )
     )
 
@@ -102,25 +127,44 @@ def read_marker_advance(*, channel_id: int, player_id: int, seq: int) -> bool:
 
 
 def direct_message_pending(
-    *, sender: Player, recipient: Player, body: object, client_msg_id: str | None = None
+    *,
+    sender: Player,
+    recipient: Player,
+    body: object,
+    client_msg_id: str | None = None,
+    attachments: object = None,
 ) -> Pending:
     """A DM: the 1:1 channel is created with the first message (both members get
     ``channel_joined``). Refused with ``blocked`` when blocks or privacy forbid it."""
-    text = clean_body(body)
+    attachments_parse(attachments)  # refuse a malformed message before creating a channel
+    clean_body(body, required=not attachments)
     if not may_direct_message(sender, recipient):
         raise Blocked()
     channel = direct_channel_get_or_create(first=sender, second=recipient)
     return message_pending(
-        channel_id=channel.id, author=sender, body=text, client_msg_id=client_msg_id
+        channel_id=channel.id,
+        author=sender,
+        body=body,
+        client_msg_id=client_msg_id,
+        attachments=attachments,
     )
 
 
 def direct_message_send(
-    *, sender: Player, recipient: Player, body: object, client_msg_id: str | None = None
+    *,
+    sender: Player,
+    recipient: Player,
+    body: object,
+    client_msg_id: str | None = None,
+    attachments: object = None,
 ) -> SendResult:
     return message_store(
         direct_message_pending(
-            sender=sender, recipient=recipient, body=body, client_msg_id=client_msg_id
+            sender=sender,
+            recipient=recipient,
+            body=body,
+            client_msg_id=client_msg_id,
+            attachments=attachments,
         )
     )
 

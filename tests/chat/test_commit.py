@@ -2,6 +2,7 @@
 together, each sender answered for their own message, on real PostgreSQL."""
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
 from channels.db import database_sync_to_async
@@ -10,9 +11,21 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from apps.accounts.services import api_token_create
+from apps.chat.attachments import (
+    AttachmentKind,
+    attachment_kind_register,
+    attachment_kind_unregister,
+)
 from apps.chat.channels import membership_ensure
 from apps.chat.commit import store_async
-from apps.chat.exceptions import Muted, RateLimited, TooLong, UnknownChannel
+from apps.chat.exceptions import (
+    EmptyMessage,
+    InvalidAttachment,
+    Muted,
+    RateLimited,
+    TooLong,
+    UnknownChannel,
+)
 from apps.chat.models import Channel, Membership, Message
 from apps.chat.moderation import restriction_create
 from apps.chat.services import message_pending, message_send
@@ -161,3 +174,50 @@ def test_a_rest_send_outside_a_transaction_is_stored_once_per_client_id(lobby):
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"]
     assert Message.objects.filter(channel=lobby).count() == 1
+
+
+@pytest.fixture
+def screenshots() -> Iterator[None]:
+    """An attachment kind as the UGC capability will register one."""
+
+    def resolve(item_id, *, author, channel):
+        if item_id != 7:
+            raise InvalidAttachment()
+        return {"title": "Sunset over Starfall", "url": "/ugc/7"}
+
+    attachment_kind_register(AttachmentKind(name="screenshot", resolve=resolve))
+    yield
+    attachment_kind_unregister("screenshot")
+
+
+async def test_a_send_carries_its_attachments_to_every_subscriber(lobby, alice, bob, screenshots):
+    author, reader = await open_socket(alice.user), await open_socket(bob.user)
+    await reader.call({"type": "subscribe", "channels": [{"channel_id": lobby.id}]})
+    picture = [{"kind": "screenshot", "id": 7}]
+
+    only_picture = await author.call(
+        {"type": "send", "channel_id": lobby.id, "body": "", "attachments": picture}
+    )
+    refused = await author.call({"type": "send", "channel_id": lobby.id, "body": "x",
+                                 "attachments": [{"kind": "screenshot", "id": 8}]})  # fmt: skip
+    unknown = await author.call({"type": "send", "channel_id": lobby.id, "body": "x",
+                                 "attachments": [{"kind": "ugc", "id": 1}]})  # fmt: skip
+    received = await reader.messages(1)
+
+    expected = [{"kind": "screenshot", "id": 7, "title": "Sunset over Starfall", "url": "/ugc/7"}]
+    assert only_picture["message"]["attachments"] == expected
+    assert (received[0]["body"], received[0]["attachments"]) == ("", expected)
+    assert (refused["code"], refused["details"]) == ("invalid_attachment", {"index": 0})
+    assert (unknown["code"], unknown["details"]) == ("invalid_attachment", {"index": 0})
+    stored = await database_sync_to_async(
+        lambda: list(Message.objects.values_list("attachments"))
+    )()
+    assert stored == [(expected,)]
+    assert await reader.nothing_more()
+    await author.close()
+    await reader.close()
+
+
+def test_a_message_without_text_needs_an_attachment(lobby):
+    with pytest.raises(EmptyMessage):
+        message_send(channel=lobby, author=PlayerFactory(), body="  ", attachments=[])

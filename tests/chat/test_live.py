@@ -7,7 +7,7 @@ import time
 from contextlib import ExitStack
 
 import pytest
-from community_chat import ChatClient
+from community_chat import ChatClient, ChatError
 
 from apps.accounts.services import api_token_create
 from tests.support.live import free_port, run_daphne
@@ -66,6 +66,24 @@ def test_resume_after_a_dropped_connection_has_no_gap_and_no_duplicate(live_tmp,
 
     assert reconnects == 1
     assert seqs == list(range(1, 61))
+
+
+def test_the_reference_client_sends_attachments_and_raises_their_refusal(live_tmp, lobby, alice):
+    async def scenario(url: str, secret: str) -> ChatError:
+        client = ChatClient(url, secret)
+        await client.connect()
+        try:
+            with pytest.raises(ChatError) as caught:
+                await client.send(lobby.id, "", attachments=[{"kind": "ugc", "id": 1}])
+        finally:
+            await client.close()
+        return caught.value
+
+    with run_daphne(live_tmp, **FAST_LIMITS) as server:
+        refusal = asyncio.run(scenario(server.ws_url, token(alice)))
+
+    # No attachment kind is registered in the product yet: the server names the reference.
+    assert (refusal.code, refusal.details) == ("invalid_attachment", {"index": 0})
 
 
 @pytest.mark.postgres

@@ -230,12 +230,16 @@ class ChatClient:
         *,
         to_player_id: int | None = None,
         client_msg_id: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
         attempts: int = 5,
     ) -> dict[str, Any]:
-        """Send a message; retried with the same ``client_msg_id`` across reconnects and
-        rate limits, so the server stores it exactly once. Returns the ``sent`` reply."""
+        """Send a message (``attachments``: ``[{"kind", "id"}]`` references; the body may then
+        be empty); retried with the same ``client_msg_id`` across reconnects and rate limits,
+        so the server stores it exactly once. Returns the ``sent`` reply."""
         frame: dict[str, Any] = {"type": "send", "body": body,
                                  "client_msg_id": client_msg_id or uuid.uuid4().hex}  # fmt: skip
+        if attachments:
+            frame["attachments"] = attachments
         if to_player_id is not None:
             frame["to_player_id"] = to_player_id
         else:

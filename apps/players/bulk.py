@@ -1,0 +1,221 @@
+"""Bulk writes of per-title stats and achievements, for callers applying many game events at
+once (the game-events applier): a few queries per batch instead of a few per event.
+
+Same rules as the one-at-a-time services in ``apps.players.services`` (same validation, same
+feed entries and notifications, pushed after commit). One item's bad data is reported back and
+skipped; it never fails the others. Call inside the caller's transaction.
+
+Idempotency: level/xp/rank are set (applying the same item twice leaves the same values) and an
+achievement unlocks once per (player, title, key) by its unique constraint. Match results are
+additions: the caller must apply each result once (the game-events inbox is keyed per event).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.common.exceptions import InvalidInput
+from apps.players.models import (
+    Achievement,
+    ActivityEntry,
+    ActivityKind,
+    NotificationKind,
+    Player,
+    PlayerTitleStats,
+)
+from apps.players.services import (
+    MAX_COUNTER_KEYS,
+    STATS_MATCH_FIELDS,
+    _validate_counters,
+    achievement_unlock,
+    notification_create,
+)
+from apps.titles.models import Title
+
+
+@dataclass(frozen=True)
+class ProgressChange:
+    player: Player
+    level: int | None
+    xp: int | None
+    rank: str | None
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    player: Player
+    won: bool | None
+    duration_seconds: int
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AchievementUnlock:
+    player: Player
+    key: str
+    name: str
+    unlocked_at: datetime
+
+
+def _stats_rows_locked(*, title: Title, player_ids: set[int]) -> dict[int, PlayerTitleStats]:
+    """The stats rows of these players for ``title``, created where missing, locked in player
+    order (two bulk callers never wait on each other in a cycle) until the transaction ends."""
+    PlayerTitleStats.objects.bulk_create(
+        [PlayerTitleStats(player_id=player_id, title=title) for player_id in sorted(player_ids)],
+        ignore_conflicts=True,
+    )
+    rows = (
+        PlayerTitleStats.objects.select_for_update()
+        .filter(title=title, player_id__in=player_ids)
+        .order_by("player_id")
+    )
+    return {row.player_id: row for row in rows}
+
+
+def _progress_error(change: ProgressChange) -> InvalidInput | None:
+    if any(value is not None and value < 0 for value in (change.level, change.xp)):
+        return InvalidInput(_("Level and xp cannot be negative."), code="invalid_progress")
+    return None
+
+
+@transaction.atomic
+def stats_progress_set_many(
+    *, title: Title, changes: list[ProgressChange]
+) -> dict[int, InvalidInput]:
+    """Set level/xp/rank of many players (None leaves a value as it is; a later change of the
+    same player wins). Returns the refused changes by index; the others are applied, in one
+    ``UPDATE`` per distinct set of fields. Locks the players' stats rows."""
+    refused: dict[int, InvalidInput] = {}
+    latest: dict[int, dict[str, object]] = defaultdict(dict)
+    for index, change in enumerate(changes):
+        if (error := _progress_error(change)) is not None:
+            refused[index] = error
+            continue
+        values = {
+            "level": change.level,
+            "xp": change.xp,
+            "rank": change.rank[:64] if change.rank is not None else None,
+        }
+        latest[change.player.id].update({k: v for k, v in values.items() if v is not None})
+    rows = _stats_rows_locked(title=title, player_ids=set(latest))
+    now = timezone.now()
+    for player_id, values in latest.items():
+        row = rows[player_id]
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.updated_at = now
+    PlayerTitleStats.objects.bulk_update(
+        [rows[player_id] for player_id in latest], ["level", "xp", "rank", "updated_at"]
+    )
+    return refused
+
+
+def _merged_counters(stored: dict, added: dict[str, int]) -> dict:
+    merged = dict(stored)
+    for key, value in added.items():
+        merged[key] = int(merged.get(key, 0)) + value
+    if len(merged) > MAX_COUNTER_KEYS:
+        raise InvalidInput(_("Too many distinct counters."), code="invalid_counters")
+    return merged
+
+
+@transaction.atomic
+def stats_matches_record_many(
+    *, title: Title, results: list[MatchResult]
+) -> dict[int, InvalidInput]:
+    """Add many match results to the players' per-title stats (as ``player_match_record`` does
+    for one), in a handful of queries. Returns the refused results by index (bad counters, or
+    a result that would exceed the counter limit); the others are added. Locks the players'
+    stats rows."""
+    refused: dict[int, InvalidInput] = {}
+    valid: list[tuple[int, MatchResult]] = []
+    for index, result in enumerate(results):
+        try:
+            _validate_counters(result.counters)
+        except InvalidInput as error:
+            refused[index] = error
+            continue
+        valid.append((index, result))
+    rows = _stats_rows_locked(title=title, player_ids={result.player.id for _, result in valid})
+    changed: dict[int, PlayerTitleStats] = {}
+    for index, result in valid:
+        row = rows[result.player.id]
+        try:
+            row.counters = _merged_counters(row.counters, result.counters)
+        except InvalidInput as error:
+            refused[index] = error
+            continue
+        row.matches_played += 1
+        row.matches_won += 1 if result.won else 0
+        row.playtime_seconds += max(0, int(result.duration_seconds))
+        changed[row.player_id] = row
+    now = timezone.now()
+    for row in changed.values():
+        row.updated_at = now
+    PlayerTitleStats.objects.bulk_update(changed.values(), [*STATS_MATCH_FIELDS, "updated_at"])
+    return refused
+
+
+@transaction.atomic
+def achievements_unlock_many(*, title: Title, unlocks: list[AchievementUnlock]) -> int:
+    """Unlock many achievements, each once per (player, title, key); a new unlock records a feed
+    entry and notifies (after commit), as ``achievement_unlock`` does. Returns how many were
+    new. Unlocks already stored, or repeated within the list, change nothing."""
+    wanted: dict[tuple[int, str], AchievementUnlock] = {}
+    for unlock in unlocks:
+        wanted.setdefault((unlock.player.id, unlock.key[:100]), unlock)
+    if not wanted:
+        return 0
+    stored = set(
+        Achievement.objects.filter(
+            title=title,
+            player_id__in={player_id for player_id, _ in wanted},
+            key__in={key for _, key in wanted},
+        ).values_list("player_id", "key")
+    )
+    new = [
+        Achievement(
+            player=unlock.player,
+            title=title,
+            key=key,
+            name=unlock.name[:200],
+            unlocked_at=unlock.unlocked_at,
+        )
+        for (player_id, key), unlock in wanted.items()
+        if (player_id, key) not in stored
+    ]
+    try:
+        with transaction.atomic():
+            Achievement.objects.bulk_create(new)
+    except IntegrityError:
+        # A concurrent unlock of one of these keys won the race: unlock one by one instead.
+        return sum(
+            achievement_unlock(
+                player=a.player, title=title, key=a.key, name=a.name, unlocked_at=a.unlocked_at
+            )
+            for a in new
+        )
+    return _announce_unlocks(title=title, achievements=new)
+
+
+def _announce_unlocks(*, title: Title, achievements: list[Achievement]) -> int:
+    entries = []
+    for achievement in achievements:
+        data = {"key": achievement.key, "name": achievement.name, "title": title.slug}
+        entries.append(
+            ActivityEntry(
+                player=achievement.player,
+                kind=ActivityKind.ACHIEVEMENT_UNLOCKED,
+                data=data,
+                title=title,
+            )
+        )
+        notification_create(
+            recipient=achievement.player, kind=NotificationKind.ACHIEVEMENT, data=data
+        )
+    ActivityEntry.objects.bulk_create(entries)
+    return len(achievements)

@@ -15,7 +15,12 @@ from django.utils import timezone
 
 from apps.game_events.metrics import counters_add
 from apps.game_events.models import InboxEvent, InboxState
-from apps.game_events.registry import HandledEvent, coalesce_key_of, handlers_for
+from apps.game_events.registry import (
+    HandledEvent,
+    batch_preparers,
+    coalesce_key_of,
+    handlers_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,14 +83,32 @@ def _runs(handler: Any, event: HandledEvent, row: InboxEvent, latest: dict) -> b
     return key_of is None or latest[(handler, key_of(event))] == row.id
 
 
+def _prepared(rows: list[InboxEvent], memo: dict[str, Any]) -> list[HandledEvent]:
+    """The batch's events sharing ``memo``, after the registered preparers filled it."""
+    events = [_handled_event(row, memo) for row in rows]
+    for preparer in batch_preparers():
+        try:
+            preparer(events)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception:
+            logger.exception("game event batch preparer failed", extra={"preparer": preparer})
+    return events
+
+
 def _apply_one(
-    row: InboxEvent, *, isolated: bool, memo: dict[str, Any], latest: dict[tuple[Any, str], int]
+    row: InboxEvent,
+    *,
+    isolated: bool,
+    event: HandledEvent,
+    latest: dict[tuple[Any, str], int],
 ) -> None:
     handlers = handlers_for(row.event_type, row.version)
     try:
         # Isolated: a savepoint, and no memo shared with events whose savepoint may roll back.
         with transaction.atomic(savepoint=isolated):
-            event = _handled_event(row, {} if isolated else memo)
+            if isolated:
+                event = _handled_event(row, {})
             for handler in handlers:
                 if _runs(handler, event, row, latest):
                     handler(event)
@@ -128,10 +151,10 @@ def _apply_batch(*, limit: int, wait: bool, isolated: bool) -> int | None:
             .filter(state=InboxState.RECEIVED)
             .order_by("occurred_at", "id")[:limit]
         )
-        memo: dict[str, Any] = {}
         latest = _latest_per_key(rows)
-        for row in rows:
-            _apply_one(row, isolated=isolated, memo=memo, latest=latest)
+        events = [_handled_event(row, {}) for row in rows] if isolated else _prepared(rows, {})
+        for row, event in zip(rows, events, strict=True):
+            _apply_one(row, isolated=isolated, event=event, latest=latest)
         _rows_save(rows)
         counters_add(Counter((row.event_type, row.state) for row in rows))
     return len(rows)

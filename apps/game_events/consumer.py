@@ -1,6 +1,8 @@
 """The Service Bus consumer: peek-lock batches → inbox (one transaction) → settle.
 
-Per received batch:
+A batch is what one receive call brought plus, while messages keep coming, what further
+calls bring within ``SERVICEBUS_GROUP_WAIT_SECONDS`` (up to ``SERVICEBUS_GROUP_MAX``): group
+commit, so a small receive batch size does not mean one transaction per message. Per batch:
 
 1. decode and validate each message's envelope; an invalid one is dead-lettered at once with
    ``reason`` = our rejection code and ``error_description`` = the precise reason;
@@ -53,6 +55,8 @@ class ConsumerConfig:
     max_wait: float
     lock_renewal: float
     allowed_title_slugs: frozenset[str] | None
+    group_wait: float = 0.0
+    group_max: int = 1
 
     @classmethod
     def from_settings(cls, **overrides: object) -> "ConsumerConfig":
@@ -67,6 +71,8 @@ class ConsumerConfig:
             "max_wait": settings.SERVICEBUS_MAX_WAIT_SECONDS,
             "lock_renewal": settings.SERVICEBUS_LOCK_RENEWAL_SECONDS,
             "allowed_title_slugs": None if "*" in slugs else frozenset(slugs),
+            "group_wait": settings.SERVICEBUS_GROUP_WAIT_SECONDS,
+            "group_max": settings.SERVICEBUS_GROUP_MAX,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -202,12 +208,35 @@ class EventConsumer:
         with client, renewer, self._receiver(client) as receiver:
             logger.info("consumer receiving", extra={"entity": self.config.entity})
             while not self.stop.is_set():
-                messages = receiver.receive_messages(
-                    max_message_count=self.config.batch_size, max_wait_time=self.config.max_wait
-                )
+                messages = self._receive_group(receiver)
                 self.last_receive_at = time.time()
                 if messages:
                     self.process_batch(receiver, renewer, messages)
+
+    def _receive_group(self, receiver: ServiceBusReceiver) -> list[ServiceBusReceivedMessage]:
+        """Group commit: after a receive call brings messages, keep receiving while more
+        arrive, for at most ``group_wait`` seconds and ``group_max`` messages, so that events
+        trickling in one receive call at a time still share one database transaction (and
+        its commit). Locks are held no longer than that before the batch is processed."""
+        config = self.config
+        messages = receiver.receive_messages(
+            max_message_count=config.batch_size, max_wait_time=config.max_wait
+        )
+        if not messages or config.group_wait <= 0:
+            return messages
+        deadline = time.monotonic() + config.group_wait
+        while len(messages) < config.group_max and not self.stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            more = receiver.receive_messages(
+                max_message_count=min(config.batch_size, config.group_max - len(messages)),
+                max_wait_time=left,
+            )
+            if not more:
+                break
+            messages.extend(more)
+        return messages
 
     # ---- one batch ---------------------------------------------------------------------------
     def process_batch(

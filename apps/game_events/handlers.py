@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from apps.game_events.registry import HandledEvent, event_handler
+from apps.game_events.registry import HandledEvent, batch_preparer, event_handler
 
 # Players' ActivityKind.MATCH_COMPLETED; the notification kind a player may opt out of.
 MATCH_ACTIVITY_KIND = "match_completed"
@@ -29,10 +29,43 @@ def _chat():
     return services
 
 
+def _memo_key(ref: dict[str, Any]) -> str:
+    return f"player:{ref['provider']}:{ref['external_id']}"
+
+
+def _player_refs(event: HandledEvent) -> list[dict[str, Any]]:
+    """The identity references an event of a type handled here names."""
+    data = event.data
+    if isinstance(data.get("player"), dict):
+        return [data["player"]]
+    entries = data.get("players")
+    if isinstance(entries, list):
+        return [e["player"] for e in entries if isinstance(e, dict) and "player" in e]
+    return []
+
+
+@batch_preparer
+def players_prefetch(events: list[HandledEvent]) -> None:
+    """Every known player the batch names, in one query (unknown identities are created one
+    by one by ``_player``, as shadow players)."""
+    refs = {
+        (ref["provider"], ref["external_id"]): ref
+        for event in events
+        for ref in _player_refs(event)
+        if isinstance(ref.get("provider"), str) and isinstance(ref.get("external_id"), str)
+    }
+    if not refs or not events:
+        return
+    found = _players().players_by_identities(refs=list(refs))
+    memo = events[0].memo
+    for key, player in found.items():
+        memo[_memo_key(refs[key])] = player
+
+
 def _player(event: HandledEvent, ref: dict[str, Any]) -> Any:
     """The player of a game identity, memoized for the applier's transaction (a batch often
-    names the same players many times)."""
-    key = f"player:{ref['provider']}:{ref['external_id']}"
+    names the same players many times; ``players_prefetch`` loads the known ones at once)."""
+    key = _memo_key(ref)
     if key not in event.memo:
         event.memo[key] = _players().player_get_or_create_by_identity(
             provider=ref["provider"],

@@ -44,6 +44,26 @@ CoalesceKey = Callable[[HandledEvent], str]
 
 _handlers: dict[tuple[str, int], list[Handler]] = {}
 _coalesce_keys: dict[Handler, CoalesceKey] = {}
+BatchPreparer = Callable[[list[HandledEvent]], None]
+_preparers: list[BatchPreparer] = []
+# A handler's bulk form: applies many events at once (events of one type and version, in
+# order); returns the refused ones (event id -> error), which end ``failed``.
+BatchHandler = Callable[[list[HandledEvent]], dict[str, Exception]]
+_batch_forms: dict[Handler, BatchHandler] = {}
+
+
+def batch_preparer(preparer: BatchPreparer) -> BatchPreparer:
+    """Register a function the applier calls once per batch, before the handlers, with the
+    batch's events (sharing one ``memo``): the place to load in bulk what the handlers would
+    otherwise look up one event at a time (e.g. every player the batch names). It must only
+    read; if it raises, the handlers simply do their own lookups."""
+    if preparer not in _preparers:
+        _preparers.append(preparer)
+    return preparer
+
+
+def batch_preparers() -> list[BatchPreparer]:
+    return list(_preparers)
 
 
 def handler_register(
@@ -52,15 +72,23 @@ def handler_register(
     *,
     versions: tuple[int, ...] = (1,),
     coalesce_key: CoalesceKey | None = None,
+    batch: BatchHandler | None = None,
 ) -> None:
     """Register ``handler`` for ``event_type`` at each of ``versions``; idempotent.
 
     ``coalesce_key``: only for a handler whose effect is fully determined by the latest event
     of a key (e.g. "set this player's level"): within one applier batch it then runs only for
     the last event of each key; the earlier ones are applied without calling it.
+
+    ``batch``: the handler's bulk form (same effects, a few queries for a whole batch). The
+    applier's fast path calls it once per batch with all the batch's events of the type, before
+    the per-event handlers; ``handler`` itself still runs when a batch is redone one event at a
+    time (after an unexpected error), so the two must have the same effects.
     """
     if coalesce_key is not None:
         _coalesce_keys[handler] = coalesce_key
+    if batch is not None:
+        _batch_forms[handler] = batch
     for version in versions:
         registered = _handlers.setdefault((event_type, version), [])
         if handler not in registered:
@@ -77,10 +105,16 @@ def handler_unregister(
 
 
 def event_handler(
-    event_type: str, *, versions: tuple[int, ...] = (1,), coalesce_key: CoalesceKey | None = None
+    event_type: str,
+    *,
+    versions: tuple[int, ...] = (1,),
+    coalesce_key: CoalesceKey | None = None,
+    batch: BatchHandler | None = None,
 ) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
-        handler_register(event_type, handler, versions=versions, coalesce_key=coalesce_key)
+        handler_register(
+            event_type, handler, versions=versions, coalesce_key=coalesce_key, batch=batch
+        )
         return handler
 
     return decorate
@@ -92,3 +126,7 @@ def handlers_for(event_type: str, version: int) -> list[Handler]:
 
 def coalesce_key_of(handler: Handler) -> CoalesceKey | None:
     return _coalesce_keys.get(handler)
+
+
+def batch_form_of(handler: Handler) -> BatchHandler | None:
+    return _batch_forms.get(handler)

@@ -15,6 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
@@ -181,6 +183,24 @@ def player_get_or_create_by_identity(
         return PlayerIdentity.objects.select_related("player").get(**lookup).player
 
 
+def players_by_identities(*, refs: list[tuple[str, str]]) -> dict[tuple[str, str], Player]:
+    """The players already owning these (provider, external_id) identities, in one query;
+    unknown or invalid ones are absent (``player_get_or_create_by_identity`` handles them).
+    Keys are the identities as given."""
+    wanted: dict[tuple[str, str], tuple[str, str]] = {}
+    for provider, external_id in refs:
+        with contextlib.suppress(InvalidInput):
+            normalized = identity_validate(provider=provider, external_id=external_id)
+            wanted[(provider, normalized)] = (provider, external_id)
+    if not wanted:
+        return {}
+    match = Q()
+    for provider, external_id in wanted:
+        match |= Q(provider=provider, external_id=external_id)
+    found = PlayerIdentity.objects.select_related("player").filter(match)
+    return {wanted[(row.provider, row.external_id)]: row.player for row in found}
+
+
 def notification_create(
     *, recipient: Player, kind: str, data: dict, actor: Player | None = None
 ) -> Notification | None:
@@ -253,15 +273,24 @@ def player_match_record(
     stats.save(update_fields=[*STATS_MATCH_FIELDS, "updated_at"])
 
 
-@transaction.atomic
 def player_progress_update(
     *, player: Player, title: Title, level: int | None, xp: int | None, rank: str | None
 ) -> None:
-    """Set level/xp/rank; a None leaves that value as it is."""
-    stats = _stats_locked(player=player, title=title)
-    changes = {"level": level, "xp": xp, "rank": (rank or "")[:64] if rank is not None else None}
+    """Set level/xp/rank; a None leaves that value as it is. One ``UPDATE`` when the stats
+    row exists (the usual case: game events arrive by the thousand)."""
+    changes: dict[str, Any] = {"level": level, "xp": xp,
+                               "rank": (rank or "")[:64] if rank is not None else None}  # fmt: skip
     changes = {field: value for field, value in changes.items() if value is not None}
-    model_update(instance=stats, fields=[*changes], data=changes)
+    if any(value < 0 for field, value in changes.items() if field != "rank"):
+        raise InvalidInput(_("Level and xp cannot be negative."), code="invalid_progress")
+    if not changes:
+        return
+    stats = PlayerTitleStats.objects.filter(player=player, title=title)
+    if stats.update(**changes, updated_at=timezone.now()):
+        return
+    with transaction.atomic():
+        _stats_locked(player=player, title=title)
+        stats.update(**changes, updated_at=timezone.now())
 
 
 def achievement_unlock(

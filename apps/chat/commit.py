@@ -1,12 +1,13 @@
 """Group commit: many chat messages stored in one transaction, then delivered.
 
 Each process has one committer thread with its own database connection. Senders hand their
-message over (``services.message_pending`` checks only its length); the committer takes every
-message waiting (up to ``CHAT_GROUP_COMMIT_MAX_BATCH``),
-admits them together (``apps.chat.admission``: a fixed number of queries per batch) and stores
-them together: one ``UPDATE … RETURNING`` per channel in the batch (in channel-id order, so two
-processes never deadlock) allocates a block of sequence numbers, one ``COPY`` stores the
-messages, one ``UPDATE`` moves the authors' read markers, one commit.
+message over (``services.message_pending`` checks only what needs no query: length, the shape
+of attachments); the committer takes every message waiting (up to
+``CHAT_GROUP_COMMIT_MAX_BATCH``), admits them together (``apps.chat.admission``: a fixed number
+of queries per batch) and stores them together: one ``UPDATE … RETURNING`` per channel in the
+batch (in channel-id order, so two processes never deadlock) allocates a block of sequence
+numbers, one ``COPY`` stores the messages, one ``UPDATE`` moves the authors' read markers, one
+commit.
 Only after the commit are the messages fanned out (in sequence order) and the senders
 answered: stored before delivered, as with one transaction per message, but the commit cost
 is shared by the batch. No timer: while a batch is being written the next one gathers, so an

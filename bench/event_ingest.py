@@ -9,21 +9,25 @@ It creates a scratch database ``<name>_bench_events`` on that server, starts the
 test broker (``python -m tests.servicebus.broker``) and, for receive batch sizes 1, 32 and 256
 (prefetch = batch size), reports events per second for:
 
-* **end to end**: ``manage.py consume_events`` (peek-lock receive → validate → inbox in one
-  transaction → complete) plus ``celery -A community worker`` applying the effects
-  (``player.progressed``: identity lookup, stats row lock and update) in batches; measured
-  from the first inbox row written to the last effect applied;
+* **end to end**: ``manage.py consume_events`` (peek-lock receive, grouped across receive
+  calls → validate → inbox in one transaction → complete) plus ``celery -A community worker``
+  applying the effects (``player.progressed``: players prefetched per batch, stats set by
+  players' bulk service) in batches; measured from the first inbox row written to the last
+  effect applied;
 * **bare SDK**: an ``azure-servicebus`` receive-and-complete loop on the same broker with the
   same batch size and prefetch, doing nothing else (the ceiling for any consumer);
 * **raw PostgreSQL**: batched inserts of the same inbox rows plus the same stats updates with
   psycopg ``executemany``, one transaction per batch (the ceiling for the database work).
 
-Absolute numbers depend on the machine; read the ratios.
+Absolute numbers depend on the machine; read the ratios. ``--runs N`` repeats the whole
+measurement N times in one broker and database and prints the medians at the end (the
+machine is shared: one run is noise).
 """
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -193,7 +197,9 @@ def _bench_ids(connection) -> tuple[int, list[int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=3000)
-    count = parser.parse_args().events
+    parser.add_argument("--runs", type=int, default=1, help="repeat, then print medians")
+    arguments = parser.parse_args()
+    count, runs = arguments.events, arguments.runs
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Set DATABASE_URL=postgres://… (the bench creates a scratch database).")
     database_url = scratch_database(os.environ["DATABASE_URL"])
@@ -206,7 +212,8 @@ def main() -> None:
     from apps.titles.models import Title
 
     Title.objects.get_or_create(slug=TITLE, defaults={"name": "Bench Arena"})
-    topics = [f"{kind}-{batch}" for batch in BATCH_SIZES for kind in ("e2e", "bare")]
+    topics = [f"{kind}-{batch}-{run}" for run in range(runs) for batch in BATCH_SIZES
+              for kind in ("e2e", "bare")]  # fmt: skip
     tmp = Path(tempfile.mkdtemp(prefix="bench-events-"))
     broker, connection_string = start_broker(tmp, ["warmup", *topics])
     worker = None
@@ -218,7 +225,7 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
     try:
-        run(env, connection_string, database_url, count, worker is not None)
+        measure(env, connection_string, database_url, count, runs, worker is not None)
     finally:
         for process in (worker, broker):
             if process is not None:
@@ -226,25 +233,44 @@ def main() -> None:
                 process.wait(30)
 
 
-def run(env: dict, connection_string: str, database_url: str, count: int, on_worker: bool) -> None:
+def measure(env: dict, connection_string: str, database_url: str, count: int, runs: int,
+            on_worker: bool) -> None:  # fmt: skip
     # Warm-up: creates the shadow players and their stats rows, so every run updates them.
     publish(connection_string, "warmup", make_events("warmup", IDENTITIES))
     end_to_end(env, connection_string, "warmup", "warmup", IDENTITIES, 32)
     where = "a Celery worker" if on_worker else "in-process tasks (no CELERY_BROKER_URL)"
     print(f"{count} player.progressed events per run; effects applied by {where}\n")
-    print(f"{'batch':>5} {'end to end/s':>13} {'(inbox/s)':>10} {'bare SDK/s':>11} "
-          f"{'raw PG/s':>9} {'e2e/bare':>9} {'e2e/raw PG':>11}")  # fmt: skip
-    for batch in BATCH_SIZES:
-        events = make_events(f"e2e{batch}", count)
-        publish(connection_string, f"e2e-{batch}", events)
-        publish(connection_string, f"bare-{batch}", make_events(f"bare{batch}", count))
-        e2e, consumed = end_to_end(
-            env, connection_string, f"e2e-{batch}", f"e2e{batch}", count, batch
-        )
-        bare = bare_sdk(connection_string, f"bare-{batch}", count, batch)
-        raw = raw_postgres(database_url, count, batch)
-        print(f"{batch:>5} {e2e:>13.0f} {consumed:>10.0f} {bare:>11.0f} {raw:>9.0f} "
-              f"{e2e / bare:>9.2f} {e2e / raw:>11.3f}")  # fmt: skip
+    header = (f"{'batch':>5} {'end to end/s':>13} {'(inbox/s)':>10} {'bare SDK/s':>11} "
+              f"{'raw PG/s':>9} {'e2e/bare':>9} {'e2e/raw PG':>11}")  # fmt: skip
+    print(header)
+    figures: dict[int, list[tuple[float, ...]]] = {batch: [] for batch in BATCH_SIZES}
+    for run in range(runs):
+        for batch in BATCH_SIZES:
+            figures[batch].append(one_run(env, connection_string, database_url, count, batch, run))
+            print_row(batch, figures[batch][-1])
+    if runs > 1:
+        print(f"\nmedians of {runs} runs (each column on its own)\n{header}")
+        for batch in BATCH_SIZES:
+            print_row(batch, tuple(map(statistics.median, zip(*figures[batch], strict=True))))
+
+
+def one_run(env: dict, connection_string: str, database_url: str, count: int, batch: int,
+            run: int) -> tuple[float, ...]:  # fmt: skip
+    e2e_prefix, bare_prefix = f"e2e{batch}r{run}", f"bare{batch}r{run}"
+    publish(connection_string, f"e2e-{batch}-{run}", make_events(e2e_prefix, count))
+    publish(connection_string, f"bare-{batch}-{run}", make_events(bare_prefix, count))
+    e2e, consumed = end_to_end(
+        env, connection_string, f"e2e-{batch}-{run}", e2e_prefix, count, batch
+    )
+    bare = bare_sdk(connection_string, f"bare-{batch}-{run}", count, batch)
+    raw = raw_postgres(database_url, count, batch)
+    return e2e, consumed, bare, raw, e2e / bare, e2e / raw
+
+
+def print_row(batch: int, row: tuple[float, ...]) -> None:
+    e2e, consumed, bare, raw, to_bare, to_raw = row
+    print(f"{batch:>5} {e2e:>13.0f} {consumed:>10.0f} {bare:>11.0f} {raw:>9.0f} "
+          f"{to_bare:>9.2f} {to_raw:>11.3f}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from apps.game_events.metrics import counters_add
 from apps.game_events.models import InboxEvent, InboxState
 from apps.game_events.registry import (
     HandledEvent,
+    batch_form_of,
     batch_preparers,
     coalesce_key_of,
     handlers_for,
@@ -96,21 +97,59 @@ def _prepared(rows: list[InboxEvent], memo: dict[str, Any]) -> list[HandledEvent
     return events
 
 
+def _bulk_applied(
+    rows: list[InboxEvent], events: list[HandledEvent]
+) -> tuple[set[Any], dict[int, Exception]]:
+    """Fast path: each handler with a bulk form runs once, on all the batch's events it handles
+    (in order). Returns those handlers (not to be called per event) and the refused events
+    (row id -> error). An unexpected error redoes the batch one event at a time."""
+    grouped: dict[Any, list[tuple[int, HandledEvent]]] = {}
+    for row, event in zip(rows, events, strict=True):
+        for handler in handlers_for(row.event_type, row.version):
+            if batch_form_of(handler) is not None:
+                grouped.setdefault(handler, []).append((row.id, event))
+    refused: dict[int, Exception] = {}
+    for handler, items in grouped.items():
+        try:
+            errors = batch_form_of(handler)([event for _, event in items])  # type: ignore[misc]
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as error:
+            raise _HandlerFailed() from error
+        refused.update({items[index][0]: error for index, error in errors.items()})
+    return set(grouped), refused
+
+
+def _mark_refused(row: InboxEvent, error: Exception) -> None:
+    logger.warning(
+        "game event refused by a bulk handler",
+        extra={
+            "event_id": row.event_id,
+            "type": row.event_type,
+            "code": getattr(error, "code", ""),
+        },
+    )
+    row.state, row.reason = InboxState.FAILED, "handler_error"
+    row.detail = f"{type(error).__name__}: {error}"[:2000]
+
+
 def _apply_one(
     row: InboxEvent,
     *,
     isolated: bool,
     event: HandledEvent,
     latest: dict[tuple[Any, str], int],
+    bulk: tuple[set[Any], dict[int, Exception]] = (set(), {}),
 ) -> None:
     handlers = handlers_for(row.event_type, row.version)
+    in_bulk, refused = bulk
     try:
         # Isolated: a savepoint, and no memo shared with events whose savepoint may roll back.
         with transaction.atomic(savepoint=isolated):
             if isolated:
                 event = _handled_event(row, {})
             for handler in handlers:
-                if _runs(handler, event, row, latest):
+                if handler not in in_bulk and _runs(handler, event, row, latest):
                     handler(event)
     except (OperationalError, InterfaceError):
         raise  # the database is gone: the whole batch rolls back and the task retries
@@ -119,6 +158,10 @@ def _apply_one(
             raise _HandlerFailed() from error
         _mark_failed(row, error)
     else:
+        if row.id in refused:
+            _mark_refused(row, refused[row.id])
+            row.updated_at = timezone.now()
+            return
         row.state = InboxState.APPLIED if handlers else InboxState.IGNORED
         row.reason = "" if handlers else "no_handler"
         row.applied_at = timezone.now()
@@ -152,9 +195,14 @@ def _apply_batch(*, limit: int, wait: bool, isolated: bool) -> int | None:
             .order_by("occurred_at", "id")[:limit]
         )
         latest = _latest_per_key(rows)
-        events = [_handled_event(row, {}) for row in rows] if isolated else _prepared(rows, {})
+        if isolated:
+            events = [_handled_event(row, {}) for row in rows]
+            bulk: tuple[set[Any], dict[int, Exception]] = (set(), {})
+        else:
+            events = _prepared(rows, {})
+            bulk = _bulk_applied(rows, events)
         for row, event in zip(rows, events, strict=True):
-            _apply_one(row, isolated=isolated, event=event, latest=latest)
+            _apply_one(row, isolated=isolated, event=event, latest=latest, bulk=bulk)
         _rows_save(rows)
         counters_add(Counter((row.event_type, row.state) for row in rows))
     return len(rows)

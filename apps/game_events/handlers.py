@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from apps.common.exceptions import ApplicationError
 from apps.game_events.registry import HandledEvent, batch_preparer, event_handler
 
 # Players' ActivityKind.MATCH_COMPLETED; the notification kind a player may opt out of.
@@ -158,8 +159,37 @@ def _player_key(event: HandledEvent) -> str:
     return f"{ref['provider']}:{ref['external_id']}"
 
 
+def player_progressed_many(events: list[HandledEvent]) -> dict[int, Exception]:
+    """Bulk form of ``player_progressed``: per title, the last event of each player sets
+    level/xp/rank, all in a few queries (players' ``stats_progress_set_many``)."""
+    from apps.players import bulk
+
+    last = {(event.title.id, _player_key(event)): index for index, event in enumerate(events)}
+    by_title: dict[int, list[int]] = {}
+    for (title_id, _key), index in sorted(last.items(), key=lambda item: item[1]):
+        by_title.setdefault(title_id, []).append(index)
+    refused: dict[int, Exception] = {}
+    for indexes in by_title.values():
+        changes, positions = [], []
+        for index in indexes:
+            data = events[index].data
+            try:
+                player = _player(events[index], data["player"])
+            except ApplicationError as error:  # e.g. an identity players refuse
+                refused[index] = error
+                continue
+            rank = data.get("rank", "")
+            changes.append(
+                bulk.ProgressChange(player=player, level=data["level"], xp=data["xp"], rank=rank)
+            )
+            positions.append(index)
+        errors = bulk.stats_progress_set_many(title=events[indexes[0]].title, changes=changes)
+        refused.update({positions[position]: error for position, error in errors.items()})
+    return refused
+
+
 # Level, xp and rank are set, not added: a batch's last event per player decides them.
-@event_handler("player.progressed", coalesce_key=_player_key)
+@event_handler("player.progressed", coalesce_key=_player_key, batch=player_progressed_many)
 def player_progressed(event: HandledEvent) -> None:
     player = _player(event, event.data["player"])
     _players().player_progress_update(

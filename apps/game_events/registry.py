@@ -47,8 +47,8 @@ _coalesce_keys: dict[Handler, CoalesceKey] = {}
 BatchPreparer = Callable[[list[HandledEvent]], None]
 _preparers: list[BatchPreparer] = []
 # A handler's bulk form: applies many events at once (events of one type and version, in
-# order); returns the refused ones (event id -> error), which end ``failed``.
-BatchHandler = Callable[[list[HandledEvent]], dict[str, Exception]]
+# order); returns the refused ones (index in that list -> error), which end ``failed``.
+BatchHandler = Callable[[list[HandledEvent]], dict[int, Exception]]
 _batch_forms: dict[Handler, BatchHandler] = {}
 
 

@@ -103,9 +103,9 @@ def stats_progress_set_many(
         latest[change.player.id].update({k: v for k, v in values.items() if v is not None})
     rows = _stats_rows_locked(title=title, player_ids=set(latest))
     now = timezone.now()
-    for player_id, values in latest.items():
+    for player_id, fields in latest.items():
         row = rows[player_id]
-        for name, value in values.items():
+        for name, value in fields.items():
             setattr(row, name, value)
         row.updated_at = now
     PlayerTitleStats.objects.bulk_update(

@@ -21,7 +21,8 @@ test broker (``python -m tests.servicebus.broker``) and, for receive batch sizes
 
 Absolute numbers depend on the machine; read the ratios. ``--runs N`` repeats the whole
 measurement N times in one broker and database and prints the medians at the end (the
-machine is shared: one run is noise).
+machine is shared: one run is noise); ``--batch-sizes 1`` measures only those. The consumer
+takes its settings from the environment (e.g. ``SERVICEBUS_GROUP_WAIT_SECONDS``).
 """
 
 import argparse
@@ -198,8 +199,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=1, help="repeat, then print medians")
+    parser.add_argument("--batch-sizes", default="1,32,256", help="receive batch sizes")
     arguments = parser.parse_args()
     count, runs = arguments.events, arguments.runs
+    global BATCH_SIZES
+    BATCH_SIZES = tuple(int(size) for size in arguments.batch_sizes.split(","))
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Set DATABASE_URL=postgres://… (the bench creates a scratch database).")
     database_url = scratch_database(os.environ["DATABASE_URL"])

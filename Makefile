@@ -53,6 +53,7 @@ services:
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DJANGO_ENV=test $(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff format .
@@ -66,4 +67,4 @@ schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -55,7 +55,7 @@ def _handled_event(row: InboxEvent, memo: dict[str, Any]) -> HandledEvent:
         time=row.occurred_at or row.created_at,
         subject=row.subject,
         data=row.payload.get("data") or {},
-        title=row.title,
+        title=row.title,  # type: ignore[arg-type]  # inbox rows to apply always name their title
         memo=memo,
     )
 

@@ -22,7 +22,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from azure.servicebus import (
@@ -75,7 +75,7 @@ class ConsumerConfig:
             "group_max": settings.SERVICEBUS_GROUP_MAX,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
     @property
     def entity(self) -> str:
@@ -190,14 +190,13 @@ class EventConsumer:
                 self.stop.wait(backoff.next())
 
     def _receiver(self, client: ServiceBusClient) -> ServiceBusReceiver:
-        common = {
-            "receive_mode": ServiceBusReceiveMode.PEEK_LOCK,
-            "prefetch_count": self.config.prefetch,
-        }
+        mode, prefetch = ServiceBusReceiveMode.PEEK_LOCK, self.config.prefetch
         if self.config.queue:
-            return client.get_queue_receiver(self.config.queue, **common)
+            return client.get_queue_receiver(
+                self.config.queue, receive_mode=mode, prefetch_count=prefetch
+            )
         return client.get_subscription_receiver(
-            self.config.topic, self.config.subscription, **common
+            self.config.topic, self.config.subscription, receive_mode=mode, prefetch_count=prefetch
         )
 
     def _session(self) -> None:
@@ -315,7 +314,12 @@ class EventConsumer:
         for message in messages:
             self._settle(receiver.abandon_message, message, "abandoned")
 
-    def _settle(self, settle, message: ServiceBusReceivedMessage, counter: str) -> None:
+    def _settle(
+        self,
+        settle: Callable[[ServiceBusReceivedMessage], None],
+        message: ServiceBusReceivedMessage,
+        counter: str,
+    ) -> None:
         """Settle and count. A failed settlement is only logged: the lock expires, the message
         comes back and the inbox recognises it."""
         try:

@@ -6,6 +6,7 @@ their own handlers for ``match.completed``, ``player.sanctioned``, ``player.unsa
 ``ugc.published`` (registry.py); until then those types are recorded as ``ignored``.
 """
 
+from types import ModuleType
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -18,13 +19,13 @@ MATCH_ACTIVITY_KIND = "match_completed"
 MATCH_NOTIFICATION_KIND = "match_result"
 
 
-def _players():
+def _players() -> ModuleType:
     from apps.players import services
 
     return services
 
 
-def _chat():
+def _chat() -> ModuleType:
     from apps.chat import services
 
     return services

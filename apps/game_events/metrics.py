@@ -1,6 +1,7 @@
 """Metrics: running totals per event type and outcome, written with the rows they count."""
 
 from collections import Counter
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -18,7 +19,7 @@ def counters_add(counts: Counter[tuple[str, str]]) -> None:
     rows = sorted(counts.items())
     table = EventCounter._meta.db_table
     values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
-    params: list[object] = []
+    params: list[Any] = []
     for (event_type, outcome), number in rows:
         params += [event_type, outcome, number, now, now]
     with connection.cursor() as cursor:

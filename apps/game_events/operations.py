@@ -24,10 +24,10 @@ class Lag:
 def _receiver(
     client: ServiceBusClient, config: ConsumerConfig, *, dead_letter: bool
 ) -> ServiceBusReceiver:
-    options = {"sub_queue": ServiceBusSubQueue.DEAD_LETTER} if dead_letter else {}
+    sub_queue = ServiceBusSubQueue.DEAD_LETTER if dead_letter else None
     if config.queue:
-        return client.get_queue_receiver(config.queue, **options)
-    return client.get_subscription_receiver(config.topic, config.subscription, **options)
+        return client.get_queue_receiver(config.queue, sub_queue=sub_queue)
+    return client.get_subscription_receiver(config.topic, config.subscription, sub_queue=sub_queue)
 
 
 def _peek(client: ServiceBusClient, config: ConsumerConfig, *, dead_letter: bool) -> list:
@@ -71,7 +71,7 @@ def dead_letters_replay(config: ConsumerConfig, *, limit: int) -> ReplayReport:
             if not fresh:
                 break
             for message in fresh:
-                seen.add(message.sequence_number)
+                seen.add(message.sequence_number or 0)
                 _replay_one(receiver, message, config, report)
     return report
 

@@ -16,7 +16,7 @@ Exactly-once effects over at-least-once delivery (stack-pitfalls §3.1, §3.4):
 import json
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,7 +87,9 @@ _SOURCE_REASONS = {
 }
 
 
-def _source_check(event: CloudEvent, title: Title | None, caller: Title | None, allowed) -> str:
+def _source_check(
+    event: CloudEvent, title: Title | None, caller: Title | None, allowed: Collection[str] | None
+) -> str:
     if caller is not None and event.title_slug != caller.slug:
         return "source_mismatch"
     if allowed is not None and event.title_slug not in allowed:
@@ -96,7 +98,7 @@ def _source_check(event: CloudEvent, title: Title | None, caller: Title | None, 
 
 
 def _classify_all(
-    events: Sequence[CloudEvent], caller: Title | None, allowed: set[str] | None
+    events: Sequence[CloudEvent], caller: Title | None, allowed: Collection[str] | None
 ) -> list[_Classified]:
     slugs = {event.title_slug for event in events}
     titles = {t.slug: t for t in Title.objects.filter(slug__in=slugs, is_active=True)}
@@ -113,7 +115,7 @@ def events_ingest(
     events: Sequence[CloudEvent],
     channel: str,
     caller: Title | None = None,
-    allowed_title_slugs: set[str] | None = None,
+    allowed_title_slugs: Collection[str] | None = None,
     record_rejected: bool = False,
 ) -> list[IngestOutcome]:
     """Record validated envelopes in the inbox in one transaction; one outcome per event.

@@ -348,8 +348,8 @@ SERVICEBUS_MAX_WAIT_SECONDS = env.float("SERVICEBUS_MAX_WAIT_SECONDS", default=5
 # Group commit: while messages keep arriving, the consumer goes on receiving for up to this
 # long (seconds) or this many messages and records them in one transaction — what makes small
 # receive batches (1) cheap. 0 seconds: one transaction per receive call.
-SERVICEBUS_GROUP_WAIT_SECONDS = env.float("SERVICEBUS_GROUP_WAIT_SECONDS", default=0.05)
-SERVICEBUS_GROUP_MAX = env.int("SERVICEBUS_GROUP_MAX", default=256)
+SERVICEBUS_GROUP_WAIT_SECONDS = env.float("SERVICEBUS_GROUP_WAIT_SECONDS", default=0.2)
+SERVICEBUS_GROUP_MAX = env.int("SERVICEBUS_GROUP_MAX", default=1024)
 # AutoLockRenewer keeps a received batch's locks alive this long at most.
 SERVICEBUS_LOCK_RENEWAL_SECONDS = env.float("SERVICEBUS_LOCK_RENEWAL_SECONDS", default=300.0)
 # Consumer processes each `celery -A community worker` supervises (0: none).

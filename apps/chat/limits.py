@@ -17,35 +17,6 @@ from django.conf import settings
 
 _KEY_PREFIX = "community:chat:"
 
-# KEYS: bucket keys; ARGV: capacity_1, rate_1, capacity_2, rate_2, …
-# Consumes one token from every bucket only if every bucket has one; otherwise returns the
-# longest wait. Time comes from Redis so every process shares one clock.
-_BUCKETS_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local levels = {}
-local wait = 0
-for i, key in ipairs(KEYS) do
-  local capacity = tonumber(ARGV[2 * i - 1])
-  local rate = tonumber(ARGV[2 * i])
-  local data = redis.call('HMGET', key, 'tokens', 'ts')
-  local tokens = tonumber(data[1]) or capacity
-  local ts = tonumber(data[2]) or now
-  tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
-  levels[i] = tokens
-  if tokens < 1 then wait = math.max(wait, (1 - tokens) / rate) end
-end
-for i, key in ipairs(KEYS) do
-  local capacity = tonumber(ARGV[2 * i - 1])
-  local rate = tonumber(ARGV[2 * i])
-  local tokens = levels[i]
-  if wait == 0 then tokens = tokens - 1 end
-  redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', tostring(now))
-  redis.call('PEXPIRE', key, math.ceil(capacity / rate * 1000) + 1000)
-end
-return tostring(wait)
-"""
-
 # KEYS[1]: the player's socket set; ARGV: connection id, limit, ttl seconds.
 _SOCKET_ACQUIRE_LUA = """
 local t = redis.call('TIME')
@@ -84,13 +55,11 @@ _local_sockets: dict[str, dict[str, float]] = {}
 def buckets_take(buckets: list[Bucket]) -> float:
     """Take one token from each bucket, all or none. Returns 0 when allowed, otherwise the
     seconds until a retry can succeed."""
-    client = _redis()
-    if client is not None:
-        arguments: list[float] = []
-        for bucket in buckets:
-            arguments += [bucket.capacity, bucket.per_second]
-        keys = [_KEY_PREFIX + bucket.key for bucket in buckets]
-        return float(client.eval(_BUCKETS_LUA, len(keys), *keys, *arguments))
+    return buckets_take_many([buckets])[0]
+
+
+def _local_take(buckets: list[Bucket]) -> float:
+    """``buckets_take`` on process-local state (no Redis: one process)."""
     with _local_lock:
         now = time.monotonic()
         levels = []
@@ -107,9 +76,11 @@ def buckets_take(buckets: list[Bucket]) -> float:
         return wait
 
 
-# Many ``_BUCKETS_LUA`` calls in one: ARGV[1] = number of requests, then per request its
-# number of buckets n and n (capacity, rate) pairs; KEYS holds every request's keys in order.
-# Requests are applied one after the other, exactly as separate calls would be.
+# Token buckets for a list of requests, applied one after the other. A request takes one token
+# from each of its buckets only if every one has a token; otherwise its result is the longest
+# wait. Time comes from Redis so every process shares one clock. ARGV[1] = number of requests,
+# then per request its number of buckets n and n (capacity, rate) pairs; KEYS holds every
+# request's bucket keys in order.
 _BUCKETS_MANY_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -152,7 +123,7 @@ def buckets_take_many(requests: list[list[Bucket]]) -> list[float]:
     """``buckets_take`` for many senders in one Redis call, applied in order (a group
     commit's batch)."""
     if _redis() is None:
-        return [buckets_take(buckets) for buckets in requests]
+        return [_local_take(buckets) for buckets in requests]
     if not requests:
         return []
     keys: list[str] = []

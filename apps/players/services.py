@@ -16,7 +16,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
@@ -276,21 +275,14 @@ def player_match_record(
 def player_progress_update(
     *, player: Player, title: Title, level: int | None, xp: int | None, rank: str | None
 ) -> None:
-    """Set level/xp/rank; a None leaves that value as it is. One ``UPDATE`` when the stats
-    row exists (the usual case: game events arrive by the thousand)."""
-    changes: dict[str, Any] = {"level": level, "xp": xp,
-                               "rank": (rank or "")[:64] if rank is not None else None}  # fmt: skip
-    changes = {field: value for field, value in changes.items() if value is not None}
-    if any(value < 0 for field, value in changes.items() if field != "rank"):
-        raise InvalidInput(_("Level and xp cannot be negative."), code="invalid_progress")
-    if not changes:
-        return
-    stats = PlayerTitleStats.objects.filter(player=player, title=title)
-    if stats.update(**changes, updated_at=timezone.now()):
-        return
-    with transaction.atomic():
-        _stats_locked(player=player, title=title)
-        stats.update(**changes, updated_at=timezone.now())
+    """Set level/xp/rank; a None leaves that value as it is (``bulk.stats_progress_set_many``
+    for one player). Raises ``invalid_progress`` for a negative level or xp."""
+    from apps.players.bulk import ProgressChange, stats_progress_set_many  # bulk builds on us
+
+    change = ProgressChange(player=player, level=level, xp=xp, rank=rank)
+    refused = stats_progress_set_many(title=title, changes=[change])
+    if refused:
+        raise refused[0]
 
 
 def achievement_unlock(

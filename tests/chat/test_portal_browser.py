@@ -1,5 +1,8 @@
 """The portal chat page in headless Chromium: two players exchange messages live."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
@@ -26,6 +29,20 @@ def log_in(browser, base_url: str, username: str):  # type: ignore[no-untyped-de
     return page
 
 
+@contextmanager
+def alice_and_bob_in_the_lobby(base_url: str) -> Iterator[tuple]:
+    """Two players logged in, in two browser contexts, both on the Starfall Arena lobby."""
+    TitleFactory(slug="starfall-arena", name="Starfall Arena")
+    for name in ("alice", "bob"):
+        PlayerFactory(user=UserFactory(username=name), display_name=name, display_name_key=name)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield log_in(browser, base_url, "alice"), log_in(browser, base_url, "bob")
+        finally:
+            browser.close()
+
+
 def say(page, text: str) -> None:  # type: ignore[no-untyped-def]
     page.locator("#chat-input").fill(text)
     page.get_by_role("button", name="Send").click()
@@ -33,53 +50,32 @@ def say(page, text: str) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.django_db(transaction=True)
 def test_two_players_chat_live_in_the_portal(daphne_server):
-    TitleFactory(slug="starfall-arena", name="Starfall Arena")
-    for name in ("alice", "bob"):
-        PlayerFactory(user=UserFactory(username=name), display_name=name, display_name_key=name)
+    with alice_and_bob_in_the_lobby(daphne_server.url) as (alice, bob):
+        say(alice, "gl hf")
+        expect(bob.get_by_test_id("message").last).to_contain_text("alicegl hf")
+        say(bob, XSS)
+        expect(alice.get_by_test_id("message").last).to_contain_text(XSS)
+        bob.locator("#chat-input").press_sequentially("typing")
+        expect(alice.get_by_test_id("typing")).to_have_text("bob is typing…")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            alice = log_in(browser, daphne_server.url, "alice")
-            bob = log_in(browser, daphne_server.url, "bob")
-
-            say(alice, "gl hf")
-            expect(bob.get_by_test_id("message").last).to_contain_text("alicegl hf")
-            say(bob, XSS)
-            expect(alice.get_by_test_id("message").last).to_contain_text(XSS)
-            bob.locator("#chat-input").press_sequentially("typing")
-            expect(alice.get_by_test_id("typing")).to_have_text("bob is typing…")
-
-            assert alice.title() != "pwned"
-            assert alice.locator("img[src=x]").count() == 0
-            assert [t for t in alice.get_by_test_id("message").all_inner_texts() if "gl hf" in t]
-        finally:
-            browser.close()
+        assert alice.title() != "pwned"
+        assert alice.locator("img[src=x]").count() == 0
+        assert [t for t in alice.get_by_test_id("message").all_inner_texts() if "gl hf" in t]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_player_starts_a_direct_message_from_a_lobby_message(daphne_server):
-    TitleFactory(slug="starfall-arena", name="Starfall Arena")
-    for name in ("alice", "bob"):
-        PlayerFactory(user=UserFactory(username=name), display_name=name, display_name_key=name)
+    with alice_and_bob_in_the_lobby(daphne_server.url) as (alice, bob):
+        say(alice, "anyone for a duo?")
+        lobby_message = bob.get_by_test_id("message").last
+        expect(lobby_message).to_contain_text("anyone for a duo?")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            alice = log_in(browser, daphne_server.url, "alice")
-            bob = log_in(browser, daphne_server.url, "bob")
-            say(alice, "anyone for a duo?")
-            lobby_message = bob.get_by_test_id("message").last
-            expect(lobby_message).to_contain_text("anyone for a duo?")
+        lobby_message.get_by_test_id("direct-message").click()
+        expect(bob.locator("#chat-channel-name")).to_have_text("alice · bob")
+        say(bob, "me!")
+        direct = alice.get_by_role("button", name="alice · bob")
+        expect(direct.get_by_test_id("unread")).to_have_text("1")
+        direct.click()
 
-            lobby_message.get_by_test_id("direct-message").click()
-            expect(bob.locator("#chat-channel-name")).to_have_text("alice · bob")
-            say(bob, "me!")
-            direct = alice.get_by_role("button", name="alice · bob")
-            expect(direct.get_by_test_id("unread")).to_have_text("1")
-            direct.click()
-
-            expect(alice.get_by_test_id("message").last).to_contain_text("bobme!")
-            assert alice.get_by_test_id("direct-message").count() == 1  # on bob's message only
-        finally:
-            browser.close()
+        expect(alice.get_by_test_id("message").last).to_contain_text("bobme!")
+        assert alice.get_by_test_id("direct-message").count() == 1  # on bob's message only

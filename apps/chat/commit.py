@@ -23,17 +23,15 @@ import concurrent.futures
 import contextvars
 import functools
 import logging
-import operator
 import os
 import queue
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, connections, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -42,6 +40,7 @@ from apps.chat import events
 from apps.chat.admission import Outcome, Pending, Stored, admit, idempotency_key, stored_before
 from apps.chat.mentions import mentions_notify_on_commit
 from apps.chat.models import Membership, Message
+from apps.common.bulk import rows_copy
 from apps.realtime.fanout import server_loop, topic_publish_from_sync, topics_publish_sequenced
 
 logger = logging.getLogger(__name__)
@@ -97,75 +96,6 @@ def _read_markers_advance(messages: list[Message]) -> None:
     Membership.objects.filter(match).update(
         last_read_seq=Case(*whens, default=F("last_read_seq")), updated_at=timezone.now()
     )
-
-
-@dataclass(frozen=True)
-class _CopyPlan:
-    """How a message row is produced for ``COPY``: every column read in one ``attrgetter``
-    call after the ``auto_now`` stamps are set; values psycopg cannot take as they are (JSON)
-    are then prepared by their field."""
-
-    columns: list[str]
-    stamped: list[str]
-    read: Callable[[Message], tuple]
-    prepared: list[tuple[int, models.Field]]
-
-
-# Values psycopg adapts itself exactly as Django would.
-_PLAIN_FIELDS = (
-    models.AutoField, models.BigAutoField, models.BigIntegerField, models.IntegerField,
-    models.BooleanField, models.CharField, models.TextField, models.ForeignKey,
-    models.DateTimeField,
-)  # fmt: skip
-
-
-@functools.cache
-def _copy_plan() -> _CopyPlan:
-    fields = Message._meta.concrete_fields
-    return _CopyPlan(
-        columns=[str(field.column) for field in fields],
-        stamped=[
-            str(field.attname)
-            for field in fields
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        ],
-        read=operator.attrgetter(*(field.attname for field in fields)),
-        prepared=[
-            (index, field)
-            for index, field in enumerate(fields)
-            if not isinstance(field, _PLAIN_FIELDS) or isinstance(field, models.JSONField)
-        ],
-    )
-
-
-def _insert(messages: list[Message]) -> None:
-    """One statement for the batch. On PostgreSQL a ``COPY`` with ids drawn from the table's
-    sequence first (several times faster than a multi-row ``INSERT``); elsewhere
-    ``bulk_create``."""
-    if connection.vendor != "postgresql":
-        Message.objects.bulk_create(messages)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence('chat_message', 'id')) "
-            "FROM generate_series(1, %s)",
-            [len(messages)],
-        )
-        ids = cursor.fetchall()
-        database = connections[connection.alias]  # the object itself: the proxy is slow
-        plan, now = _copy_plan(), timezone.now()
-        columns = ", ".join(database.ops.quote_name(column) for column in plan.columns)
-        with cursor.cursor.copy(f"COPY chat_message ({columns}) FROM STDIN") as copy:
-            for message, (message_id,) in zip(messages, ids, strict=True):
-                message.id = message_id
-                for attname in plan.stamped:
-                    setattr(message, attname, now)
-                row = list(plan.read(message))
-                for index, field in plan.prepared:
-                    row[index] = field.get_db_prep_save(row[index], database)
-                copy.write_row(row)
-                message._state.adding = False
-                message._state.db = database.alias
 
 
 _GIVEN = ("channel_id", "seq", "author_id", "body", "client_msg_id", "is_flagged",
@@ -230,7 +160,7 @@ def store_batch(batch: list[Pending]) -> list[Stored]:
         next_seq[pending.channel_id] = seq + 1
         pending.channel.last_seq = seq  # type: ignore[union-attr]
         messages.append(_new_message(pending, seq))
-    _insert(messages)
+    rows_copy(Message, messages)  # one COPY on PostgreSQL
     _read_markers_advance(messages)
     if not duplicate_of:
         return [Stored(message=message, is_duplicate=False) for message in messages]

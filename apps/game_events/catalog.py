@@ -9,10 +9,38 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from apps.game_events.envelope import rfc3339_parse
+from apps.game_events.schema_check import Check, compile_check
+
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+
+# jsonschema checks "date-time" and "uri" only when optional packages are installed; without
+# them every string passes. The catalog's own checks, so the schemas mean what they say.
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("date-time")
+def _is_date_time(value: object) -> bool:
+    """RFC 3339 with a zone (the form CloudEvents ``time`` takes)."""
+    return not isinstance(value, str) or rfc3339_parse(value) is not None
+
+
+@FORMATS.checks("uri")
+def _is_uri(value: object) -> bool:
+    """An absolute URI: a scheme, and no spaces or control characters."""
+    if not isinstance(value, str):
+        return True
+    if any(ord(char) <= 0x20 or char == "\x7f" for char in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return bool(parts.scheme) and bool(parts.netloc or parts.path)
 
 
 @dataclass(frozen=True)
@@ -21,6 +49,8 @@ class CatalogEntry:
     version: int
     schema: dict[str, Any]
     validator: Draft202012Validator
+    # "Certainly valid?" in a fraction of the validator's time (None: validator only).
+    accepts: Check | None = None
 
     @property
     def examples(self) -> list[dict[str, Any]]:
@@ -41,8 +71,10 @@ def catalog() -> dict[tuple[str, int], CatalogEntry]:
         event_type, version = _parse_name(path)
         schema = json.loads(path.read_text(encoding="utf-8"))
         Draft202012Validator.check_schema(schema)
-        validator = Draft202012Validator(schema, format_checker=FormatChecker())
-        entries[(event_type, version)] = CatalogEntry(event_type, version, schema, validator)
+        validator = Draft202012Validator(schema, format_checker=FORMATS)
+        entries[(event_type, version)] = CatalogEntry(
+            event_type, version, schema, validator, compile_check(schema, FORMATS)
+        )
     return entries
 
 
@@ -55,7 +87,10 @@ def catalog_types() -> list[str]:
 
 
 def schema_violation(entry: CatalogEntry, data: Any) -> str | None:
-    """The first (most relevant) schema error as ``"<json path>: <message>"``, or None."""
+    """The first (most relevant) schema error as ``"<json path>: <message>"``, or None.
+    Valid data is usually recognised by the entry's compiled check alone."""
+    if entry.accepts is not None and entry.accepts(data):
+        return None
     errors = sorted(entry.validator.iter_errors(data), key=lambda error: list(error.path))
     if not errors:
         return None

@@ -102,10 +102,22 @@ def _version(raw: dict[str, Any], **ids: str | None) -> int:
     raise EventRejected("invalid_attribute", "'dataversion' must be a positive integer.", **ids)
 
 
+def rfc3339_parse(text: str) -> datetime | None:
+    """An RFC 3339 timestamp with a zone (``2026-11-25T04:00:00Z``, ``…+09:00``), or None for
+    anything else, including dates that do not exist."""
+    text = text.upper()
+    if "T" not in text:
+        return None
+    try:
+        parsed = parse_datetime(text)
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        return None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
+
+
 def _time(raw: dict[str, Any], **ids: str | None) -> datetime:
-    text = _string(raw, "time", required=True, **ids)
-    parsed = parse_datetime(text) if "T" in text else None
-    if parsed is None or parsed.tzinfo is None:
+    parsed = rfc3339_parse(_string(raw, "time", required=True, **ids))
+    if parsed is None:
         raise EventRejected("invalid_attribute", "'time' must be RFC 3339 with a zone.", **ids)
     return parsed
 

@@ -9,9 +9,8 @@ their own handlers for ``match.completed``, ``player.sanctioned``, ``player.unsa
 from types import ModuleType
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
-
 from apps.common.exceptions import ApplicationError
+from apps.game_events.envelope import rfc3339_parse
 from apps.game_events.registry import HandledEvent, batch_preparer, event_handler
 
 # Players' ActivityKind.MATCH_COMPLETED; the notification kind a player may opt out of.
@@ -151,7 +150,7 @@ def achievement_unlocked(event: HandledEvent) -> None:
         title=event.title,
         key=event.data["key"],
         name=event.data["name"],
-        unlocked_at=parse_datetime(event.data["unlocked_at"]),
+        unlocked_at=rfc3339_parse(event.data["unlocked_at"]),
     )
 
 

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.common.bulk import rows_copy
 from apps.game_events.applier import events_apply_pending
 from apps.game_events.catalog import catalog_entry, schema_violation
 from apps.game_events.envelope import (
@@ -233,7 +234,7 @@ def _record(
                 (item.event.type, outcome.status if outcome.status != "accepted" else "received")
             ] += 1
             seen.add(key)
-        InboxEvent.objects.bulk_create(new_rows)
+        rows_copy(InboxEvent, new_rows)  # one COPY on PostgreSQL
         counters_add(counts)
         if any(row.state == InboxState.RECEIVED for row in new_rows):
             _schedule_apply()

@@ -33,6 +33,9 @@ def test_a_valid_event_is_parsed_with_its_title_and_version():
          "'type' must look like 'match.completed'."),
         ({"time": None}, "missing_attribute", "'time' is required."),
         ({"time": "2026-11-25 03:20"}, "invalid_attribute", "'time' must be RFC 3339 with a zone."),
+        # Well-formed but impossible: refused like any bad time, not an unhandled ValueError.
+        ({"time": "2026-13-45T03:20:00Z"}, "invalid_attribute",
+         "'time' must be RFC 3339 with a zone."),
         ({"time": "2026-11-25T03:20:00"}, "invalid_attribute",
          "'time' must be RFC 3339 with a zone."),
         ({"datacontenttype": "text/xml"}, "unsupported_content_type",
@@ -109,3 +112,28 @@ def test_schema_violations_name_the_field():
         "['xbox', 'steam', 'playstation', 'nintendo', 'epic', 'custom']"
     )
     assert schema_violation(entry, {"mode": "x"}) == "$: 'match_id' is a required property"
+
+
+@pytest.mark.parametrize(
+    ("event_type", "field", "value"),
+    [
+        ("achievement.unlocked", "unlocked_at", "yesterday"),
+        ("achievement.unlocked", "unlocked_at", "2026-11-25T04:00:00"),  # no zone
+        ("achievement.unlocked", "unlocked_at", "2026-02-30T04:00:00Z"),  # no such day
+        ("player.sanctioned", "expires_at", "next week"),
+        ("ugc.published", "url", "not a uri"),
+        ("ugc.published", "url", "/relative/path"),
+    ],
+)
+def test_formats_are_checked_not_only_declared(event_type, field, value):
+    """jsonschema alone lets any string pass "date-time" and "uri" (they need optional
+    packages); the catalog checks them, so a bad timestamp is a schema violation rather than
+    a handler failure."""
+    entry = catalog_entry(event_type, 1)
+    data = entry.examples[0] | {field: value}
+
+    assert (
+        schema_violation(entry, data)
+        == f"$.{field}: {value!r} is not a {entry.schema['properties'][field]['format']!r}"
+    )
+    assert schema_violation(entry, entry.examples[0]) is None

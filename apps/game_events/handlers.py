@@ -6,6 +6,7 @@ their own handlers for ``match.completed``, ``player.sanctioned``, ``player.unsa
 ``ugc.published`` (registry.py); until then those types are recorded as ``ignored``.
 """
 
+from datetime import datetime
 from types import ModuleType
 from typing import Any
 
@@ -116,21 +117,74 @@ def _match_summary(event: HandledEvent, entry: dict[str, Any]) -> dict[str, Any]
     }
 
 
-@event_handler("match.completed")
-def match_completed(event: HandledEvent) -> None:
+def _match_counters(entry: dict[str, Any]) -> dict[str, Any]:
+    counters = dict(entry.get("counters") or {})
+    if entry.get("score") is not None:
+        counters["score"] = entry["score"]
+    return counters
+
+
+def _by_title(events: list[HandledEvent]) -> dict[int, list[int]]:
+    """Indexes of ``events`` per title, in order (bulk services work on one title)."""
+    grouped: dict[int, list[int]] = {}
+    for index, event in enumerate(events):
+        grouped.setdefault(event.title.id, []).append(index)
+    return grouped
+
+
+class _RedoOneByOne(Exception):
+    """A bulk form met an item it cannot refuse on its own: the applier rolls the batch back
+    and redoes it one event at a time, so the event fails as a whole."""
+
+
+def match_stats_many(events: list[HandledEvent]) -> dict[int, Exception]:
+    """Bulk form of ``match_stats``: every result of the batch added by players'
+    ``stats_matches_record_many``. A match is all or nothing, so one refused result (bad
+    counters, an identity players refuse) sends the batch down the one-by-one path."""
+    from apps.players import bulk
+
+    for indexes in _by_title(events).values():
+        results = []
+        for index in indexes:
+            event = events[index]
+            for entry in event.data["players"]:
+                try:
+                    player = _player(event, entry["player"])
+                except ApplicationError as error:
+                    raise _RedoOneByOne() from error
+                results.append(
+                    bulk.MatchResult(
+                        player=player,
+                        won=entry["outcome"] == "win",
+                        duration_seconds=event.data["duration_seconds"],
+                        counters=_match_counters(entry),
+                    )
+                )
+        if bulk.stats_matches_record_many(title=events[indexes[0]].title, results=results):
+            raise _RedoOneByOne()
+    return {}
+
+
+@event_handler("match.completed", batch=match_stats_many)
+def match_stats(event: HandledEvent) -> None:
     players = _players()
     for entry in event.data["players"]:
-        player = _player(event, entry["player"])
-        counters = dict(entry.get("counters") or {})
-        if entry.get("score") is not None:
-            counters["score"] = entry["score"]
         players.player_match_record(
-            player=player,
+            player=_player(event, entry["player"]),
             title=event.title,
             won=entry["outcome"] == "win",
             duration_seconds=event.data["duration_seconds"],
-            counters=counters,
+            counters=_match_counters(entry),
         )
+
+
+@event_handler("match.completed")
+def match_completed(event: HandledEvent) -> None:
+    """The rest of a match's end (its stats are ``match_stats``): feed entries, notifications,
+    presence back to "in game", and the match chat channel closed."""
+    players = _players()
+    for entry in event.data["players"]:
+        player = _player(event, entry["player"])
         summary = _match_summary(event, entry)
         players.activity_record(
             player=player, kind=MATCH_ACTIVITY_KIND, data=summary, title=event.title
@@ -140,7 +194,40 @@ def match_completed(event: HandledEvent) -> None:
     _chat().match_channel_close(title=event.title, match_id=event.data["match_id"])
 
 
-@event_handler("achievement.unlocked")
+def achievements_unlocked_many(events: list[HandledEvent]) -> dict[int, Exception]:
+    """Bulk form of ``achievement_unlocked`` (players' ``achievements_unlock_many``): new
+    unlocks in one insert per title, each still once per (player, title, key)."""
+    from apps.players import bulk
+
+    refused: dict[int, Exception] = {}
+    for indexes in _by_title(events).values():
+        unlocks = []
+        for index in indexes:
+            event = events[index]
+            try:
+                player = _player(event, event.data["player"])
+            except ApplicationError as error:  # e.g. an identity players refuse
+                refused[index] = error
+                continue
+            unlocks.append(
+                bulk.AchievementUnlock(
+                    player=player,
+                    key=event.data["key"],
+                    name=event.data["name"],
+                    unlocked_at=_unlocked_at(event),
+                )
+            )
+        bulk.achievements_unlock_many(title=events[indexes[0]].title, unlocks=unlocks)
+    return refused
+
+
+def _unlocked_at(event: HandledEvent) -> datetime:
+    parsed = rfc3339_parse(event.data["unlocked_at"])  # the schema checked the format
+    assert parsed is not None
+    return parsed
+
+
+@event_handler("achievement.unlocked", batch=achievements_unlocked_many)
 def achievement_unlocked(event: HandledEvent) -> None:
     """Players' ``achievement_unlock`` records the feed entry and notification of a new
     unlock itself, once per (player, title, key)."""
@@ -150,7 +237,7 @@ def achievement_unlocked(event: HandledEvent) -> None:
         title=event.title,
         key=event.data["key"],
         name=event.data["name"],
-        unlocked_at=rfc3339_parse(event.data["unlocked_at"]),
+        unlocked_at=_unlocked_at(event),
     )
 
 

@@ -13,8 +13,9 @@ additions: the caller must apply each result once (the game-events inbox is keye
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -82,13 +83,17 @@ def _progress_error(change: ProgressChange) -> InvalidInput | None:
     return None
 
 
+_PROGRESS_DEFAULTS = {"level": None, "xp": None, "rank": ""}
+
+
 @transaction.atomic
 def stats_progress_set_many(
     *, title: Title, changes: list[ProgressChange]
 ) -> dict[int, InvalidInput]:
     """Set level/xp/rank of many players (None leaves a value as it is; a later change of the
-    same player wins). Returns the refused changes by index; the others are applied, in one
-    ``UPDATE`` per distinct set of fields. Locks the players' stats rows."""
+    same player wins). Returns the refused changes by index; the others are applied with one
+    upsert per distinct set of fields (usually one statement for the whole batch), which
+    creates missing stats rows and locks the players' rows, in player order."""
     refused: dict[int, InvalidInput] = {}
     latest: dict[int, dict[str, object]] = defaultdict(dict)
     for index, change in enumerate(changes):
@@ -101,17 +106,40 @@ def stats_progress_set_many(
             "rank": change.rank[:64] if change.rank is not None else None,
         }
         latest[change.player.id].update({k: v for k, v in values.items() if v is not None})
-    rows = _stats_rows_locked(title=title, player_ids=set(latest))
+    by_fields: dict[tuple[str, ...], list[tuple[int, dict[str, object]]]] = defaultdict(list)
+    for player_id in sorted(latest):
+        by_fields[tuple(sorted(latest[player_id]))].append((player_id, latest[player_id]))
     now = timezone.now()
-    for player_id, fields in latest.items():
-        row = rows[player_id]
-        for name, value in fields.items():
-            setattr(row, name, value)
-        row.updated_at = now
-    PlayerTitleStats.objects.bulk_update(
-        [rows[player_id] for player_id in latest], ["level", "xp", "rank", "updated_at"]
-    )
+    for fields, rows in by_fields.items():
+        if fields:
+            _progress_upsert(title=title, fields=fields, rows=rows, now=now)
     return refused
+
+
+def _progress_upsert(
+    *,
+    title: Title,
+    fields: tuple[str, ...],
+    rows: list[tuple[int, dict[str, object]]],
+    now: datetime,
+) -> None:
+    """``INSERT … ON CONFLICT (player, title) DO UPDATE`` of ``fields`` (PostgreSQL and SQLite
+    both speak it): a missing row is created with the given values and the defaults."""
+    table = PlayerTitleStats._meta.db_table
+    params: list[Any] = []
+    for player_id, values in rows:
+        params += [player_id, title.id]
+        params += [values.get(name, _PROGRESS_DEFAULTS[name]) for name in _PROGRESS_DEFAULTS]
+        params += [now, now]
+    placeholders = ", ".join(["(%s, %s, 0, 0, 0, %s, %s, %s, '{}', %s, %s)"] * len(rows))
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*fields, "updated_at"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (player_id, title_id, matches_played, matches_won, "  # noqa: S608 - names from the model, values bound
+            f"playtime_seconds, level, xp, rank, counters, created_at, updated_at) "
+            f"VALUES {placeholders} ON CONFLICT (player_id, title_id) DO UPDATE SET {updates}",
+            params,
+        )
 
 
 def _merged_counters(stored: dict, added: dict[str, int]) -> dict:

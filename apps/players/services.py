@@ -193,9 +193,14 @@ def players_by_identities(*, refs: list[tuple[str, str]]) -> dict[tuple[str, str
             wanted[(provider, normalized)] = (provider, external_id)
     if not wanted:
         return {}
-    match = Q()
+    # One ``external_id IN (…)`` per provider (a batch usually names one): an OR of a pair
+    # per identity costs Django more to build than PostgreSQL to run.
+    by_provider: dict[str, list[str]] = {}
     for provider, external_id in wanted:
-        match |= Q(provider=provider, external_id=external_id)
+        by_provider.setdefault(provider, []).append(external_id)
+    match = Q()
+    for provider, external_ids in by_provider.items():
+        match |= Q(provider=provider, external_id__in=external_ids)
     found = PlayerIdentity.objects.select_related("player").filter(match)
     return {wanted[(row.provider, row.external_id)]: row.player for row in found}
 

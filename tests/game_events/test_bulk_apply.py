@@ -1,12 +1,15 @@
-"""The applier's fast path applies ``player.progressed`` through players' bulk service: a
-whole batch in a few queries, one bad event failed on its own, a replay changing nothing."""
+"""The applier's fast path applies ``player.progressed``, match stats and achievements through
+players' bulk services: a whole batch in a few queries, one bad event failed on its own (a
+match as a whole), a replay changing nothing."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.game_events.envelope import envelope_validate
 from apps.game_events.models import Channel, InboxEvent
 from apps.game_events.services import events_apply_pending, events_ingest
-from apps.players.models import PlayerTitleStats
+from apps.players.models import Achievement, ActivityEntry, PlayerTitleStats
 from tests.game_events.events import cloud_event
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +74,103 @@ def test_applying_the_same_events_again_changes_nothing(title):
     assert events_apply_pending() == 0
     assert _levels() == before == {"ann": (7, 70, "r7"), "ben": (2, 20, "r2")}
     assert InboxEvent.objects.count() == 2
+
+
+def _ref(external_id: str) -> dict:
+    return {"provider": "custom", "external_id": external_id}
+
+
+def _match(event_id: str, minute: int, *results: tuple[str, str, int]) -> dict:
+    data = {"match_id": f"m-{event_id}", "mode": "ranked", "duration_seconds": 600,
+            "players": [{"player": _ref(name), "outcome": outcome, "score": score,
+                         "counters": {"kills": score // 100}}
+                        for name, outcome, score in results]}  # fmt: skip
+    return cloud_event("match.completed", event_id=event_id, data=data,
+                       time=f"2026-11-25T04:{minute:02}:00Z")  # fmt: skip
+
+
+def _stats() -> dict[str, tuple]:
+    rows = PlayerTitleStats.objects.values_list(
+        "player__identities__external_id", "matches_played", "matches_won", "playtime_seconds",
+        "counters",
+    )  # fmt: skip
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_match_results_are_added_in_bulk_and_a_bad_match_fails_whole(title):
+    _ingest([_match("w", 0, ("ann", "win", 0), ("ben", "loss", 0))])
+    events_apply_pending()  # the shadow players and their stats rows exist from here on
+    _ingest([
+        _match("m1", 1, ("ann", "win", 1000), ("ben", "loss", 500)),
+        _match("m2", 2, ("ann", "loss", 200), ("ben", "win", 900)),
+        _match("m3", 3, ("ann", "draw", 300), ("ben", "draw", 300)),
+    ])  # fmt: skip
+
+    with CaptureQueriesContext(connection) as queries:
+        assert events_apply_pending() == 3
+
+    # The stats of all six results: create-missing, lock and update, not a few per result
+    # (feed entries, notifications and presence still go one result at a time).
+    stats_queries = [q for q in queries if "players_playertitlestats" in q["sql"]]
+    assert len(stats_queries) == 3, [q["sql"][:80] for q in stats_queries]
+
+    assert _stats() == {
+        "ann": (4, 2, 2400, {"kills": 15, "score": 1500}),
+        "ben": (4, 1, 2400, {"kills": 17, "score": 1700}),
+    }
+
+    # One result names an identity players refuse: the whole match fails, the others of the
+    # batch apply, and nobody's stats carry half of the failed match.
+    _ingest([
+        _match("m4", 4, ("ann", "win", 100), ("ben", "loss", 100)),
+        _match("bad", 5, ("ann", "win", 100), ("   ", "loss", 100)),
+    ])  # fmt: skip
+    assert events_apply_pending() == 2
+
+    states = dict(
+        InboxEvent.objects.filter(event_id__in=["m4", "bad"]).values_list("event_id", "state")
+    )
+    assert states == {"m4": "applied", "bad": "failed"}
+    assert _stats() == {
+        "ann": (5, 3, 3000, {"kills": 16, "score": 1600}),
+        "ben": (5, 1, 3000, {"kills": 18, "score": 1800}),
+    }
+
+
+def _unlock(event_id: str, external_id: str, key: str, minute: int) -> dict:
+    data = {"player": _ref(external_id), "key": key, "name": key.title(),
+            "unlocked_at": f"2026-11-25T05:{minute:02}:00+09:00"}  # fmt: skip
+    return cloud_event("achievement.unlocked", event_id=event_id, data=data,
+                       time=f"2026-11-25T05:{minute:02}:00Z")  # fmt: skip
+
+
+def test_achievements_unlock_in_bulk_once_each_with_their_feed_entries(title):
+    _ingest([
+        _unlock("a1", "ann", "first-blood", 1),
+        _unlock("a2", "ben", "first-blood", 2),
+        _unlock("a3", "ann", "first-blood", 3),  # a repeat: unlocked once
+        _unlock("a4", "ann", "ace", 4),
+        _unlock("bad", "   ", "ace", 5),
+    ])  # fmt: skip
+
+    assert events_apply_pending() == 5
+
+    states = dict(InboxEvent.objects.values_list("event_id", "state"))
+    assert states == {"a1": "applied", "a2": "applied", "a3": "applied", "a4": "applied",
+                      "bad": "failed"}  # fmt: skip
+    unlocked = Achievement.objects.values_list(
+        "player__identities__external_id", "key", "unlocked_at"
+    )
+    assert sorted((name, key, at.isoformat()) for name, key, at in unlocked) == [
+        ("ann", "ace", "2026-11-24T20:04:00+00:00"),
+        ("ann", "first-blood", "2026-11-24T20:01:00+00:00"),
+        ("ben", "first-blood", "2026-11-24T20:02:00+00:00"),
+    ]
+    feed = ActivityEntry.objects.filter(kind="achievement_unlocked")
+    assert sorted(feed.values_list("player__identities__external_id", "data__key")) == [
+        ("ann", "ace"), ("ann", "first-blood"), ("ben", "first-blood"),
+    ]  # fmt: skip
+
+    _ingest([_unlock("a5", "ben", "first-blood", 6)])  # already unlocked: nothing new
+    assert events_apply_pending() == 1
+    assert Achievement.objects.count() == 3 and feed.count() == 3

@@ -11,11 +11,17 @@ commit, so a small receive batch size does not mean one transaction per message.
 3. only after the commit: complete the messages. If completion is lost (stack-pitfalls §1.5)
    the redelivery is a duplicate in the inbox and is completed without effect.
 
-A database error abandons the batch's messages (Service Bus redelivers them; each outage costs
-each message one delivery attempt, because the consumer stops receiving until the database
-answers again). Broker errors rebuild the client with backoff. SIGTERM finishes the batch in
-hand, then stops. Locks of a batch are renewed by an ``AutoLockRenewer`` while it is processed.
-The SDK is not thread-safe: one consumer owns its client; run more processes for parallelism.
+Pipelined: step 2 runs on the consumer's database thread while the SDK thread receives the
+next group, so the database write overlaps the broker round trips instead of adding to them
+(at most one group is in the database at a time; its messages are settled before the next
+group is handed over, and at once when no further message comes within a few milliseconds).
+
+A database error abandons the batch's messages, and those of the group received meanwhile
+(Service Bus redelivers them; each outage costs each message one delivery attempt, because the
+consumer stops receiving until the database answers again). Broker errors rebuild the client
+with backoff. SIGTERM finishes the batch in hand, then stops. Locks of a batch are renewed by
+an ``AutoLockRenewer`` while it is processed. The SDK is not thread-safe: only the consumer's
+own thread touches its client; run more processes for parallelism.
 """
 
 import contextlib
@@ -23,6 +29,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from azure.servicebus import (
@@ -39,7 +46,12 @@ from django.db import DatabaseError, close_old_connections, connection
 
 from apps.game_events.envelope import CloudEvent, EventRejected, envelope_validate, event_parse_json
 from apps.game_events.models import Channel
-from apps.game_events.services import INVALID_TYPE, event_counter_add, events_ingest
+from apps.game_events.services import (
+    INVALID_TYPE,
+    IngestOutcome,
+    event_counter_add,
+    events_ingest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +96,19 @@ class ConsumerConfig:
 
 class DatabaseUnavailable(Exception):
     """The batch in hand was abandoned because the database did not answer."""
+
+
+# With a group in the database, an idle receive waits this long before settling that group.
+IN_FLIGHT_POLL_SECONDS = 0.01
+
+
+@dataclass
+class _InFlight:
+    """A group handed to the database thread: its valid messages and their ingest."""
+
+    messages: list[tuple[ServiceBusReceivedMessage, CloudEvent]]
+    outcomes: "Future[list[IngestOutcome]]"
+    renewal: threading.Timer | None
 
 
 class Backoff:
@@ -151,6 +176,8 @@ class EventConsumer:
         self.stop = stop or threading.Event()
         self.stats = ConsumerStats()
         self.last_receive_at: float | None = None
+        # Every database call of the consumer runs here, on one connection of its own.
+        self.database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="consumer-db")
 
     # ---- supervision -----------------------------------------------------------------------
     def run(self) -> None:
@@ -175,19 +202,15 @@ class EventConsumer:
                     )
                     self.stop.wait(delay)
         finally:
-            connection.close()
+            self.database.submit(_database_close).result()
+            self.database.shutdown()
 
     def _wait_for_database(self) -> None:
         backoff = Backoff(initial=0.2, maximum=10.0)
         while not self.stop.is_set():
-            try:
-                close_old_connections()
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT 1")
+            if self.database.submit(_database_answers).result():
                 return
-            except DatabaseError:
-                connection.close()
-                self.stop.wait(backoff.next())
+            self.stop.wait(backoff.next())
 
     def _receiver(self, client: ServiceBusClient) -> ServiceBusReceiver:
         mode, prefetch = ServiceBusReceiveMode.PEEK_LOCK, self.config.prefetch
@@ -206,20 +229,36 @@ class EventConsumer:
         renewer = AutoLockRenewer(max_lock_renewal_duration=self.config.lock_renewal)
         with client, renewer, self._receiver(client) as receiver:
             logger.info("consumer receiving", extra={"entity": self.config.entity})
-            while not self.stop.is_set():
-                messages = self._receive_group(receiver)
-                self.last_receive_at = time.time()
-                if messages:
-                    self.process_batch(receiver, renewer, messages)
+            in_flight: _InFlight | None = None
+            try:
+                while not self.stop.is_set():
+                    wait = self.config.max_wait if in_flight is None else IN_FLIGHT_POLL_SECONDS
+                    messages = self._receive_group(receiver, first_wait=wait)
+                    self.last_receive_at = time.time()
+                    if in_flight is not None:
+                        current, in_flight = in_flight, None
+                        try:
+                            self._finish(receiver, current)
+                        except DatabaseUnavailable:
+                            self._abandon(receiver, messages)
+                            raise
+                    if messages:
+                        in_flight = self._start(receiver, renewer, messages)
+            finally:
+                if in_flight is not None:  # stopping: the batch in hand is finished first
+                    self._finish(receiver, in_flight)
 
-    def _receive_group(self, receiver: ServiceBusReceiver) -> list[ServiceBusReceivedMessage]:
+    def _receive_group(
+        self, receiver: ServiceBusReceiver, *, first_wait: float | None = None
+    ) -> list[ServiceBusReceivedMessage]:
         """Group commit: after a receive call brings messages, keep receiving while more
         arrive, for at most ``group_wait`` seconds and ``group_max`` messages, so that events
         trickling in one receive call at a time still share one database transaction (and
         its commit). Locks are held no longer than that before the batch is processed."""
         config = self.config
         messages = receiver.receive_messages(
-            max_message_count=config.batch_size, max_wait_time=config.max_wait
+            max_message_count=config.batch_size,
+            max_wait_time=config.max_wait if first_wait is None else first_wait,
         )
         if not messages or config.group_wait <= 0:
             return messages
@@ -238,48 +277,65 @@ class EventConsumer:
         return messages
 
     # ---- one batch ---------------------------------------------------------------------------
-    def process_batch(
+    def _start(
         self,
         receiver: ServiceBusReceiver,
         renewer: AutoLockRenewer | None,
         messages: list[ServiceBusReceivedMessage],
-    ) -> None:
+    ) -> _InFlight:
+        """Dead-letter the undecodable messages, hand the others to the database thread."""
         self.stats.batches += 1
         renewal = _renew_if_slow(receiver, renewer, messages)
-        try:
-            self._process(receiver, messages)
-        finally:
-            if renewal is not None:
-                renewal.cancel()
+        valid, invalid = self._decode_all(receiver, messages)
+        events = [event for _, event in valid]
+        outcomes = self.database.submit(self._ingest, events, invalid)
+        return _InFlight(messages=valid, outcomes=outcomes, renewal=renewal)
 
-    def _process(
-        self, receiver: ServiceBusReceiver, messages: list[ServiceBusReceivedMessage]
-    ) -> None:
-        valid = self._decode_all(receiver, messages)
-        if not valid:
-            return
+    def _ingest(self, events: list[CloudEvent], invalid: int) -> list[IngestOutcome]:
+        """On the database thread: record the group (one transaction) and count the invalid."""
         try:
+            if invalid:
+                try:
+                    event_counter_add(
+                        event_type=INVALID_TYPE, outcome="dead_lettered", number=invalid
+                    )
+                except DatabaseError:
+                    connection.close()  # metrics only: the dead-lettering itself has happened
+            if not events:
+                return []
             # The connection is kept between batches (one per consumer process); a broken
             # one fails here, is closed, and the batch is abandoned.
-            outcomes = events_ingest(
-                events=[event for _, event in valid],
+            return events_ingest(
+                events=events,
                 channel=Channel.SERVICE_BUS,
                 allowed_title_slugs=self.config.allowed_title_slugs,
                 record_rejected=True,
             )
-        except DatabaseError as error:
+        except DatabaseError:
             connection.close()
-            self._abandon(receiver, [message for message, _ in valid])
-            raise DatabaseUnavailable() from error
-        for (message, _event), outcome in zip(valid, outcomes, strict=True):
-            if outcome.status == "rejected":
-                self._dead_letter(receiver, message, outcome.code, outcome.reason)
-            else:
-                self._settle(receiver.complete_message, message, "completed")
+            raise
+
+    def _finish(self, receiver: ServiceBusReceiver, batch: _InFlight) -> None:
+        """Wait for the group's commit, then settle its messages (on the SDK thread)."""
+        try:
+            try:
+                outcomes = batch.outcomes.result()
+            except DatabaseError as error:
+                self._abandon(receiver, [message for message, _ in batch.messages])
+                raise DatabaseUnavailable() from error
+            for (message, _event), outcome in zip(batch.messages, outcomes, strict=True):
+                if outcome.status == "rejected":
+                    self._dead_letter(receiver, message, outcome.code, outcome.reason)
+                else:
+                    self._settle(receiver.complete_message, message, "completed")
+        finally:
+            if batch.renewal is not None:
+                batch.renewal.cancel()
 
     def _decode_all(
         self, receiver: ServiceBusReceiver, messages: Iterable[ServiceBusReceivedMessage]
-    ) -> list[tuple[ServiceBusReceivedMessage, CloudEvent]]:
+    ) -> tuple[list[tuple[ServiceBusReceivedMessage, CloudEvent]], int]:
+        """The decodable messages with their envelopes, and how many were dead-lettered."""
         valid = []
         invalid = 0
         for message in messages:
@@ -288,12 +344,7 @@ class EventConsumer:
             except EventRejected as rejected:
                 invalid += 1
                 self._dead_letter(receiver, message, rejected.code, rejected.reason)
-        if invalid:
-            try:
-                event_counter_add(event_type=INVALID_TYPE, outcome="dead_lettered", number=invalid)
-            except DatabaseError:
-                connection.close()  # metrics only: the dead-lettering itself has happened
-        return valid
+        return valid, invalid
 
     def _dead_letter(
         self, receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage, code: str, why: str
@@ -309,7 +360,7 @@ class EventConsumer:
         )
 
     def _abandon(
-        self, receiver: ServiceBusReceiver, messages: list[ServiceBusReceivedMessage]
+        self, receiver: ServiceBusReceiver, messages: Iterable[ServiceBusReceivedMessage]
     ) -> None:
         for message in messages:
             self._settle(receiver.abandon_message, message, "abandoned")
@@ -332,3 +383,21 @@ class EventConsumer:
             )
             return
         setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+
+
+def _database_close() -> None:
+    """On the database thread: close its connection (``connection`` is per thread: resolving
+    ``connection.close`` on another thread would name that thread's connection)."""
+    connection.close()
+
+
+def _database_answers() -> bool:
+    """On the database thread: is the database reachable (a fresh connection if need be)?"""
+    try:
+        close_old_connections()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        connection.close()
+        return False

@@ -116,6 +116,8 @@ def test_the_consumer_reconnects_after_a_broker_restart(servicebus_broker, title
     with consumer_thread(servicebus_broker.connection_string) as consumer:
         publish(servicebus_broker.connection_string, [cloud_event(event_id="before")])
         wait_until(lambda: recorded.ids == ["before"])
+        # Settled, so the consumer is waiting in a receive call when the broker goes away.
+        wait_until(lambda: servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["active"] == 0)
 
         servicebus_broker.restart()
         publish(servicebus_broker.connection_string, [cloud_event(event_id="after")])

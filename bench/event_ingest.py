@@ -19,6 +19,11 @@ test broker (``python -m tests.servicebus.broker``) and, for receive batch sizes
 * **raw PostgreSQL**: batched inserts of the same inbox rows plus the same stats updates with
   psycopg ``executemany``, one transaction per batch (the ceiling for the database work).
 
+It also prints the CPU each event costs (milliseconds of user + system time per event, read
+from ``/proc``): our consumer process and the Celery worker against the bare loop's client.
+Events/s at batch 1 are latency-bound and move with where the scheduler puts the processes
+(see docs/events.md); the CPU per event does not.
+
 Absolute numbers depend on the machine; read the ratios. ``--runs N`` repeats the whole
 measurement N times in one broker and database and prints the medians at the end (the
 machine is shared: one run is noise); ``--batch-sizes 1`` measures only those. The consumer
@@ -28,6 +33,7 @@ takes its settings from the environment (e.g. ``SERVICEBUS_GROUP_WAIT_SECONDS``)
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -90,6 +96,15 @@ def start_broker(tmp: Path, topics: list[str]) -> tuple[subprocess.Popen, str]:
     )
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU of a process (all its threads); ``None``: this process."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def make_events(prefix: str, count: int) -> list[dict]:
     return [
         {"specversion": "1.0", "id": f"{prefix}-{index}", "source": f"/titles/{TITLE}",
@@ -112,25 +127,30 @@ def publish(connection_string: str, topic: str, events: list[dict]) -> None:
             )
 
 
-def bare_sdk(connection_string: str, topic: str, count: int, batch: int) -> float:
+def bare_sdk(connection_string: str, topic: str, count: int, batch: int) -> tuple[float, float]:
+    """Events/s of a receive-and-complete loop, and its CPU milliseconds per message."""
     from azure.servicebus import ServiceBusClient
 
     client = ServiceBusClient.from_connection_string(connection_string)
-    done, started = 0, None
+    done, started, cpu = 0, 0.0, 0.0
     with client, client.get_subscription_receiver(topic, "s", prefetch_count=batch) as receiver:
         while done < count:
             messages = receiver.receive_messages(max_message_count=batch, max_wait_time=5)
-            started = started or time.perf_counter()
+            if not started:
+                started, cpu = time.perf_counter(), cpu_seconds()
             if not messages:
                 raise RuntimeError(f"bare SDK loop starved at {done}/{count}")
             for message in messages:
                 receiver.complete_message(message)
             done += len(messages)
-    return count / (time.perf_counter() - started)
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    return count / elapsed, 1000 * cpu / count
 
 
 def end_to_end(env: dict, connection_string: str, topic: str, prefix: str, count: int,
-               batch: int) -> tuple[float, float]:  # fmt: skip
+               batch: int, worker: int | None) -> tuple[float, ...]:  # fmt: skip
+    """Events/s applied and stored, then CPU ms per event of the consumer and the worker
+    (counted from the first group stored, so that process start-up is left out)."""
     from django.conf import settings
     from django.db.models import Max, Min
 
@@ -143,12 +163,16 @@ def end_to_end(env: dict, connection_string: str, topic: str, prefix: str, count
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     rows = InboxEvent.objects.filter(event_id__startswith=f"{prefix}-")
+    pids = (consumer.pid, worker)
     try:
-        deadline = time.monotonic() + 600
-        while rows.filter(state="applied").count() < count:
+        deadline, first = time.monotonic() + 600, None
+        while (applied := rows.filter(state="applied").count()) < count:
             if time.monotonic() > deadline or consumer.poll() is not None:
-                raise RuntimeError(f"end to end stalled: {rows.filter(state='applied').count()}")
+                raise RuntimeError(f"end to end stalled: {applied}")
+            if first is None and (stored := rows.count()):
+                first = (stored, applied, [cpu_seconds(pid) if pid else 0.0 for pid in pids])
             time.sleep(0.2)
+        cpu = [cpu_seconds(pid) if pid else 0.0 for pid in pids]
     finally:
         consumer.terminate()
         consumer.wait(30)
@@ -160,7 +184,11 @@ def end_to_end(env: dict, connection_string: str, topic: str, prefix: str, count
         env.get("SERVICEBUS_GROUP_WAIT_SECONDS") or settings.SERVICEBUS_GROUP_WAIT_SECONDS
     )
     consumed = count / max(0.001, (span["stored"] - span["first"]).total_seconds() + window)
-    return count / ((span["last"] - span["first"]).total_seconds() + window), consumed
+    stored, applied, cpu_then = first or (0, 0, cpu)
+    consumer_ms = 1000 * (cpu[0] - cpu_then[0]) / max(1, count - stored)
+    worker_ms = 1000 * (cpu[1] - cpu_then[1]) / max(1, count - applied)
+    e2e = count / ((span["last"] - span["first"]).total_seconds() + window)
+    return e2e, consumed, consumer_ms, worker_ms
 
 
 def raw_postgres(database_url: str, count: int, batch: int) -> float:
@@ -236,7 +264,7 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
     try:
-        measure(env, connection_string, database_url, count, runs, worker is not None)
+        measure(env, connection_string, database_url, count, runs, worker and worker.pid)
     finally:
         for process in (worker, broker):
             if process is not None:
@@ -245,20 +273,23 @@ def main() -> None:
 
 
 def measure(env: dict, connection_string: str, database_url: str, count: int, runs: int,
-            on_worker: bool) -> None:  # fmt: skip
+            worker: int | None) -> None:  # fmt: skip
     # Warm-up: creates the shadow players and their stats rows, so every run updates them.
     publish(connection_string, "warmup", make_events("warmup", IDENTITIES))
-    end_to_end(env, connection_string, "warmup", "warmup", IDENTITIES, 32)
-    where = "a Celery worker" if on_worker else "in-process tasks (no CELERY_BROKER_URL)"
-    print(f"{count} player.progressed events per run; effects applied by {where}\n")
+    end_to_end(env, connection_string, "warmup", "warmup", IDENTITIES, 32, worker)
+    where = "a Celery worker" if worker else "in-process tasks (no CELERY_BROKER_URL)"
+    print(f"{count} player.progressed events per run; effects applied by {where}")
+    print("CPU ms/event: our consumer process, the worker, the bare loop's client\n")
     header = (f"{'batch':>5} {'end to end/s':>13} {'(inbox/s)':>10} {'bare SDK/s':>11} "
-              f"{'raw PG/s':>9} {'e2e/bare':>9} {'e2e/raw PG':>11}")  # fmt: skip
+              f"{'raw PG/s':>9} {'e2e/bare':>9} {'e2e/raw PG':>11} {'CPU consumer':>13} "
+              f"{'worker':>7} {'bare':>6}")  # fmt: skip
     print(header)
     figures: dict[int, list[tuple[float, ...]]] = {batch: [] for batch in BATCH_SIZES}
     for run in range(runs):
         for batch in BATCH_SIZES:
-            figures[batch].append(one_run(env, connection_string, database_url, count, batch, run))
-            print_row(batch, figures[batch][-1])
+            row = one_run(env, connection_string, database_url, count, batch, run, worker)
+            figures[batch].append(row)
+            print_row(batch, row)
     if runs > 1:
         print(f"\nmedians of {runs} runs (each column on its own)\n{header}")
         for batch in BATCH_SIZES:
@@ -266,22 +297,23 @@ def measure(env: dict, connection_string: str, database_url: str, count: int, ru
 
 
 def one_run(env: dict, connection_string: str, database_url: str, count: int, batch: int,
-            run: int) -> tuple[float, ...]:  # fmt: skip
+            run: int, worker: int | None) -> tuple[float, ...]:  # fmt: skip
     e2e_prefix, bare_prefix = f"e2e{batch}r{run}", f"bare{batch}r{run}"
     publish(connection_string, f"e2e-{batch}-{run}", make_events(e2e_prefix, count))
     publish(connection_string, f"bare-{batch}-{run}", make_events(bare_prefix, count))
-    e2e, consumed = end_to_end(
-        env, connection_string, f"e2e-{batch}-{run}", e2e_prefix, count, batch
+    e2e, consumed, consumer_ms, worker_ms = end_to_end(
+        env, connection_string, f"e2e-{batch}-{run}", e2e_prefix, count, batch, worker
     )
-    bare = bare_sdk(connection_string, f"bare-{batch}-{run}", count, batch)
+    bare, bare_ms = bare_sdk(connection_string, f"bare-{batch}-{run}", count, batch)
     raw = raw_postgres(database_url, count, batch)
-    return e2e, consumed, bare, raw, e2e / bare, e2e / raw
+    return e2e, consumed, bare, raw, e2e / bare, e2e / raw, consumer_ms, worker_ms, bare_ms
 
 
 def print_row(batch: int, row: tuple[float, ...]) -> None:
-    e2e, consumed, bare, raw, to_bare, to_raw = row
+    e2e, consumed, bare, raw, to_bare, to_raw, consumer_ms, worker_ms, bare_ms = row
     print(f"{batch:>5} {e2e:>13.0f} {consumed:>10.0f} {bare:>11.0f} {raw:>9.0f} "
-          f"{to_bare:>9.2f} {to_raw:>11.3f}", flush=True)  # fmt: skip
+          f"{to_bare:>9.2f} {to_raw:>11.3f} {consumer_ms:>13.2f} {worker_ms:>7.2f} "
+          f"{bare_ms:>6.2f}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

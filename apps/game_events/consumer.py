@@ -100,6 +100,10 @@ class DatabaseUnavailable(Exception):
 
 # With a group in the database, an idle receive waits this long before settling that group.
 IN_FLIGHT_POLL_SECONDS = 0.01
+# The longest single receive call while idle. The SDK (7.15) returns messages it had already
+# buffered (read while settling, or prefetched) only when the call's wait ends, unless a new
+# one arrives; fewer than a batch, the last of a burst, would wait the whole max wait.
+RECEIVE_SLICE_SECONDS = 0.25
 
 
 @dataclass
@@ -256,9 +260,8 @@ class EventConsumer:
         trickling in one receive call at a time still share one database transaction (and
         its commit). Locks are held no longer than that before the batch is processed."""
         config = self.config
-        messages = receiver.receive_messages(
-            max_message_count=config.batch_size,
-            max_wait_time=config.max_wait if first_wait is None else first_wait,
+        messages = self._receive_first(
+            receiver, config.max_wait if first_wait is None else first_wait
         )
         if not messages or config.group_wait <= 0:
             return messages
@@ -275,6 +278,21 @@ class EventConsumer:
                 break
             messages.extend(more)
         return messages
+
+    def _receive_first(
+        self, receiver: ServiceBusReceiver, wait: float
+    ) -> list[ServiceBusReceivedMessage]:
+        """Up to a batch, waiting at most ``wait`` seconds in calls of at most
+        ``RECEIVE_SLICE_SECONDS``, so that buffered messages are handed over within a slice."""
+        deadline = time.monotonic() + wait
+        while True:
+            left = deadline - time.monotonic()
+            messages = receiver.receive_messages(
+                max_message_count=self.config.batch_size,
+                max_wait_time=max(0.001, min(left, RECEIVE_SLICE_SECONDS)),
+            )
+            if messages or left <= RECEIVE_SLICE_SECONDS or self.stop.is_set():
+                return messages
 
     # ---- one batch ---------------------------------------------------------------------------
     def _start(

@@ -344,6 +344,7 @@ SERVICEBUS_SOURCE_TITLES = env.list("SERVICEBUS_SOURCE_TITLES", default=["*"])
 SERVICEBUS_RECEIVE_BATCH_SIZE = env.int("SERVICEBUS_RECEIVE_BATCH_SIZE", default=32)
 # Prefetched messages' locks tick while buffered (stack-pitfalls §1.5): keep it small.
 SERVICEBUS_PREFETCH = env.int("SERVICEBUS_PREFETCH", default=0)
+# An idle consumer receives for this long in all (in calls of at most 0.25 s), then loops.
 SERVICEBUS_MAX_WAIT_SECONDS = env.float("SERVICEBUS_MAX_WAIT_SECONDS", default=5.0)
 # Group commit: while messages keep arriving, the consumer goes on receiving for up to this
 # long (seconds) or this many messages and records them in one transaction — what makes small

@@ -1,9 +1,13 @@
-import pytest
+import time
 
+import pytest
+from azure.servicebus import ServiceBusClient
+
+from apps.game_events.consumer import ConsumerConfig, EventConsumer
 from apps.game_events.models import EventCounter, InboxEvent
 from tests.game_events.events import cloud_event
 from tests.game_events.servicebus import consumer_thread, publish, wait_until
-from tests.servicebus.fixtures import SUBSCRIPTION_PATH
+from tests.servicebus.fixtures import SUBSCRIPTION, SUBSCRIPTION_PATH, TOPIC
 
 pytestmark = [pytest.mark.servicebus, pytest.mark.django_db(transaction=True)]
 
@@ -148,3 +152,33 @@ def test_locks_are_renewed_while_a_slow_batch_is_processed(servicebus_broker, ti
     assert consumer.stats.settle_failures == 0
     counters = {(c.event_type, c.outcome): c.count for c in EventCounter.objects.all()}
     assert ("player.progressed", "duplicate") not in counters  # never redelivered
+
+
+def test_messages_the_sdk_already_buffered_are_handed_over_without_the_full_wait(
+    servicebus_broker,
+):
+    """The SDK returns messages it read ahead (here while the first batch was completed)
+    only when a call's wait ends, unless a new one comes: the tail of a burst must not sit
+    out the whole ``max_wait`` (30 s here) before the consumer sees it."""
+    config = ConsumerConfig.from_settings(
+        connection_string=servicebus_broker.connection_string, topic=TOPIC,
+        subscription=SUBSCRIPTION, batch_size=32, prefetch=64, max_wait=30.0, group_wait=0.0,
+    )  # fmt: skip
+    consumer = EventConsumer(config)
+    publish(servicebus_broker.connection_string, [cloud_event(event_id=f"b{i}") for i in range(40)])
+    client = ServiceBusClient.from_connection_string(config.connection_string)
+    try:
+        with client, consumer._receiver(client) as receiver:
+            first = consumer._receive_group(receiver)
+            for message in first:  # settling reads the other 8 into the SDK's buffer
+                receiver.complete_message(message)
+            started = time.monotonic()
+            rest = consumer._receive_group(receiver)
+            waited = time.monotonic() - started
+            # Before the fix: 30 s, by when the test broker's locks (5 s) had expired.
+            assert (len(first), len(rest)) == (32, 8)
+            assert waited < 5, f"the last 8 waited {waited:.1f} s"
+            for message in rest:
+                receiver.complete_message(message)
+    finally:
+        consumer.database.shutdown()

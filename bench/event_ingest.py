@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 import uuid
+from math import nan
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -167,16 +168,19 @@ def end_to_end(env: dict, connection_string: str, topic: str, prefix: str, count
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     rows = InboxEvent.objects.filter(event_id__startswith=f"{prefix}-")
-    pids = (consumer.pid, worker)
+
+    def cpu_now() -> tuple[float, float]:
+        return cpu_seconds(consumer.pid), cpu_seconds(worker) if worker else 0.0
+
     try:
         deadline, first = time.monotonic() + 600, None
         while (applied := rows.filter(state="applied").count()) < count:
             if time.monotonic() > deadline or consumer.poll() is not None:
                 raise RuntimeError(f"end to end stalled: {applied}")
             if first is None and (stored := rows.count()):
-                first = (stored, applied, [cpu_seconds(pid) if pid else 0.0 for pid in pids])
+                first = (stored, applied, cpu_now())
             time.sleep(0.2)
-        cpu = [cpu_seconds(pid) if pid else 0.0 for pid in pids]
+        cpu = cpu_now()
     finally:
         consumer.terminate()
         consumer.wait(30)
@@ -188,9 +192,10 @@ def end_to_end(env: dict, connection_string: str, topic: str, prefix: str, count
         env.get("SERVICEBUS_GROUP_WAIT_SECONDS") or settings.SERVICEBUS_GROUP_WAIT_SECONDS
     )
     consumed = count / max(0.001, (span["stored"] - span["first"]).total_seconds() + window)
-    stored, applied, cpu_then = first or (0, 0, cpu)
-    consumer_ms = 1000 * (cpu[0] - cpu_then[0]) / max(1, count - stored)
-    worker_ms = 1000 * (cpu[1] - cpu_then[1]) / max(1, count - applied)
+    stored, applied, cpu_then = first or (count, count, cpu)
+    # nan when the first sample came too late (a run too short to tell start-up from work).
+    consumer_ms = 1000 * (cpu[0] - cpu_then[0]) / (count - stored) if count > stored else nan
+    worker_ms = 1000 * (cpu[1] - cpu_then[1]) / (count - applied) if count > applied else nan
     e2e = count / ((span["last"] - span["first"]).total_seconds() + window)
     return e2e, consumed, consumer_ms, worker_ms
 

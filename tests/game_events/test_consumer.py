@@ -159,7 +159,8 @@ def test_messages_the_sdk_already_buffered_are_handed_over_without_the_full_wait
 ):
     """The SDK returns messages it read ahead (here while the first batch was completed)
     only when a call's wait ends, unless a new one comes: the tail of a burst must not sit
-    out the whole ``max_wait`` (30 s here) before the consumer sees it."""
+    out the whole ``max_wait`` (30 s here) before the consumer sees it. Driven through the
+    consumer's receive step: in ``run()`` the read-ahead races the settling of a group."""
     config = ConsumerConfig.from_settings(
         connection_string=servicebus_broker.connection_string, topic=TOPIC,
         subscription=SUBSCRIPTION, batch_size=32, prefetch=64, max_wait=30.0, group_wait=0.0,

@@ -41,6 +41,7 @@ run: seed
 	@echo ""
 	$(BIN)/python manage.py simulate_game --title starfall-arena --players 8 --rate 1 \
 		>$(VAR_DIR)/simulate_game.log 2>&1 & SIMULATOR=$$!; \
+	echo $$SIMULATOR >$(VAR_DIR)/simulate_game.pid; \
 	trap 'kill $$SIMULATOR 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m community.server --host $(HOST) --port $(PORT)
 

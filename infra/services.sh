@@ -15,6 +15,13 @@ if ! port_open 5432; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
   wait_port 5432
 fi
+# The database the README's real-services command names (pytest makes its own test_ copy, but
+# `makemigrations --check` and `manage.py` connect to this one).
+if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = 'community'" | grep -q 1; then
+  echo "services: creating database community"
+  createdb -h 127.0.0.1 -U postgres community
+fi
 if ! port_open 6379; then
   echo "services: starting Redis"
   mkdir -p /var/lib/redis /var/log/redis

@@ -26,8 +26,12 @@ expect /api/schema/ "openapi"
 grep -q "Demo logins" "$log" || { cat "$log"; echo "smoke: no demo logins printed" >&2; exit 1; }
 # The game simulator make run starts keeps running beside the server (it logs on exit only).
 sleep 5
-pgrep -f "manage.py simulate_game" >/dev/null \
-  || { cat "$var_dir/simulate_game.log"; echo "smoke: the game simulator is not running" >&2; exit 1; }
+# The simulator this make run started (its PID file), not any simulator on the machine.
+sim_pid=$(cat "$var_dir/simulate_game.pid" 2>/dev/null || true)
+if [ -z "$sim_pid" ] || ! kill -0 "$sim_pid" 2>/dev/null \
+    || ! tr '\0' ' ' <"/proc/$sim_pid/cmdline" | grep -q "manage.py simulate_game"; then
+  cat "$var_dir/simulate_game.log"; echo "smoke: the game simulator is not running" >&2; exit 1
+fi
 if grep -q Traceback "$var_dir/simulate_game.log"; then
   cat "$var_dir/simulate_game.log"; echo "smoke: the game simulator failed" >&2; exit 1
 fi

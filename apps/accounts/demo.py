@@ -31,5 +31,7 @@ def seed() -> list[str]:
     moderator.groups.add(Group.objects.get(name="moderators"))
     return [
         f"Demo logins (password {DEMO_PASSWORD!r}): {', '.join(DEMO_PLAYERS)};"
-        " moderator (admin panel, moderators group); admin (superuser)",
+        # The moderators group has no admin permissions until the moderation app grants them:
+        # say what the login can really do.
+        " moderator (staff login; the moderation tools are not there yet); admin (superuser)",
     ]

@@ -96,6 +96,9 @@ if env.str("DATABASE_URL", default=""):
                 "timeout": 10,
             }
 else:
+    # SQLite creates its file but not its folder: a fresh clone has no var/ until something
+    # makes it, and every entry point (manage.py, pytest, make) must work from a fresh clone.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     _database = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "community.sqlite3",

@@ -33,6 +33,19 @@ def test_seed_demo_prints_the_logins_and_is_idempotent(db):
     assert Title.objects.filter(slug="kaiju-kingdoms", default_locale="ja").exists()
 
 
+def test_the_printed_moderator_login_promises_only_what_it_can_do(db, client):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    client.force_login(User.objects.get(username="moderator"))
+
+    admin_index = client.get("/admin/").content.decode()
+
+    # Today the moderators group can view nothing in the admin; the printout must not say
+    # "admin panel" while that is so.
+    assert "You don’t have permission to view or edit anything" in admin_index
+    assert "admin panel" not in out.getvalue()
+
+
 def test_json_log_lines_carry_ids_from_extra():
     record = logging.LogRecord("apps.chat", logging.WARNING, __file__, 1, "send refused", (), None)
     record.player_id = 42

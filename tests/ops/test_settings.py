@@ -133,3 +133,35 @@ def test_env_example_lists_every_variable_the_settings_read():
     listed = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M))
 
     assert read - listed == set()
+
+
+def test_a_fresh_clone_without_var_runs_database_tests(tmp_path):
+    """A fresh clone has no ``var/``: the embedded SQLite test database must still be created
+    (it once failed every database test with "unable to open database file")."""
+    missing = tmp_path / "not-yet" / "var"
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/ops/test_migrations.py::test_moderators_group_exists_after_migrate"],
+        cwd=BASE_DIR, env=clean_env(COMMUNITY_VAR_DIR=str(missing)),
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    assert "1 passed" in completed.stdout
+    assert missing.is_dir()
+
+
+def test_no_broker_configured_gives_no_broker_warning(tmp_path):
+    """Under the embedded default tasks run in-process; ``make run`` once printed kombu's
+    "No hostname was supplied" warning as if a broker were misconfigured."""
+    env = clean_env(COMMUNITY_VAR_DIR=str(tmp_path))
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=BASE_DIR, env=env, check=True,
+    )  # fmt: skip
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c",
+         "from apps.game_events.tasks import events_apply_pending_task as t; t.delay()"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "No hostname" not in completed.stderr + completed.stdout

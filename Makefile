@@ -7,7 +7,8 @@ PORT ?= 8000
 # Where SQLite, static files and logs live (the settings read the same variable).
 VAR_DIR := $(or $(COMMUNITY_VAR_DIR),var)
 
-.PHONY: run test lint format install install-dev services system-packages migrate seed schema clean
+.PHONY: run test lint format install install-dev services system-packages migrate seed schema clean \
+	messages catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +25,18 @@ $(VENV)/.dev: $(VENV)/.runtime
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
-migrate: install
+migrate: install catalogs
 	mkdir -p $(VAR_DIR)/static
 	$(BIN)/python manage.py migrate --noinput
+
+# Translations: `make messages` refreshes the committed catalogs from the code; `catalogs`
+# compiles them (GNU gettext) for the running service. Compiled .mo files are never committed.
+messages: install
+	$(BIN)/python manage.py messages_update
+
+catalogs: install
+	./infra/system-packages.sh gettext
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=var -v0
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo
@@ -60,7 +70,7 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-dev system-packages lint
+test: install-dev system-packages catalogs lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs (headless Chromium for the portal tests).
+# Debian packages the test suite needs: headless Chromium for the portal tests, GNU gettext
+# (msgfmt) for compiling the translation catalogs.
 # Playwright drives Debian's /usr/bin/chromium; it never downloads a browser of its own.
+# Usage: system-packages.sh [chromium] [gettext]  (no argument: all of them)
 set -euo pipefail
-if [ ! -x /usr/bin/chromium ]; then
+wanted=("${@:-chromium gettext}")
+wanted=(${wanted[*]})
+missing=()
+for package in "${wanted[@]}"; do
+  case "$package" in
+    chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
+    gettext) command -v msgfmt >/dev/null || missing+=(gettext) ;;
+    *) echo "system-packages: unknown package $package" >&2; exit 2 ;;
+  esac
+done
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    echo "system-packages: /usr/bin/chromium is missing; install Debian's chromium" >&2
+    echo "system-packages: missing ${missing[*]}; install them from Debian's packages" >&2
     exit 1
   fi
-  echo "system-packages: installing chromium"
+  echo "system-packages: installing ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

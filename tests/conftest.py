@@ -12,6 +12,16 @@ from tests.support.services import enforce_service_markers
 pytest_plugins = ["tests.servicebus.fixtures"]
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The en-xa pseudo-locale is generated (never committed); build it before any test or
+    live server loads translations, so the translation gate sees today's catalogs."""
+    from django.conf import settings
+
+    from apps.ops.pseudo_locale import pseudo_locale_build
+
+    pseudo_locale_build(output_dir=Path(settings.PSEUDO_LOCALE_DIR))
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     enforce_service_markers(item)
 

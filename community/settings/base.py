@@ -182,6 +182,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ja", _("Japanese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The pseudo-locale en-xa (apps/ops/pseudo_locale.py, `manage.py pseudo_locale`): developers and
+# the translation gate test view pages in it; production never offers it.
+PSEUDO_LOCALE_ENABLED = env.bool("PSEUDO_LOCALE_ENABLED", default=DJANGO_ENV != "production")
+PSEUDO_LOCALE_DIR = VAR_DIR / "locale"
+if PSEUDO_LOCALE_ENABLED:
+    # Its name is already pseudo: never translated.
+    LANGUAGES.append(("en-xa", "\uff3bƤšéûđö\uff3d"))  # type: ignore[arg-type]
+    LOCALE_PATHS.append(PSEUDO_LOCALE_DIR)
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

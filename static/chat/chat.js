@@ -64,7 +64,7 @@
       button.type = "button";
       button.dataset.channelId = channel.id;
       button.setAttribute("aria-current", String(current === channel.id));
-      button.appendChild(node("span", "", channel.name));
+      button.appendChild(node("bdi", "", channel.name));
       if (channel.unread > 0 && current !== channel.id) {
         const badge = node("span", "chat-badge", String(channel.unread));
         badge.dataset.testid = "unread";
@@ -117,11 +117,11 @@
   function fillMessage(li, message) {
     li.replaceChildren();
     li.dataset.seq = message.seq;
-    li.appendChild(node("span", "chat-author", message.author ? message.author.display_name : "📣"));
+    li.appendChild(node("bdi", "chat-author", message.author ? message.author.display_name : "📣"));
     if (message.is_deleted) {
       li.appendChild(node("span", "chat-deleted", strings.deleted));
     } else {
-      li.appendChild(node("span", "chat-body", message.body));
+      li.appendChild(node("bdi", "chat-body", message.body));
       if (message.edited_at) li.appendChild(node("span", "chat-meta", strings.edited));
     }
     const own = message.author && message.author.id === config.player_id;
@@ -316,7 +316,7 @@
     reaction: onReaction,
     typing(frame) {
       if (frame.channel_id !== current || frame.player.id === config.player_id) return;
-      el("chat-typing").textContent = frame.player.display_name + " " + strings.typing;
+      el("chat-typing").replaceChildren(node("bdi", "", frame.player.display_name), " " + strings.typing);
       clearTimeout(typingTimer);
       typingTimer = setTimeout(() => { el("chat-typing").textContent = ""; }, 5000);
     },

@@ -52,6 +52,7 @@ class StatsSerializer(serializers.Serializer):
 class AchievementSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField(source="title.slug")
+    title_name = serializers.CharField(source="title.name")
     key = serializers.CharField()
     name = serializers.CharField()
     unlocked_at = serializers.DateTimeField()

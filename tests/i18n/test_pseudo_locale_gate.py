@@ -1,0 +1,189 @@
+"""The translation gate: every portal page and the main admin pages, rendered in the en-xa
+pseudo-locale in headless Chromium, show no visible text that is neither pseudo-translated
+(accented, between fullwidth brackets) nor user content (inside ``<bdi>`` or
+``[data-user-content]``).
+
+A page that forgets to mark a string fails here with the words it shows untranslated; a new
+portal URL that is not listed below fails ``test_every_portal_url_is_visited_by_the_gate``.
+"""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import URLPattern, URLResolver, get_resolver
+from playwright.sync_api import Page, sync_playwright
+
+from apps.chat.models import Channel
+from apps.players.models import Player
+from tests.browser.test_portal_login import CHROMIUM_ARGS
+from tests.support.services import CHROMIUM
+
+DEMO_PASSWORD = "community-demo"
+PORTAL_NAMESPACES = {"players", "chat", "accounts"}
+
+# Portal pages by URL name → who views them. Arguments are filled from the demo data.
+PAGES: dict[str, str] = {
+    "home": "visitor",
+    "accounts:login": "visitor",
+    "accounts:signup": "visitor",
+    "players:create": "newcomer",
+    "players:me": "alice",
+    "players:friends": "alice",
+    "players:notifications": "alice",
+    "players:settings": "alice",
+    "players:profile": "alice",
+    "chat:page": "alice",
+}
+# URLs that are not pages: each says what it is instead.
+NOT_PAGES: dict[str, str] = {
+    "accounts:logout": "POST only, redirects",
+    "players:avatar-upload": "POST only, redirects",
+    "players:showcase": "POST only, redirects",
+    "players:request-answer": "POST only, redirects",
+    "players:notifications-read-all": "POST only, redirects",
+    "players:notifications-unread-count": "JSON",
+    "players:unread-count": "JSON",
+    "players:identity-claim": "POST only, redirects",
+    "players:identity-unlink": "POST only, redirects",
+    "players:export": "a JSON download",
+    "players:delete": "POST only, redirects",
+    "players:avatar": "an image",
+    "players:friend-request": "POST only, redirects",
+    "players:relation": "POST only, redirects",
+}
+# The admin joins the gate once its models' names are translated (issue #17's catalogs).
+ADMIN_PAGES: list[str] = []
+# Admin cells and headings show data (object names, field values), not interface text.
+ADMIN_DATA = "#result_list tbody td, #result_list tbody th, .readonly, .breadcrumbs, #content h2"
+USER_CONTENT = "bdi, [data-user-content]"
+
+VISIBLE_TEXT = """(userContent) => {
+  const text = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const parent = node.parentElement;
+    if (!parent || parent.closest("script, style, noscript, template, textarea")) continue;
+    if (!parent.checkVisibility({ visibilityProperty: true })) continue;
+    text.push(parent.closest(userContent) ? " \\u2063 " : node.nodeValue);
+  }
+  const attributes = [];
+  for (const element of document.body.querySelectorAll(
+      "[placeholder], [aria-label], [title], img[alt], input[type=submit], input[type=button]")) {
+    if (element.closest(userContent)) continue;
+    for (const name of ["placeholder", "aria-label", "title", "alt", "value"]) {
+      const value = element.getAttribute(name);
+      if (value && (name !== "value" || element.type === "submit" || element.type === "button"))
+        attributes.push(`${name}=${value}`);
+    }
+  }
+  return { text: text.join(""), attributes: attributes, title: document.title };
+}"""
+_PSEUDO_SEGMENT = re.compile(r"［[^［］]*］")  # noqa: RUF001
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def untranslated_words(text: str) -> list[str]:
+    """Letters left once every pseudo-translated segment is removed (innermost first, since a
+    translated string may hold another)."""
+    while True:
+        stripped = _PSEUDO_SEGMENT.sub(" ", text)
+        if stripped == text:
+            break
+        text = stripped
+    return _WORD.findall(text)
+
+
+def page_problems(page: Page, url: str, user_content: str) -> list[str]:
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    seen = page.evaluate(VISIBLE_TEXT, user_content)
+    problems = []
+    for words, where in [
+        (untranslated_words(seen["text"]), "text"),
+        (untranslated_words(seen["title"]), "title"),
+        *[(untranslated_words(value.split("=", 1)[1]), value) for value in seen["attributes"]],
+    ]:
+        if words:
+            problems.append(f"{url} {where}: {' '.join(words)}")
+    return problems
+
+
+def portal_url_names() -> set[str]:
+    names = {"home"}
+
+    def walk(patterns: list, namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and namespace in PORTAL_NAMESPACES:
+                names.add(f"{namespace}:{pattern.name}")
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_every_portal_url_is_visited_by_the_gate():
+    unlisted = portal_url_names() - PAGES.keys() - NOT_PAGES.keys()
+    assert unlisted == set(), "add each new portal URL to PAGES (or NOT_PAGES, with what it is)"
+
+
+def test_the_pseudo_locale_accents_and_brackets_but_keeps_placeholders():
+    from apps.ops.pseudo_locale import pseudo_text
+
+    assert pseudo_text("Settings") == "［Šéţţîñĝš］"  # noqa: RUF001
+    assert pseudo_text("Hi %(name)s, <b>{count}</b> &amp; %d") == (
+        "［Ĥî %(name)s, <b>{count}</b> &amp; %d］"  # noqa: RUF001
+    )
+    assert untranslated_words("［Ĥî］ 12:05 · alice") == ["alice"]  # noqa: RUF001
+    assert untranslated_words("［Ŵéļçöɱé ［ƀáçķ］, ］ 3") == []  # noqa: RUF001
+
+
+def _log_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("form.login-form button[type=submit], main form button[type=submit]").first.click()
+    page.wait_for_load_state("networkidle")
+
+
+def _url(name: str, base_url: str, alice: Player) -> str:
+    from django.urls import reverse
+
+    kwargs = {"player_id": alice.id} if name == "players:profile" else {}
+    return base_url + reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_every_page_is_translated_in_the_pseudo_locale(daphne_server):
+    from apps.accounts.models import User
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    User.objects.create_user(username="newcomer", password=DEMO_PASSWORD)
+    alice = Player.objects.get(user__username="alice")
+    assert Channel.objects.exists()
+    base = daphne_server.url
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for who in ("visitor", "newcomer", "alice", "admin"):
+                context = browser.new_context()
+                context.add_cookies([{"name": "django_language", "value": "en-xa", "url": base}])
+                page = context.new_page()
+                if who != "visitor":
+                    _log_in(page, base, who)
+                for name, viewer in PAGES.items():
+                    if viewer == who:
+                        problems += page_problems(page, _url(name, base, alice), USER_CONTENT)
+                if who == "admin":
+                    for path in ADMIN_PAGES:
+                        url = base + path.format(alice=alice.id)
+                        problems += page_problems(page, url, f"{USER_CONTENT}, {ADMIN_DATA}")
+                context.close()
+        finally:
+            browser.close()
+    assert not problems, "\n".join(problems)

@@ -197,6 +197,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Client address ----------------------------------------------------------------------------
+# Reverse proxies in front of the app that append (or set) X-Forwarded-For. 0: the header is
+# ignored and the connecting peer is the client. Throttles, the login lockout and logs all read
+# the client address through apps.common.client_address (docs/operations.md).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -208,10 +214,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
+        "apps.api.throttling.AnonRateThrottle",
         "apps.api.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "apps.api.throttling.ScopedRateThrottle",
     ],
+    # Our throttles resolve the client with apps.common.client_address; this keeps any DRF
+    # class that does not on the same proxy rule.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="120/min"),
         "user": env.str("API_THROTTLE_USER", default="1200/min"),

@@ -45,4 +45,3 @@ def client_address_from_meta(meta: Mapping[str, Any]) -> str | None:
 def client_address_of_request(request: HttpRequest) -> str | None:
     """The client address of a Django (or DRF) request; also django-axes' IP callable."""
     return client_address_from_meta(request.META)
-

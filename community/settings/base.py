@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "csp",
+    "axes",
     # Project apps, in dependency order: later apps may call earlier apps' services.
     "apps.common",
     "apps.accounts",
@@ -57,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a refused login into apps.accounts.lockout's answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "community.urls"
@@ -164,10 +167,30 @@ CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["apps.accounts.backends.UsernameOrEmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses every login attempt while the account or the client address is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "apps.accounts.backends.UsernameOrEmailBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+# Login lockout (django-axes, apps/accounts/lockout.py): after LIMIT failed logins for one
+# account or from one client address within the cool-off, both are refused for the cool-off.
+AXES_FAILURE_LIMIT = env.int("LOGIN_LOCKOUT_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_LOCKOUT_COOLOFF_SECONDS", default=900))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "apps.accounts.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "apps.common.client_address.client_address_of_request"
+AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
+# Attempts during a lockout are refused but do not prolong it; a success resets nothing, or an
+# attacker with one account could clear its address's count by logging in to it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+# Successful logins are not logged (personal data we have no use for).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # log lines name only the masked lockout keys, not the user agent
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -288,6 +311,8 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "daphne": {"level": "WARNING"},
+        # Failures and lockouts (username and address masked); not its per-login clean-up lines.
+        "axes": {"level": "WARNING"},
     },
 }
 

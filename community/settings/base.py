@@ -199,6 +199,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Email -------------------------------------------------------------------------------------
+# Account emails (password reset, signup) go through Django's email backend from a Celery task.
+# Unset EMAIL_HOST: printed to the console (embedded default). Set: sent by SMTP.
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Game Community <noreply@localhost>")
+# Password reset links expire after this many seconds (Django's default: three days).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3 * 24 * 3600)
+# Signup links (apps/accounts/signup.py) expire after this many seconds.
+ACCOUNTS_SIGNUP_LINK_MAX_AGE_SECONDS = env.int(
+    "ACCOUNTS_SIGNUP_LINK_MAX_AGE_SECONDS", default=3 * 24 * 3600
+)
+
 # --- I18n -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ja", _("Japanese"))]

@@ -19,7 +19,13 @@ document.addEventListener("securitypolicyviolation", (event) => {
 });
 """
 
-ANONYMOUS_PAGES = ["/", "/accounts/login/", "/accounts/signup/", "/api/docs/"]
+ANONYMOUS_PAGES = [
+    "/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/password_reset/",
+    "/api/docs/",
+]
 PLAYER_PAGES = [
     "/players/me/",
     "/players/friends/",

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.lockout import LoginLockedOut, lockout_retry_after_seconds
 from apps.accounts.models import User
 from apps.accounts.selectors import api_token_get_for_user, api_token_list_for_user
 from apps.accounts.services import api_token_create, api_token_revoke
@@ -31,7 +32,11 @@ class ApiTokenOutputSerializer(serializers.Serializer):
 
 
 class ApiTokenCreateApi(APIView):
-    """Exchange a login for a bearer token (for game clients and tools). Shown once."""
+    """Exchange a login for a bearer token (for game clients and tools). Shown once.
+
+    Failed attempts count toward the login lockout shared with the portal and admin login
+    forms: `401 invalid_credentials`, then `429 login_locked_out` with `details.retry_after`.
+    """
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -53,6 +58,10 @@ class ApiTokenCreateApi(APIView):
             request, username=data.validated_data["login"], password=data.validated_data["password"]
         )
         if user is None:
+            # django-axes flags the request when this failure reached the limit or it refused
+            # the attempt because of an earlier lockout (apps/accounts/lockout.py).
+            if getattr(request, "axes_locked_out", False):
+                raise LoginLockedOut(details={"retry_after": lockout_retry_after_seconds()})
             raise InvalidCredentials()
         created = api_token_create(user=user, name=data.validated_data["name"])
         body = ApiTokenOutputSerializer(created.token).data | {"token": created.secret}

@@ -1,6 +1,10 @@
+from typing import Any
+
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.emails import account_email_send
 
 
 class LoginForm(AuthenticationForm):
@@ -12,21 +16,29 @@ class LoginForm(AuthenticationForm):
 
 
 class SignupForm(forms.Form):
+    """Step 1: the address only; the rest comes after the emailed link (apps/accounts/signup.py)."""
+
+    email = forms.EmailField(
+        label=_("Email"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+class SignupCompleteForm(forms.Form):
+    """Step 2, reached through the emailed link: the login and the player profile."""
+
     username = forms.RegexField(
         label=_("Username"),
         max_length=150,
         regex=r"^[\w.@+-]+\Z",
         help_text=_("Letters, digits and @/./+/-/_ only. Used to log in; not shown to others."),
-        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     display_name = forms.CharField(
         label=_("Display name"),
         max_length=64,
         required=False,
         help_text=_("How other players see you; empty uses your username. You can change it."),
-    )
-    email = forms.EmailField(
-        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     password = forms.CharField(
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
@@ -37,3 +49,25 @@ class SignupForm(forms.Form):
         if not cleaned.get("display_name") and cleaned.get("username"):
             cleaned["display_name"] = cleaned["username"]
         return cleaned
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's reset form, sending through the account email task (after commit, throttled
+    per address) instead of inline SMTP."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        account_email_send(
+            kind="password-reset",
+            to=to_email,
+            subject_template=subject_template_name,
+            body_template=email_template_name,
+            context=context,
+        )

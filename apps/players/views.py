@@ -127,12 +127,20 @@ def showcase_update(request: HttpRequest, player: Player) -> HttpResponse:
 
 @require_GET
 def avatar_file(request: HttpRequest, player_id: int, size: str) -> FileResponse:
-    player = Player.objects.filter(id=player_id, deleted_at__isnull=True).first()
-    name = (player.avatar_large if size == "large" else player.avatar_small) if player else ""
+    """The avatar follows its profile: whoever gets a 404 for the profile (blocked either way,
+    deleted, leaving) gets one for the avatar."""
+    try:
+        player, _visibility = selectors.player_get_visible(
+            viewer=_viewer(request), player_id=player_id
+        )
+    except NotFound as error:
+        raise Http404 from error
+    name = player.avatar_large if size == "large" else player.avatar_small
     if not name or not default_storage.exists(name):
         raise Http404
     response = FileResponse(default_storage.open(name, "rb"), content_type="image/webp")
-    response["Cache-Control"] = "public, max-age=86400"
+    # Who may see it depends on the viewer: browsers may keep it, shared caches may not.
+    response["Cache-Control"] = "private, max-age=86400"
     response["Content-Security-Policy"] = "default-src 'none'"
     return response
 

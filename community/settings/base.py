@@ -8,6 +8,7 @@ and ``CELERY_BROKER_URL`` switches each to its production backend.
 from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 from community.env import BASE_DIR, env
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "csp",
+    "axes",
     # Project apps, in dependency order: later apps may call earlier apps' services.
     "apps.common",
     "apps.accounts",
@@ -57,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a refused login into apps.accounts.lockout's answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "community.urls"
@@ -167,16 +171,59 @@ CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["apps.accounts.backends.UsernameOrEmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses every login attempt while the account or the client address is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "apps.accounts.backends.UsernameOrEmailBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+# Login lockout (django-axes, apps/accounts/lockout.py): after LIMIT failed logins for one
+# account or from one client address within the cool-off, both are refused for the cool-off.
+AXES_FAILURE_LIMIT = env.int("LOGIN_LOCKOUT_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_LOCKOUT_COOLOFF_SECONDS", default=900))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "apps.accounts.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "apps.common.client_address.client_address_of_request"
+AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
+# Attempts during a lockout are refused but do not prolong it; a success resets nothing, or an
+# attacker with one account could clear its address's count by logging in to it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+# Successful logins are not logged (personal data we have no use for).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # log lines name only the masked lockout keys, not the user agent
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Email -------------------------------------------------------------------------------------
+# Account emails (password reset, signup) go through Django's email backend from a Celery task.
+# Unset EMAIL_HOST: printed to the console (embedded default). Set: sent by SMTP.
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Game Community <noreply@localhost>")
+# Password reset links expire after this many seconds (Django's default: three days).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3 * 24 * 3600)
+# Signup links (apps/accounts/signup.py) expire after this many seconds.
+ACCOUNTS_SIGNUP_LINK_MAX_AGE_SECONDS = env.int(
+    "ACCOUNTS_SIGNUP_LINK_MAX_AGE_SECONDS", default=3 * 24 * 3600
+)
 
 # --- I18n -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -208,6 +255,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Client address ----------------------------------------------------------------------------
+# Reverse proxies in front of the app that append (or set) X-Forwarded-For. 0: the header is
+# ignored and the connecting peer is the client. Throttles, the login lockout and logs all read
+# the client address through apps.common.client_address (docs/operations.md).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -219,10 +272,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
+        "apps.api.throttling.AnonRateThrottle",
         "apps.api.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "apps.api.throttling.ScopedRateThrottle",
     ],
+    # Our throttles resolve the client with apps.common.client_address; this keeps any DRF
+    # class that does not on the same proxy rule.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="120/min"),
         "user": env.str("API_THROTTLE_USER", default="1200/min"),
@@ -260,13 +316,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# django-csp 4 puts a per-response nonce where its NONCE constant stands (and only when a
+# template used it). 'self' in connect-src covers ws:/wss: to this origin (CSP Level 3).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
+        "script-src": ["'self'", NONCE],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
-        "connect-src": ["'self'", "ws:", "wss:"],
+        "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
         "base-uri": ["'self'"],
@@ -290,6 +348,8 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "daphne": {"level": "WARNING"},
+        # Failures and lockouts (username and address masked); not its per-login clean-up lines.
+        "axes": {"level": "WARNING"},
     },
 }
 

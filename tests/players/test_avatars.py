@@ -147,3 +147,23 @@ def test_an_upload_whose_database_write_fails_leaves_no_files(media):
         avatar_set(player=player, upload=io.BytesIO(image_bytes("PNG")))
 
     assert stored_files(media) == []
+
+
+def test_an_avatar_follows_the_visibility_of_its_profile(media):
+    from apps.players.friends import block_create
+
+    owner, blocked, stranger = PlayerFactory(), PlayerFactory(), PlayerFactory()
+    url = upload(owner, "me.png", image_bytes("PNG")).json()["avatar_url"]
+    block_create(blocker=owner, blocked=blocked)
+    as_blocked, as_stranger = Client(), Client()
+    as_blocked.force_login(blocked.user)
+    as_stranger.force_login(stranger.user)
+
+    blocked_profile = as_blocked.get(f"/players/{owner.id}/")
+    blocked_avatar = as_blocked.get(url)
+    stranger_avatar = as_stranger.get(url)
+    anonymous_avatar = Client().get(url)
+
+    assert (blocked_profile.status_code, blocked_avatar.status_code) == (404, 404)
+    assert (stranger_avatar.status_code, anonymous_avatar.status_code) == (200, 200)
+    assert stranger_avatar["Cache-Control"] == "private, max-age=86400"

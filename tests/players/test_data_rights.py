@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -101,7 +102,8 @@ def test_deletion_request_logs_out_and_erasure_after_grace_anonymizes():
     me, friend, _asker, _blocked = rich_player()
     api_token_create(user=me.user, name="game")
     client = Client()
-    client.login(username=me.user.username, password=TEST_PASSWORD)
+    # django-axes needs the request that carries the login attempt.
+    client.login(request=HttpRequest(), username=me.user.username, password=TEST_PASSWORD)
 
     client.post("/players/settings/delete/", {"confirm": "delete"})
     me.refresh_from_db()
@@ -114,7 +116,8 @@ def test_deletion_request_logs_out_and_erasure_after_grace_anonymizes():
 
     assert me.deletion_requested_at is not None
     assert api_client_for(friend).get(f"/api/v1/players/{me.id}").status_code == 404
-    assert Client().login(username=me.user.username, password=TEST_PASSWORD) is False
+    login = Client().login(request=HttpRequest(), username=me.user.username, password=TEST_PASSWORD)
+    assert login is False
     assert (before_grace, after_grace, again) == (0, 1, 0)
     me.refresh_from_db()
     assert (me.display_name, me.bio, me.is_deleted) == (DELETED_NAME, "", True)

@@ -16,31 +16,6 @@ def browser_for(player: Player) -> Client:
     return client
 
 
-def test_signup_creates_the_player_with_its_display_name():
-    response = Client().post(
-        "/accounts/signup/",
-        {"username": "hanako", "display_name": "花子", "email": "h@example.test",
-         "password": "a-long-passphrase"},
-        follow=True,
-    )  # fmt: skip
-
-    assert response.status_code == 200
-    assert Player.objects.get(user__username="hanako").display_name == "花子"
-
-
-def test_signup_with_a_taken_display_name_creates_no_account():
-    PlayerFactory(display_name="Sonic")
-
-    response = Client().post(
-        "/accounts/signup/",
-        {"username": "hanako", "display_name": "SONIC", "email": "h@example.test",
-         "password": "a-long-passphrase"},
-    )  # fmt: skip
-
-    assert "already taken" in response.content.decode()
-    assert not Player.objects.filter(user__username="hanako").exists()
-
-
 @pytest.mark.parametrize(
     "path",
     ["/players/me/", "/players/friends/", "/players/notifications/", "/players/settings/"],

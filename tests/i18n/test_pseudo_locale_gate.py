@@ -8,10 +8,13 @@ portal URL that is not listed below fails ``test_every_portal_url_is_visited_by_
 """
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from playwright.sync_api import Page, sync_playwright
 
 from apps.chat.models import Channel
@@ -27,6 +30,12 @@ PAGES: dict[str, str] = {
     "home": "visitor",
     "accounts:login": "visitor",
     "accounts:signup": "visitor",
+    "accounts:signup_sent": "visitor",
+    "accounts:signup_complete": "visitor",
+    "accounts:password_reset": "visitor",
+    "accounts:password_reset_done": "visitor",
+    "accounts:password_reset_confirm": "visitor",
+    "accounts:password_reset_complete": "visitor",
     "players:create": "newcomer",
     "players:me": "alice",
     "players:friends": "alice",
@@ -148,9 +157,29 @@ def _log_in(page: Page, base_url: str, username: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def _url(name: str, base_url: str, alice: Player) -> str:
-    from django.urls import reverse
+def _emailed_links(base_url: str) -> dict[str, str]:
+    """The signup and password-reset links, as a visitor gets them: from the emails."""
+    from django.core import mail
 
+    from apps.accounts.signup import signup_start
+
+    mail.outbox.clear()
+    with transaction.atomic():
+        signup_start(email="new-player@example.com", site_url=base_url)
+    Client().post(reverse("accounts:password_reset"), {"email": "alice@demo.invalid"})
+    # The links' paths, on the live server (the reset request went through the test client).
+    links = [
+        base_url + urlsplit(re.search(r"https?://\S+", message.body).group()).path
+        for message in mail.outbox
+    ]
+    signup = next(link for link in links if "/signup/" in link)
+    reset = next(link for link in links if "/reset/" in link)
+    return {"accounts:signup_complete": signup, "accounts:password_reset_confirm": reset}
+
+
+def _url(name: str, base_url: str, alice: Player, emailed: dict[str, str]) -> str:
+    if name in emailed:
+        return emailed[name]
     kwargs = {"player_id": alice.id} if name == "players:profile" else {}
     return base_url + reverse(name, kwargs=kwargs)
 
@@ -166,6 +195,7 @@ def test_every_page_is_translated_in_the_pseudo_locale(daphne_server):
     alice = Player.objects.get(user__username="alice")
     assert Channel.objects.exists()
     base = daphne_server.url
+    emailed = _emailed_links(base)
     problems: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -178,7 +208,8 @@ def test_every_page_is_translated_in_the_pseudo_locale(daphne_server):
                     _log_in(page, base, who)
                 for name, viewer in PAGES.items():
                     if viewer == who:
-                        problems += page_problems(page, _url(name, base, alice), USER_CONTENT)
+                        url = _url(name, base, alice, emailed)
+                        problems += page_problems(page, url, USER_CONTENT)
                 if who == "admin":
                     for path in ADMIN_PAGES:
                         url = base + path.format(alice=alice.id)

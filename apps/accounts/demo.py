@@ -28,7 +28,7 @@ def seed() -> list[str]:
         _ensure_user(username)
     _ensure_user("admin", is_staff=True, is_superuser=True)
     moderator = _ensure_user("moderator", is_staff=True)
-    moderator.groups.add(Group.objects.get(name="moderators"))
+    moderator.groups.add(Group.objects.get_or_create(name="moderators")[0])
     return [
         f"Demo logins (password {DEMO_PASSWORD!r}): {', '.join(DEMO_PLAYERS)};"
         # The moderators group has no admin permissions until the moderation app grants them:

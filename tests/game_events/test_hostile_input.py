@@ -6,7 +6,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from apps.game_events.codes import IGNORED_CODES, REJECTION_CODES
 from apps.game_events.envelope import MAX_NESTING, EventRejected, envelope_validate
 from apps.game_events.models import InboxEvent
 from tests.game_events.events import cloud_event, inbox_refusing, player_ref
@@ -301,3 +305,46 @@ def test_an_account_id_the_schema_accepts_is_one_players_accept():
     assert accepted == ["76561198000000001", "demo-alice", "太郎", " padded ", "a b", "x" * 128]
     for external_id in accepted:
         assert identity_validate(provider="steam", external_id=external_id)
+
+
+# Any character, with the ones that broke ingest (NUL, unpaired surrogates) made frequent.
+_characters = st.one_of(
+    st.characters(),
+    st.sampled_from(["\x00", "\ud800", "\udfff", "\t", "\u200b"]),
+    st.characters(categories=["Cs", "Cc"]),
+)
+_texts = st.text(_characters, max_size=8)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | _texts,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_texts, children, max_size=3),
+    max_leaves=12,
+)
+_deep = st.integers(min_value=1, max_value=60).map(_nested_list)
+
+
+@hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.dictionaries(_texts, _json | _deep, max_size=4),
+    extension=_json,
+    subject=_texts,
+    external_id=_texts,
+)
+def test_whatever_an_event_holds_the_batch_answers_200_and_its_neighbour_applies(
+    title_client, data, extension, subject, external_id
+):
+    """Property: any JSON value (with NULs, unpaired surrogates, control characters,
+    NaN/Infinity, nesting up to 60) in ``data``, an extension attribute, the subject or an
+    account id gets one result for its event, and the valid event beside it is accepted."""
+    good = cloud_event()
+    hostile = cloud_event("match.completed", data=data, subject=subject, myextension=extension)
+    progressed = _progressed(good["id"] + "-p", external_id=external_id)
+
+    response = _post_text(title_client, json.dumps([hostile, good, progressed]))
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["status"] for r in results][1] == "accepted"
+    assert {r["status"] for r in results} <= {"accepted", "ignored", "rejected"}
+    assert all(r["code"] in {"", *REJECTION_CODES, *IGNORED_CODES} for r in results)

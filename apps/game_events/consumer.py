@@ -22,10 +22,10 @@ alone, and is dead-lettered with ``storage_refused``; its group-mates are record
 Any other database error (the database is unreachable) abandons the batch's messages, and
 those of the group received meanwhile (Service Bus redelivers them; each outage costs each
 message one delivery attempt, because the consumer stops receiving until the database answers
-again). Broker errors rebuild the client
-with backoff. SIGTERM finishes the batch in hand, then stops. Locks of a batch are renewed by
-an ``AutoLockRenewer`` while it is processed. The SDK is not thread-safe: only the consumer's
-own thread touches its client; run more processes for parallelism.
+again). Broker errors rebuild the client with backoff. SIGTERM finishes the batch in hand, then
+stops. Locks of a batch are renewed by an ``AutoLockRenewer`` while it is processed. The SDK is
+not thread-safe: only the consumer's own thread touches its client; run more processes for
+parallelism.
 """
 
 import contextlib

@@ -64,7 +64,8 @@ def rows_copy(model: type[M], rows: Sequence[M]) -> None:
     current transaction. Afterwards each instance has its id and ``auto_now`` stamps, as after
     ``bulk_create``. On PostgreSQL: one ``COPY`` (several times faster than a multi-row
     ``INSERT`` once the rows are many, and far less Python); elsewhere ``bulk_create``.
-    Like ``bulk_create``, no ``save()`` and no signals."""
+    Like ``bulk_create``, no ``save()`` and no signals, and database errors are Django's
+    (``IntegrityError`` for a unique violation, ``DataError`` for a NUL in text, ...)."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -81,7 +82,11 @@ def rows_copy(model: type[M], rows: Sequence[M]) -> None:
         ids = cursor.fetchall()
         now = timezone.now()
         columns = ", ".join(quote(column) for column in plan.columns)
-        with cursor.cursor.copy(f"COPY {quote(plan.table)} ({columns}) FROM STDIN") as copy:
+        # ``cursor.cursor`` is psycopg's own cursor: without the wrapper its errors would
+        # escape as psycopg's classes, which callers catching Django's IntegrityError,
+        # DataError or OperationalError (as after ``bulk_create``) would miss.
+        copy_statement = f"COPY {quote(plan.table)} ({columns}) FROM STDIN"
+        with database.wrap_database_errors, cursor.cursor.copy(copy_statement) as copy:
             for row, (row_id,) in zip(rows, ids, strict=True):
                 row.pk = row_id
                 for attname in plan.stamped:

@@ -1,12 +1,13 @@
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.game_events.codes import IGNORED_CODES, REJECTION_CODES
 from apps.game_events.exceptions import BatchTooLarge, EmptyBatch
 from apps.game_events.parsers import CloudEventParser, CloudEventsBatchParser, EventsJsonParser
 from apps.game_events.services import events_submit
@@ -37,9 +38,18 @@ _EXAMPLE_EVENT = {
 
 class EventIngestResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
-    id = serializers.CharField(allow_null=True)
+    id = serializers.CharField(
+        allow_null=True, help_text="The event's id; null if it had none the answer can carry."
+    )
     status = serializers.ChoiceField(["accepted", "duplicate", "ignored", "rejected"])
-    code = serializers.CharField(allow_blank=True)
+    code = serializers.ChoiceField(
+        [*REJECTION_CODES, *IGNORED_CODES],
+        allow_blank=True,
+        help_text=(
+            "Why an event was rejected or ignored (docs/events.md, Rejection codes); empty "
+            "when accepted or duplicate."
+        ),
+    )
     reason = serializers.CharField(allow_blank=True)
 
 
@@ -50,6 +60,34 @@ class EventIngestCountsSerializer(serializers.Serializer):
     rejected = serializers.IntegerField()
 
 
+class EventIngestErrorBodySerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        [
+            "malformed_request",
+            "empty_batch",
+            "batch_too_large",
+            "not_authenticated",
+            "authentication_failed",
+            "permission_denied",
+            "payload_too_large",
+            "unsupported_media_type",
+            "rate_limited",
+        ]
+    )
+    message = serializers.CharField()
+    details = serializers.DictField()
+
+
+class EventIngestErrorSerializer(serializers.Serializer):
+    """The one error shape (docs/api.md), for a request refused as a whole."""
+
+    error = EventIngestErrorBodySerializer()
+
+
+def _refused(description: str) -> OpenApiResponse:
+    return OpenApiResponse(EventIngestErrorSerializer, description=description)
+
+
 class EventIngestApi(APIView):
     """Publish game events over HTTP (for titles that cannot reach Service Bus).
 
@@ -58,7 +96,10 @@ class EventIngestApi(APIView):
     (`application/cloudevents+json`). Each event's `source` must be `/titles/<your title>`.
     The answer lists one result per event, in order: `accepted`, `duplicate` (that id was
     already received; nothing changes), `ignored` (kept, no effect: an unknown type or version,
-    or no handler yet) or `rejected` with a `code` and `reason` (see docs/events.md).
+    or no handler yet) or `rejected` with a `code` and `reason` (see docs/events.md): e.g.
+    `schema_violation`, `invalid_character` (a NUL or unpaired surrogate anywhere),
+    `nesting_too_deep` (over 32 levels), `time_out_of_range`, `storage_refused`; the `code`
+    enum lists them all.
     """
 
     permission_classes = [title_scope(scopes.EVENTS_PUBLISH)]
@@ -74,7 +115,24 @@ class EventIngestApi(APIView):
             "application/cloudevents-batch+json": {"type": "array", "items": {"type": "object"}},
             "application/cloudevents+json": {"type": "object"},
         },
-        responses={200: OutputSerializer},
+        responses={
+            200: OpenApiResponse(
+                OutputSerializer,
+                description=(
+                    "Always, for a batch that parses: one result per event, whatever the events "
+                    "hold (a bad event is `rejected` with its own `code`)."
+                ),
+            ),
+            400: _refused(
+                "`malformed_request` (not JSON or not UTF-8, nested deeper than the parser "
+                "goes, an integer of more than 4,300 digits), `empty_batch`, `batch_too_large`."
+            ),
+            401: _refused("`not_authenticated`, `authentication_failed`."),
+            403: _refused("`permission_denied`: not a title key with `events:publish`."),
+            413: _refused("`payload_too_large`: over `GAME_EVENTS_HTTP_MAX_BODY_BYTES`."),
+            415: _refused("`unsupported_media_type`."),
+            429: _refused("`rate_limited`."),
+        },
         examples=[
             OpenApiExample("A batch of one event", value=[_EXAMPLE_EVENT], request_only=True),
             OpenApiExample(

@@ -43,6 +43,16 @@ def _is_uri(value: object) -> bool:
     return bool(parts.scheme) and bool(parts.netloc or parts.path)
 
 
+@FORMATS.checks("account-id")
+def _is_account_id(value: object) -> bool:
+    """What players' ``identity_validate`` will take, checked on arrival so that a bad id is a
+    schema violation, not a handler failure: printable throughout (no tab, newline, or
+    invisible character such as U+200B, even at the ends, which players would strip), and not
+    only spaces. The ``pattern`` beside it says the control-character part to titles' own
+    validators, which ignore a format they do not know."""
+    return not isinstance(value, str) or (value.isprintable() and bool(value.strip()))
+
+
 @dataclass(frozen=True)
 class CatalogEntry:
     event_type: str

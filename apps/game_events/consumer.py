@@ -16,12 +16,16 @@ next group, so the database write overlaps the broker round trips instead of add
 (at most one group is in the database at a time; its messages are settled before the next
 group is handed over, and at once when no further message comes within a few milliseconds).
 
-A database error abandons the batch's messages, and those of the group received meanwhile
-(Service Bus redelivers them; each outage costs each message one delivery attempt, because the
-consumer stops receiving until the database answers again). Broker errors rebuild the client
-with backoff. SIGTERM finishes the batch in hand, then stops. Locks of a batch are renewed by
-an ``AutoLockRenewer`` while it is processed. The SDK is not thread-safe: only the consumer's
-own thread touches its client; run more processes for parallelism.
+A message the database refuses (a data error: ``DataError``, ``IntegrityError``, a value the
+driver cannot encode) is isolated by ``events_ingest``, which halves the group until it stands
+alone, and is dead-lettered with ``storage_refused``; its group-mates are recorded and completed.
+Any other database error (the database is unreachable) abandons the batch's messages, and
+those of the group received meanwhile (Service Bus redelivers them; each outage costs each
+message one delivery attempt, because the consumer stops receiving until the database answers
+again). Broker errors rebuild the client with backoff. SIGTERM finishes the batch in hand, then
+stops. Locks of a batch are renewed by an ``AutoLockRenewer`` while it is processed. The SDK is
+not thread-safe: only the consumer's own thread touches its client; run more processes for
+parallelism.
 """
 
 import contextlib
@@ -243,7 +247,7 @@ class EventConsumer:
                         current, in_flight = in_flight, None
                         try:
                             self._finish(receiver, current)
-                        except DatabaseUnavailable:
+                        except Exception:
                             self._abandon(receiver, messages)
                             raise
                     if messages:
@@ -334,13 +338,21 @@ class EventConsumer:
             raise
 
     def _finish(self, receiver: ServiceBusReceiver, batch: _InFlight) -> None:
-        """Wait for the group's commit, then settle its messages (on the SDK thread)."""
+        """Wait for the group's commit, then settle its messages (on the SDK thread).
+
+        A message the database refuses (a data error) comes back ``rejected`` from
+        ``events_ingest``, which isolated it, and is dead-lettered here like any other
+        rejection; its group-mates are completed. What reaches this ``except`` is not about
+        one message (the database is unreachable, or a bug): the whole group is abandoned."""
         try:
             try:
                 outcomes = batch.outcomes.result()
-            except DatabaseError as error:
+            except Exception as error:
                 self._abandon(receiver, [message for message, _ in batch.messages])
-                raise DatabaseUnavailable() from error
+                if isinstance(error, DatabaseError):
+                    raise DatabaseUnavailable() from error
+                logger.exception("game event group failed; abandoned")
+                raise
             for (message, _event), outcome in zip(batch.messages, outcomes, strict=True):
                 if outcome.status == "rejected":
                     self._dead_letter(receiver, message, outcome.code, outcome.reason)

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
@@ -20,9 +21,17 @@ def _read_limited(stream: Any) -> bytes:
 
 
 def _decode(body: bytes) -> Any:
+    """The parsed body, or ``ParseError`` (400 ``malformed_request``) for anything the parser
+    cannot read. Nesting is limited per event (envelope ``MAX_NESTING``, refused per event);
+    only a body nested so deep that the C parser runs out of recursion (around 900 levels)
+    fails here as a whole."""
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ParseError(f"JSON parse error - {error}") from error
+    except RecursionError as error:
+        raise ParseError(_("JSON parse error - nested too deeply.")) from error
+    except ValueError as error:  # an integer of more than 4,300 digits
         raise ParseError(f"JSON parse error - {error}") from error
 
 

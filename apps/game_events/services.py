@@ -15,12 +15,13 @@ Exactly-once effects over at-least-once delivery (stack-pitfalls §3.1, §3.4):
 
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -43,6 +44,7 @@ logger = logging.getLogger(__name__)
 INSERT_ATTEMPTS = 3
 # Metrics key for events whose envelope was too broken to know their type.
 INVALID_TYPE = "(invalid)"
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,43 @@ def events_ingest(
     ``allowed_title_slugs``: for Service Bus, the titles the entity may carry (None: any).
     ``record_rejected``: keep rejected events as ``dead_lettered`` rows (Service Bus
     dead-letters them; HTTP callers get the reason in the response instead).
-    Raises database errors unchanged: the caller abandons/retries the whole batch.
+    An event the database refuses (a data error: ``DataError``, ``IntegrityError``,
+    ``ValueError``) is isolated by halving the batch until it stands alone; it comes back
+    ``rejected`` with ``storage_refused`` and its neighbours are recorded (each part in a
+    transaction of its own). Any other error (``OperationalError``, ``InterfaceError``: the
+    database is gone) is raised unchanged: the caller abandons/retries the whole batch.
     """
     classified = _classify_all(events, caller, allowed_title_slugs)
+    return _record_isolating(classified, channel=channel, record_rejected=record_rejected)
+
+
+# Errors that come from what is being written, not from the database being unreachable. A
+# ValueError is what psycopg raises for a value it cannot encode (e.g. a lone surrogate).
+DATA_ERRORS = (DataError, IntegrityError, ValueError)
+
+
+def _record_isolating(
+    classified: list[_Classified], *, channel: str, record_rejected: bool
+) -> list[IngestOutcome]:
+    try:
+        return _record_retrying(classified, channel=channel, record_rejected=record_rejected)
+    except DATA_ERRORS as error:
+        if len(classified) == 1:
+            return [_storage_refused(classified[0], error)]
+        middle = len(classified) // 2
+        # In order: a repeated id in the right half finds the left half's row (duplicate).
+        left = _record_isolating(
+            classified[:middle], channel=channel, record_rejected=record_rejected
+        )
+        right = _record_isolating(
+            classified[middle:], channel=channel, record_rejected=record_rejected
+        )
+        return left + right
+
+
+def _record_retrying(
+    classified: list[_Classified], *, channel: str, record_rejected: bool
+) -> list[IngestOutcome]:
     for attempt in range(INSERT_ATTEMPTS):
         try:
             return _record(classified, channel=channel, record_rejected=record_rejected)
@@ -136,6 +172,22 @@ def events_ingest(
             if attempt == INSERT_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _storage_refused(item: _Classified, error: Exception) -> IngestOutcome:
+    """The outcome of an event the database refused on its own. Validation is meant to refuse
+    everything the database would, so this is a gap there: logged, counted ``rejected``."""
+    lines = str(error).strip().splitlines()
+    summary = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    logger.warning(
+        "game event refused by the database",
+        extra={"source": item.event.source, "event_id": item.event.id, "error": summary[:300]},
+    )
+    with transaction.atomic():
+        counters_add(Counter({(item.event.type, "rejected"): 1}))
+    return IngestOutcome(
+        "rejected", "storage_refused", f"The database refused the event: {summary}"[:500]
+    )
 
 
 @dataclass(frozen=True)
@@ -148,12 +200,27 @@ class SubmitResult:
 
 
 def _validated(raw: Any) -> CloudEvent:
+    # The envelope first: it refuses what json.dumps cannot take (deep nesting recurses,
+    # an unpaired surrogate does not encode) before the size is measured.
+    event = envelope_validate(raw)
     size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
     if size > max_event_bytes():
         raise EventRejected(
-            "event_too_large", f"The event is {size} bytes; the limit is {max_event_bytes()}."
+            "event_too_large",
+            f"The event is {size} bytes; the limit is {max_event_bytes()}.",
+            source=event.source,
+            event_id=event.id,
         )
-    return envelope_validate(raw)
+    return event
+
+
+def _answerable_id(raw: Any) -> str | None:
+    """The ``id`` of a refused event, to echo in its result, unless the response could not
+    carry it (an unpaired surrogate does not encode as UTF-8)."""
+    event_id = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(event_id, str) or (not event_id.isascii() and _SURROGATES.search(event_id)):
+        return None
+    return event_id
 
 
 def events_submit(
@@ -167,10 +234,8 @@ def events_submit(
         try:
             valid.append((index, _validated(raw)))
         except EventRejected as rejected:
-            event_id = raw.get("id") if isinstance(raw, dict) else None
-            event_id = event_id if isinstance(event_id, str) else None
             results[index] = SubmitResult(
-                index, event_id, "rejected", rejected.code, rejected.reason
+                index, _answerable_id(raw), "rejected", rejected.code, rejected.reason
             )
     outcomes = events_ingest(events=[e for _, e in valid], channel=channel, caller=caller)
     for (index, event), outcome in zip(valid, outcomes, strict=True):

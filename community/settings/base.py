@@ -430,6 +430,8 @@ GAME_EVENTS_CONSUMERS = env.int("GAME_EVENTS_CONSUMERS", default=1)
 GAME_EVENTS_MAX_EVENT_BYTES = env.int("GAME_EVENTS_MAX_EVENT_BYTES", default=64 * 1024)
 GAME_EVENTS_HTTP_MAX_BATCH = env.int("GAME_EVENTS_HTTP_MAX_BATCH", default=500)
 GAME_EVENTS_HTTP_MAX_BODY_BYTES = env.int("GAME_EVENTS_HTTP_MAX_BODY_BYTES", default=4 << 20)
+# An event's ``time`` may lie at most this far ahead of our clock (a game server's clock skew).
+GAME_EVENTS_MAX_FUTURE_SECONDS = env.int("GAME_EVENTS_MAX_FUTURE_SECONDS", default=300)
 # Effects are applied by a Celery task in batches of this many events per transaction.
 GAME_EVENTS_APPLY_BATCH_SIZE = env.int("GAME_EVENTS_APPLY_BATCH_SIZE", default=500)
 CELERY_BEAT_SCHEDULE["game-events-apply-pending"] = {

@@ -3,11 +3,13 @@
 import itertools
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from apps.game_events.catalog import catalog_entry
+from apps.game_events.models import InboxEvent
 from apps.game_events.registry import (
     HandledEvent,
     handler_register,
@@ -90,3 +92,31 @@ def linked_player(*, username: str, title: Any, provider: str, external_id: str)
     issued = identity_claim_code_issue(title=title, provider=provider, external_id=external_id)
     identity_claim_redeem(player=player, code=issued.code)
     return player
+
+
+@contextmanager
+def inbox_refusing(event_id_prefix: str, *, sqlstate: str = "22023") -> Iterator[None]:
+    """PostgreSQL refuses inbox rows whose event id starts with ``event_id_prefix``, raising
+    ``sqlstate`` (22xxx: a data exception → ``DataError``; 23xxx: a constraint violation →
+    ``IntegrityError``), as it would for a value validation let through. A real trigger on
+    the real table: it fires inside the ingest's ``COPY``, for every connection."""
+    from django.db import connection
+
+    table = InboxEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_inbox_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.event_id LIKE '{event_id_prefix}%' THEN "
+            f"RAISE EXCEPTION 'refused event %', NEW.event_id USING ERRCODE = '{sqlstate}'; "
+            "END IF; RETURN NEW; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER test_inbox_refuse BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION test_inbox_refuse()"
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER IF EXISTS test_inbox_refuse ON {table}")
+            cursor.execute("DROP FUNCTION IF EXISTS test_inbox_refuse()")

@@ -1,9 +1,14 @@
+import ast
 import json
+import re
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
+from apps.game_events.codes import IGNORED_CODES, REJECTION_CODES
 from apps.game_events.models import InboxEvent
+from apps.game_events.services import _SOURCE_REASONS
 from apps.titles import scopes
 from apps.titles.services import title_credential_create
 from tests.game_events.events import cloud_event
@@ -136,3 +141,39 @@ def test_the_endpoint_is_in_the_openapi_schema_with_an_example(client):
     }
     example = operation["requestBody"]["content"]["application/json"]["examples"]
     assert next(iter(example.values()))["value"][0]["type"] == "match.completed"
+
+
+def _docs_rejection_codes() -> list[str]:
+    text = (settings.BASE_DIR / "docs" / "events.md").read_text()
+    table = text.split("## Rejection codes (per event)", 1)[1].split("\n\n", 2)[1]
+    return re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.MULTILINE)
+
+
+def _codes_raised_in_code() -> set[str]:
+    """Every literal code the app passes to ``EventRejected`` or a rejected ``IngestOutcome``."""
+    codes = set(_SOURCE_REASONS)
+    for path in (settings.BASE_DIR / "apps" / "game_events").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+                continue
+            args = [a.value for a in node.args if isinstance(a, ast.Constant)]
+            if node.func.id == "EventRejected" and args:
+                codes.add(args[0])
+            elif node.func.id == "IngestOutcome" and args[:1] == ["rejected"] and len(args) > 1:
+                codes.add(args[1])
+    return codes
+
+
+def test_every_refusal_code_is_in_the_docs_and_the_openapi_schema(client):
+    schema = client.get("/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+    code = components["EventIngestResult"]["properties"]["code"]
+    enum = [value for option in code["oneOf"]
+            for value in components[option["$ref"].rsplit("/", 1)[1]]["enum"]]  # fmt: skip
+
+    assert _docs_rejection_codes() == list(REJECTION_CODES)
+    assert _codes_raised_in_code() <= set(REJECTION_CODES)
+    assert set(enum) == {"", *REJECTION_CODES, *IGNORED_CODES}
+    text = (settings.BASE_DIR / "docs" / "events.md").read_text()
+    assert "`ignored` reasons: `unknown_type`, `unknown_version`, `no_handler`." in text
+    assert IGNORED_CODES == ("unknown_type", "unknown_version", "no_handler")

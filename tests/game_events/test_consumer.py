@@ -1,3 +1,4 @@
+import json
 import time
 
 import pytest
@@ -5,7 +6,7 @@ from azure.servicebus import ServiceBusClient
 
 from apps.game_events.consumer import ConsumerConfig, EventConsumer
 from apps.game_events.models import EventCounter, InboxEvent
-from tests.game_events.events import cloud_event
+from tests.game_events.events import cloud_event, inbox_refusing
 from tests.game_events.servicebus import consumer_thread, publish, wait_until
 from tests.servicebus.fixtures import SUBSCRIPTION, SUBSCRIPTION_PATH, TOPIC
 
@@ -183,3 +184,101 @@ def test_messages_the_sdk_already_buffered_are_handed_over_without_the_full_wait
                 receiver.complete_message(message)
     finally:
         consumer.database.shutdown()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("sqlstate", "error"), [("22023", "DataError"), ("23514", "IntegrityError")]
+)
+def test_a_message_the_database_refuses_is_dead_lettered_alone_and_its_group_mates_complete(
+    servicebus_broker, title, recorded, sqlstate, error
+):
+    """One poison message in a group of six: the group's transaction fails, the consumer
+    isolates the message (the others are recorded in transactions of their own), dead-letters
+    it with the database's reason and completes the five, each applied once and never
+    redelivered. Before: the whole group was abandoned, again and again, until every message
+    was dead-lettered at the max delivery count."""
+    ids = ["ok-0", "ok-1", "ok-2", "poison-3", "ok-4", "ok-5"]
+    publish(servicebus_broker.connection_string, [cloud_event(event_id=i) for i in ids])
+
+    with (
+        inbox_refusing("poison", sqlstate=sqlstate),
+        consumer_thread(
+            servicebus_broker.connection_string, batch_size=1, prefetch=0, group_wait=5, group_max=6
+        ) as consumer,
+    ):
+        wait_until(lambda: len(recorded.ids) == 5, what="5 applied events")
+        dead = wait_until(
+            lambda: servicebus_broker.dead_letter_messages(SUBSCRIPTION_PATH), what="dead letter"
+        )
+        wait_until(lambda: servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["active"] == 0)
+
+    assert sorted(recorded.ids) == ["ok-0", "ok-1", "ok-2", "ok-4", "ok-5"]
+    assert consumer.stats.batches == 1  # all six shared one group
+    assert (consumer.stats.completed, consumer.stats.dead_lettered) == (5, 1)
+    assert consumer.stats.abandoned == 0
+    assert [(m["message_id"], m["dead_letter_reason"]) for m in dead] == [
+        ("poison-3", "storage_refused")
+    ]
+    assert dead[0]["dead_letter_description"] == (
+        f"The database refused the event: {error}: refused event poison-3"
+    )
+    assert _states() == {i: "applied" for i in ids if i != "poison-3"}
+    counters = {(c.event_type, c.outcome): c.count for c in EventCounter.objects.all()}
+    assert counters[("player.progressed", "applied")] == 5
+    assert counters[("player.progressed", "rejected")] == 1
+    assert ("player.progressed", "duplicate") not in counters  # nothing was redelivered
+
+
+def test_messages_the_database_could_not_store_are_refused_with_a_reason_on_arrival(
+    servicebus_broker, title, recorded
+):
+    """The HTTP rules hold over Service Bus: each such message is dead-lettered with its own
+    code before it reaches the database, and the consumer neither crashes nor reconnects."""
+    deep = "[" * 5000 + "]" * 5000
+    nested: dict = {"leaf": 1}
+    for _ in range(40):
+        nested = {"n": nested}
+    bad = [
+        cloud_event(event_id="nul", subject="m\x0042"),
+        cloud_event(event_id="lone", data={"player": {"provider": "custom",
+                                                      "external_id": "x\ud800"}}),
+        cloud_event("player.teleported", event_id="nested", data=nested),
+        cloud_event("player.teleported", event_id="nan", data={"x": "NAN"}),
+        cloud_event(event_id="year-1", time="0001-01-01T00:00:00+01:00"),
+        cloud_event(event_id="long", subject="s" * 201),
+        cloud_event(event_id="tab", data={"player": {"provider": "custom",
+                                                     "external_id": "a\tb"}, "level": 1, "xp": 1}),
+    ]  # fmt: skip
+    bodies: list = [json.dumps(e).replace('"NAN"', "NaN") for e in bad]
+    bodies.append(
+        json.dumps(cloud_event(event_id="too-deep", data={"x": 0})).replace("0}", deep + "}")
+    )
+    publish(servicebus_broker.connection_string, [*bodies, cloud_event(event_id="good")])
+
+    with consumer_thread(servicebus_broker.connection_string) as consumer:
+        wait_until(lambda: recorded.ids == ["good"], what="the valid event")
+        dead = wait_until(
+            lambda: (
+                (m := servicebus_broker.dead_letter_messages(SUBSCRIPTION_PATH))
+                and len(m) == 8
+                and m
+            ),
+            what="8 dead letters",
+        )
+
+    reasons = {m["dead_letter_description"][:40]: m["dead_letter_reason"] for m in dead}
+    assert sorted(reasons.items()) == sorted({
+        "$.subject contains a NUL character (U+00": "invalid_character",
+        "$.data.player.external_id contains an un": "invalid_character",
+        "The event nests objects and arrays deepe": "nesting_too_deep",
+        "$.data.x is not a finite number (JSON ha": "invalid_number",
+        "'time' must lie between 2000-01-01T00:00": "time_out_of_range",
+        "'subject' must be at most 200 characters": "invalid_attribute",
+        "$.player.external_id: 'a\\tb' does not ma": "schema_violation",
+        "The event is nested too deeply to parse.": "invalid_json",
+    }.items())  # fmt: skip
+    assert consumer.stats.reconnects == 0
+    assert consumer.stats.abandoned == 0
+    assert _states() == {"good": "applied", "tab": "dead_lettered"}
+    assert servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["active"] == 0

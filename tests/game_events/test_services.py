@@ -10,7 +10,7 @@ from apps.game_events.services import (
 )
 from apps.game_events.tasks import events_apply_pending_task
 from tests.factories import TitleFactory
-from tests.game_events.events import cloud_event
+from tests.game_events.events import cloud_event, inbox_refusing
 
 pytestmark = pytest.mark.django_db
 
@@ -258,3 +258,20 @@ def test_progress_applied_in_one_batch_leaves_the_latest_level(title):
 
     stats = PlayerTitleStats.objects.get()
     assert (stats.level, stats.xp, stats.rank) == (6, 600, "gold")
+
+
+@pytest.mark.postgres
+def test_events_the_database_refuses_are_isolated_and_the_rest_recorded_in_order(title):
+    """Halving finds every refused event of a batch; a repeated id stays a duplicate of its
+    first occurrence across the halves."""
+    ids = ["a", "bad-1", "c", "d", "a", "e", "bad-2", "f", "g"]
+
+    with inbox_refusing("bad"):
+        statuses = _ingest(*(cloud_event(event_id=i) for i in ids))
+
+    assert statuses == ["accepted", "rejected", "accepted", "accepted", "duplicate",
+                        "accepted", "rejected", "accepted", "accepted"]  # fmt: skip
+    assert sorted(InboxEvent.objects.values_list("event_id", flat=True)) == [
+        "a", "c", "d", "e", "f", "g"
+    ]  # fmt: skip
+    assert _counters()[("player.progressed", "rejected")] == 2

@@ -81,7 +81,10 @@ def rows_copy(model: type[M], rows: Sequence[M]) -> None:
         ids = cursor.fetchall()
         now = timezone.now()
         columns = ", ".join(quote(column) for column in plan.columns)
-        with cursor.cursor.copy(f"COPY {quote(plan.table)} ({columns}) FROM STDIN") as copy:
+        # The raw psycopg cursor bypasses Django's error translation: without the wrapper a
+        # unique violation in the COPY is psycopg's, not ``django.db.IntegrityError``.
+        copying = cursor.cursor.copy(f"COPY {quote(plan.table)} ({columns}) FROM STDIN")
+        with database.wrap_database_errors, copying as copy:
             for row, (row_id,) in zip(rows, ids, strict=True):
                 row.pk = row_id
                 for attname in plan.stamped:

@@ -5,7 +5,7 @@ selector off the event loop (which re-checks the player's rights), reply."""
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -16,17 +16,13 @@ from apps.chat.exceptions import NoPlayer
 from apps.chat.limits import socket_acquire, socket_release
 from apps.chat.moderation import CLOSE_BANNED, is_banned
 from apps.chat.relations import player_for_user
-from apps.common.exceptions import ApplicationError, InvalidInput
+from apps.common.exceptions import ApplicationError
 from apps.players.models import Player
 from apps.realtime.fanout import Subscription, TopicSource, encode_frame, hub
 from apps.realtime.registry import SocketRefused
 
 CLOSE_TOO_MANY_SOCKETS = 4029
 SESSION = "chat"
-
-
-class InvalidFrame(InvalidInput):
-    code = "invalid_frame"
 
 
 @dataclass
@@ -41,33 +37,6 @@ def session_of(consumer: Any) -> ChatSession:
     if session is None:
         raise NoPlayer()
     return session
-
-
-@overload
-def int_field(frame: dict[str, Any], name: str) -> int: ...
-
-
-@overload
-def int_field(frame: dict[str, Any], name: str, *, required: bool) -> int | None: ...
-
-
-def int_field(frame: dict[str, Any], name: str, *, required: bool = True) -> int | None:
-    value = frame.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidFrame(f"{name} must be a non-negative integer.", details={"field": name})
-    return value
-
-
-def client_msg_id_field(frame: dict[str, Any]) -> str | None:
-    value = frame.get("client_msg_id")
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise InvalidFrame("client_msg_id must be a string of 1-64 characters.",
-                           details={"field": "client_msg_id"})  # fmt: skip
-    return value
 
 
 # --- session lifecycle ------------------------------------------------------------------------

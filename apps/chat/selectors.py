@@ -7,9 +7,10 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F, Prefetch, QuerySet
 
-from apps.chat.exceptions import UnknownChannel
+from apps.chat.exceptions import UnknownChannel, UnknownMessage
 from apps.chat.kinds import kind_registry
-from apps.chat.models import Channel, Membership, Message, Reaction
+from apps.chat.models import Channel, ChannelKind, Membership, Message, Reaction
+from apps.chat.relations import direct_message_recipients
 from apps.players.models import Player
 
 
@@ -25,12 +26,12 @@ def channel_get_for_player(*, channel_id: object, player: Player) -> Channel:
 
 def message_get_for_player(*, message_id: object, player: Player) -> Message:
     if not isinstance(message_id, int) or isinstance(message_id, bool):
-        raise UnknownChannel(code="unknown_message", message="No such message.")
+        raise UnknownMessage()
     message = Message.objects.select_related("channel", "author").filter(id=message_id).first()
     if message is None or not kind_registry.for_channel(message.channel).can_read(
         message.channel, player
     ):
-        raise UnknownChannel(code="unknown_message", message="No such message.")
+        raise UnknownMessage()
     return message
 
 
@@ -141,6 +142,33 @@ def channel_entry_for_player(*, channel: Channel, player: Player) -> ChannelEntr
         last_read_seq=last_read,
         unread_count=max(0, channel.last_seq - last_read),
     )
+
+
+def channels_writable(*, player: Player, channels: list[Channel]) -> set[int]:
+    """The ids of ``channels`` (ones ``player`` reads) whose rules let ``player`` send now:
+    not closed, a kind players write in, and for a direct message, one the other player
+    accepts (blocks and privacy: a DM can be one-way). A mute or a rate limit is not counted
+    (``send`` answers ``muted``, ``rate_limited``). No query without direct messages; three
+    more with any number of them."""
+    writable = {
+        channel.id
+        for channel in channels
+        if kind_registry.for_channel(channel).is_player_writable and not channel.is_closed
+    }
+    direct_ids = [c.id for c in channels if c.kind == ChannelKind.DIRECT and c.id in writable]
+    if not direct_ids:
+        return writable
+    others = dict(
+        Membership.objects.filter(channel_id__in=direct_ids)
+        .exclude(player_id=player.id)
+        .values_list("channel_id", "player_id")
+    )
+    accepting = direct_message_recipients(player, set(others.values()))
+    return {
+        channel_id
+        for channel_id in writable
+        if channel_id not in direct_ids or others.get(channel_id) in accepting
+    }
 
 
 def channel_head_seq(*, channel_id: int) -> int:

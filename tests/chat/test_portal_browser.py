@@ -112,7 +112,8 @@ def shown(page) -> list[list]:  # type: ignore[no-untyped-def]
     """The messages on screen, top to bottom: (seq, text)."""
     return page.eval_on_selector_all(
         "[data-testid=message]",
-        "items => items.map(li => [Number(li.dataset.seq), li.querySelector('.chat-body').textContent])",
+        "items => items.map("
+        "li => [Number(li.dataset.seq), li.querySelector('.chat-body').textContent])",
     )
 
 

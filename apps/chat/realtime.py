@@ -9,6 +9,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from apps.chat import events, selectors
 from apps.chat.attachments import MAX_ATTACHMENTS
@@ -45,7 +46,7 @@ def session_of(consumer: Any) -> ChatSession:
 def _player_if_allowed(user: Any) -> Player | None:
     player = player_for_user(user)
     if player is not None and is_banned(player=player):
-        raise SocketRefused(code="banned", message="You are banned from chat.",
+        raise SocketRefused(code="banned", message=_("You are banned from chat."),
                             close_code=CLOSE_BANNED)  # fmt: skip
     return player
 
@@ -69,7 +70,7 @@ async def on_authenticated(consumer: Any) -> None:
         limit=settings.CHAT_SOCKETS_PER_PLAYER, ttl=settings.CHAT_SOCKET_SLOT_TTL_SECONDS,
     )  # fmt: skip
     if not acquired:
-        raise SocketRefused(code="too_many_sockets", message="Too many open sockets.",
+        raise SocketRefused(code="too_many_sockets", message=_("Too many open sockets."),
                             close_code=CLOSE_TOO_MANY_SOCKETS)  # fmt: skip
     session = ChatSession(player=player)
     session.slot_task = asyncio.create_task(_keep_slot(consumer))

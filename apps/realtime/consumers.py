@@ -36,16 +36,14 @@ def _is_request_id(value: object) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
-def _hello_field_refusal(version: object, token: object, has_user: bool) -> tuple[str, str] | None:
-    """The ``invalid_frame`` field and message for a malformed ``hello``, if it is one. A
-    socket whose handshake carried no credentials needs a ``token``; without one the socket
-    stays open (until the authentication timeout) for a ``hello`` that has it."""
+def _hello_field_refusal(version: object, token: object) -> tuple[str, str] | None:
+    """The ``invalid_frame`` field and message for a malformed ``hello``, if it is one. (A
+    missing ``token`` where one is needed is an authentication failure, not a malformed
+    frame: ``invalid_token``, close 4003.)"""
     if not isinstance(version, int) or isinstance(version, bool):
         return "version", _("version must be an integer.")
     if token is not None and not isinstance(token, str):
         return "token", _("token must be a string.")
-    if token is None and not has_user:
-        return "token", _("token is required: the handshake carried no credentials.")
     return None
 
 
@@ -213,7 +211,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         if version is None:
             version = PROTOCOL_VERSIONS[0]
         token = content.get("token")
-        refusal = _hello_field_refusal(version, token, self.scope["user"].is_authenticated)
+        refusal = _hello_field_refusal(version, token)
         if refusal is not None:
             field, message = refusal
             await self.send_error(request_id, "invalid_frame", message, field=field)
@@ -227,7 +225,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         if not self.scope["user"].is_authenticated:
-            user = await database_sync_to_async(token_resolve)(token)
+            user = await database_sync_to_async(token_resolve)(token) if token else None
             if user is None:
                 await self.send_error(request_id, "invalid_token", _("The token is not valid."))
                 await self.close(code=CLOSE_AUTH_FAILED)

@@ -12,7 +12,7 @@ from apps.accounts.services import api_token_create
 from apps.chat.models import Membership, Message, MessageEdit, Reaction
 from apps.chat.services import message_send
 from community.asgi import application
-from tests.chat.support import ChatSocket, open_socket, token_for
+from tests.chat.support import ChatSocket, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,20 +117,19 @@ async def test_a_request_id_that_is_not_a_string_or_number_is_refused_with_no_id
     await socket.close()
 
 
-async def test_hello_without_a_token_on_a_socket_without_credentials_names_the_field(alice):
+async def test_hello_on_a_socket_without_credentials_needs_a_well_typed_token(alice):
     communicator = WebsocketCommunicator(application, "/ws/")
     connected, _ = await communicator.connect(timeout=5)
     socket = ChatSocket(communicator)
 
+    wrong_type = await socket.call({"type": "hello", "version": 1, "token": 42})
     missing = await socket.call({"type": "hello", "version": 1})
-    welcome = await socket.call(
-        {"type": "hello", "version": 1, "token": await token_for(alice.user)}
-    )
+    closed = await socket.closed()
 
     assert connected
-    assert (missing["code"], missing["details"]) == ("invalid_frame", {"field": "token"})
-    assert (welcome["type"], welcome["player_id"]) == ("welcome", alice.id)  # still open
-    await socket.close()
+    assert (wrong_type["code"], wrong_type["details"]) == ("invalid_frame", {"field": "token"})
+    assert missing["code"] == "invalid_token"  # no credentials at all: authentication failed
+    assert closed["code"] == 4003
 
 
 def test_rest_refuses_a_body_or_client_msg_id_that_is_not_a_string(lobby, alice):

@@ -1,7 +1,8 @@
 """Starts Daphne with our explicit limits: ``python -m community.server --port 8000``.
 
 `make run`, the test fixtures and the benchmarks all start Daphne through ``daphne_argv`` so
-they run with the same frame limits, timeouts and listen backlog as production.
+they run with the same frame limits, timeouts and listen backlog as production (and with
+``community.daphne_server``: an oversized frame closes the socket with 1009).
 """
 
 import argparse
@@ -17,7 +18,7 @@ def daphne_argv(*, host: str, port: int, python: str = sys.executable) -> list[s
 
     max_bytes = str(settings.WEBSOCKET_MAX_MESSAGE_BYTES)
     return [
-        python, "-m", "daphne",
+        python, "-m", "community.daphne_server",  # Daphne that closes with 1009, not a reset
         "-e", f"tcp:port={port}:interface={host}:backlog={settings.DAPHNE_LISTEN_BACKLOG}",
         "--websocket-max-message-size", max_bytes,
         "--websocket-max-frame-size", max_bytes,

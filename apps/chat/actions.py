@@ -11,12 +11,13 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.chat import events
 from apps.chat.attachments import attachments_clean
 from apps.chat.channels import membership_ensure
-from apps.chat.exceptions import Forbidden, InvalidReaction, Muted
+from apps.chat.exceptions import Forbidden, InvalidFrame, InvalidReaction, Muted
 from apps.chat.kinds import kind_registry
 from apps.chat.limits import Bucket, buckets_take
 from apps.chat.models import Channel, Membership, Message, MessageEdit, Reaction
@@ -164,7 +165,7 @@ def read_marker_set(*, channel: Channel, player: Player, seq: object) -> int:
     """Move the player's read marker to ``seq`` (clamped to the channel head; never
     backwards). Their other sockets get ``read``. Returns the marker."""
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        raise InvalidReaction(code="invalid_frame", message="seq must be a non-negative integer.")
+        raise InvalidFrame(_("seq must be a non-negative integer."), details={"field": "seq"})
     seq = min(seq, channel.last_seq)
     membership, _created = membership_ensure(channel=channel, player=player)
     with transaction.atomic():

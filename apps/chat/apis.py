@@ -21,6 +21,16 @@ from apps.titles import scopes
 from apps.titles.permissions import title_client_of, title_scope
 
 
+class TextField(serializers.CharField):
+    """A JSON string, nothing else: DRF's ``CharField`` stores ``0`` as ``"0"`` and ``12.5``
+    as ``"12.5"``; a number, list, object or boolean is refused as the wrong type."""
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def request_player(request: Request) -> Player:
     player = player_for_user(request.user) if request.user.is_authenticated else None
     if player is None:
@@ -63,6 +73,11 @@ class ChannelOutputSerializer(serializers.Serializer):
     reactions = serializers.ListField(
         child=serializers.CharField(), help_text="The emoji `react` accepts here."
     )
+    can_send = serializers.BooleanField(
+        help_text="Whether you may send here now: false in a closed or announcement channel, "
+        "and in a direct message the other player's blocks or privacy refuse (one-way DMs). "
+        "Mutes and rate limits are not counted."
+    )
     last_read_seq = serializers.IntegerField()
     unread_count = serializers.IntegerField()
 
@@ -74,10 +89,18 @@ class ChannelListApi(APIView):
 
     @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["chat"])
     def get(self, request: Request) -> Response:
-        entries = selectors.channel_list_for_player(player=request_player(request))
+        player = request_player(request)
+        entries = selectors.channel_list_for_player(player=player)
         reactions = reaction_emoji_for_titles(entry.channel.title_id for entry in entries)
+        writable = selectors.channels_writable(
+            player=player, channels=[entry.channel for entry in entries]
+        )
         body = [
-            events.channel_data(entry.channel, reactions=reactions[entry.channel.title_id])
+            events.channel_data(
+                entry.channel,
+                can_send=entry.channel.id in writable,
+                reactions=reactions[entry.channel.title_id],
+            )
             | {"last_read_seq": entry.last_read_seq, "unread_count": entry.unread_count}
             for entry in entries
         ]
@@ -109,7 +132,8 @@ class DirectChannelStartApi(APIView):
             raise UnknownPlayer()
         channel, created = direct_channel_start(sender=sender, recipient=recipient)
         entry = selectors.channel_entry_for_player(channel=channel, player=sender)
-        body = events.channel_data(channel) | {
+        can_send = channel.id in selectors.channels_writable(player=sender, channels=[channel])
+        body = events.channel_data(channel, can_send=can_send) | {
             "last_read_seq": entry.last_read_seq, "unread_count": entry.unread_count,
         }  # fmt: skip
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -134,8 +158,8 @@ class ChannelMessagesApi(APIView):
         next_after = serializers.IntegerField(allow_null=True)
 
     class InputSerializer(serializers.Serializer):
-        body = serializers.CharField(trim_whitespace=False, allow_blank=True)
-        client_msg_id = serializers.CharField(max_length=64, required=False)
+        body = TextField(trim_whitespace=False, allow_blank=True)
+        client_msg_id = TextField(max_length=64, required=False)
         attachments = serializers.ListField(
             child=serializers.JSONField(), required=False,
             help_text="`[{kind, id}]` links to other apps' items (docs/websocket-protocol.md).",
@@ -262,8 +286,8 @@ class AnnouncementCreateApi(APIView):
     permission_classes = [title_scope(scopes.CHAT_ANNOUNCE)]
 
     class InputSerializer(serializers.Serializer):
-        body = serializers.CharField()
-        locale = serializers.CharField(max_length=16, required=False)
+        body = TextField()
+        locale = TextField(max_length=16, required=False)
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer}, tags=["chat"])
     def post(self, request: Request) -> Response:

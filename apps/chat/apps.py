@@ -25,3 +25,11 @@ class ChatConfig(AppConfig):
         session_hooks.welcome_providers.append(realtime.welcome_limits)
         topic_source_register(prefix=TOPIC_PREFIX, source=realtime.fanout_source)
         token_resolver_register(kind=CHAT_TOKEN_KIND, resolver=chat_token_resolve)
+        _register_export_section()
+
+
+def _register_export_section() -> None:
+    from apps.chat.selectors import player_chat_export
+    from apps.players.data_rights import export_section_register
+
+    export_section_register(name="chat", builder=lambda player: player_chat_export(player=player))

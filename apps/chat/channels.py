@@ -1,13 +1,16 @@
 """Channel creation and membership. Every creator is idempotent on the channel's ``key``
 (a unique column): concurrent callers get the same channel, never two."""
 
+from collections import defaultdict
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.chat import events
-from apps.chat.exceptions import Blocked, SelfDirectMessage
+from apps.chat.exceptions import Blocked, SelfDirectMessage, UnknownTitle
 from apps.chat.models import Channel, ChannelKind, Membership
 from apps.chat.relations import may_direct_message
+from apps.chat.selectors import channels_writable
 from apps.players.models import Player
 from apps.titles.models import Title
 
@@ -32,6 +35,32 @@ def lobby_channel_get_or_create(*, title: Title, locale: str | None = None) -> C
         defaults={"kind": ChannelKind.LOBBY, "title": title, "locale": locale, "name": name},
     )
     return channel
+
+
+def title_open_channels(*, title_slug: str | None = None) -> list[Channel]:
+    """The open channels — lobbies and announcement channels, which every player reads — of
+    the active titles, or of the one with ``title_slug`` (``unknown_title`` if none is active
+    under it): how a client finds its title's lobby. A title's lobby (default locale) is made
+    if it has none yet; other locales' lobbies and announcement channels are listed once they
+    exist. Ordered by title, then lobbies before announcements, then locale."""
+    titles = list(Title.objects.filter(is_active=True).order_by("name", "id"))
+    if title_slug is not None:
+        titles = [title for title in titles if title.slug == title_slug]
+        if not titles:
+            raise UnknownTitle()
+    kinds = [ChannelKind.LOBBY, ChannelKind.ANNOUNCEMENT]
+    by_title: dict[int | None, list[Channel]] = defaultdict(list)
+    for channel in Channel.objects.filter(title__in=titles, kind__in=kinds):
+        by_title[channel.title_id].append(channel)
+    found = []
+    for title in titles:
+        channels = by_title[title.id]
+        if not any(c.kind == ChannelKind.LOBBY and not c.locale for c in channels):
+            channels.append(lobby_channel_get_or_create(title=title))
+        for channel in channels:
+            channel.title = title  # no query per channel for its slug
+        found += sorted(channels, key=lambda c: (c.kind != ChannelKind.LOBBY, c.locale, c.id))
+    return found
 
 
 def announcement_channel_get_or_create(*, title: Title, locale: str | None = None) -> Channel:
@@ -66,8 +95,9 @@ def _members_add(channel: Channel, players: list[Player]) -> None:
     for player in players:
         _membership, created = membership_ensure(channel=channel, player=player)
         if created and player.user_id is not None:
-            joined.append(player.user_id)
-    events.channel_joined_on_commit(user_ids=joined, channel=channel)
+            can_send = channel.id in channels_writable(player=player, channels=[channel])
+            joined.append((player.user_id, can_send))
+    events.channel_joined_on_commit(joined=joined, channel=channel)
 
 
 def _direct_get_or_create(first: Player, second: Player) -> tuple[Channel, bool]:

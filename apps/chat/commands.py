@@ -7,20 +7,28 @@ socket never keeps access it lost (authorization on every frame).
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from apps.chat import actions, events, selectors, services
 from apps.chat.admission import Pending
+from apps.chat.channels import title_open_channels
 from apps.chat.commit import store_async
-from apps.chat.exceptions import UnknownChannel
+from apps.chat.exceptions import TooManySubscriptions, UnknownPlayer
+from apps.chat.frames import (
+    client_msg_id_field,
+    int_field,
+    is_count,
+    list_field,
+    one_of,
+    refused,
+    text_field,
+)
 from apps.chat.models import Channel
 from apps.chat.reactions import reaction_emoji_for_titles
 from apps.chat.realtime import (
     ChatSession,
-    InvalidFrame,
     call,
-    client_msg_id_field,
     error_entry,
-    int_field,
     reply,
     session_of,
     stop_subscription,
@@ -30,19 +38,21 @@ from apps.common.exceptions import ApplicationError
 from apps.players.models import Player
 from apps.realtime.fanout import Subscription, hub
 
+HISTORY_PAGE_DEFAULT = 50
+
 
 def _subscribe_requests(frame: dict[str, Any]) -> dict[int, tuple[int | None, int | None]]:
     """channel id → (last_seq, last_change_seq) as the client gave them."""
-    entries = frame.get("channels")
-    if not isinstance(entries, list) or not entries:
-        raise InvalidFrame("channels must be a non-empty list.", details={"field": "channels"})
+    entries = list_field(frame, "channels")
+    if not entries:
+        raise refused(_("channels must be a non-empty list."), field="channels")
     requests = {}
-    for entry in entries:
+    for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            raise InvalidFrame("Each channel is an object.", details={"field": "channels"})
-        requests[int_field(entry, "channel_id")] = (
-            int_field(entry, "last_seq", required=False),
-            int_field(entry, "last_change_seq", required=False),
+            raise refused(_("Each channel is an object."), field="channels", index=index)
+        requests[int_field(entry, "channel_id", index=index)] = (
+            int_field(entry, "last_seq", required=False, index=index),
+            int_field(entry, "last_change_seq", required=False, index=index),
         )
     return requests
 
@@ -96,9 +106,7 @@ async def subscribe(consumer: Any, frame: dict[str, Any]) -> None:
     requests = _subscribe_requests(frame)
     new_ids = set(requests) - set(session.subscriptions)
     if len(session.subscriptions) + len(new_ids) > settings.CHAT_SUBSCRIPTIONS_PER_SOCKET:
-        raise ApplicationError("Too many subscriptions on this socket.",
-                               code="too_many_subscriptions",
-                               details={"max": settings.CHAT_SUBSCRIPTIONS_PER_SOCKET})  # fmt: skip
+        raise TooManySubscriptions(details={"max": settings.CHAT_SUBSCRIPTIONS_PER_SOCKET})
     allowed, errors, reactions = await call(
         _authorize, player=session.player, channel_ids=list(requests)
     )
@@ -111,25 +119,29 @@ async def subscribe(consumer: Any, frame: dict[str, Any]) -> None:
 
 async def unsubscribe(consumer: Any, frame: dict[str, Any]) -> None:
     session = session_of(consumer)
-    channel_ids = frame.get("channels")
-    if not isinstance(channel_ids, list) or not all(
-        isinstance(channel_id, int) for channel_id in channel_ids
-    ):
-        raise InvalidFrame("channels must be a list of channel ids.", details={"field": "channels"})
-    for channel_id in channel_ids:
+    channel_ids = list_field(frame, "channels")
+    for index, channel_id in enumerate(channel_ids or []):
+        if not is_count(channel_id):
+            raise refused(_("channels is a list of channel ids."), field="channels", index=index)
+    for channel_id in channel_ids or []:
         await stop_subscription(session, channel_id)
     await reply(consumer, frame, {"type": "unsubscribed", "channels": channel_ids})
 
 
-def _direct_pending(*, player: Player, frame: dict[str, Any], body: object) -> Pending:
-    recipient_id = int_field(frame, "to_player_id")
+def _direct_pending(*, player: Player, recipient_id: int, message: dict[str, Any]) -> Pending:
     recipient = Player.objects.filter(id=recipient_id, user__isnull=False).first()
     if recipient is None:
-        raise UnknownChannel(code="unknown_player", message="No such player.")
-    return services.direct_message_pending(
-        sender=player, recipient=recipient, body=body, client_msg_id=client_msg_id_field(frame),
-        attachments=frame.get("attachments"),
-    )  # fmt: skip
+        raise UnknownPlayer()
+    return services.direct_message_pending(sender=player, recipient=recipient, **message)
+
+
+def _message_fields(frame: dict[str, Any]) -> dict[str, Any]:
+    """``send``'s message: ``body`` is a string (empty allowed with attachments)."""
+    return {
+        "body": text_field(frame, "body"),
+        "client_msg_id": client_msg_id_field(frame),
+        "attachments": list_field(frame, "attachments", required=False),
+    }
 
 
 async def send(consumer: Any, frame: dict[str, Any]) -> None:
@@ -137,15 +149,17 @@ async def send(consumer: Any, frame: dict[str, Any]) -> None:
     waiting (``apps.chat.commit``). The socket's next frame is read while this one waits for
     its commit: a socket's messages are queued, so stored, in the order they were sent."""
     session = session_of(consumer)
+    one_of(frame, "channel_id", "to_player_id")
     if frame.get("to_player_id") is not None:  # a DM may create its channel: off the loop
-        pending = await call(_direct_pending, player=session.player, frame=frame,
-                             body=frame.get("body"))  # fmt: skip
+        recipient_id = int_field(frame, "to_player_id")
+        message = _message_fields(frame)
+        pending = await call(_direct_pending, player=session.player, recipient_id=recipient_id,
+                             message=message)  # fmt: skip
     else:
+        channel_id = int_field(frame, "channel_id")
         pending = services.message_pending(
-            channel_id=int_field(frame, "channel_id"), author=session.player,
-            body=frame.get("body"), client_msg_id=client_msg_id_field(frame),
-            attachments=frame.get("attachments"),
-        )  # fmt: skip
+            channel_id=channel_id, author=session.player, **_message_fields(frame)
+        )
     if settings.CHAT_GROUP_COMMIT:
         consumer.finish_later(frame, _reply_when_stored(consumer, frame, store_async(pending)))
     else:
@@ -166,66 +180,87 @@ def _sent(*, result: services.SendResult) -> dict[str, Any]:
             "duplicate": result.is_duplicate}  # fmt: skip
 
 
-def _on_message(*, player: Player, user: Any, frame: dict[str, Any], action: str) -> None:
-    message = selectors.message_get_for_player(
-        message_id=int_field(frame, "message_id"), player=player
-    )
+def _change_fields(frame: dict[str, Any], action: str) -> dict[str, Any]:
+    """The fields of ``edit``, ``delete``, ``react`` and ``unreact``, checked."""
+    fields: dict[str, Any] = {"message_id": int_field(frame, "message_id")}
     if action == "edit":
-        attachments = frame.get("attachments", actions.KEEP)
-        actions.message_edit(
-            message=message, player=player, body=frame.get("body"), attachments=attachments
-        )
+        fields["body"] = text_field(frame, "body")
+        attachments = list_field(frame, "attachments", required=False)
+        fields["attachments"] = actions.KEEP if attachments is None else attachments
+    elif action in {"react", "unreact"}:
+        fields["emoji"] = text_field(frame, "emoji")
+    return fields
+
+
+def _on_message(*, player: Player, user: Any, fields: dict[str, Any], action: str) -> None:
+    message = selectors.message_get_for_player(message_id=fields["message_id"], player=player)
+    if action == "edit":
+        actions.message_edit(message=message, player=player, body=fields["body"],
+                             attachments=fields["attachments"])  # fmt: skip
     elif action == "delete":
         moderator = user if user.is_staff else None
         actions.message_delete(message=message, player=player, moderator=moderator)
     elif action == "react":
-        actions.reaction_add(message=message, player=player, emoji=frame.get("emoji"))
+        actions.reaction_add(message=message, player=player, emoji=fields["emoji"])
     else:
-        actions.reaction_remove(message=message, player=player, emoji=frame.get("emoji"))
+        actions.reaction_remove(message=message, player=player, emoji=fields["emoji"])
 
 
 def _message_command(action: str):  # type: ignore[no-untyped-def]
     async def handler(consumer: Any, frame: dict[str, Any]) -> None:
         session = session_of(consumer)
+        fields = _change_fields(frame, action)
         await call(_on_message, player=session.player, user=consumer.scope["user"],
-                   frame=frame, action=action)  # fmt: skip
+                   fields=fields, action=action)  # fmt: skip
         await reply(consumer, frame, {"type": "ack"})
 
     return handler
 
 
-def _channel_action(*, player: Player, frame: dict[str, Any], action: str) -> dict[str, Any]:
-    channel = selectors.channel_get_for_player(
-        channel_id=int_field(frame, "channel_id"), player=player
-    )
-    if action == "typing":
-        delivered = actions.typing_notify(channel=channel, player=player)
-        return {"type": "ack", "dropped": not delivered}
-    seq = actions.read_marker_set(channel=channel, player=player, seq=frame.get("seq"))
-    return {"type": "ack", "channel_id": channel.id, "seq": seq}
+def _typing(*, player: Player, channel_id: int) -> dict[str, Any]:
+    channel = selectors.channel_get_for_player(channel_id=channel_id, player=player)
+    delivered = actions.typing_notify(channel=channel, player=player)
+    return {"type": "ack", "dropped": not delivered}
+
+
+def _read(*, player: Player, channel_id: int, seq: int) -> dict[str, Any]:
+    channel = selectors.channel_get_for_player(channel_id=channel_id, player=player)
+    marker = actions.read_marker_set(channel=channel, player=player, seq=seq)
+    return {"type": "ack", "channel_id": channel.id, "seq": marker}
 
 
 async def typing(consumer: Any, frame: dict[str, Any]) -> None:
     session = session_of(consumer)
-    body = await call(_channel_action, player=session.player, frame=frame, action="typing")
+    channel_id = int_field(frame, "channel_id")
+    body = await call(_typing, player=session.player, channel_id=channel_id)
     await reply(consumer, frame, body)
 
 
 async def read(consumer: Any, frame: dict[str, Any]) -> None:
     session = session_of(consumer)
-    body = await call(_channel_action, player=session.player, frame=frame, action="read")
+    channel_id, seq = int_field(frame, "channel_id"), int_field(frame, "seq")
+    body = await call(_read, player=session.player, channel_id=channel_id, seq=seq)
     await reply(consumer, frame, body)
 
 
-def _history(*, player: Player, frame: dict[str, Any]) -> dict[str, Any]:
-    channel = selectors.channel_get_for_player(
-        channel_id=int_field(frame, "channel_id"), player=player
-    )
+def _history_fields(frame: dict[str, Any]) -> dict[str, Any]:
+    one_of(frame, "before", "after")
+    return {
+        "channel_id": int_field(frame, "channel_id"),
+        "before_seq": int_field(frame, "before", required=False),
+        "after_seq": int_field(frame, "after", required=False),
+        # Above ``CHAT_HISTORY_PAGE_MAX`` the page is clamped (``messages_page``).
+        "limit": int_field(frame, "limit", required=False, minimum=1) or HISTORY_PAGE_DEFAULT,
+    }
+
+
+def _history(*, player: Player, fields: dict[str, Any]) -> dict[str, Any]:
+    channel = selectors.channel_get_for_player(channel_id=fields["channel_id"], player=player)
     page = selectors.messages_page(
         channel=channel,
-        before_seq=int_field(frame, "before", required=False),
-        after_seq=int_field(frame, "after", required=False),
-        limit=int_field(frame, "limit", required=False) or 50,
+        before_seq=fields["before_seq"],
+        after_seq=fields["after_seq"],
+        limit=fields["limit"],
     )
     return {"type": "history", "channel_id": channel.id, "head_seq": channel.last_seq,
             "messages": [events.message_data(m) for m in page.messages],
@@ -234,10 +269,31 @@ def _history(*, player: Player, frame: dict[str, Any]) -> dict[str, Any]:
 
 async def history(consumer: Any, frame: dict[str, Any]) -> None:
     session = session_of(consumer)
-    await reply(consumer, frame, await call(_history, player=session.player, frame=frame))
+    fields = _history_fields(frame)
+    await reply(consumer, frame, await call(_history, player=session.player, fields=fields))
+
+
+def _lobbies(*, player: Player, title: str | None) -> dict[str, Any]:
+    found = title_open_channels(title_slug=title)
+    reactions = reaction_emoji_for_titles(channel.title_id for channel in found)
+    writable = selectors.channels_writable(player=player, channels=found)
+    return {"type": "lobbies", "channels": [
+        events.channel_data(channel, can_send=channel.id in writable,
+                            reactions=reactions[channel.title_id])
+        for channel in found
+    ]}  # fmt: skip
+
+
+async def lobbies(consumer: Any, frame: dict[str, Any]) -> None:
+    """The open channels (lobbies, announcements) of every active title, or of ``title``:
+    how a game client finds its lobby's channel id without probing ids."""
+    session = session_of(consumer)
+    title = text_field(frame, "title", required=False)
+    await reply(consumer, frame, await call(_lobbies, player=session.player, title=title))
 
 
 COMMANDS = {
+    "lobbies": lobbies,
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
     "send": send,

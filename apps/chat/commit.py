@@ -174,19 +174,23 @@ def store_batch(batch: list[Pending]) -> list[Stored]:
 
 
 def _store_committed(batch: list[Pending]) -> list[Stored]:
-    """Store admitted messages and commit. If a concurrent send (another process) committed one
-    of the batch's client message ids first, that message is the answer for it and the rest is
-    stored again."""
-    try:
-        with transaction.atomic():
-            return store_batch(batch)
-    except IntegrityError:
-        earlier = stored_before(batch)
-        if not earlier:
-            raise
+    """Store admitted messages and commit. A client message id that another process committed
+    after this batch was admitted (one player's retry reaching two processes at once) fails
+    the batch's ``COPY`` on the unique index: that message becomes the answer for it, as a
+    duplicate, and the rest of the batch is stored again — no one else's send fails. Each
+    round drops at least one message, so this ends."""
+    earlier: dict[tuple, Message] = {}
+    while True:
         rest = [pending for pending in batch if idempotency_key(pending) not in earlier]
-        with transaction.atomic():
-            stored = iter(store_batch(rest) if rest else [])
+        try:
+            with transaction.atomic():
+                stored = iter(store_batch(rest) if rest else [])
+        except IntegrityError:
+            found = stored_before(rest)
+            if not found:
+                raise
+            earlier.update(found)
+            continue
         return [
             Stored(message=earlier[key], is_duplicate=True)
             if (key := idempotency_key(pending)) in earlier

@@ -93,9 +93,12 @@ def message_frame_text(message: Message) -> str:
     return encode_frame(message_frame(message, is_new=True))
 
 
-def channel_data(channel: Channel, *, reactions: list[str] | None = None) -> dict[str, Any]:
-    """The channel object; ``reactions`` (its title's reaction set) is looked up unless the
-    caller has it (a list of channels looks them up together)."""
+def channel_data(
+    channel: Channel, *, can_send: bool, reactions: list[str] | None = None
+) -> dict[str, Any]:
+    """The channel object as one player sees it (``can_send``: ``selectors.channels_writable``);
+    ``reactions`` (its title's reaction set) is looked up unless the caller has it (a list of
+    channels looks them up together)."""
     if reactions is None:
         reactions = reaction_emoji_for_channel(channel)
     return {
@@ -109,6 +112,7 @@ def channel_data(channel: Channel, *, reactions: list[str] | None = None) -> dic
         "is_closed": channel.is_closed,
         "slow_mode_seconds": channel.slow_mode_seconds,
         "reactions": reactions,
+        "can_send": can_send,
     }
 
 
@@ -129,12 +133,13 @@ def message_published_on_commit(message: Message) -> None:
     )
 
 
-def channel_joined_on_commit(*, user_ids: list[int], channel: Channel) -> None:
-    """Tell each of ``user_ids`` they joined ``channel`` (its data built once for all)."""
-    if not user_ids:
+def channel_joined_on_commit(*, joined: list[tuple[int, bool]], channel: Channel) -> None:
+    """Tell each ``(user id, can_send)`` of ``joined`` they joined ``channel``."""
+    if not joined:
         return
-    payload = {"channel": channel_data(channel)}
-    for user_id in user_ids:
+    data = channel_data(channel, can_send=False)
+    for user_id, can_send in joined:
+        payload = {"channel": data | {"can_send": can_send}}
         event_send_to_user_on_commit(user_id=user_id, name="chat.channel_joined", payload=payload)
 
 

@@ -13,6 +13,20 @@ class UnknownChannel(NotFound):
     default_message = _("No such channel.")
 
 
+class UnknownMessage(NotFound):
+    """No such message in a channel the player may read."""
+
+    code = "unknown_message"
+    default_message = _("No such message.")
+
+
+class UnknownTitle(NotFound):
+    """No active title with that slug (``lobbies``)."""
+
+    code = "unknown_title"
+    default_message = _("No such title.")
+
+
 class UnknownPlayer(NotFound):
     """No such player who can chat (a shadow player without a login cannot)."""
 
@@ -78,6 +92,19 @@ class NoPlayer(PermissionDenied):
 class InvalidReaction(InvalidInput):
     code = "invalid_reaction"
     default_message = _("That reaction is not available.")
+
+
+class InvalidFrame(InvalidInput):
+    """A websocket frame that is not JSON, not an object, or has a field missing or of the
+    wrong type (``details.field``; ``details.index`` inside a list)."""
+
+    code = "invalid_frame"
+    default_message = _("The frame is not valid.")
+
+
+class TooManySubscriptions(ApplicationError):
+    code = "too_many_subscriptions"
+    default_message = _("Too many subscriptions on this socket.")
 
 
 class InvalidAttachment(InvalidInput):

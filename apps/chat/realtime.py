@@ -5,10 +5,11 @@ selector off the event loop (which re-checks the player's rights), reply."""
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from apps.chat import events, selectors
 from apps.chat.attachments import MAX_ATTACHMENTS
@@ -16,17 +17,13 @@ from apps.chat.exceptions import NoPlayer
 from apps.chat.limits import socket_acquire, socket_release
 from apps.chat.moderation import CLOSE_BANNED, is_banned
 from apps.chat.relations import player_for_user
-from apps.common.exceptions import ApplicationError, InvalidInput
+from apps.common.exceptions import ApplicationError
 from apps.players.models import Player
 from apps.realtime.fanout import Subscription, TopicSource, encode_frame, hub
 from apps.realtime.registry import SocketRefused
 
 CLOSE_TOO_MANY_SOCKETS = 4029
 SESSION = "chat"
-
-
-class InvalidFrame(InvalidInput):
-    code = "invalid_frame"
 
 
 @dataclass
@@ -43,40 +40,13 @@ def session_of(consumer: Any) -> ChatSession:
     return session
 
 
-@overload
-def int_field(frame: dict[str, Any], name: str) -> int: ...
-
-
-@overload
-def int_field(frame: dict[str, Any], name: str, *, required: bool) -> int | None: ...
-
-
-def int_field(frame: dict[str, Any], name: str, *, required: bool = True) -> int | None:
-    value = frame.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidFrame(f"{name} must be a non-negative integer.", details={"field": name})
-    return value
-
-
-def client_msg_id_field(frame: dict[str, Any]) -> str | None:
-    value = frame.get("client_msg_id")
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise InvalidFrame("client_msg_id must be a string of 1-64 characters.",
-                           details={"field": "client_msg_id"})  # fmt: skip
-    return value
-
-
 # --- session lifecycle ------------------------------------------------------------------------
 
 
 def _player_if_allowed(user: Any) -> Player | None:
     player = player_for_user(user)
     if player is not None and is_banned(player=player):
-        raise SocketRefused(code="banned", message="You are banned from chat.",
+        raise SocketRefused(code="banned", message=_("You are banned from chat."),
                             close_code=CLOSE_BANNED)  # fmt: skip
     return player
 
@@ -100,7 +70,7 @@ async def on_authenticated(consumer: Any) -> None:
         limit=settings.CHAT_SOCKETS_PER_PLAYER, ttl=settings.CHAT_SOCKET_SLOT_TTL_SECONDS,
     )  # fmt: skip
     if not acquired:
-        raise SocketRefused(code="too_many_sockets", message="Too many open sockets.",
+        raise SocketRefused(code="too_many_sockets", message=_("Too many open sockets."),
                             close_code=CLOSE_TOO_MANY_SOCKETS)  # fmt: skip
     session = ChatSession(player=player)
     session.slot_task = asyncio.create_task(_keep_slot(consumer))

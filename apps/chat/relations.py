@@ -33,6 +33,13 @@ def may_direct_message(sender: Player, recipient: Player) -> bool:
     return selectors.can_direct_message(sender=sender, recipient=recipient)
 
 
+def direct_message_recipients(sender: Player, recipient_ids: set[int]) -> set[int]:
+    """``may_direct_message`` for many recipients at once."""
+    from apps.players import selectors
+
+    return selectors.direct_message_recipients(sender=sender, recipient_ids=recipient_ids)
+
+
 def mention_notify(*, recipient: Player, actor: Player, data: dict[str, Any]) -> None:
     """Notify a mentioned player; players' service returns None when blocked or opted out."""
     from apps.players import services

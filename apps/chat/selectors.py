@@ -1,15 +1,19 @@
 """Reads, always scoped to the asking player: a channel they may not read is ``NotFound``
 (``unknown_channel`` on the websocket), never a hint that it exists."""
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import F, Prefetch, QuerySet
 
-from apps.chat.exceptions import UnknownChannel
+from apps.chat.exceptions import UnknownChannel, UnknownMessage
 from apps.chat.kinds import kind_registry
-from apps.chat.models import Channel, Membership, Message, Reaction
+from apps.chat.models import Channel, ChannelKind, Membership, Message, MessageEdit, Reaction
+from apps.chat.relations import direct_message_recipients
 from apps.players.models import Player
 
 
@@ -25,12 +29,12 @@ def channel_get_for_player(*, channel_id: object, player: Player) -> Channel:
 
 def message_get_for_player(*, message_id: object, player: Player) -> Message:
     if not isinstance(message_id, int) or isinstance(message_id, bool):
-        raise UnknownChannel(code="unknown_message", message="No such message.")
+        raise UnknownMessage()
     message = Message.objects.select_related("channel", "author").filter(id=message_id).first()
     if message is None or not kind_registry.for_channel(message.channel).can_read(
         message.channel, player
     ):
-        raise UnknownChannel(code="unknown_message", message="No such message.")
+        raise UnknownMessage()
     return message
 
 
@@ -143,6 +147,33 @@ def channel_entry_for_player(*, channel: Channel, player: Player) -> ChannelEntr
     )
 
 
+def channels_writable(*, player: Player, channels: list[Channel]) -> set[int]:
+    """The ids of ``channels`` (ones ``player`` reads) whose rules let ``player`` send now:
+    not closed, a kind players write in, and for a direct message, one the other player
+    accepts (blocks and privacy: a DM can be one-way). A mute or a rate limit is not counted
+    (``send`` answers ``muted``, ``rate_limited``). No query without direct messages; three
+    more with any number of them."""
+    writable = {
+        channel.id
+        for channel in channels
+        if kind_registry.for_channel(channel).is_player_writable and not channel.is_closed
+    }
+    direct_ids = [c.id for c in channels if c.kind == ChannelKind.DIRECT and c.id in writable]
+    if not direct_ids:
+        return writable
+    others = dict(
+        Membership.objects.filter(channel_id__in=direct_ids)
+        .exclude(player_id=player.id)
+        .values_list("channel_id", "player_id")
+    )
+    accepting = direct_message_recipients(player, set(others.values()))
+    return {
+        channel_id
+        for channel_id in writable
+        if channel_id not in direct_ids or others.get(channel_id) in accepting
+    }
+
+
 def channel_head_seq(*, channel_id: int) -> int:
     return Channel.objects.filter(id=channel_id).values_list("last_seq", flat=True).first() or 0
 
@@ -151,3 +182,54 @@ def channel_member_player_ids(*, channel_id: int) -> list[int]:
     return list(
         Membership.objects.filter(channel_id=channel_id).values_list("player_id", flat=True)
     )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def player_chat_export(*, player: Player) -> dict[str, Any]:
+    """What chat holds about ``player`` (their data export's ``chat`` section): every message
+    they wrote — lobbies, DMs, matches, guilds — with its channel, time and body as stored
+    (a deleted message's text too: it is kept as evidence), the earlier bodies of edited and
+    deleted messages, their reactions and their channels with read markers. Four queries."""
+    earlier: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    edits = MessageEdit.objects.filter(message__author=player).order_by("id")
+    for message_id, body, replaced_at in edits.values_list("message_id", "body", "created_at"):
+        earlier[message_id].append({"body": body, "replaced_at": _iso(replaced_at)})
+    messages = Message.objects.filter(author=player).order_by("created_at", "id").values(
+        "id", "channel_id", "channel__kind", "channel__name", "seq", "body", "client_msg_id",
+        "attachments", "created_at", "edited_at", "deleted_at",
+    )  # fmt: skip
+    reactions = (
+        Reaction.objects.filter(player=player)
+        .order_by("id")
+        .values_list("message_id", "message__channel_id", "emoji", "created_at")
+    )
+    memberships = (
+        Membership.objects.filter(player=player)
+        .order_by("id")
+        .values_list("channel_id", "channel__kind", "channel__name", "last_read_seq", "created_at")
+    )
+    return {
+        "messages": [
+            {"id": row["id"], "seq": row["seq"],
+             "channel": {"id": row["channel_id"], "kind": row["channel__kind"],
+                         "name": row["channel__name"]},
+             "body": row["body"], "client_msg_id": row["client_msg_id"],
+             "attachments": row["attachments"], "created_at": _iso(row["created_at"]),
+             "edited_at": _iso(row["edited_at"]), "deleted_at": _iso(row["deleted_at"]),
+             "earlier_bodies": earlier[row["id"]]}
+            for row in messages
+        ],
+        "reactions": [
+            {"message_id": message_id, "channel_id": channel_id, "emoji": emoji,
+             "created_at": _iso(created_at)}
+            for message_id, channel_id, emoji, created_at in reactions
+        ],
+        "channels": [
+            {"id": channel_id, "kind": kind, "name": name, "last_read_seq": last_read_seq,
+             "joined_at": _iso(joined_at)}
+            for channel_id, kind, name, last_read_seq, joined_at in memberships
+        ],
+    }  # fmt: skip

@@ -98,6 +98,25 @@ def can_direct_message(*, sender: Player, recipient: Player) -> bool:
     return True
 
 
+def direct_message_recipients(*, sender: Player, recipient_ids: Iterable[int]) -> set[int]:
+    """Which of ``recipient_ids`` ``sender`` may direct-message: ``can_direct_message`` for
+    many players at once (three queries, whatever their number)."""
+    wanted = set(recipient_ids) - {sender.id}
+    if not wanted:
+        return set()
+    blocked = blocked_player_ids(player_id=sender.id)
+    friends = friend_ids(player_id=sender.id)
+    allowed = set()
+    recipients = Player.objects.filter(id__in=wanted, deleted_at__isnull=True)
+    for player_id, privacy in recipients.values_list("id", "privacy"):
+        if player_id in blocked or privacy == Privacy.PRIVATE:
+            continue
+        if privacy == Privacy.FRIENDS and player_id not in friends:
+            continue
+        allowed.add(player_id)
+    return allowed
+
+
 def visibility_of(*, viewer: Player | None, target: Player) -> Visibility:
     if target.is_deleted:
         return Visibility.NONE

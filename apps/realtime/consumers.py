@@ -14,6 +14,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from apps.common.exceptions import ApplicationError
 from apps.realtime.auth import token_resolve
@@ -29,6 +30,21 @@ PROTOCOL_VERSIONS = (1,)
 # Close codes (documented in docs/websocket-protocol.md).
 CLOSE_AUTH_TIMEOUT = 4001
 CLOSE_AUTH_FAILED = 4003
+
+
+def _is_request_id(value: object) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _hello_field_refusal(version: object, token: object) -> tuple[str, str] | None:
+    """The ``invalid_frame`` field and message for a malformed ``hello``, if it is one. (A
+    missing ``token`` where one is needed is an authentication failure, not a malformed
+    frame: ``invalid_token``, close 4003.)"""
+    if not isinstance(version, int) or isinstance(version, bool):
+        return "version", _("version must be an integer.")
+    if token is not None and not isinstance(token, str):
+        return "token", _("token must be a string.")
+    return None
 
 
 class RealtimeConsumer(AsyncJsonWebsocketConsumer):
@@ -120,15 +136,24 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
-            await self.send_error(None, "invalid_frame", "Binary frames are not supported.")
+            await self.send_error(None, "invalid_frame", _("Binary frames are not supported."))
             return
         try:
             frame = json.loads(text_data)
         except ValueError:
-            await self.send_error(None, "invalid_frame", "The frame is not valid JSON.")
+            await self.send_error(None, "invalid_frame", _("The frame is not valid JSON."))
             return
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self.send_error(None, "invalid_frame", "A frame is a JSON object with a type.")
+        if not isinstance(frame, dict):
+            await self.send_error(None, "invalid_frame", _("A frame is a JSON object."))
+            return
+        request_id = frame.get("id")
+        if request_id is not None and not _is_request_id(request_id):
+            await self.send_error(None, "invalid_frame", _("id must be a string or a number."),
+                                  field="id")  # fmt: skip
+            return
+        if not isinstance(frame.get("type"), str):
+            await self.send_error(request_id, "invalid_frame", _("type must be a string."),
+                                  field="type")  # fmt: skip
             return
         await self.receive_json(frame)
 
@@ -138,9 +163,11 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         if frame_type == "hello":
             await self.handle_hello(content)
         elif not self.scope["user"].is_authenticated:
-            await self.send_error(request_id, "not_authenticated", "Send hello with a token first.")
+            await self.send_error(
+                request_id, "not_authenticated", _("Send hello with a token first.")
+            )
         elif self.joined_user_id is None:
-            await self.send_error(request_id, "not_authenticated", "Send hello first.")
+            await self.send_error(request_id, "not_authenticated", _("Send hello first."))
         elif frame_type == "ping":
             await database_sync_to_async(run_hooks)(
                 connection_hooks.on_heartbeat,
@@ -151,7 +178,11 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         elif frame_type in commands:
             await self.run_command(frame_type, content)
         else:
-            await self.send_error(request_id, "unknown_type", f"Unknown frame type {frame_type!r}.")
+            await self.send_error(
+                request_id,
+                "unknown_type",
+                _("Unknown frame type %(type)s.") % {"type": repr(frame_type)},
+            )
 
     async def run_command(self, frame_type: str, content: dict[str, Any]) -> None:
         """Run a registered command; a refusal becomes an ``error`` frame with its code and the
@@ -165,7 +196,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error(content.get("id"), error.code, error.message, **error.details)
         except Exception:
             logger.exception("websocket command failed", extra={"frame_type": content["type"]})
-            await self.send_error(content.get("id"), "internal_error", "Something went wrong.")
+            await self.send_error(content.get("id"), "internal_error", _("Something went wrong."))
 
     def finish_later(self, content: dict[str, Any], work: Awaitable[None]) -> None:
         """Finish a command without holding up the socket's next frame (a ``send`` waiting
@@ -176,24 +207,27 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
 
     async def handle_hello(self, content: dict[str, Any]) -> None:
         request_id = content.get("id")
-        version = content.get("version", 1)
+        version = content.get("version")
+        if version is None:
+            version = PROTOCOL_VERSIONS[0]
+        token = content.get("token")
+        refusal = _hello_field_refusal(version, token)
+        if refusal is not None:
+            field, message = refusal
+            await self.send_error(request_id, "invalid_frame", message, field=field)
+            return
         if version not in PROTOCOL_VERSIONS:
             await self.send_error(
                 request_id,
                 "unsupported_version",
-                "This protocol version is not supported.",
+                _("This protocol version is not supported."),
                 supported=list(PROTOCOL_VERSIONS),
             )
             return
         if not self.scope["user"].is_authenticated:
-            token = content.get("token")
-            user = (
-                await database_sync_to_async(token_resolve)(token)
-                if isinstance(token, str)
-                else None
-            )
+            user = await database_sync_to_async(token_resolve)(token) if token else None
             if user is None:
-                await self.send_error(request_id, "invalid_token", "The token is not valid.")
+                await self.send_error(request_id, "invalid_token", _("The token is not valid."))
                 await self.close(code=CLOSE_AUTH_FAILED)
                 return
             self.scope["user"] = user

@@ -52,6 +52,7 @@
     if (data.unread_count !== undefined) channel.unread = data.unread_count;
     if (channel.lastSeq === null && data.last_seq !== undefined) channel.lastSeq = data.last_seq;
     channel.closed = Boolean(data.is_closed);
+    if (data.can_send !== undefined) channel.canSend = data.can_send; // a one-way DM: false
     if (data.reactions) channel.reactions = data.reactions; // this channel's title's set
     channels.set(channel.id, channel);
     return channel;
@@ -151,19 +152,26 @@
     li.appendChild(reactions);
   }
 
-  function showMessage(message, { prepend = false } = {}) {
+  // Messages are placed by seq, whatever order they arrive in: live, replayed after a
+  // reconnect (possibly before the reloaded history), or an older page.
+  function insertBySeq(li, seq) {
+    let next = null;
+    for (let child = messagesEl.lastElementChild; child; child = child.previousElementSibling) {
+      if (Number(child.dataset.seq) < seq) break;
+      next = child;
+    }
+    messagesEl.insertBefore(li, next);
+    return next === null;
+  }
+
+  function showMessage(message) {
     if (messageNodes.has(message.id)) return;
     const li = node("li");
     li.dataset.testid = "message";
     fillMessage(li, message);
     messageNodes.set(message.id, { li: li, message: message });
-    if (prepend) {
-      messagesEl.insertBefore(li, messagesEl.firstChild);
-    } else {
-      const atBottom = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 40;
-      messagesEl.appendChild(li);
-      if (atBottom) messagesEl.scrollTop = messagesEl.scrollHeight;
-    }
+    const atBottom = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 40;
+    if (insertBySeq(li, message.seq) && atBottom) messagesEl.scrollTop = messagesEl.scrollHeight;
     if (oldestSeq === null || message.seq < oldestSeq) oldestSeq = message.seq;
   }
 
@@ -239,7 +247,7 @@
     request({ type: "history", channel_id: channelId, before: oldestSeq, limit: 50 }, (reply) => {
       if (reply.type !== "history" || channelId !== current) return;
       const height = messagesEl.scrollHeight;
-      for (const message of reply.messages.slice().reverse()) showMessage(message, { prepend: true });
+      for (const message of reply.messages) showMessage(message);
       messagesEl.scrollTop += messagesEl.scrollHeight - height;
     });
   }
@@ -254,7 +262,7 @@
     oldestSeq = null;
     el("chat-typing").textContent = "";
     renderChannels();
-    const canWrite = !channel.closed && channel.kind !== "announcement";
+    const canWrite = !channel.closed && channel.kind !== "announcement" && channel.canSend !== false;
     inputEl.disabled = !canWrite;
     sendEl.disabled = !canWrite;
     request({ type: "history", channel_id: channelId, limit: 50 }, (reply) => {

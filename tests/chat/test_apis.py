@@ -9,6 +9,7 @@ from apps.chat.services import message_send
 from apps.common.secrets import secret_digest
 from apps.titles import scopes
 from apps.titles.services import title_credential_create
+from tests.players.factories import PlayerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -88,11 +89,18 @@ def test_channel_list_has_unread_counts_in_one_query(lobby, alice, bob, django_a
     client = client_for(bob)
     client.post(f"/api/v1/chat/channels/{dm.id}/read", {"seq": 1})
 
-    with django_assert_num_queries(2):  # the player, then memberships with channels
+    # The player, memberships with channels; for can_send of direct messages: their other
+    # members, then blocks, friends and the others' privacy — whatever the number of DMs.
+    with django_assert_num_queries(6):
         channels = client.get("/api/v1/chat/channels").json()
+    for number in range(3):
+        direct_channel_get_or_create(first=bob, second=PlayerFactory(display_name=f"p{number}"))
+    with django_assert_num_queries(6):
+        more = client.get("/api/v1/chat/channels").json()
     sender_view = client_for(alice).get("/api/v1/chat/channels").json()
 
     assert [(c["id"], c["kind"], c["unread_count"]) for c in channels] == [(dm.id, "direct", 1)]
+    assert len(more) == 4
     assert sender_view[0]["unread_count"] == 0
 
 

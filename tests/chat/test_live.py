@@ -86,6 +86,22 @@ def test_the_reference_client_sends_attachments_and_raises_their_refusal(live_tm
     assert (refusal.code, refusal.details) == ("invalid_attachment", {"index": 0})
 
 
+def test_the_reference_client_finds_its_titles_lobby_and_talks_there(daphne_server, lobby, alice):
+    async def scenario(url: str, secret: str) -> tuple[list[dict], dict]:
+        client = ChatClient(url, secret)
+        await client.connect()
+        found = await client.lobbies("starfall-arena")
+        await client.subscribe([found[0]["id"]])
+        sent = await client.send(found[0]["id"], "gl hf")
+        await client.close()
+        return found, sent
+
+    found, sent = asyncio.run(scenario(daphne_server.ws_url, token(alice)))
+
+    assert [(c["id"], c["kind"], c["can_send"]) for c in found] == [(lobby.id, "lobby", True)]
+    assert (sent["channel_id"], sent["message"]["seq"]) == (lobby.id, 1)
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_two_daphne_processes_share_channels_and_resume_across_them(live_tmp, lobby, alice, bob):

@@ -16,8 +16,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 XSS = "<img src=x onerror=\"document.title='pwned'\">"
 
 
-def log_in(browser, base_url: str, username: str):  # type: ignore[no-untyped-def]
+def log_in(browser, base_url: str, username: str, *, network=None):  # type: ignore[no-untyped-def]
     context = browser.new_context()
+    if network is not None:
+        context.route_web_socket("**/ws/", network.route)
     page = context.new_page()
     page.goto(f"{base_url}/accounts/login/?next=/chat/")
     page.get_by_label("Username or email").fill(username)
@@ -79,3 +81,69 @@ def test_a_player_starts_a_direct_message_from_a_lobby_message(daphne_server):
 
         expect(alice.get_by_test_id("message").last).to_contain_text("bobme!")
         assert alice.get_by_test_id("direct-message").count() == 1  # on bob's message only
+
+
+class Network:
+    """Between one browser and the server: ``drop()`` cuts the page's socket as a network
+    failure would, and refuses its reconnects until ``restore()``."""
+
+    def __init__(self) -> None:
+        self.is_down = False
+        self.sockets: list = []
+
+    def route(self, socket) -> None:  # type: ignore[no-untyped-def]
+        if self.is_down:
+            socket.close(code=1001, reason="network down")
+            return
+        socket.connect_to_server()
+        self.sockets.append(socket)
+
+    def drop(self) -> None:
+        self.is_down = True
+        for socket in self.sockets:
+            socket.close(code=1001, reason="network down")
+        self.sockets.clear()
+
+    def restore(self) -> None:
+        self.is_down = False
+
+
+def shown(page) -> list[list]:  # type: ignore[no-untyped-def]
+    """The messages on screen, top to bottom: (seq, text)."""
+    return page.eval_on_selector_all(
+        "[data-testid=message]",
+        "items => items.map("
+        "li => [Number(li.dataset.seq), li.querySelector('.chat-body').textContent])",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_messages_sent_while_a_player_was_away_appear_below_the_history(daphne_server):
+    TitleFactory(slug="starfall-arena", name="Starfall Arena")
+    for name in ("alice", "bob"):
+        PlayerFactory(user=UserFactory(username=name), display_name=name, display_name_key=name)
+    network = Network()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            alice = log_in(browser, daphne_server.url, "alice", network=network)
+            bob = log_in(browser, daphne_server.url, "bob")
+            for count, text in enumerate(("one", "two"), start=1):
+                say(bob, text)
+                expect(bob.get_by_test_id("message")).to_have_count(count)
+            expect(alice.get_by_test_id("message")).to_have_count(2)
+
+            network.drop()
+            expect(alice.get_by_test_id("chat-status")).to_have_text("Reconnecting…")
+            for count, text in enumerate(("three", "four"), start=3):
+                say(bob, text)
+                expect(bob.get_by_test_id("message")).to_have_count(count)
+            network.restore()
+            expect(alice.get_by_test_id("chat-status")).to_have_text("Connected", timeout=20_000)
+            expect(alice.get_by_test_id("message")).to_have_count(4)
+            say(bob, "five")
+            expect(alice.get_by_test_id("message")).to_have_count(5)
+
+            assert shown(alice) == [[1, "one"], [2, "two"], [3, "three"], [4, "four"], [5, "five"]]
+        finally:
+            browser.close()

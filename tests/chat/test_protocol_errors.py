@@ -56,7 +56,7 @@ async def test_invalid_fields_answer_invalid_frame(lobby, alice):
 
     assert no_channels["code"] == "invalid_frame"
     assert bad_seq["code"] == "invalid_frame"
-    assert bad_seq["details"] == {"field": "last_seq"}
+    assert bad_seq["details"] == {"field": "last_seq", "index": 0}
     assert bad_client_id["details"] == {"field": "client_msg_id"}
     assert await database_sync_to_async(Message.objects.count)() == 0
     await assert_still_usable(socket)

@@ -4,6 +4,8 @@ What it shows, in order of importance:
 
 * **auth** — the bearer token goes in ``Sec-WebSocket-Protocol: community.v1, bearer.<token>``
   (never in the URL);
+* **finding channels** — ``lobbies(title)`` lists a title's lobby and announcement channels
+  (channel objects with ``can_send``), so ids are never guessed;
 * **in-order, gapless delivery** — per channel it remembers the last sequence delivered;
   a duplicate is dropped, a hole (the server's realtime path is lossy) is filled by
   re-subscribing with ``last_seq``, and frames after the hole wait until it is filled;
@@ -165,6 +167,12 @@ class ChatClient:
         ``ConnectionError`` when the socket dropped before the reply."""
         await asyncio.wait_for(self._connected.wait(), self.request_timeout)
         return await self._request(frame)
+
+    async def lobbies(self, title: str | None = None) -> list[dict[str, Any]]:
+        """The open channels (lobbies, then announcement channels) of ``title`` (a slug) or of
+        every active title, as channel objects: how to find a lobby's channel id."""
+        reply = await self.request({"type": "lobbies", "title": title})
+        return reply["channels"]
 
     async def subscribe(self, channel_ids: list[int]) -> dict[str, Any]:
         for channel_id in channel_ids:

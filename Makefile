@@ -8,7 +8,7 @@ PORT ?= 8000
 VAR_DIR := $(or $(COMMUNITY_VAR_DIR),var)
 
 .PHONY: run test lint format install install-dev services system-packages migrate seed schema clean \
-	messages catalogs
+	messages catalogs infra-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,18 @@ $(VENV)/.dev: $(VENV)/.runtime
 	$(BIN)/pip install -q -c requirements.lock -e '.[dev]'
 	touch $@
 
+# The checkers of the deployment files (tests/infra/) live in their own virtualenv: checkov
+# pins dozens of packages the service does not use.
+TOOLS ?= .venv-tools
+$(TOOLS)/.installed: infra/tools.txt infra/tools.lock
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q -c infra/tools.lock -r infra/tools.txt
+	touch $@
+
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
+infra-tools: $(TOOLS)/.installed
+	./infra/system-packages.sh nginx compose systemd
 
 migrate: install catalogs
 	mkdir -p $(VAR_DIR)/static
@@ -70,7 +80,7 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-dev system-packages catalogs lint
+test: install-dev system-packages infra-tools catalogs lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -78,4 +88,4 @@ schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .ruff_cache .mypy_cache

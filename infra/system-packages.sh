@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: headless Chromium for the portal tests, GNU gettext
-# (msgfmt) for compiling the translation catalogs.
+# (msgfmt) for compiling the translation catalogs, and for the deployment files' checks
+# (tests/infra/): nginx, docker-compose and systemd's systemd-analyze.
 # Playwright drives Debian's /usr/bin/chromium; it never downloads a browser of its own.
-# Usage: system-packages.sh [chromium] [gettext]  (no argument: all of them)
+# Usage: system-packages.sh [chromium] [gettext] [nginx] [compose] [systemd]  (none: all)
 set -euo pipefail
-wanted=("${@:-chromium gettext}")
+wanted=("${@:-chromium gettext nginx compose systemd}")
 wanted=(${wanted[*]})
 missing=()
 for package in "${wanted[@]}"; do
   case "$package" in
     chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
     gettext) command -v msgfmt >/dev/null || missing+=(gettext) ;;
+    # nginx-light: the binary for `nginx -t` and the test hosts, without extra modules.
+    nginx) command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light) ;;
+    compose) command -v docker-compose >/dev/null || missing+=(docker-compose) ;;
+    systemd) command -v systemd-analyze >/dev/null || missing+=(systemd) ;;
     *) echo "system-packages: unknown package $package" >&2; exit 2 ;;
   esac
 done

@@ -1,7 +1,9 @@
 """Chat's websocket commands (client → server frames), one handler per frame type.
 
 Every handler re-checks the player's rights through the service or selector it calls, so a
-socket never keeps access it lost (authorization on every frame).
+socket never keeps access it lost (authorization on every frame), and passes the socket's
+``reach`` (a chat token reaches one title's channels and the player's DMs, ``apps.chat.reach``).
+Staff powers (a moderator's delete) come only with a session or the person's own API token.
 """
 
 from typing import Any
@@ -13,6 +15,7 @@ from apps.chat.admission import Pending
 from apps.chat.commit import store_async
 from apps.chat.exceptions import UnknownChannel
 from apps.chat.models import Channel
+from apps.chat.reach import ChatReach
 from apps.chat.reactions import reaction_emoji_for_titles
 from apps.chat.realtime import (
     ChatSession,
@@ -48,14 +51,16 @@ def _subscribe_requests(frame: dict[str, Any]) -> dict[int, tuple[int | None, in
 
 
 def _authorize(
-    *, player: Player, channel_ids: list[int]
+    *, player: Player, channel_ids: list[int], reach: ChatReach
 ) -> tuple[list[Channel], list[dict], dict[int | None, list[str]]]:
-    """The channels ``player`` may read, refusals per channel, and the reaction set of each
-    allowed channel's title."""
+    """The channels ``player`` may read (within ``reach``), refusals per channel, and the
+    reaction set of each allowed channel's title."""
     allowed, errors = [], []
     for channel_id in channel_ids:
         try:
-            channel = selectors.channel_get_for_player(channel_id=channel_id, player=player)
+            channel = selectors.channel_get_for_player(
+                channel_id=channel_id, player=player, reach=reach
+            )
         except ApplicationError as error:
             errors.append(error_entry(channel_id, error))
             continue
@@ -100,7 +105,7 @@ async def subscribe(consumer: Any, frame: dict[str, Any]) -> None:
                                code="too_many_subscriptions",
                                details={"max": settings.CHAT_SUBSCRIPTIONS_PER_SOCKET})  # fmt: skip
     allowed, errors, reactions = await call(
-        _authorize, player=session.player, channel_ids=list(requests)
+        _authorize, player=session.player, channel_ids=list(requests), reach=session.reach
     )
     channels = []
     for channel in allowed:
@@ -144,7 +149,7 @@ async def send(consumer: Any, frame: dict[str, Any]) -> None:
         pending = services.message_pending(
             channel_id=int_field(frame, "channel_id"), author=session.player,
             body=frame.get("body"), client_msg_id=client_msg_id_field(frame),
-            attachments=frame.get("attachments"),
+            attachments=frame.get("attachments"), reach=session.reach,
         )  # fmt: skip
     if settings.CHAT_GROUP_COMMIT:
         consumer.finish_later(frame, _reply_when_stored(consumer, frame, store_async(pending)))
@@ -166,9 +171,12 @@ def _sent(*, result: services.SendResult) -> dict[str, Any]:
             "duplicate": result.is_duplicate}  # fmt: skip
 
 
-def _on_message(*, player: Player, user: Any, frame: dict[str, Any], action: str) -> None:
+def _on_message(
+    *, player: Player, user: Any, frame: dict[str, Any], action: str, reach: ChatReach
+) -> None:
+    """``user``: the login when the socket carries its staff powers, else None."""
     message = selectors.message_get_for_player(
-        message_id=int_field(frame, "message_id"), player=player
+        message_id=int_field(frame, "message_id"), player=player, reach=reach
     )
     if action == "edit":
         attachments = frame.get("attachments", actions.KEEP)
@@ -176,7 +184,7 @@ def _on_message(*, player: Player, user: Any, frame: dict[str, Any], action: str
             message=message, player=player, body=frame.get("body"), attachments=attachments
         )
     elif action == "delete":
-        moderator = user if user.is_staff else None
+        moderator = user if user is not None and user.is_staff else None
         actions.message_delete(message=message, player=player, moderator=moderator)
     elif action == "react":
         actions.reaction_add(message=message, player=player, emoji=frame.get("emoji"))
@@ -187,16 +195,20 @@ def _on_message(*, player: Player, user: Any, frame: dict[str, Any], action: str
 def _message_command(action: str):  # type: ignore[no-untyped-def]
     async def handler(consumer: Any, frame: dict[str, Any]) -> None:
         session = session_of(consumer)
-        await call(_on_message, player=session.player, user=consumer.scope["user"],
-                   frame=frame, action=action)  # fmt: skip
+        # Staff powers never come with a chat token (a game server minted it).
+        user = consumer.scope["user"] if session.carries_staff_powers else None
+        await call(_on_message, player=session.player, user=user,
+                   frame=frame, action=action, reach=session.reach)  # fmt: skip
         await reply(consumer, frame, {"type": "ack"})
 
     return handler
 
 
-def _channel_action(*, player: Player, frame: dict[str, Any], action: str) -> dict[str, Any]:
+def _channel_action(
+    *, player: Player, frame: dict[str, Any], action: str, reach: ChatReach
+) -> dict[str, Any]:
     channel = selectors.channel_get_for_player(
-        channel_id=int_field(frame, "channel_id"), player=player
+        channel_id=int_field(frame, "channel_id"), player=player, reach=reach
     )
     if action == "typing":
         delivered = actions.typing_notify(channel=channel, player=player)
@@ -207,19 +219,21 @@ def _channel_action(*, player: Player, frame: dict[str, Any], action: str) -> di
 
 async def typing(consumer: Any, frame: dict[str, Any]) -> None:
     session = session_of(consumer)
-    body = await call(_channel_action, player=session.player, frame=frame, action="typing")
+    body = await call(_channel_action, player=session.player, frame=frame, action="typing",
+                      reach=session.reach)  # fmt: skip
     await reply(consumer, frame, body)
 
 
 async def read(consumer: Any, frame: dict[str, Any]) -> None:
     session = session_of(consumer)
-    body = await call(_channel_action, player=session.player, frame=frame, action="read")
+    body = await call(_channel_action, player=session.player, frame=frame, action="read",
+                      reach=session.reach)  # fmt: skip
     await reply(consumer, frame, body)
 
 
-def _history(*, player: Player, frame: dict[str, Any]) -> dict[str, Any]:
+def _history(*, player: Player, frame: dict[str, Any], reach: ChatReach) -> dict[str, Any]:
     channel = selectors.channel_get_for_player(
-        channel_id=int_field(frame, "channel_id"), player=player
+        channel_id=int_field(frame, "channel_id"), player=player, reach=reach
     )
     page = selectors.messages_page(
         channel=channel,
@@ -234,7 +248,8 @@ def _history(*, player: Player, frame: dict[str, Any]) -> dict[str, Any]:
 
 async def history(consumer: Any, frame: dict[str, Any]) -> None:
     session = session_of(consumer)
-    await reply(consumer, frame, await call(_history, player=session.player, frame=frame))
+    body = await call(_history, player=session.player, frame=frame, reach=session.reach)
+    await reply(consumer, frame, body)
 
 
 COMMANDS = {

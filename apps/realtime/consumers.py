@@ -187,16 +187,17 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             return
         if not self.scope["user"].is_authenticated:
             token = content.get("token")
-            user = (
+            credential = (
                 await database_sync_to_async(token_resolve)(token)
                 if isinstance(token, str)
                 else None
             )
-            if user is None:
+            if credential is None:
                 await self.send_error(request_id, "invalid_token", "The token is not valid.")
                 await self.close(code=CLOSE_AUTH_FAILED)
                 return
-            self.scope["user"] = user
+            self.scope["user"] = credential.user
+            self.scope["credential"] = credential
             self.scope["auth_method"] = "bearer"
             if self.auth_timer is not None:
                 self.auth_timer.cancel()

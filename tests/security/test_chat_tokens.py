@@ -56,3 +56,19 @@ def test_a_title_that_resolved_the_players_identity_may_mint_a_token():
 
     assert resolved.json()["player_id"] == alice.id
     assert minted.status_code == 201
+
+
+def test_the_demo_titles_may_mint_chat_tokens_for_their_demo_players():
+    from django.core.management import call_command
+
+    from apps.players.models import Player
+    from apps.titles.models import Title
+
+    call_command("seed_demo")
+    alice = Player.objects.get(user__username="alice")  # plays Starfall Arena
+
+    starfall = game_server(Title.objects.get(slug="starfall-arena"))
+    racers = game_server(Title.objects.get(slug="tiny-racers"))
+
+    assert starfall.post("/api/v1/chat/tokens", {"player_id": alice.id}).status_code == 201
+    assert racers.post("/api/v1/chat/tokens", {"player_id": alice.id}).status_code == 404

@@ -171,7 +171,7 @@ def read_marker_set(*, channel: Channel, player: Player, seq: object) -> int:
     with transaction.atomic():
         if read_marker_advance(channel_id=channel.id, player_id=player.id, seq=seq):
             if player.user_id is not None:
-                events.read_marker_on_commit(user_id=player.user_id, channel_id=channel.id, seq=seq)
+                events.read_marker_on_commit(user_id=player.user_id, channel=channel, seq=seq)
             return seq
     return Membership.objects.get(id=membership.id).last_read_seq
 

@@ -5,7 +5,8 @@ of queries, whatever the batch size: the channels, the earlier messages with the
 message ids, the senders' active mutes and bans, the members of closed channels; rate limits
 in one Redis round trip. Per message, in this order (the first failing check answers):
 
-retry of a stored client message id (answered with the stored message, untouched by limits)
+a channel out of the sender's credential's reach (``unknown_channel``, ``apps.chat.reach``)
+→ retry of a stored client message id (answered with the stored message, untouched by limits)
 → ``unknown_channel`` → ``muted`` → ``channel_closed`` → ``forbidden`` → ``blocked`` (DMs)
 → ``rate_limited`` → automod (``message_rejected``, or masked / flagged) → attachments
 (``invalid_attachment``: each is resolved by the app that owns the item).
@@ -36,6 +37,7 @@ from apps.chat.limits import Bucket, buckets_take_many, cooldown_start, retry_af
 from apps.chat.mentions import mentions_resolve
 from apps.chat.models import Channel, ChannelKind, Message, Restriction
 from apps.chat.moderation import active_restriction_filter, text_filter
+from apps.chat.reach import EVERY_CHANNEL, ChatReach
 from apps.chat.relations import may_direct_message
 from apps.common.exceptions import ApplicationError
 from apps.players.models import Player
@@ -50,6 +52,7 @@ class Pending:
     body: str
     client_msg_id: str | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)  # parsed; resolved later
+    reach: ChatReach = EVERY_CHANNEL  # the sender's credential's (a chat token: one title)
     # Filled by admission:
     channel: Channel | None = None
     mentioned: list[Player] = field(default_factory=list)
@@ -211,9 +214,12 @@ def admit(batch: list[Pending]) -> list[Outcome]:
     earlier = stored_before(batch)
     for index, pending in enumerate(batch):
         key = idempotency_key(pending)
-        if key is not None and key in earlier:
+        channel = channels.get(pending.channel_id)
+        if channel is not None and not pending.reach.allows(channel):
+            outcomes[index] = UnknownChannel()  # before the retry check: no stored reply leaks
+        elif key is not None and key in earlier:
             outcomes[index] = Stored(message=earlier[key], is_duplicate=True)
-        elif (channel := channels.get(pending.channel_id)) is None:
+        elif channel is None:
             outcomes[index] = UnknownChannel()
         else:
             pending.channel = channel

@@ -3,19 +3,21 @@ and the title endpoints (chat tokens, announcements). Same services as the webso
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.models import User
 from apps.chat import actions, events, selectors, services
 from apps.chat.channels import direct_channel_start
 from apps.chat.exceptions import NoPlayer, UnknownPlayer
 from apps.chat.reactions import reaction_emoji_for_titles
 from apps.chat.relations import player_for_user
 from apps.chat.tokens import chat_token_issue
-from apps.common.exceptions import NotFound
+from apps.common.exceptions import PermissionDenied
 from apps.players.models import Player
 from apps.titles import scopes
 from apps.titles.permissions import title_client_of, title_scope
@@ -32,7 +34,11 @@ class TextField(serializers.CharField):
 
 
 def request_player(request: Request) -> Player:
-    player = player_for_user(request.user) if request.user.is_authenticated else None
+    """The caller's player. Chat over REST acts as a player: a title key is refused like on
+    every player endpoint (``permission_denied``), a login without a profile gets ``no_player``."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied(_("This operation needs a player login."))
+    player = player_for_user(request.user)
     if player is None:
         raise NoPlayer()
     return player
@@ -257,7 +263,11 @@ class ChannelReadApi(APIView):
 
 
 class ChatTokenCreateApi(APIView):
-    """A game server mints a short-lived websocket token for one of its players."""
+    """A game server mints a short-lived websocket token for one of its players: a player
+    with a game identity your title created or used (its events or resolve calls named it).
+    ``unknown_player`` (404) for any other id, existing or not; ``no_player`` (403) for a
+    shadow player. The token reaches your title's channels and the player's direct messages
+    (docs/websocket-protocol.md, "Chat tokens and what they reach")."""
 
     permission_classes = [title_scope(scopes.CHAT_TOKENS)]
 
@@ -274,7 +284,7 @@ class ChatTokenCreateApi(APIView):
         data.is_valid(raise_exception=True)
         player = Player.objects.filter(id=data.validated_data["player_id"]).first()
         if player is None:
-            raise NotFound()
+            raise UnknownPlayer()
         issued = chat_token_issue(title=title_client_of(request).title, player=player)
         body = {"token": issued.token, "expires_at": issued.expires_at}
         return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)

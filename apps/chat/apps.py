@@ -20,6 +20,7 @@ class ChatConfig(AppConfig):
             command_register(frame_type, handler)
         event_handler_register("chat.channel_joined", realtime.channel_joined)
         event_handler_register("chat.channel_left", realtime.channel_left)
+        event_handler_register("chat.read", realtime.read_moved)
         session_hooks.on_authenticated.append(realtime.on_authenticated)
         session_hooks.on_closed.append(realtime.on_closed)
         session_hooks.welcome_providers.append(realtime.welcome_limits)

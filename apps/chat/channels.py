@@ -164,6 +164,4 @@ def match_channel_close(*, title: Title, match_id: str) -> None:
             channel=channel, player__user__isnull=False
         ).values_list("player__user_id", flat=True)
         for user_id in user_ids:
-            events.channel_left_on_commit(
-                user_id=user_id, channel_id=channel.id, reason="match_closed"
-            )
+            events.channel_left_on_commit(user_id=user_id, channel=channel, reason="match_closed")

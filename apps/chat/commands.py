@@ -1,7 +1,9 @@
 """Chat's websocket commands (client → server frames), one handler per frame type.
 
 Every handler re-checks the player's rights through the service or selector it calls, so a
-socket never keeps access it lost (authorization on every frame).
+socket never keeps access it lost (authorization on every frame), and passes the socket's
+``reach`` (a chat token reaches one title's channels and the player's DMs, ``apps.chat.reach``).
+Staff powers (a moderator's delete) come only with a session or the person's own API token.
 """
 
 from typing import Any
@@ -24,6 +26,7 @@ from apps.chat.frames import (
     text_field,
 )
 from apps.chat.models import Channel
+from apps.chat.reach import ChatReach
 from apps.chat.reactions import reaction_emoji_for_titles
 from apps.chat.realtime import (
     ChatSession,
@@ -58,14 +61,16 @@ def _subscribe_requests(frame: dict[str, Any]) -> dict[int, tuple[int | None, in
 
 
 def _authorize(
-    *, player: Player, channel_ids: list[int]
+    *, player: Player, channel_ids: list[int], reach: ChatReach
 ) -> tuple[list[Channel], list[dict], dict[int | None, list[str]]]:
-    """The channels ``player`` may read, refusals per channel, and the reaction set of each
-    allowed channel's title."""
+    """The channels ``player`` may read (within ``reach``), refusals per channel, and the
+    reaction set of each allowed channel's title."""
     allowed, errors = [], []
     for channel_id in channel_ids:
         try:
-            channel = selectors.channel_get_for_player(channel_id=channel_id, player=player)
+            channel = selectors.channel_get_for_player(
+                channel_id=channel_id, player=player, reach=reach
+            )
         except ApplicationError as error:
             errors.append(error_entry(channel_id, error))
             continue
@@ -108,7 +113,7 @@ async def subscribe(consumer: Any, frame: dict[str, Any]) -> None:
     if len(session.subscriptions) + len(new_ids) > settings.CHAT_SUBSCRIPTIONS_PER_SOCKET:
         raise TooManySubscriptions(details={"max": settings.CHAT_SUBSCRIPTIONS_PER_SOCKET})
     allowed, errors, reactions = await call(
-        _authorize, player=session.player, channel_ids=list(requests)
+        _authorize, player=session.player, channel_ids=list(requests), reach=session.reach
     )
     channels = []
     for channel in allowed:
@@ -158,7 +163,10 @@ async def send(consumer: Any, frame: dict[str, Any]) -> None:
     else:
         channel_id = int_field(frame, "channel_id")
         pending = services.message_pending(
-            channel_id=channel_id, author=session.player, **_message_fields(frame)
+            channel_id=channel_id,
+            author=session.player,
+            reach=session.reach,
+            **_message_fields(frame),
         )
     if settings.CHAT_GROUP_COMMIT:
         consumer.finish_later(frame, _reply_when_stored(consumer, frame, store_async(pending)))
@@ -192,13 +200,18 @@ def _change_fields(frame: dict[str, Any], action: str) -> dict[str, Any]:
     return fields
 
 
-def _on_message(*, player: Player, user: Any, fields: dict[str, Any], action: str) -> None:
-    message = selectors.message_get_for_player(message_id=fields["message_id"], player=player)
+def _on_message(
+    *, player: Player, user: Any, fields: dict[str, Any], action: str, reach: ChatReach
+) -> None:
+    """``user``: the login when the socket carries its staff powers, else None."""
+    message = selectors.message_get_for_player(
+        message_id=fields["message_id"], player=player, reach=reach
+    )
     if action == "edit":
         actions.message_edit(message=message, player=player, body=fields["body"],
                              attachments=fields["attachments"])  # fmt: skip
     elif action == "delete":
-        moderator = user if user.is_staff else None
+        moderator = user if user is not None and user.is_staff else None
         actions.message_delete(message=message, player=player, moderator=moderator)
     elif action == "react":
         actions.reaction_add(message=message, player=player, emoji=fields["emoji"])
@@ -210,21 +223,23 @@ def _message_command(action: str):  # type: ignore[no-untyped-def]
     async def handler(consumer: Any, frame: dict[str, Any]) -> None:
         session = session_of(consumer)
         fields = _change_fields(frame, action)
-        await call(_on_message, player=session.player, user=consumer.scope["user"],
-                   fields=fields, action=action)  # fmt: skip
+        # Staff powers never come with a chat token (a game server minted it).
+        user = consumer.scope["user"] if session.carries_staff_powers else None
+        await call(_on_message, player=session.player, user=user, fields=fields,
+                   action=action, reach=session.reach)  # fmt: skip
         await reply(consumer, frame, {"type": "ack"})
 
     return handler
 
 
-def _typing(*, player: Player, channel_id: int) -> dict[str, Any]:
-    channel = selectors.channel_get_for_player(channel_id=channel_id, player=player)
+def _typing(*, player: Player, channel_id: int, reach: ChatReach) -> dict[str, Any]:
+    channel = selectors.channel_get_for_player(channel_id=channel_id, player=player, reach=reach)
     delivered = actions.typing_notify(channel=channel, player=player)
     return {"type": "ack", "dropped": not delivered}
 
 
-def _read(*, player: Player, channel_id: int, seq: int) -> dict[str, Any]:
-    channel = selectors.channel_get_for_player(channel_id=channel_id, player=player)
+def _read(*, player: Player, channel_id: int, seq: int, reach: ChatReach) -> dict[str, Any]:
+    channel = selectors.channel_get_for_player(channel_id=channel_id, player=player, reach=reach)
     marker = actions.read_marker_set(channel=channel, player=player, seq=seq)
     return {"type": "ack", "channel_id": channel.id, "seq": marker}
 
@@ -232,14 +247,15 @@ def _read(*, player: Player, channel_id: int, seq: int) -> dict[str, Any]:
 async def typing(consumer: Any, frame: dict[str, Any]) -> None:
     session = session_of(consumer)
     channel_id = int_field(frame, "channel_id")
-    body = await call(_typing, player=session.player, channel_id=channel_id)
+    body = await call(_typing, player=session.player, channel_id=channel_id, reach=session.reach)
     await reply(consumer, frame, body)
 
 
 async def read(consumer: Any, frame: dict[str, Any]) -> None:
     session = session_of(consumer)
     channel_id, seq = int_field(frame, "channel_id"), int_field(frame, "seq")
-    body = await call(_read, player=session.player, channel_id=channel_id, seq=seq)
+    body = await call(_read, player=session.player, channel_id=channel_id, seq=seq,
+                      reach=session.reach)  # fmt: skip
     await reply(consumer, frame, body)
 
 
@@ -254,8 +270,10 @@ def _history_fields(frame: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _history(*, player: Player, fields: dict[str, Any]) -> dict[str, Any]:
-    channel = selectors.channel_get_for_player(channel_id=fields["channel_id"], player=player)
+def _history(*, player: Player, fields: dict[str, Any], reach: ChatReach) -> dict[str, Any]:
+    channel = selectors.channel_get_for_player(
+        channel_id=fields["channel_id"], player=player, reach=reach
+    )
     page = selectors.messages_page(
         channel=channel,
         before_seq=fields["before_seq"],
@@ -270,11 +288,12 @@ def _history(*, player: Player, fields: dict[str, Any]) -> dict[str, Any]:
 async def history(consumer: Any, frame: dict[str, Any]) -> None:
     session = session_of(consumer)
     fields = _history_fields(frame)
-    await reply(consumer, frame, await call(_history, player=session.player, fields=fields))
+    body = await call(_history, player=session.player, fields=fields, reach=session.reach)
+    await reply(consumer, frame, body)
 
 
-def _lobbies(*, player: Player, title: str | None) -> dict[str, Any]:
-    found = title_open_channels(title_slug=title)
+def _lobbies(*, player: Player, title: str | None, reach: ChatReach) -> dict[str, Any]:
+    found = [channel for channel in title_open_channels(title_slug=title) if reach.allows(channel)]
     reactions = reaction_emoji_for_titles(channel.title_id for channel in found)
     writable = selectors.channels_writable(player=player, channels=found)
     return {"type": "lobbies", "channels": [
@@ -286,10 +305,12 @@ def _lobbies(*, player: Player, title: str | None) -> dict[str, Any]:
 
 async def lobbies(consumer: Any, frame: dict[str, Any]) -> None:
     """The open channels (lobbies, announcements) of every active title, or of ``title``:
-    how a game client finds its lobby's channel id without probing ids."""
+    how a game client finds its lobby's channel id without probing ids. On a chat token's
+    socket, only the minting title's (the channels it reaches)."""
     session = session_of(consumer)
     title = text_field(frame, "title", required=False)
-    await reply(consumer, frame, await call(_lobbies, player=session.player, title=title))
+    body = await call(_lobbies, player=session.player, title=title, reach=session.reach)
+    await reply(consumer, frame, body)
 
 
 COMMANDS = {

@@ -3,7 +3,9 @@
 Channel-wide frames go through the node-local fan-out (``apps.realtime.fanout``) on topic
 ``chat.<channel id>``; ``message`` frames carry the channel sequence, so the hub keeps them in
 order and fills holes from the database. Per-player frames (``channel_joined``, ``read``,
-``sanction``) go to the player's own sockets.
+``sanction``) go to the player's own sockets; those about one channel travel as events with
+the channel's ``reach_scope``, so a socket whose credential does not reach it (a chat token
+of another title) drops them.
 """
 
 from typing import Any
@@ -133,28 +135,35 @@ def message_published_on_commit(message: Message) -> None:
     )
 
 
+def reach_scope(channel: Channel) -> dict[str, Any]:
+    """What a socket needs to tell whether its credential reaches ``channel`` (per-player
+    events carry it: a chat token's socket gets no frame about another title's channel)."""
+    return {"kind": channel.kind, "title_id": channel.title_id}
+
+
 def channel_joined_on_commit(*, joined: list[tuple[int, bool]], channel: Channel) -> None:
     """Tell each ``(user id, can_send)`` of ``joined`` they joined ``channel``."""
     if not joined:
         return
     data = channel_data(channel, can_send=False)
+    scope = reach_scope(channel)
     for user_id, can_send in joined:
-        payload = {"channel": data | {"can_send": can_send}}
+        payload = {"channel": data | {"can_send": can_send}, "scope": scope}
         event_send_to_user_on_commit(user_id=user_id, name="chat.channel_joined", payload=payload)
 
 
-def channel_left_on_commit(*, user_id: int, channel_id: int, reason: str) -> None:
+def channel_left_on_commit(*, user_id: int, channel: Channel, reason: str) -> None:
     event_send_to_user_on_commit(
         user_id=user_id,
         name="chat.channel_left",
-        payload={"channel_id": channel_id, "reason": reason},
+        payload={"channel_id": channel.id, "reason": reason, "scope": reach_scope(channel)},
     )
 
 
-def read_marker_on_commit(*, user_id: int, channel_id: int, seq: int) -> None:
-    frame_send_to_user_on_commit(
-        user_id=user_id, frame={"type": "read", "channel_id": channel_id, "seq": seq}
-    )
+def read_marker_on_commit(*, user_id: int, channel: Channel, seq: int) -> None:
+    """Tell the player's sockets their read marker of ``channel`` moved (``read`` frame)."""
+    payload = {"channel_id": channel.id, "seq": seq, "scope": reach_scope(channel)}
+    event_send_to_user_on_commit(user_id=user_id, name="chat.read", payload=payload)
 
 
 def sanction_on_commit(*, user_id: int, kind: str, until: str | None, reason: str) -> None:

@@ -16,11 +16,19 @@ def _is_member(channel: Channel, player: Player) -> bool:
 
 
 class KindRules:
-    """Default: members read and write; open channels admit everyone."""
+    """Default: members read and write; open channels admit everyone.
+
+    ``belongs_to_title``: a channel of this kind is part of its title (lobbies, announcements,
+    matches), so a chat token — which acts for the player within the title whose game server
+    minted it — reaches it only for that title (``apps.chat.reach``). Kinds whose channels
+    follow the player across games (direct messages; guild chat) set it False: every chat
+    token of the player reaches them. A kind that belongs to a title but whose channel has
+    none is reached by no chat token."""
 
     kind: str = ""
     is_open: bool = False  # anyone may read (and join on subscribe)
     is_player_writable: bool = True
+    belongs_to_title: bool = True
 
     def can_read(self, channel: Channel, player: Player) -> bool:
         return self.is_open or _is_member(channel, player)
@@ -67,6 +75,7 @@ class DirectRules(KindRules):
     send service against the other member."""
 
     kind = ChannelKind.DIRECT
+    belongs_to_title = False
 
 
 class MatchRules(KindRules):
@@ -83,8 +92,11 @@ class _Registry:
         self.rules[str(rules.kind)] = rules
 
     def for_channel(self, channel: Channel) -> KindRules:
+        return self.for_kind(channel.kind)
+
+    def for_kind(self, kind: str) -> KindRules:
         # A kind without registered rules (its app not installed) is closed to everyone.
-        return self.rules.get(channel.kind, _CLOSED)
+        return self.rules.get(kind, _CLOSED)
 
 
 class _ClosedRules(KindRules):

@@ -16,9 +16,11 @@ from apps.chat.attachments import MAX_ATTACHMENTS
 from apps.chat.exceptions import NoPlayer
 from apps.chat.limits import socket_acquire, socket_release
 from apps.chat.moderation import CLOSE_BANNED, is_banned
+from apps.chat.reach import EVERY_CHANNEL, ChatReach, chat_reach_of
 from apps.chat.relations import player_for_user
 from apps.common.exceptions import ApplicationError
 from apps.players.models import Player
+from apps.realtime.auth import credential_of
 from apps.realtime.fanout import Subscription, TopicSource, encode_frame, hub
 from apps.realtime.registry import SocketRefused
 
@@ -29,6 +31,10 @@ SESSION = "chat"
 @dataclass
 class ChatSession:
     player: Player
+    # What the socket's credential reaches (a chat token: its title's channels and the
+    # player's DMs), and whether it carries the login's staff powers (a chat token never).
+    reach: ChatReach = EVERY_CHANNEL
+    carries_staff_powers: bool = False
     subscriptions: dict[int, Subscription] = field(default_factory=dict)
     slot_task: asyncio.Task | None = None
 
@@ -72,7 +78,9 @@ async def on_authenticated(consumer: Any) -> None:
     if not acquired:
         raise SocketRefused(code="too_many_sockets", message=_("Too many open sockets."),
                             close_code=CLOSE_TOO_MANY_SOCKETS)  # fmt: skip
-    session = ChatSession(player=player)
+    credential = credential_of(consumer.scope)
+    session = ChatSession(player=player, reach=chat_reach_of(credential),
+                          carries_staff_powers=credential.carries_staff_powers)  # fmt: skip
     session.slot_task = asyncio.create_task(_keep_slot(consumer))
     consumer.sessions[SESSION] = session
 
@@ -150,8 +158,19 @@ async def _head(topic: str) -> int:
 fanout_source = TopicSource(backfill=_backfill, head=_head)
 
 
+def _out_of_reach(consumer: Any, payload: dict[str, Any]) -> bool:
+    """Whether a per-player frame is about a channel this socket's credential does not reach
+    (``payload["scope"]``: the channel's kind and title); such frames are not sent."""
+    session = consumer.sessions.get(SESSION)
+    scope = payload.get("scope")
+    if session is None or scope is None:
+        return False
+    return not session.reach.allows_kind(kind=scope["kind"], title_id=scope["title_id"])
+
+
 async def channel_joined(consumer: Any, payload: dict[str, Any]) -> None:
-    await consumer.send_json({"type": "channel_joined", "channel": payload["channel"]})
+    if not _out_of_reach(consumer, payload):
+        await consumer.send_json({"type": "channel_joined", "channel": payload["channel"]})
 
 
 async def channel_left(consumer: Any, payload: dict[str, Any]) -> None:
@@ -161,7 +180,17 @@ async def channel_left(consumer: Any, payload: dict[str, Any]) -> None:
         subscription = session.subscriptions.pop(payload["channel_id"], None)
         if subscription is not None:
             await hub().unsubscribe(subscription)
-    await consumer.send_json({"type": "channel_left", **payload})
+    if not _out_of_reach(consumer, payload):
+        frame = {key: value for key, value in payload.items() if key != "scope"}
+        await consumer.send_json({"type": "channel_left", **frame})
+
+
+async def read_moved(consumer: Any, payload: dict[str, Any]) -> None:
+    """The player's read marker moved (on another of their sockets, or over REST)."""
+    if not _out_of_reach(consumer, payload):
+        await consumer.send_json(
+            {"type": "read", "channel_id": payload["channel_id"], "seq": payload["seq"]}
+        )
 
 
 def error_entry(channel_id: Any, error: ApplicationError) -> dict[str, Any]:

@@ -13,27 +13,36 @@ from django.db.models import F, Prefetch, QuerySet
 from apps.chat.exceptions import UnknownChannel, UnknownMessage
 from apps.chat.kinds import kind_registry
 from apps.chat.models import Channel, ChannelKind, Membership, Message, MessageEdit, Reaction
+from apps.chat.reach import EVERY_CHANNEL, ChatReach
 from apps.chat.relations import direct_message_recipients
 from apps.players.models import Player
 
 
-def channel_get_for_player(*, channel_id: object, player: Player) -> Channel:
-    """The channel if ``player`` may read it; raises ``UnknownChannel`` otherwise."""
+def _readable(channel: Channel, player: Player, reach: ChatReach) -> bool:
+    return reach.allows(channel) and kind_registry.for_channel(channel).can_read(channel, player)
+
+
+def channel_get_for_player(
+    *, channel_id: object, player: Player, reach: ChatReach = EVERY_CHANNEL
+) -> Channel:
+    """The channel if ``player`` may read it and the caller's credential reaches it
+    (``apps.chat.reach``; REST callers are sessions and player tokens, which reach every
+    channel); raises ``UnknownChannel`` otherwise."""
     if not isinstance(channel_id, int) or isinstance(channel_id, bool):
         raise UnknownChannel()
     channel = Channel.objects.select_related("title").filter(id=channel_id).first()
-    if channel is None or not kind_registry.for_channel(channel).can_read(channel, player):
+    if channel is None or not _readable(channel, player, reach):
         raise UnknownChannel()
     return channel
 
 
-def message_get_for_player(*, message_id: object, player: Player) -> Message:
+def message_get_for_player(
+    *, message_id: object, player: Player, reach: ChatReach = EVERY_CHANNEL
+) -> Message:
     if not isinstance(message_id, int) or isinstance(message_id, bool):
         raise UnknownMessage()
     message = Message.objects.select_related("channel", "author").filter(id=message_id).first()
-    if message is None or not kind_registry.for_channel(message.channel).can_read(
-        message.channel, player
-    ):
+    if message is None or not _readable(message.channel, player, reach):
         raise UnknownMessage()
     return message
 

@@ -25,6 +25,7 @@ from apps.chat.channels import (
 from apps.chat.commit import store_and_wait, store_inline, use_group_commit
 from apps.chat.exceptions import Blocked, EmptyMessage, TooLong
 from apps.chat.models import Channel, Membership, Message
+from apps.chat.reach import EVERY_CHANNEL, ChatReach
 from apps.chat.relations import may_direct_message
 from apps.players.models import Player
 
@@ -64,10 +65,12 @@ def message_pending(
     body: object,
     client_msg_id: str | None = None,
     attachments: object = None,
+    reach: ChatReach = EVERY_CHANNEL,
 ) -> Pending:
     """A player's message ready for admission and storage: ``empty_message`` (no text and no
     attachment), ``too_long`` and malformed ``attachments`` (``invalid_attachment``) are
-    refused here, before anything else is asked; admission resolves the attachments."""
+    refused here, before anything else is asked; admission resolves the attachments and
+    answers ``unknown_channel`` for a channel out of ``reach`` (a chat token's title)."""
     references = attachments_parse(attachments)
     return Pending(
         channel_id=channel_id,
@@ -75,6 +78,7 @@ def message_pending(
         body=clean_body(body, required=not references),
         client_msg_id=client_msg_id,
         attachments=references,
+        reach=reach,
     )
 
 

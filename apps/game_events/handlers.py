@@ -31,8 +31,10 @@ def _chat() -> ModuleType:
     return services
 
 
-def _memo_key(ref: dict[str, Any]) -> str:
-    return f"player:{ref['provider']}:{ref['external_id']}"
+def _memo_key(ref: dict[str, Any], title_id: int) -> str:
+    # Per title: a title whose events first name an identity in this batch is recorded as
+    # using it by ``player_get_or_create_by_identity``, even if another title's event came first.
+    return f"player:{title_id}:{ref['provider']}:{ref['external_id']}"
 
 
 def _player_refs(event: HandledEvent) -> list[dict[str, Any]]:
@@ -50,24 +52,29 @@ def _player_refs(event: HandledEvent) -> list[dict[str, Any]]:
 def players_prefetch(events: list[HandledEvent]) -> None:
     """Every known player the batch names, in one query (unknown identities are created one
     by one by ``_player``, as shadow players)."""
-    refs = {
-        (ref["provider"], ref["external_id"]): ref
-        for event in events
-        for ref in _player_refs(event)
-        if isinstance(ref.get("provider"), str) and isinstance(ref.get("external_id"), str)
-    }
+    refs: dict[tuple[str, str], dict[str, Any]] = {}
+    # The titles whose events name each identity: recorded as using it (claim codes and chat
+    # tokens are minted only for identities a title created or used).
+    title_ids: dict[tuple[str, str], set[int]] = {}
+    for event in events:
+        for ref in _player_refs(event):
+            if isinstance(ref.get("provider"), str) and isinstance(ref.get("external_id"), str):
+                key = (ref["provider"], ref["external_id"])
+                refs[key] = ref
+                title_ids.setdefault(key, set()).add(event.title.id)
     if not refs or not events:
         return
-    found = _players().players_by_identities(refs=list(refs))
+    found = _players().players_by_identities(refs=list(refs), title_ids=title_ids)
     memo = events[0].memo
     for key, player in found.items():
-        memo[_memo_key(refs[key])] = player
+        for title_id in title_ids[key]:
+            memo[_memo_key(refs[key], title_id)] = player
 
 
 def _player(event: HandledEvent, ref: dict[str, Any]) -> Any:
     """The player of a game identity, memoized for the applier's transaction (a batch often
     names the same players many times; ``players_prefetch`` loads the known ones at once)."""
-    key = _memo_key(ref)
+    key = _memo_key(ref, event.title.id)
     if key not in event.memo:
         event.memo[key] = _players().player_get_or_create_by_identity(
             provider=ref["provider"],

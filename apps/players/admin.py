@@ -30,8 +30,15 @@ class ReadOnlyInline(admin.TabularInline):
 
 class IdentityInline(ReadOnlyInline):
     model = PlayerIdentity
-    fields = ("provider", "external_id", "title", "is_verified", "created_at")
+    fields = ("provider", "external_id", "title", "used_by_titles", "is_verified", "created_at")
     readonly_fields = fields
+
+    @admin.display(description=_("also used by"))
+    def used_by_titles(self, identity: PlayerIdentity) -> str:
+        """Other titles whose events or identity calls named it (they may mint its claim
+        codes and chat tokens), with the first time."""
+        uses = identity.title_uses.select_related("title").order_by("created_at")
+        return ", ".join(f"{use.title} ({use.created_at:%Y-%m-%d})" for use in uses) or "-"
 
 
 class StatsInline(ReadOnlyInline):

@@ -99,13 +99,18 @@ def _stats(players: dict[str, Player]) -> None:
 def seed() -> list[str]:
     players = _players()
     _friends(players)
+    # Each identity is the one the player's game created, so that title may mint their chat
+    # tokens and claim codes (docs/players.md, "Which titles may act for an identity").
+    titles = {title.slug: title for title in Title.objects.all()}
+    game_of = {username: slug for username, slug, *_rest in STATS}
     for username, (provider, external_id) in IDENTITIES.items():
         if username in players:
             PlayerIdentity.objects.get_or_create(
                 provider=provider,
                 external_id=external_id,
-                defaults={"player": players[username], "is_verified": True},
-            )
+                defaults={"player": players[username], "is_verified": True,
+                          "title": titles.get(game_of.get(username, ""))},
+            )  # fmt: skip
     _stats(players)
     return [
         f"Demo players: {', '.join(p.display_name for p in players.values())}; "

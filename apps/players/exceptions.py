@@ -36,6 +36,14 @@ class IdentityAlreadyClaimed(Conflict):
     default_message = _("This game account is already linked to a community player.")
 
 
+class IdentityNotKnownToTitle(NotFound):
+    """A title asked for an identity its events and calls never created or used. 404, like
+    an unknown player: a title learns nothing about the identities of other titles' players."""
+
+    code = "identity_not_known_to_title"
+    default_message = _("This title has not created or used this game account.")
+
+
 class ClaimCodeInvalid(NotFound):
     """One code for unknown, expired and used codes: guessing learns nothing."""
 

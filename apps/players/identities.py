@@ -18,7 +18,11 @@ from django.utils import timezone
 
 from apps.common.exceptions import NotFound
 from apps.common.secrets import secret_digest
-from apps.players.exceptions import ClaimCodeInvalid, IdentityAlreadyClaimed
+from apps.players.exceptions import (
+    ClaimCodeInvalid,
+    IdentityAlreadyClaimed,
+    IdentityNotKnownToTitle,
+)
 from apps.players.models import (
     Achievement,
     ActivityEntry,
@@ -30,6 +34,7 @@ from apps.players.models import (
     PlayerIdentity,
     PlayerTitleStats,
 )
+from apps.players.selectors import identity_is_known_to_title
 from apps.players.services import (
     identity_validate,
     notification_create,
@@ -56,16 +61,24 @@ def _digest(code: str) -> str:
 def identity_claim_code_issue(
     *, title: Title, provider: str, external_id: str, display_name_hint: str | None = None
 ) -> IssuedClaimCode:
-    """Mint a code for an identity the calling game server vouches for. The identity must
-    belong to a shadow player (``IdentityAlreadyClaimed`` otherwise)."""
-    player = player_get_or_create_by_identity(
-        provider=provider, external_id=external_id, title=title, display_name_hint=display_name_hint
-    )
+    """Mint a code for an identity the calling game server vouches for. An unknown identity
+    gets a shadow player created by ``title``; a known one must be known to ``title`` —
+    created by it, or used by its events or identity calls (``identity_not_known_to_title``
+    otherwise: a title never hands out another title's players) — and belong to a shadow
+    player (``identity_already_claimed`` otherwise)."""
+    lookup = {
+        "provider": provider,
+        "external_id": identity_validate(provider=provider, external_id=external_id),
+    }
+    identity = PlayerIdentity.objects.select_related("player").filter(**lookup).first()
+    if identity is None:
+        player_get_or_create_by_identity(**lookup, title=title, display_name_hint=display_name_hint)
+        identity = PlayerIdentity.objects.select_related("player").get(**lookup)
+    if not identity_is_known_to_title(identity=identity, title=title):
+        raise IdentityNotKnownToTitle()
+    player = identity.player
     if not player.is_shadow:
         raise IdentityAlreadyClaimed()
-    identity = PlayerIdentity.objects.get(
-        provider=provider, external_id=identity_validate(provider=provider, external_id=external_id)
-    )
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     expires_at = timezone.now() + settings.PLAYERS_IDENTITY_CLAIM_CODE_TTL
     IdentityClaimCode.objects.create(identity=identity, digest=_digest(raw), expires_at=expires_at)

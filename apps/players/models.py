@@ -98,6 +98,30 @@ class PlayerIdentity(BaseModel):
         return f"{self.provider}:{self.external_id}"
 
 
+class IdentityTitleUse(BaseModel):
+    """A title, other than the one that created the identity (``PlayerIdentity.title``), whose
+    game events or identity calls (``POST /identities/resolve``) named this identity.
+
+    A title key may mint claim codes and chat tokens only for identities its title created
+    or used (docs/players.md, "Which titles may act for an identity"); ``created_at`` is when
+    the title first used it, for audits."""
+
+    identity = models.ForeignKey(
+        PlayerIdentity, on_delete=models.CASCADE, related_name="title_uses"
+    )
+    title = models.ForeignKey("titles.Title", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("title using an identity")
+        verbose_name_plural = _("titles using an identity")
+        constraints = [
+            models.UniqueConstraint(fields=["identity", "title"], name="players_identity_use_uq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.identity_id} used by {self.title_id}"
+
+
 class IdentityClaimCode(BaseModel):
     """A one-time code a game server minted for an in-game identity; the logged-in portal user
     who redeems it gets the identity (and the shadow player's history). Stored hashed."""

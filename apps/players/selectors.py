@@ -273,3 +273,21 @@ def player_get_by_identity(*, provider: str, external_id: str) -> Player:
 
 def title_stats_of(*, player: Player, title: Title) -> PlayerTitleStats | None:
     return PlayerTitleStats.objects.filter(player=player, title=title).first()
+
+
+def _known_to_title(title: Title) -> Q:
+    return Q(title=title) | Q(title_uses__title=title)
+
+
+def identity_is_known_to_title(*, identity: PlayerIdentity, title: Title) -> bool:
+    """Whether ``title`` created ``identity`` or its events or identity calls used it: the
+    condition for its claim codes (docs/players.md, "Which titles may act for an identity")."""
+    if identity.title_id == title.id:
+        return True
+    return identity.title_uses.filter(title=title).exists()
+
+
+def player_is_known_to_title(*, player: Player, title: Title) -> bool:
+    """Whether one of ``player``'s identities is known to ``title`` (created or used by it):
+    the condition for the chat tokens ``title`` mints for ``player``."""
+    return PlayerIdentity.objects.filter(_known_to_title(title), player=player).exists()

@@ -9,6 +9,7 @@ Every function here is safe inside a caller's transaction: anything leaving the 
 import contextlib
 import secrets
 import zoneinfo
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,12 @@ from apps.accounts.models import User
 from apps.accounts.services import user_create
 from apps.common.exceptions import InvalidInput
 from apps.common.services import model_update
-from apps.common.text_safety import NameRejected, name_key, validate_display_name
+from apps.common.text_safety import (
+    NameRejected,
+    name_key,
+    reject_reserved,
+    validate_display_name,
+)
 from apps.players import selectors
 from apps.players.exceptions import DisplayNameTaken, name_error
 from apps.players.models import (
@@ -30,6 +36,7 @@ from apps.players.models import (
     ActivityEntry,
     ActivityKind,
     IdentityProvider,
+    IdentityTitleUse,
     Notification,
     NotificationKind,
     Player,
@@ -48,18 +55,25 @@ from apps.players.presence import presence_privacy_changed
 from apps.players.realtime import notification_frame
 from apps.realtime.broadcast import frame_send_to_user_on_commit
 from apps.titles.models import Title
+from apps.titles.selectors import reserved_names
 
 PROFILE_FIELDS = ("display_name", "bio", "locale", "time_zone", "country", "privacy")
 MAX_COUNTER_KEYS = 64
 STATS_MATCH_FIELDS = ("matches_played", "matches_won", "playtime_seconds", "counters")
 
 
-def _clean_display_name(display_name: str) -> tuple[str, str]:
+def _clean_display_name(display_name: str, *, current_key: str | None = None) -> tuple[str, str]:
+    """The display form and uniqueness key, or a ``name_*`` error. Reserved names (staff,
+    brand, titles: ``name_reserved``) are refused unless the player already holds the name
+    (``current_key``): a list that grows never forces a rename to edit one's bio."""
     try:
         cleaned = validate_display_name(display_name)
+        key = name_key(cleaned)
+        if key != current_key:
+            reject_reserved(cleaned, reserved_names())
     except NameRejected as rejected:
         raise name_error(rejected) from rejected
-    return cleaned, name_key(cleaned)
+    return cleaned, key
 
 
 def player_create(*, user: User, display_name: str) -> Player:
@@ -85,7 +99,7 @@ def player_profile_update(*, player: Player, data: dict[str, Any]) -> Player:
     changes = {field: data[field] for field in PROFILE_FIELDS if field in data}
     if "display_name" in changes:
         changes["display_name"], changes["display_name_key"] = _clean_display_name(
-            changes["display_name"]
+            changes["display_name"], current_key=player.display_name_key
         )
     _validate_profile(changes)
     previous_privacy = player.privacy
@@ -133,11 +147,14 @@ def player_notification_preferences_set(*, player: Player, opted_out: list[str])
 
 
 def _shadow_player_create(display_name_hint: str | None) -> Player:
-    """A shadow player named after the hint when it is a valid, free name, else "Player-XXXX"."""
+    """A shadow player named after the hint when it is a valid, free, not reserved name, else
+    "Player-XXXX": a game's name hint never makes the whole call fail."""
     candidates = []
     if display_name_hint:
         with contextlib.suppress(NameRejected):
-            candidates.append(validate_display_name(display_name_hint, max_length=24))
+            hint = validate_display_name(display_name_hint, max_length=24)
+            reject_reserved(hint, reserved_names())
+            candidates.append(hint)
     candidates += [f"Player-{secrets.token_hex(4).upper()}" for _attempt in range(5)]
     for candidate in candidates:
         try:
@@ -159,6 +176,18 @@ def identity_validate(*, provider: str, external_id: str) -> str:
     return external_id
 
 
+def identity_title_uses_record(*, uses: Iterable[tuple[int, int]]) -> None:
+    """Record that titles used identities: ``(identity id, title id)`` pairs, each kept once
+    (the unique constraint; a known pair writes nothing). Inserted in one sorted statement, so
+    concurrent transactions recording overlapping pairs wait in one order, never deadlock."""
+    rows = [
+        IdentityTitleUse(identity_id=identity_id, title_id=title_id)
+        for identity_id, title_id in sorted(set(uses))
+    ]
+    if rows:
+        IdentityTitleUse.objects.bulk_create(rows, ignore_conflicts=True)
+
+
 def player_get_or_create_by_identity(
     *,
     provider: str,
@@ -167,25 +196,38 @@ def player_get_or_create_by_identity(
     display_name_hint: str | None = None,
 ) -> Player:
     """The player who owns (provider, external_id); an unclaimed shadow player is created for
-    an unknown identity. Concurrent callers agree through the identity's unique constraint."""
+    an unknown identity. Concurrent callers agree through the identity's unique constraint.
+
+    ``title`` is the title whose event or call names the identity: it becomes the identity's
+    creator, or is recorded as a title that used it (``IdentityTitleUse``)."""
     external_id = identity_validate(provider=provider, external_id=external_id)
     lookup = {"provider": provider, "external_id": external_id}
     found = PlayerIdentity.objects.select_related("player").filter(**lookup).first()
-    if found is not None:
-        return found.player
-    try:
-        with transaction.atomic():
-            shadow = _shadow_player_create(display_name_hint)
-            PlayerIdentity.objects.create(player=shadow, title=title, is_verified=True, **lookup)
-            return shadow
-    except IntegrityError:
-        return PlayerIdentity.objects.select_related("player").get(**lookup).player
+    if found is None:
+        try:
+            with transaction.atomic():
+                shadow = _shadow_player_create(display_name_hint)
+                PlayerIdentity.objects.create(
+                    player=shadow, title=title, is_verified=True, **lookup
+                )
+                return shadow
+        except IntegrityError:
+            found = PlayerIdentity.objects.select_related("player").get(**lookup)
+    if title is not None and found.title_id != title.id:
+        identity_title_uses_record(uses=[(found.id, title.id)])
+    return found.player
 
 
-def players_by_identities(*, refs: list[tuple[str, str]]) -> dict[tuple[str, str], Player]:
+def players_by_identities(
+    *,
+    refs: list[tuple[str, str]],
+    title_ids: Mapping[tuple[str, str], Collection[int]] | None = None,
+) -> dict[tuple[str, str], Player]:
     """The players already owning these (provider, external_id) identities, in one query;
     unknown or invalid ones are absent (``player_get_or_create_by_identity`` handles them).
-    Keys are the identities as given."""
+    Keys are the identities as given. ``title_ids`` (per identity as given: the titles whose
+    events name it) are recorded as titles using it: one statement when another title than
+    the creator is involved, none for a title's own players."""
     wanted: dict[tuple[str, str], tuple[str, str]] = {}
     for provider, external_id in refs:
         with contextlib.suppress(InvalidInput):
@@ -201,8 +243,24 @@ def players_by_identities(*, refs: list[tuple[str, str]]) -> dict[tuple[str, str
     match = Q()
     for provider, external_ids in by_provider.items():
         match |= Q(provider=provider, external_id__in=external_ids)
-    found = PlayerIdentity.objects.select_related("player").filter(match)
+    found = list(PlayerIdentity.objects.select_related("player").filter(match))
+    if title_ids:
+        identity_title_uses_record(uses=_uses_by_other_titles(found, wanted, title_ids))
     return {wanted[(row.provider, row.external_id)]: row.player for row in found}
+
+
+def _uses_by_other_titles(
+    identities: list[PlayerIdentity],
+    wanted: dict[tuple[str, str], tuple[str, str]],
+    title_ids: Mapping[tuple[str, str], Collection[int]],
+) -> set[tuple[int, int]]:
+    """(identity, title) pairs of titles other than the identity's creator."""
+    return {
+        (row.id, title_id)
+        for row in identities
+        for title_id in title_ids.get(wanted[(row.provider, row.external_id)], ())
+        if title_id != row.title_id
+    }
 
 
 def notification_create(

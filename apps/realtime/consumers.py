@@ -225,12 +225,13 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         if not self.scope["user"].is_authenticated:
-            user = await database_sync_to_async(token_resolve)(token) if token else None
-            if user is None:
+            credential = await database_sync_to_async(token_resolve)(token) if token else None
+            if credential is None:
                 await self.send_error(request_id, "invalid_token", _("The token is not valid."))
                 await self.close(code=CLOSE_AUTH_FAILED)
                 return
-            self.scope["user"] = user
+            self.scope["user"] = credential.user
+            self.scope["credential"] = credential
             self.scope["auth_method"] = "bearer"
             if self.auth_timer is not None:
                 self.auth_timer.cancel()

@@ -62,7 +62,8 @@ def bearer_from_subprotocols(scope: dict[str, Any]) -> str | None:
 
 
 class RealtimeAuthMiddleware:
-    """Sets ``scope["user"]`` and ``scope["auth_method"]`` (bearer, session or none).
+    """Sets ``scope["user"]``, ``scope["auth_method"]`` (bearer, session or none) and, for a
+    bearer token, ``scope["credential"]`` (``apps.realtime.auth.credential_of`` reads it).
 
     An invalid bearer token sets ``scope["auth_error"]`` so the consumer refuses the handshake.
     """
@@ -75,10 +76,11 @@ class RealtimeAuthMiddleware:
         scope = dict(scope)
         token = bearer_from_subprotocols(scope)
         if token is not None:
-            user = await database_sync_to_async(token_resolve)(token)
-            scope["user"] = user or AnonymousUser()
+            credential = await database_sync_to_async(token_resolve)(token)
+            scope["user"] = credential.user if credential else AnonymousUser()
+            scope["credential"] = credential
             scope["auth_method"] = "bearer"
-            if user is None:
+            if credential is None:
                 scope["auth_error"] = "invalid_token"
             return await self.inner(scope, receive, send)
         if scope.get("has_origin"):

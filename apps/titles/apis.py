@@ -64,8 +64,10 @@ class TitleClientMeApi(APIView):
 
 
 class TitleCredentialRotateApi(APIView):
-    """Rotate the calling key: a successor is returned once; the old key keeps working for
-    ``grace_seconds`` (default from settings) so servers can roll over."""
+    """Rotate the calling key: a successor is returned once, with the same scopes and the same
+    ``expires_at`` (rotation never extends a key's life); the old key keeps working for
+    ``grace_seconds`` (default from settings, never past its own expiry) so servers can roll
+    over."""
 
     permission_classes = [title_scope(scopes.CREDENTIALS_ROTATE)]
 

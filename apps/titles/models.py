@@ -32,7 +32,8 @@ class TitleCredential(BaseModel):
     """An API key a title's game servers use. Only the SHA-256 digest of the key is stored.
 
     A credential is usable while not revoked and not past ``expires_at``. Rotation issues a
-    successor and gives the old key a grace period so servers can roll over without downtime.
+    successor with the same ``expires_at`` and gives the old key a grace period so servers can
+    roll over without downtime.
     """
 
     title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="credentials")

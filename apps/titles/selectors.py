@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.common.exceptions import NotFound
 from apps.common.secrets import secret_digest
+from apps.common.text_safety import ReservedNames
 from apps.titles.models import Title, TitleCredential
 
 
@@ -25,3 +27,10 @@ def title_credential_get_usable(*, secret: str) -> TitleCredential | None:
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
         .first()
     )
+
+
+def reserved_names() -> ReservedNames:
+    """Names no player or guild may take: ``settings.RESERVED_NAMES`` (staff words, the
+    brand, ``RESERVED_NAMES_EXTRA``) and every title's name and slug, active or not."""
+    titles = Title.objects.values_list("name", "slug")
+    return ReservedNames([*settings.RESERVED_NAMES, *(text for row in titles for text in row)])

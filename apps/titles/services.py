@@ -66,10 +66,14 @@ def title_credential_rotate(
     grace: timedelta | None = None,
     rotated_by: User | None = None,
 ) -> IssuedCredential:
-    """Issue a successor with the same scopes; the old key keeps working for ``grace``.
+    """Issue a successor with the same scopes and the same ``expires_at``; the old key keeps
+    working for ``grace`` (never past its own expiry).
 
-    ``grace`` of zero revokes the old key at once. Locks the old credential's row so two
-    concurrent rotations cannot both succeed.
+    Rotation replaces the secret, never the lifetime: a key that expires keeps expiring at
+    the same moment through any number of rotations, so a leaked key cannot be rotated into
+    one that lives forever. Extending a lifetime is an operator's decision (a new key in the
+    admin). ``grace`` of zero revokes the old key at once. Locks the old credential's row so
+    two concurrent rotations cannot both succeed.
     """
     locked = TitleCredential.objects.select_for_update().get(id=credential.id)
     if not locked.is_usable or TitleCredential.objects.filter(rotated_from=locked).exists():
@@ -80,6 +84,7 @@ def title_credential_rotate(
         name=locked.name,
         scopes=locked.scopes,
         created_by=rotated_by or locked.created_by,
+        expires_at=locked.expires_at,
     )
     issued.credential.rotated_from = locked
     issued.credential.save(update_fields=["rotated_from", "updated_at"])

@@ -451,6 +451,16 @@ PLAYERS_AVATAR_MAX_BYTES = env.int("PLAYERS_AVATAR_MAX_BYTES", default=2 * 1024 
 # Decompression-bomb guard: refuse images with more pixels than this before decoding them.
 PLAYERS_AVATAR_MAX_PIXELS = env.int("PLAYERS_AVATAR_MAX_PIXELS", default=4096 * 4096)
 PLAYERS_IDENTITY_CLAIM_CODE_TTL = timedelta(minutes=15)
+# Display names (and guild names) nobody may take: staff words and the brand; every title's
+# name and slug is added at run time (apps.titles.selectors.reserved_names). Compared word by
+# word after normalization and confusable folding (docs/players.md, "Display names").
+# RESERVED_NAMES_EXTRA (comma-separated) adds more without a code change.
+RESERVED_NAMES = [
+    *("admin", "administrator", "moderator", "mod", "mods", "support", "staff", "official"),
+    *("system", "sysop", "gm", "game master", "developer", "community manager"),
+    *("customer service", "help desk", "helpdesk", "Game Community"),
+    *env.list("RESERVED_NAMES_EXTRA", default=[]),
+]
 # After a deletion request the account can still be restored for this long; then it is erased.
 PLAYERS_DELETION_GRACE = timedelta(days=env.int("PLAYERS_DELETION_GRACE_DAYS", default=14))
 CELERY_BEAT_SCHEDULE.update(

@@ -7,6 +7,7 @@ from apps.chat.channels import direct_channel_get_or_create
 from apps.chat.models import ChatToken, Message
 from apps.chat.services import message_send
 from apps.common.secrets import secret_digest
+from apps.players.models import PlayerIdentity
 from apps.titles import scopes
 from apps.titles.services import title_credential_create
 from tests.players.factories import PlayerFactory
@@ -117,6 +118,7 @@ def test_send_over_rest_is_idempotent(lobby, alice):
 
 
 def test_a_title_mints_chat_tokens_only_with_the_scope(title, alice):
+    PlayerIdentity.objects.create(player=alice, provider="steam", external_id="1", title=title)
     allowed = title_client(title, scopes.CHAT_TOKENS)
     denied = title_client(title, scopes.PLAYERS_READ)
 

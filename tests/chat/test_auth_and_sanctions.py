@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.chat.models import ChatToken, Message, WordRule
 from apps.chat.moderation import CLOSE_BANNED, restriction_create, word_rule_save
 from apps.chat.tokens import chat_token_issue
+from apps.players.models import PlayerIdentity
 from community.asgi import application
 from tests.chat.support import open_socket, token_for
 
@@ -49,6 +50,9 @@ async def test_a_socket_without_a_token_is_closed_after_the_auth_timeout():
 
 
 async def test_a_chat_token_minted_for_a_player_opens_a_socket_until_it_expires(title, alice):
+    await database_sync_to_async(PlayerIdentity.objects.create)(
+        player=alice, provider="steam", external_id="1", title=title
+    )
     issued = await database_sync_to_async(chat_token_issue)(title=title, player=alice)
 
     socket = await open_socket(token=issued.token)

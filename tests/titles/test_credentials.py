@@ -171,3 +171,42 @@ def test_staff_issue_a_key_in_the_admin_and_see_it_once(title):
     # The change page afterwards does not show the key again.
     page = client.get(f"/admin/titles/titlecredential/{credential.id}/change/")
     assert key not in page.content.decode()
+
+
+def test_rotation_keeps_the_expiry_so_an_expiring_key_never_becomes_a_permanent_one(title):
+    expires_at = timezone.now() + timedelta(hours=1)
+    issued = title_credential_create(
+        title=title, name="eu", scopes=ALL_SCOPES, expires_at=expires_at
+    )
+
+    first = Client().post(
+        "/api/v1/title-client/credentials/rotate",
+        {"grace_seconds": 60},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {issued.key}",
+    )
+    second = Client().post(
+        "/api/v1/title-client/credentials/rotate",
+        {"grace_seconds": 60},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {first.json()['key']}",
+    )
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["expires_at"] is not None
+    assert second.json()["expires_at"] == first.json()["expires_at"]
+    newest = TitleCredential.objects.order_by("id").last()
+    assert newest.expires_at == expires_at
+    # The keys it replaced expire with the grace, never later than the original hour.
+    assert all(
+        key.expires_at is not None and key.expires_at <= expires_at
+        for key in TitleCredential.objects.all()
+    )
+
+
+def test_rotating_a_key_without_expiry_gives_a_successor_without_expiry(title):
+    issued = title_credential_create(title=title, name="eu", scopes=ALL_SCOPES)
+
+    successor = title_credential_rotate(credential=issued.credential, grace=timedelta(hours=1))
+
+    assert successor.credential.expires_at is None

@@ -6,7 +6,12 @@ See ``folding`` (Unicode folds), ``names`` (display/guild names) and ``word_filt
 
 from apps.common.text_safety.errors import FilterRuleInvalid, NameRejected, TextRejected
 from apps.common.text_safety.folding import normalize_text
-from apps.common.text_safety.names import name_key, validate_display_name
+from apps.common.text_safety.names import (
+    ReservedNames,
+    name_key,
+    reject_reserved,
+    validate_display_name,
+)
 from apps.common.text_safety.word_filter import (
     Action,
     FilterMatch,
@@ -22,9 +27,11 @@ __all__ = [
     "FilterRule",
     "FilterRuleInvalid",
     "NameRejected",
+    "ReservedNames",
     "TextRejected",
     "WordFilter",
     "name_key",
     "normalize_text",
+    "reject_reserved",
     "validate_display_name",
 ]

@@ -21,6 +21,7 @@ word counts as its own script.
 """
 
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +30,7 @@ from apps.common.text_safety.errors import NameRejected
 from apps.common.text_safety.folding import is_ignorable, skeleton
 
 _ALLOWED_PUNCTUATION = frozenset(" _-.")
+_ASCII_DIGITS = "0123456789"
 _WORD_SEPARATORS = frozenset(" _-.")
 _MAX_MARKS_PER_LETTER = 2
 _HIGHLY_RESTRICTIVE_SETS: tuple[frozenset[str], ...] = (
@@ -87,6 +89,75 @@ def validate_display_name(name: str, *, min_length: int = 3, max_length: int = 3
             _("Names cannot mix look-alike alphabets (such as Latin and Cyrillic) in one word."),
         )
     return cleaned
+
+
+class ReservedNames:
+    """Names nobody may take as a display or guild name: staff words, the brand, game titles.
+
+    A name is reserved when one entry's words appear in it as consecutive words, or when the
+    whole name, its separators removed, is an entry (its separators removed). Both sides are
+    compared word by word through ``name_key`` (NFKC, casefold, confusable skeleton), so
+    "ΑDMIN" (Greek Α), "Adm1n", "ＭＯＤ" and "a_d_m_i_n" all hit "admin". Words are split at
+    spaces, ``_``, ``-``, ``.`` and case changes ("ModeratorMike" → Moderator, Mike), and
+    digits at a word's ends are ignored ("Admin2", "GM007"). "Badminton", "Supportive" and
+    "Sigma" stay free: a word must *be* the reserved word, not contain it.
+    """
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        self._sequences: set[tuple[str, ...]] = set()
+        self._joined: set[str] = set()
+        for entry in entries:
+            keys = tuple(_word_keys(entry))
+            if keys:
+                self._sequences.add(keys)
+                self._joined.add("".join(keys))
+        self._lengths = sorted({len(keys) for keys in self._sequences})
+
+    def is_reserved(self, name: str) -> bool:
+        keys = _word_keys(name)
+        if not keys:
+            return False
+        if "".join(keys) in self._joined:
+            return True
+        return any(
+            tuple(keys[start : start + length]) in self._sequences
+            for length in self._lengths
+            for start in range(len(keys) - length + 1)
+        )
+
+
+def reject_reserved(name: str, reserved: ReservedNames) -> None:
+    """Raise ``NameRejected("name_reserved")`` when ``name`` is one of ``reserved``."""
+    if reserved.is_reserved(name):
+        raise NameRejected(
+            "name_reserved",
+            _("This name is reserved: it looks like a staff, brand or game name."),
+        )
+
+
+def _word_keys(text: str) -> list[str]:
+    """The ``name_key`` of each word of ``text`` (see ``ReservedNames``)."""
+    keys = []
+    for part in _words(unicodedata.normalize("NFKC", text).replace(" ", "_")):
+        for word in _case_words(part):
+            key = name_key(word.strip(_ASCII_DIGITS))
+            if key:
+                keys.append(key)
+    return keys
+
+
+def _case_words(word: str) -> list[str]:
+    """Split at lower→upper ("modMike") and UPPER→Upper+lower ("GMBob" → GM, Bob)."""
+    pieces: list[str] = []
+    start = 0
+    for index in range(1, len(word)):
+        before, here = word[index - 1], word[index]
+        after = word[index + 1] if index + 1 < len(word) else ""
+        if here.isupper() and (before.islower() or (before.isupper() and after.islower())):
+            pieces.append(word[start:index])
+            start = index
+    pieces.append(word[start:])
+    return pieces
 
 
 def display_width(text: str) -> int:

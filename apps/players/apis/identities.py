@@ -37,7 +37,9 @@ IDENTITY_EXAMPLE = OpenApiExample(
 
 
 class IdentityResolveApi(APIView):
-    """The community player of a game identity; unknown identities get a shadow player."""
+    """The community player of a game identity; unknown identities get a shadow player
+    (named after ``display_name_hint`` when it is a valid, free, not reserved name, else
+    ``Player-XXXXXXXX``). Records your title as using the identity (docs/players.md)."""
 
     permission_classes = [title_scope(scopes.IDENTITIES_WRITE)]
 
@@ -101,7 +103,10 @@ class IdentityLookupApi(APIView):
 
 class IdentityClaimCodeCreateApi(APIView):
     """Mint a one-time claim code for the identity signed in to your game; show it to that
-    player, who redeems it in the portal within the code's lifetime (15 minutes)."""
+    player, who redeems it in the portal within the code's lifetime (15 minutes). Only for
+    identities your title created or used (its events or resolve calls named it):
+    ``identity_not_known_to_title`` (404) otherwise; ``identity_already_claimed`` (409) when a
+    player already owns it. An unknown identity gets a shadow player first."""
 
     permission_classes = [title_scope(scopes.IDENTITIES_WRITE)]
 

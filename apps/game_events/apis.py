@@ -7,7 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.game_events.exceptions import BatchTooLarge, EmptyBatch
+from apps.api.errors import error_responses
+from apps.game_events.exceptions import BatchTooLarge, EmptyBatch, PayloadTooLarge
 from apps.game_events.parsers import CloudEventParser, CloudEventsBatchParser, EventsJsonParser
 from apps.game_events.services import events_submit
 from apps.titles import scopes
@@ -32,6 +33,22 @@ _EXAMPLE_EVENT = {
              "team": "blue", "outcome": "loss", "score": 1780},
         ],
     },
+}  # fmt: skip
+
+
+# Any of the media types takes one event or a batch; each item is checked on its own and a bad
+# one is `rejected` in the 200, so the items are any JSON here.
+_EVENT_MEDIA_TYPES = (
+    "application/json",
+    "application/cloudevents-batch+json",
+    "application/cloudevents+json",
+)
+_EVENTS_BODY = {
+    "oneOf": [
+        {"type": "object"},
+        {"type": "array", "items": {}, "minItems": 1,
+         "maxItems": settings.GAME_EVENTS_HTTP_MAX_BATCH},
+    ]
 }  # fmt: skip
 
 
@@ -69,12 +86,11 @@ class EventIngestApi(APIView):
         counts = EventIngestCountsSerializer()
 
     @extend_schema(
-        request={
-            "application/json": {"type": "array", "items": {"type": "object"}},
-            "application/cloudevents-batch+json": {"type": "array", "items": {"type": "object"}},
-            "application/cloudevents+json": {"type": "object"},
+        request=dict.fromkeys(_EVENT_MEDIA_TYPES, _EVENTS_BODY),
+        responses={
+            200: OutputSerializer,
+            **error_responses(EmptyBatch, BatchTooLarge, PayloadTooLarge),
         },
-        responses={200: OutputSerializer},
         examples=[
             OpenApiExample("A batch of one event", value=[_EXAMPLE_EVENT], request_only=True),
             OpenApiExample(

@@ -1,0 +1,26 @@
+"""The project's URLs plus views that crash or refuse, to test the error handlers."""
+
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from community.urls import handler400, handler403, handler404, handler500, urlpatterns
+
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
+
+
+def crash(request: HttpRequest) -> HttpResponse:
+    raise ZeroDivisionError("a bug")
+
+
+def suspicious(request: HttpRequest) -> HttpResponse:
+    raise SuspiciousOperation("a forged header")
+
+
+urlpatterns = [
+    path("api/v1/crash", crash),
+    path("crash", crash),
+    path("api/v1/suspicious", suspicious),
+    path("suspicious", suspicious),
+    *urlpatterns,
+]

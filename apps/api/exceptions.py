@@ -41,7 +41,7 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def _from_django(exc: Exception) -> Exception:
+def django_refusal(exc: Exception) -> Exception:
     """Django's request-size and suspicious-input errors, raised while DRF reads the body, as
     our errors (Django itself would answer them with its HTML 400 page)."""
     if isinstance(exc, RequestDataTooBig):
@@ -62,7 +62,7 @@ def _from_django(exc: Exception) -> Exception:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    exc = _from_django(exc)
+    exc = django_refusal(exc)
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
 

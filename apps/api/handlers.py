@@ -14,8 +14,15 @@ from django.template import loader
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
-from apps.api.errors import BAD_REQUEST, INTERNAL_ERROR, NOT_FOUND, PERMISSION_DENIED, ErrorCode
-from apps.api.exceptions import error_body
+from apps.api.errors import (
+    BAD_REQUEST,
+    INTERNAL_ERROR,
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    ErrorCode,
+    PayloadTooLarge,
+)
+from apps.api.exceptions import django_refusal, error_body
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +52,15 @@ def error_response(
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    refusal = django_refusal(exception)
+    if isinstance(refusal, PayloadTooLarge):  # Django answers a body over its limits with 400
+        return error_response(
+            request,
+            error=ErrorCode.of(PayloadTooLarge),
+            message=refusal.message,
+            details=refusal.details,
+            title=gettext_lazy("Request too large"),
+        )
     return error_response(
         request,
         error=BAD_REQUEST,

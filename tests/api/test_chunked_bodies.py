@@ -1,6 +1,7 @@
-"""A body sent with ``Transfer-Encoding: chunked`` (no Content-Length) is read, or refused with
-a clear error — never dropped. Through the servers we run: Daphne (``make run``, websockets)
-and gunicorn (the REST API in production, docs/operations.md)."""
+"""Request bodies through the servers we run: Daphne (``make run``, websockets) and gunicorn
+(the REST API in production, docs/operations.md). A body sent with ``Transfer-Encoding:
+chunked`` (no Content-Length) is read, or refused with a clear error — never dropped; a body
+the server itself cannot parse still reaches the application's JSON errors."""
 
 import http.client
 import io
@@ -62,6 +63,23 @@ def test_a_chunked_json_body_is_read_by_daphne(daphne_server: LiveServer, player
     assert body["bio"] == "sent in chunks"
     profile.refresh_from_db()
     assert profile.bio == "sent in chunks"
+
+
+def test_daphne_leaves_a_form_body_it_cannot_parse_to_the_application(daphne_server: LiveServer):
+    """Twisted parsed POST multipart bodies itself and answered one it could not parse (only
+    the closing boundary) with a bare 400 before Django saw it: no JSON error for the client."""
+    host, port = daphne_server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.request(
+        "POST", "/api/v1/auth/tokens", body=b"--xyz--\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=xyz"},
+    )  # fmt: skip
+    response = connection.getresponse()
+    body = json.loads(response.read())
+    connection.close()
+
+    assert response.status == 415
+    assert body["error"]["code"] == "unsupported_media_type"
 
 
 @pytest.fixture

@@ -186,6 +186,16 @@ def test_a_bad_request_under_the_api_is_json_and_html_elsewhere():
     assert portal["Content-Type"].startswith("text/html")
 
 
+@override_settings(ROOT_URLCONF="tests.api.urls_crash", DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_a_body_django_refuses_outside_a_view_is_a_json_payload_too_large():
+    response = Client(raise_request_exception=False).get("/api/v1/too-big")
+
+    assert response.status_code == 413
+    error = error_of(response)
+    assert error["code"] == "payload_too_large"
+    assert error["details"] == {"limit_bytes": 1000}
+
+
 # --- Crafted cursors ----------------------------------------------------------------------------
 
 

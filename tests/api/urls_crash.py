@@ -1,6 +1,6 @@
 """The project's URLs plus views that crash or refuse, to test the error handlers."""
 
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
@@ -17,7 +17,12 @@ def suspicious(request: HttpRequest) -> HttpResponse:
     raise SuspiciousOperation("a forged header")
 
 
+def too_big(request: HttpRequest) -> HttpResponse:
+    raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
+
+
 urlpatterns = [
+    path("api/v1/too-big", too_big),
     path("api/v1/crash", crash),
     path("crash", crash),
     path("api/v1/suspicious", suspicious),

@@ -9,8 +9,11 @@ import os
 from django.core.asgi import get_asgi_application
 
 from community.env import default_settings_module
+from community.server import daphne_request_patch
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())
+
+daphne_request_patch()
 
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()

@@ -31,6 +31,30 @@ def daphne_argv(*, host: str, port: int, python: str = sys.executable) -> list[s
     ]  # fmt: skip
 
 
+def daphne_request_patch() -> None:
+    """Stop Daphne's HTTP layer (Twisted) from parsing form bodies itself.
+
+    Twisted parses every POST multipart body into ``request.args``, which Daphne never reads,
+    and answers a body it cannot parse (an empty multipart, only the closing boundary) with a
+    bare 400 before the application sees it, so the client got no JSON error. Django parses
+    bodies itself; Twisted's ``parsePOSTFormSubmission=False`` leaves them alone. Called from
+    community/asgi.py; does nothing unless this process is a Daphne server."""
+    http_protocol = sys.modules.get("daphne.http_protocol")
+    base = getattr(http_protocol, "WebRequest", None)
+    if base is None or getattr(base, "form_parsing_off", False):
+        return
+
+    class WebRequest(base):  # type: ignore[misc, valid-type]
+        form_parsing_off = True
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs.setdefault("parsePOSTFormSubmission", False)
+            super().__init__(*args, **kwargs)
+
+    # HTTPFactory.buildProtocol looks the class up by its module-level name.
+    http_protocol.WebRequest = WebRequest  # type: ignore[union-attr]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")

@@ -21,5 +21,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
+# JSON error envelope under /api/, HTML pages elsewhere (apps/api/handlers.py).
+handler400 = "apps.api.handlers.bad_request"
+handler403 = "apps.api.handlers.permission_denied"
+handler404 = "apps.api.handlers.page_not_found"
+handler500 = "apps.api.handlers.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,5 +1,3 @@
-from typing import cast
-
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -10,9 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.lockout import LoginLockedOut, lockout_retry_after_seconds
-from apps.accounts.models import User
+from apps.accounts.permissions import IsPersonLogin, user_of
 from apps.accounts.selectors import api_token_get_for_user, api_token_list_for_user
 from apps.accounts.services import api_token_create, api_token_revoke
+from apps.api.errors import error_responses
+from apps.api.fields import StrictCharField
 from apps.common.exceptions import ApplicationError
 
 
@@ -43,14 +43,18 @@ class ApiTokenCreateApi(APIView):
     throttle_scope = "auth"
 
     class InputSerializer(serializers.Serializer):
-        login = serializers.CharField(help_text="Username or email.")
-        password = serializers.CharField(style={"input_type": "password"})
-        name = serializers.CharField(max_length=100, default="api")
+        login = StrictCharField(help_text="Username or email.")
+        password = StrictCharField(style={"input_type": "password"})
+        name = StrictCharField(max_length=100, default="api")
 
     class OutputSerializer(ApiTokenOutputSerializer):
         token = serializers.CharField(help_text="The bearer token. It is never shown again.")
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, tags=["auth"])
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, **error_responses(InvalidCredentials, LoginLockedOut)},
+        tags=["auth"],
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -69,15 +73,19 @@ class ApiTokenCreateApi(APIView):
 
 
 class ApiTokenListApi(APIView):
+    permission_classes = [IsPersonLogin]
+
     @extend_schema(responses={200: ApiTokenOutputSerializer(many=True)}, tags=["auth"])
     def get(self, request: Request) -> Response:
-        tokens = api_token_list_for_user(user=cast(User, request.user))  # IsAuthenticated
+        tokens = api_token_list_for_user(user=user_of(request))
         return Response(ApiTokenOutputSerializer(tokens, many=True).data)
 
 
 class ApiTokenRevokeApi(APIView):
+    permission_classes = [IsPersonLogin]
+
     @extend_schema(request=None, responses={204: None}, tags=["auth"])
     def delete(self, request: Request, token_id: int) -> Response:
-        token = api_token_get_for_user(user=cast(User, request.user), token_id=token_id)
+        token = api_token_get_for_user(user=user_of(request), token_id=token_id)
         api_token_revoke(token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)

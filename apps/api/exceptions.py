@@ -5,12 +5,21 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.api.errors import BAD_REQUEST, PayloadTooLarge
 from apps.common.exceptions import ApplicationError
 
 # DRF's exception classes → our stable codes.
@@ -32,13 +41,30 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def django_refusal(exc: Exception) -> Exception:
+    """Django's request-size and suspicious-input errors, raised while DRF reads the body, as
+    our errors (Django itself would answer them with its HTML 400 page)."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return PayloadTooLarge(details={"limit_bytes": limit})
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return PayloadTooLarge(details={"limit_fields": limit})
+    if isinstance(exc, TooManyFilesSent):
+        return PayloadTooLarge(details={"limit_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES})
+    if isinstance(exc, SuspiciousOperation):
+        return ApplicationError(gettext("Bad request."), code=BAD_REQUEST.code)
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    return exc
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    exc = django_refusal(exc)
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
 
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
@@ -47,7 +73,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
     details: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):
-        message = "The input is not valid."
+        message = gettext("The input is not valid.")
         details = {
             "fields": exc.detail
             if isinstance(exc.detail, dict)

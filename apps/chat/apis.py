@@ -4,16 +4,32 @@ and the title endpoints (chat tokens, announcements). Same services as the webso
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
+from apps.api.errors import error_responses
+from apps.api.fields import StrictCharField
 from apps.chat import actions, events, selectors, services
 from apps.chat.channels import direct_channel_start
-from apps.chat.exceptions import NoPlayer, UnknownPlayer
+from apps.chat.exceptions import (
+    Blocked,
+    ChannelClosed,
+    EmptyMessage,
+    Forbidden,
+    InvalidAttachment,
+    MessageRejected,
+    Muted,
+    NoPlayer,
+    RateLimited,
+    SelfDirectMessage,
+    TooLong,
+    UnknownChannel,
+    UnknownPlayer,
+)
 from apps.chat.reactions import reaction_emoji_for_titles
 from apps.chat.relations import player_for_user
 from apps.chat.tokens import chat_token_issue
@@ -21,16 +37,6 @@ from apps.common.exceptions import PermissionDenied
 from apps.players.models import Player
 from apps.titles import scopes
 from apps.titles.permissions import title_client_of, title_scope
-
-
-class TextField(serializers.CharField):
-    """A JSON string, nothing else: DRF's ``CharField`` stores ``0`` as ``"0"`` and ``12.5``
-    as ``"12.5"``; a number, list, object or boolean is refused as the wrong type."""
-
-    def to_internal_value(self, data: object) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 def request_player(request: Request) -> Player:
@@ -93,7 +99,9 @@ class ChannelListApi(APIView):
 
     OutputSerializer = ChannelOutputSerializer
 
-    @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["chat"])
+    @extend_schema(
+        responses={200: OutputSerializer(many=True), **error_responses(NoPlayer)}, tags=["chat"]
+    )
     def get(self, request: Request) -> Response:
         player = request_player(request)
         entries = selectors.channel_list_for_player(player=player)
@@ -124,7 +132,11 @@ class DirectChannelStartApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: ChannelOutputSerializer, 200: ChannelOutputSerializer},
+        responses={
+            201: ChannelOutputSerializer,
+            200: ChannelOutputSerializer,
+            **error_responses(NoPlayer, UnknownPlayer, SelfDirectMessage, Blocked),
+        },
         tags=["chat"],
     )
     def post(self, request: Request) -> Response:
@@ -164,14 +176,19 @@ class ChannelMessagesApi(APIView):
         next_after = serializers.IntegerField(allow_null=True)
 
     class InputSerializer(serializers.Serializer):
-        body = TextField(trim_whitespace=False, allow_blank=True)
-        client_msg_id = TextField(max_length=64, required=False)
+        body = StrictCharField(trim_whitespace=False, allow_blank=True)
+        client_msg_id = StrictCharField(max_length=64, required=False)
         attachments = serializers.ListField(
-            child=serializers.JSONField(), required=False,
+            # Any JSON reaches the attachment rules, which refuse a malformed one by index.
+            child=serializers.JSONField(allow_null=True), required=False,
             help_text="`[{kind, id}]` links to other apps' items (docs/websocket-protocol.md).",
         )  # fmt: skip
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer}, tags=["chat"])
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: OutputSerializer, **error_responses(NoPlayer, UnknownChannel)},
+        tags=["chat"],
+    )
     def get(self, request: Request, channel_id: int) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -187,7 +204,22 @@ class ChannelMessagesApi(APIView):
         )
         return Response(self.OutputSerializer(_page_body(channel, page, after)).data)
 
-    @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer}, tags=["chat"])
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: OpenApiResponse(MessageOutputSerializer, description="The message was stored."),
+            200: OpenApiResponse(
+                MessageOutputSerializer,
+                description="A duplicate: this author already sent `client_msg_id` in this "
+                "channel. Nothing new was stored; the body is the message stored the first time.",
+            ),
+            **error_responses(
+                NoPlayer, UnknownChannel, Muted, ChannelClosed, Forbidden, Blocked,
+                EmptyMessage, TooLong, MessageRejected, InvalidAttachment, RateLimited,
+            ),
+        },
+        tags=["chat"],
+    )  # fmt: skip
     def post(self, request: Request, channel_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -216,12 +248,15 @@ class ChannelSearchApi(APIView):
     """Search one channel (PostgreSQL full-text; words, ``"phrases"``, ``-excluded``)."""
 
     class FilterSerializer(serializers.Serializer):
-        q = serializers.CharField(max_length=200)
+        q = StrictCharField(max_length=200)
         limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
 
     @extend_schema(
         parameters=[FilterSerializer],
-        responses={200: MessageOutputSerializer(many=True)},
+        responses={
+            200: MessageOutputSerializer(many=True),
+            **error_responses(NoPlayer, UnknownChannel),
+        },
         tags=["chat"],
     )
     def get(self, request: Request, channel_id: int) -> Response:
@@ -248,7 +283,11 @@ class ChannelReadApi(APIView):
         channel_id = serializers.IntegerField()
         last_read_seq = serializers.IntegerField()
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer}, tags=["chat"])
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses(NoPlayer, UnknownChannel)},
+        tags=["chat"],
+    )
     def post(self, request: Request, channel_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -278,7 +317,11 @@ class ChatTokenCreateApi(APIView):
         token = serializers.CharField(help_text="Use as `bearer.<token>` subprotocol or hello.")
         expires_at = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, tags=["chat"])
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, **error_responses(UnknownPlayer, NoPlayer)},
+        tags=["chat"],
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -296,10 +339,14 @@ class AnnouncementCreateApi(APIView):
     permission_classes = [title_scope(scopes.CHAT_ANNOUNCE)]
 
     class InputSerializer(serializers.Serializer):
-        body = TextField()
-        locale = TextField(max_length=16, required=False)
+        body = StrictCharField()
+        locale = StrictCharField(max_length=16, required=False)
 
-    @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer}, tags=["chat"])
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: MessageOutputSerializer, **error_responses(EmptyMessage, TooLong)},
+        tags=["chat"],
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

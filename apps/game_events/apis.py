@@ -7,8 +7,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api.errors import error_responses
 from apps.game_events.codes import IGNORED_CODES, REJECTION_CODES
-from apps.game_events.exceptions import BatchTooLarge, EmptyBatch
+from apps.game_events.exceptions import BatchTooLarge, EmptyBatch, PayloadTooLarge
 from apps.game_events.parsers import CloudEventParser, CloudEventsBatchParser, EventsJsonParser
 from apps.game_events.services import events_submit
 from apps.titles import scopes
@@ -36,6 +37,22 @@ _EXAMPLE_EVENT = {
 }  # fmt: skip
 
 
+# Any of the media types takes one event or a batch; each item is checked on its own and a bad
+# one is `rejected` in the 200, so the items are any JSON here.
+_EVENT_MEDIA_TYPES = (
+    "application/json",
+    "application/cloudevents-batch+json",
+    "application/cloudevents+json",
+)
+_EVENTS_BODY = {
+    "oneOf": [
+        {"type": "object"},
+        {"type": "array", "items": {}, "minItems": 1,
+         "maxItems": settings.GAME_EVENTS_HTTP_MAX_BATCH},
+    ]
+}  # fmt: skip
+
+
 class EventIngestResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     id = serializers.CharField(
@@ -60,34 +77,6 @@ class EventIngestCountsSerializer(serializers.Serializer):
     rejected = serializers.IntegerField()
 
 
-class EventIngestErrorBodySerializer(serializers.Serializer):
-    code = serializers.ChoiceField(
-        [
-            "malformed_request",
-            "empty_batch",
-            "batch_too_large",
-            "not_authenticated",
-            "authentication_failed",
-            "permission_denied",
-            "payload_too_large",
-            "unsupported_media_type",
-            "rate_limited",
-        ]
-    )
-    message = serializers.CharField()
-    details = serializers.DictField()
-
-
-class EventIngestErrorSerializer(serializers.Serializer):
-    """The one error shape (docs/api.md), for a request refused as a whole."""
-
-    error = EventIngestErrorBodySerializer()
-
-
-def _refused(description: str) -> OpenApiResponse:
-    return OpenApiResponse(EventIngestErrorSerializer, description=description)
-
-
 class EventIngestApi(APIView):
     """Publish game events over HTTP (for titles that cannot reach Service Bus).
 
@@ -110,11 +99,7 @@ class EventIngestApi(APIView):
         counts = EventIngestCountsSerializer()
 
     @extend_schema(
-        request={
-            "application/json": {"type": "array", "items": {"type": "object"}},
-            "application/cloudevents-batch+json": {"type": "array", "items": {"type": "object"}},
-            "application/cloudevents+json": {"type": "object"},
-        },
+        request=dict.fromkeys(_EVENT_MEDIA_TYPES, _EVENTS_BODY),
         responses={
             200: OpenApiResponse(
                 OutputSerializer,
@@ -123,15 +108,7 @@ class EventIngestApi(APIView):
                     "hold (a bad event is `rejected` with its own `code`)."
                 ),
             ),
-            400: _refused(
-                "`malformed_request` (not JSON or not UTF-8, nested deeper than the parser "
-                "goes, an integer of more than 4,300 digits), `empty_batch`, `batch_too_large`."
-            ),
-            401: _refused("`not_authenticated`, `authentication_failed`."),
-            403: _refused("`permission_denied`: not a title key with `events:publish`."),
-            413: _refused("`payload_too_large`: over `GAME_EVENTS_HTTP_MAX_BODY_BYTES`."),
-            415: _refused("`unsupported_media_type`."),
-            429: _refused("`rate_limited`."),
+            **error_responses(EmptyBatch, BatchTooLarge, PayloadTooLarge),
         },
         examples=[
             OpenApiExample("A batch of one event", value=[_EXAMPLE_EVENT], request_only=True),

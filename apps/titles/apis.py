@@ -7,7 +7,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api.errors import error_responses
 from apps.titles import scopes
+from apps.titles.exceptions import CredentialNotUsable
 from apps.titles.permissions import IsTitleClient, title_client_of, title_scope
 from apps.titles.selectors import title_get_active, title_list_active
 from apps.titles.services import title_credential_rotate
@@ -79,7 +81,11 @@ class TitleCredentialRotateApi(APIView):
     class OutputSerializer(CredentialOutputSerializer):
         key = serializers.CharField(help_text="The new key. It is never shown again.")
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, tags=["titles"])
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, **error_responses(CredentialNotUsable)},
+        tags=["titles"],
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

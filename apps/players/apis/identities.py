@@ -7,8 +7,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api.errors import error_responses
+from apps.api.fields import StrictCharField
+from apps.common.exceptions import NotFound
 from apps.players import selectors
+from apps.players.apis.errors import IDENTITY_ERRORS
 from apps.players.apis.serializers import IdentitySerializer, StatsSerializer
+from apps.players.exceptions import ClaimCodeInvalid, DisplayNameTaken, IdentityAlreadyClaimed
 from apps.players.identities import (
     identity_claim_code_issue,
     identity_claim_redeem,
@@ -25,8 +30,8 @@ TAGS = ["identities"]
 
 class IdentityInputSerializer(serializers.Serializer):
     provider = serializers.ChoiceField(choices=IdentityProvider.choices)
-    external_id = serializers.CharField(max_length=128)
-    display_name_hint = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    external_id = StrictCharField(max_length=128)
+    display_name_hint = StrictCharField(max_length=64, required=False, allow_blank=True)
 
 
 IDENTITY_EXAMPLE = OpenApiExample(
@@ -50,7 +55,7 @@ class IdentityResolveApi(APIView):
 
     @extend_schema(
         request=IdentityInputSerializer,
-        responses={200: OutputSerializer},
+        responses={200: OutputSerializer, **error_responses(DisplayNameTaken, *IDENTITY_ERRORS)},
         tags=TAGS,
         examples=[IDENTITY_EXAMPLE],
     )
@@ -78,7 +83,7 @@ class IdentityLookupApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         provider = serializers.ChoiceField(choices=IdentityProvider.choices)
-        external_id = serializers.CharField(max_length=128)
+        external_id = StrictCharField(max_length=128)
 
     class OutputSerializer(serializers.Serializer):
         player_id = serializers.IntegerField()
@@ -88,7 +93,7 @@ class IdentityLookupApi(APIView):
 
     @extend_schema(
         parameters=[InputSerializer],
-        responses={200: OutputSerializer},
+        responses={200: OutputSerializer, **error_responses(NotFound)},
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
@@ -117,7 +122,10 @@ class IdentityClaimCodeCreateApi(APIView):
 
     @extend_schema(
         request=IdentityInputSerializer,
-        responses={201: OutputSerializer},
+        responses={
+            201: OutputSerializer,
+            **error_responses(IdentityAlreadyClaimed, DisplayNameTaken, *IDENTITY_ERRORS),
+        },
         tags=TAGS,
         examples=[
             IDENTITY_EXAMPLE,
@@ -155,11 +163,11 @@ class MyIdentityClaimApi(APIView):
     throttle_scope = "auth"
 
     class InputSerializer(serializers.Serializer):
-        code = serializers.CharField(max_length=32)
+        code = StrictCharField(max_length=32)
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: IdentitySerializer},
+        responses={201: IdentitySerializer, **error_responses(ClaimCodeInvalid)},
         tags=TAGS,
         examples=[OpenApiExample("Code", value={"code": "K7QM-4XPA"}, request_only=True)],
     )

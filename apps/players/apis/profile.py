@@ -2,15 +2,24 @@
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api.errors import error_responses
+from apps.api.fields import StrictCharField
 from apps.api.pagination import CursorPagination
 from apps.players import selectors, services
+from apps.players.apis.errors import (
+    AVATAR_ERRORS,
+    NAME_ERRORS,
+    PROFILE_ERRORS,
+    SHOWCASE_TOO_LARGE,
+    UNKNOWN_NOTIFICATION_KIND,
+)
 from apps.players.apis.serializers import (
     AchievementSerializer,
     ActivitySerializer,
@@ -20,6 +29,7 @@ from apps.players.apis.serializers import (
 )
 from apps.players.avatars import avatar_remove, avatar_set
 from apps.players.data_rights import player_deletion_request, player_export
+from apps.players.exceptions import AccountDeletionPending, DisplayNameTaken
 from apps.players.models import Achievement, NotificationKind, Player, PlayerTitleStats, Privacy
 from apps.players.permissions import IsPlayer, player_of
 from apps.players.presence import presence_visible_to
@@ -65,11 +75,14 @@ class MeApi(APIView):
     permission_classes = [IsPlayer]
 
     class InputSerializer(serializers.Serializer):
-        display_name = serializers.CharField(required=False, max_length=64)
-        bio = serializers.CharField(required=False, allow_blank=True, max_length=500)
-        locale = serializers.CharField(required=False, max_length=16)
-        time_zone = serializers.CharField(required=False, max_length=64)
-        country = serializers.CharField(required=False, allow_blank=True, max_length=2)
+        # Blank and whitespace-only names reach the name rules, which answer name_too_short.
+        display_name = StrictCharField(
+            required=False, max_length=64, allow_blank=True, trim_whitespace=False
+        )
+        bio = StrictCharField(required=False, allow_blank=True, max_length=500)
+        locale = StrictCharField(required=False, max_length=16)
+        time_zone = StrictCharField(required=False, max_length=64)
+        country = StrictCharField(required=False, allow_blank=True, max_length=2)
         privacy = serializers.ChoiceField(required=False, choices=Privacy.choices)
 
     class OutputSerializer(ProfileOutputSerializer):
@@ -91,7 +104,10 @@ class MeApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: OutputSerializer},
+        responses={
+            200: OutputSerializer,
+            **error_responses(DisplayNameTaken, *NAME_ERRORS, *PROFILE_ERRORS),
+        },
         tags=TAGS,
         examples=[
             OpenApiExample("Rename", value={"display_name": "山田太郎", "privacy": "friends"}),
@@ -116,9 +132,16 @@ class AvatarUpdateApi(APIView):
     parser_classes = [MultiPartParser]
 
     class InputSerializer(serializers.Serializer):
-        image = serializers.FileField(help_text="PNG, JPEG or WebP; checked by content.")
+        # An empty file reaches the content check too (avatar_unsupported_type).
+        image = serializers.FileField(
+            allow_empty_file=True, help_text="PNG, JPEG or WebP; checked by content."
+        )
 
-    @extend_schema(request=InputSerializer, responses={200: PlayerCardSerializer}, tags=TAGS)
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: PlayerCardSerializer, **error_responses(*AVATAR_ERRORS)},
+        tags=TAGS,
+    )
     def put(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -141,7 +164,11 @@ class NotificationPreferencesApi(APIView):
     class OutputSerializer(serializers.Serializer):
         opted_out = serializers.ListField(child=serializers.CharField())
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer}, tags=TAGS)
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses(UNKNOWN_NOTIFICATION_KIND)},
+        tags=TAGS,
+    )
     def put(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -157,7 +184,11 @@ class ShowcaseUpdateApi(APIView):
     class InputSerializer(serializers.Serializer):
         achievement_ids = serializers.ListField(child=serializers.IntegerField(), max_length=50)
 
-    @extend_schema(request=InputSerializer, responses={204: None}, tags=TAGS)
+    @extend_schema(
+        request=InputSerializer,
+        responses={204: None, **error_responses(SHOWCASE_TOO_LARGE)},
+        tags=TAGS,
+    )
     def put(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -182,7 +213,7 @@ class DeletionRequestApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={202: None},
+        responses={202: None, **error_responses(AccountDeletionPending)},
         tags=TAGS,
         description="Deactivates the login at once and erases the account after the grace "
         "period (docs/players.md, Data rights).",
@@ -193,15 +224,22 @@ class DeletionRequestApi(APIView):
 
 
 class PlayerSearchApi(APIView):
+    """Players whose display name starts like ``q`` (compared by name key; up to 20)."""
+
     permission_classes = [IsPlayer]
 
+    class FilterSerializer(serializers.Serializer):
+        q = StrictCharField(allow_blank=True, help_text="Longer queries are cut to 64 characters.")
+
     @extend_schema(
-        parameters=[OpenApiParameter("q", str, required=True)],
+        parameters=[FilterSerializer],
         responses={200: PlayerCardSerializer(many=True)},
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
-        query = request.query_params.get("q", "")[:64]
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        query = filters.validated_data["q"][:64]
         found = selectors.player_search(viewer=player_of(request), query=query)
         return Response(PlayerCardSerializer(found, many=True).data)
 
@@ -218,12 +256,13 @@ class PlayerDetailApi(APIView):
 
 class PlayerActivityApi(APIView):
     permission_classes = [IsPlayer]
+    pagination_class = CursorPagination  # also read by the OpenAPI schema
 
     @extend_schema(responses={200: ActivitySerializer(many=True)}, tags=TAGS)
     def get(self, request: Request, player_id: int) -> Response:
         viewer = player_of(request)
         player, _visibility = selectors.player_get_visible(viewer=viewer, player_id=player_id)
         entries = selectors.activity_of_player(viewer=viewer, target=player)
-        paginator = CursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
         return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)

@@ -1,11 +1,12 @@
 """Friends, blocks, notifications and the activity feed of the calling player."""
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api.errors import error_responses
 from apps.api.pagination import CursorPagination
 from apps.common.exceptions import NotFound
 from apps.players import selectors
@@ -14,6 +15,12 @@ from apps.players.apis.serializers import (
     NotificationSerializer,
     PlayerCardSerializer,
     PlayerWithPresenceSerializer,
+)
+from apps.players.exceptions import (
+    AlreadyFriends,
+    FriendRequestExists,
+    FriendRequestLimit,
+    SelfRelation,
 )
 from apps.players.friends import (
     block_create,
@@ -105,7 +112,12 @@ class FriendRequestCreateApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer},
+        responses={
+            201: OutputSerializer,
+            **error_responses(
+                NotFound, SelfRelation, AlreadyFriends, FriendRequestExists, FriendRequestLimit
+            ),
+        },
         tags=TAGS,
         examples=[
             OpenApiExample("Request", value={"player_id": 42}, request_only=True),
@@ -174,7 +186,11 @@ class BlockCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         player_id = serializers.IntegerField()
 
-    @extend_schema(request=InputSerializer, responses={204: None}, tags=TAGS)
+    @extend_schema(
+        request=InputSerializer,
+        responses={204: None, **error_responses(NotFound, SelfRelation)},
+        tags=TAGS,
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -198,18 +214,23 @@ class BlockDeleteApi(APIView):
 
 class NotificationListApi(APIView):
     permission_classes = [IsPlayer]
+    pagination_class = CursorPagination  # also read by the OpenAPI schema
+
+    class FilterSerializer(serializers.Serializer):
+        unread = serializers.BooleanField(required=False, default=False)
 
     @extend_schema(
-        parameters=[OpenApiParameter("unread", bool, required=False)],
+        parameters=[FilterSerializer],
         responses={200: NotificationSerializer(many=True)},
         tags=["notifications"],
     )
     def get(self, request: Request) -> Response:
-        unread_only = request.query_params.get("unread") in ("1", "true")
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         notifications = selectors.notification_list(
-            player=player_of(request), unread_only=unread_only
+            player=player_of(request), unread_only=filters.validated_data["unread"]
         )
-        paginator = CursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(notifications, request, view=self)
         return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
 
@@ -248,10 +269,11 @@ class FeedApi(APIView):
     """My activity and my friends' (as their privacy allows), newest first."""
 
     permission_classes = [IsPlayer]
+    pagination_class = CursorPagination  # also read by the OpenAPI schema
 
     @extend_schema(responses={200: ActivitySerializer(many=True)}, tags=["feed"])
     def get(self, request: Request) -> Response:
         entries = selectors.activity_feed(viewer=player_of(request))
-        paginator = CursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
         return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)

@@ -1,0 +1,73 @@
+"""Request bodies sent with ``Transfer-Encoding: chunked`` (no ``Content-Length``).
+
+Django sizes a request body by ``Content-Length`` alone: without it, WSGIRequest reads nothing
+(``LimitedStream(wsgi.input, 0)``) and DRF treats the body as absent — a chunked JSON body
+was silently ignored and the view ran as if nothing was sent. Both servers we run de-chunk the
+body before Django sees it: Daphne buffers the whole request and hands it to the ASGI handler,
+gunicorn gives a de-chunking ``wsgi.input`` and says so with ``wsgi.input_terminated``. This
+middleware reads such a body (up to ``HTTP_CHUNKED_BODY_MAX_BYTES``) and sets
+``CONTENT_LENGTH``, so everything after it — CSRF, DRF's parsers, Django's own size limits —
+sees an ordinary request. A WSGI server that cannot tell where the body ends gets
+``length_required`` (411); a body over the limit ``payload_too_large`` (413).
+"""
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
+
+from apps.api.errors import ErrorCode, LengthRequired, PayloadTooLarge
+from apps.api.handlers import error_response
+
+
+def _is_chunked(request: HttpRequest) -> bool:
+    if request.META.get("CONTENT_LENGTH") not in (None, ""):
+        return False
+    transfer_encoding = request.META.get("HTTP_TRANSFER_ENCODING", "")
+    return "chunked" in transfer_encoding.lower()
+
+
+def _raw_body_stream(request: HttpRequest) -> Any:
+    """Where the de-chunked body can be read, or None if this server cannot say where it ends."""
+    if isinstance(request, ASGIRequest):
+        return request._stream  # the handler's buffered body file
+    if request.META.get("wsgi.input_terminated"):
+        return request.META["wsgi.input"]
+    return None
+
+
+class ChunkedBodyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _is_chunked(request):
+            refusal = self._read_body(request)
+            if refusal is not None:
+                return refusal
+        return self.get_response(request)
+
+    def _read_body(self, request: HttpRequest) -> HttpResponse | None:
+        stream = _raw_body_stream(request)
+        if stream is None:
+            return error_response(
+                request,
+                error=ErrorCode.of(LengthRequired),
+                message=gettext("Send the request body with a Content-Length header."),
+            )
+        limit = settings.HTTP_CHUNKED_BODY_MAX_BYTES
+        body = stream.read(limit + 1)
+        if len(body) > limit:
+            return error_response(
+                request,
+                error=ErrorCode.of(PayloadTooLarge),
+                message=gettext("The request body is too large."),
+                details={"limit_bytes": limit},
+            )
+        request._stream = io.BytesIO(body)
+        request.META["CONTENT_LENGTH"] = str(len(body))
+        return None

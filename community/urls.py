@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.ops import views as ops_views
+from apps.players import views as players_views
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
@@ -18,6 +19,8 @@ urlpatterns = [
     path("api/v1/", include("apps.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # The language menu keeps a signed-in player's choice on their profile.
+    path("i18n/setlang/", players_views.language_set, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

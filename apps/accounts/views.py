@@ -20,7 +20,8 @@ from apps.accounts.signup import (
     signup_start,
 )
 from apps.common.exceptions import ApplicationError
-from apps.players.services import player_register
+from apps.players.preferences import language_from_request
+from apps.players.services import player_profile_update, player_register
 
 
 class LoginView(auth_views.LoginView):
@@ -96,6 +97,8 @@ def signup_complete(request: HttpRequest, token: str) -> HttpResponse:
         except ApplicationError as error:
             form.add_error(_signup_error_field(error.code), error.message)
         else:
+            # The language they signed up in is their language until they choose another.
+            player_profile_update(player=player, data={"locale": language_from_request(request)})
             login(request, player.user, backend="apps.accounts.backends.UsernameOrEmailBackend")
             return redirect("home")
     return render(request, "accounts/signup_complete.html", {"form": form, "email": email})

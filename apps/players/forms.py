@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from apps.players.models import NotificationKind, Privacy
+from apps.players.preferences import TIME_ZONE_HELP, time_zone_choices
 
 
 class ProfileForm(forms.Form):
@@ -13,7 +14,9 @@ class ProfileForm(forms.Form):
         label=_("Bio"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
     locale = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-    time_zone = forms.CharField(label=_("Time zone"), max_length=64)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=time_zone_choices, help_text=TIME_ZONE_HELP
+    )
     country = forms.CharField(
         label=_("Country (two letters)"), max_length=2, required=False, strip=True
     )

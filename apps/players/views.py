@@ -4,6 +4,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language
 
 from apps.accounts.models import User
 from apps.common.exceptions import ApplicationError, NotFound
@@ -37,6 +39,7 @@ from apps.players.friends import (
 from apps.players.identities import identity_claim_redeem, identity_unlink
 from apps.players.models import Player
 from apps.players.notifications import notification_mark_all_read
+from apps.players.preferences import language_from_request
 from apps.players.presence import presence_visible_to
 
 View = Callable[..., HttpResponse]
@@ -77,7 +80,13 @@ def player_create_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["display_name"]
         user = cast(User, request.user)  # login_required
-        if _run(request, lambda: services.player_create(user=user, display_name=name), ""):
+
+        def create() -> None:
+            player = services.player_create(user=user, display_name=name)
+            locale = language_from_request(request)
+            services.player_profile_update(player=player, data={"locale": locale})
+
+        if _run(request, create, ""):
             return redirect("players:me")
     return render(request, "players/create.html", {"form": form})
 
@@ -332,3 +341,17 @@ def deletion_request(request: HttpRequest, player: Player) -> HttpResponse:
         messages.info(request, _("Your account is scheduled for deletion."))
         return redirect("home")
     return redirect("players:settings")
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The portal's language menu: Django's ``set_language`` (cookie, redirect to ``next``),
+    and for a signed-in player the choice is kept on their profile, so it follows them."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if user.is_authenticated and language in dict(settings.LANGUAGES):
+        player = selectors.player_get_optional_for_user(user=user)
+        if player is not None:
+            services.player_profile_update(player=player, data={"locale": language})
+    return response

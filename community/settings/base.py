@@ -128,6 +128,9 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
+    # More than one Redis instance shards the channel layer: channels-redis spreads groups and
+    # channels over its hosts (docs/operations.md, "Scaling out"). Default: REDIS_URL alone.
+    CHANNEL_LAYER_URLS = env.list("CHANNEL_LAYER_URLS", default=[REDIS_URL])
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -136,7 +139,10 @@ if REDIS_URL:
                 # needs headroom (stack-pitfalls §1.1). redis-py 8 reads with a 5 s timeout,
                 # as long as channels_redis' own blocking receive: a loaded consumer then dies
                 # with "Timeout reading from Redis", so reads get a longer bound.
-                "hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": 30}],
+                "hosts": [
+                    {"address": url, "max_connections": 1000, "socket_timeout": 30}
+                    for url in CHANNEL_LAYER_URLS
+                ],
                 "prefix": "community:asgi",
                 "capacity": 1000,
                 "expiry": 60,

@@ -165,3 +165,15 @@ def test_no_broker_configured_gives_no_broker_warning(tmp_path):
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "No hostname" not in completed.stderr + completed.stdout
+
+
+def test_channel_layer_urls_shard_the_layer_over_several_redis_instances():
+    result = settings_under(
+        REDIS_URL="redis://10.0.0.1:6379/0",
+        CHANNEL_LAYER_URLS="redis://10.0.0.2:6379/0,redis://10.0.0.3:6379/0",
+    )
+    assert [host["address"] for host in result["layer_hosts"]] == [
+        "redis://10.0.0.2:6379/0",
+        "redis://10.0.0.3:6379/0",
+    ]
+    assert result["cache"] == "django.core.cache.backends.redis.RedisCache"

@@ -193,6 +193,8 @@ def test_every_page_is_translated_in_the_pseudo_locale(daphne_server):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     User.objects.create_user(username="newcomer", password=DEMO_PASSWORD)
     alice = Player.objects.get(user__username="alice")
+    # A player's own language wins over the cookie (apps/players/preferences.py).
+    Player.objects.filter(user__isnull=False).update(locale="en-xa")
     assert Channel.objects.exists()
     base = daphne_server.url
     emailed = _emailed_links(base)

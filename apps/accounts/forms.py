@@ -1,6 +1,11 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.gates import login_gates_check
+from apps.common.exceptions import ApplicationError
 
 
 class LoginForm(AuthenticationForm):
@@ -9,6 +14,13 @@ class LoginForm(AuthenticationForm):
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        try:
+            login_gates_check(user)  # e.g. a suspension: the message says why and until when
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message, code=error.code) from error
 
 
 class SignupForm(forms.Form):

@@ -1,5 +1,6 @@
-"""Chat in the admin: word lists per title, restrictions (mute/ban), channels (slow mode) and
-messages with their edit history. Writes go through services so they act on open sockets."""
+"""Chat in the admin: word lists per title, channels (slow mode) and messages with their edit
+history (mutes and bans are sanctions, in Moderation). Writes go through services so they act
+on open sockets."""
 
 from typing import Any, cast
 
@@ -15,11 +16,10 @@ from apps.chat.models import (
     Channel,
     Message,
     MessageEdit,
-    Restriction,
     TitleChatSettings,
     WordRule,
 )
-from apps.chat.moderation import restriction_create, word_rule_save
+from apps.chat.moderation import word_rule_save
 from apps.chat.reactions import reaction_emoji_clean, title_chat_settings_save
 from apps.common.exceptions import ApplicationError
 
@@ -68,24 +68,6 @@ class TitleChatSettingsAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: TitleChatSettings, form: Any, change: bool
     ) -> None:
         title_chat_settings_save(settings_row=obj)
-
-
-@admin.register(Restriction)
-class RestrictionAdmin(admin.ModelAdmin):
-    list_display = ["player", "kind", "title", "expires_at", "lifted_at", "created_by"]
-    list_filter = ["kind"]
-    raw_id_fields = ["player"]
-    readonly_fields = ["created_by", "lifted_at"]
-
-    def save_model(self, request: HttpRequest, obj: Restriction, form: Any, change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        created = restriction_create(
-            player=obj.player, kind=obj.kind, reason=obj.reason, title_id=obj.title_id,
-            expires_at=obj.expires_at, created_by=cast(User, request.user),
-        )  # fmt: skip
-        obj.pk = created.pk
 
 
 @admin.register(Channel)

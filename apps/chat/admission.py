@@ -2,13 +2,14 @@
 
 The group committer (``apps.chat.commit``) admits every waiting message with a fixed number
 of queries, whatever the batch size: the channels, the earlier messages with the same client
-message ids, the senders' active mutes and bans, the members of closed channels; rate limits
+message ids, the senders' active sanctions, the members of closed channels; rate limits
 in one Redis round trip. Per message, in this order (the first failing check answers):
 
 retry of a stored client message id (answered with the stored message, untouched by limits)
-→ ``unknown_channel`` → ``muted`` → ``channel_closed`` → ``forbidden`` → ``blocked`` (DMs)
-→ ``rate_limited`` → automod (``message_rejected``, or masked / flagged) → attachments
-(``invalid_attachment``: each is resolved by the app that owns the item).
+→ ``unknown_channel`` → ``muted`` / ``banned`` / ``suspended`` / ``dm_restricted`` (the
+sender's sanctions, ``apps.moderation.enforcement``) → ``channel_closed`` → ``forbidden``
+→ ``blocked`` (DMs) → ``rate_limited`` → automod (``message_rejected``, or masked / flagged)
+→ attachments (``invalid_attachment``: each is resolved by the app that owns the item).
 """
 
 import asyncio
@@ -19,7 +20,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
 
 from apps.chat.attachments import attachments_resolve
 from apps.chat.exceptions import (
@@ -27,17 +27,17 @@ from apps.chat.exceptions import (
     ChannelClosed,
     Forbidden,
     InvalidAttachment,
-    Muted,
     RateLimited,
     UnknownChannel,
 )
 from apps.chat.kinds import kind_registry
 from apps.chat.limits import Bucket, buckets_take_many, cooldown_start, retry_after_seconds
 from apps.chat.mentions import mentions_resolve
-from apps.chat.models import Channel, ChannelKind, Message, Restriction
-from apps.chat.moderation import active_restriction_filter, text_filter
+from apps.chat.models import Channel, ChannelKind, Message
+from apps.chat.moderation import text_filter
 from apps.chat.relations import may_direct_message
 from apps.common.exceptions import ApplicationError
+from apps.moderation.enforcement import Action, sanction_refusal, sanctions_active
 from apps.players.models import Player
 
 
@@ -88,17 +88,6 @@ def stored_before(batch: list[Pending]) -> dict[tuple, Message]:
     return {(m.channel_id, m.author_id, m.client_msg_id): m for m in found}
 
 
-def _muted_in(author_ids: set[int]) -> dict[int, set[int | None]]:
-    """Per player, the titles where an active mute or ban holds (``None``: everywhere)."""
-    rows = Restriction.objects.filter(
-        active_restriction_filter(timezone.now()), player_id__in=author_ids
-    ).values_list("player_id", "title_id")
-    titles: dict[int, set[int | None]] = defaultdict(set)
-    for player_id, title_id in rows:
-        titles[player_id].add(title_id)
-    return titles
-
-
 def _readers(batch: list[Pending], outcomes: list[Outcome]) -> dict[int, set[int]]:
     """Per channel of the batch, which of its senders may read it (one query per channel
     kind that is not open)."""
@@ -123,18 +112,21 @@ def _other_member_allows(channel: Channel, author: Player) -> bool:
 
 def _check_rights(batch: list[Pending], outcomes: list[Outcome]) -> None:
     players = [p for p, o in zip(batch, outcomes, strict=True) if o is None and p.author]
-    muted = _muted_in({pending.author.id for pending in players})  # type: ignore[union-attr]
+    sanctions = sanctions_active(player_ids={pending.author.id for pending in players})  # type: ignore[union-attr]
     readers = _readers(batch, outcomes)
     for index, pending in enumerate(batch):
         channel, author = pending.channel, pending.author
         if outcomes[index] is not None or author is None or channel is None:
             continue
-        titles = muted.get(author.id, set())
         rules = kind_registry.for_channel(channel)
+        action = Action.DM_SEND if channel.kind == ChannelKind.DIRECT else Action.CHAT_SEND
+        refusal = sanction_refusal(
+            sanctions.get(author.id, ()), action=action, title_id=channel.title_id
+        )
         if author.id not in readers[channel.id]:
             outcomes[index] = UnknownChannel()  # not "forbidden": no hint that it exists
-        elif None in titles or channel.title_id in titles:
-            outcomes[index] = Muted()
+        elif refusal is not None:
+            outcomes[index] = refusal
         elif channel.is_closed:
             outcomes[index] = ChannelClosed()
         elif not rules.is_player_writable:

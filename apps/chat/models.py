@@ -1,6 +1,6 @@
 """Chat: channels of several kinds, members with read markers, messages with per-channel
-sequence numbers, their edit history and reactions, and the moderation seams (word rules,
-restrictions). Rules per channel kind live in ``apps.chat.kinds``."""
+sequence numbers, their edit history and reactions, and the automod word rules (sanctions
+live in ``apps.moderation``). Rules per channel kind live in ``apps.chat.kinds``."""
 
 from django.conf import settings
 from django.db import models
@@ -185,32 +185,6 @@ class WordRule(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.pattern} → {self.action}"
-
-
-class Restriction(BaseModel):
-    """A chat mute or ban of a player, optionally per title and until ``expires_at``."""
-
-    class RestrictionKind(models.TextChoices):
-        MUTE = "mute", _("Mute")
-        BAN = "ban", _("Ban")
-
-    player = models.ForeignKey(
-        "players.Player", on_delete=models.CASCADE, related_name="chat_restrictions"
-    )
-    kind = models.CharField(_("kind"), max_length=8, choices=RestrictionKind.choices)
-    title = models.ForeignKey(
-        "titles.Title", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
-    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
-    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        verbose_name = _("chat restriction")
-        verbose_name_plural = _("chat restrictions")
 
 
 class ChatToken(BaseModel):

@@ -1,26 +1,16 @@
-"""Moderation seams the moderation capability later replaces: the filter pipeline every
-message passes before it is stored, and chat restrictions (mute, ban) that act on open
-sockets at once."""
+"""The filter pipeline every message passes before it is stored. Mutes and bans moved to the
+one sanctions system (``apps.moderation.enforcement``)."""
 
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
-from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
-from apps.accounts.models import User
-from apps.chat import events
 from apps.chat.exceptions import MessageRejected
-from apps.chat.models import Restriction, WordRule
+from apps.chat.models import WordRule
 from apps.common.text_safety import FilterRule, WordFilter
-from apps.players.models import Player
-from apps.realtime.broadcast import sockets_close_for_user_on_commit
 
-# Close code sent to a banned player's sockets (docs/websocket-protocol.md).
-CLOSE_BANNED = 4008
 # Other processes see word-list edits within this many seconds; the editing one at once.
 _FILTER_TTL_SECONDS = 30.0
 
@@ -71,69 +61,3 @@ def word_rule_save(*, rule: WordRule) -> WordRule:
     rule.save()
     word_filters_reset()
     return rule
-
-
-def active_restriction_filter(now: datetime) -> Q:
-    return Q(lifted_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-
-
-def restriction_active(*, player: Player, kind: str, title_id: int | None) -> Restriction | None:
-    """The active restriction of ``kind`` that applies in a channel of ``title_id`` (a
-    restriction without a title applies everywhere). A ban also counts as a mute."""
-    kinds = [Restriction.RestrictionKind.BAN, kind]
-    return (
-        Restriction.objects.filter(
-            active_restriction_filter(timezone.now()), player=player, kind__in=kinds
-        )
-        .filter(Q(title__isnull=True) | Q(title_id=title_id))
-        .order_by("-created_at")
-        .first()
-    )
-
-
-def is_banned(*, player: Player) -> bool:
-    return Restriction.objects.filter(
-        active_restriction_filter(timezone.now()),
-        player=player,
-        kind=Restriction.RestrictionKind.BAN,
-    ).exists()
-
-
-def restriction_create(
-    *,
-    player: Player,
-    kind: str,
-    reason: str = "",
-    title_id: int | None = None,
-    expires_at: datetime | None = None,
-    created_by: User | None = None,
-) -> Restriction:
-    """Mute or ban ``player`` now. A mute tells their sockets (``sanction``); a ban closes
-    every socket they have open, in every process, and refuses new ones until it ends."""
-    with transaction.atomic():
-        restriction = Restriction.objects.create(
-            player=player,
-            kind=kind,
-            reason=reason,
-            title_id=title_id,
-            expires_at=expires_at,
-            created_by=created_by,
-        )
-        if player.user_id is not None:
-            until = expires_at.isoformat().replace("+00:00", "Z") if expires_at else None
-            frame = {"type": "sanction", "kind": kind, "until": until, "reason": reason}
-            if kind == Restriction.RestrictionKind.BAN:
-                sockets_close_for_user_on_commit(
-                    user_id=player.user_id, close_code=CLOSE_BANNED, frame=frame
-                )
-            else:
-                events.sanction_on_commit(
-                    user_id=player.user_id, kind=kind, until=until, reason=reason
-                )
-    return restriction
-
-
-def restriction_lift(*, restriction: Restriction) -> None:
-    Restriction.objects.filter(id=restriction.id, lifted_at__isnull=True).update(
-        lifted_at=timezone.now(), updated_at=timezone.now()
-    )

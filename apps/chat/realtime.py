@@ -14,7 +14,6 @@ from apps.chat import events, selectors
 from apps.chat.attachments import MAX_ATTACHMENTS
 from apps.chat.exceptions import NoPlayer
 from apps.chat.limits import socket_acquire, socket_release
-from apps.chat.moderation import CLOSE_BANNED, is_banned
 from apps.chat.relations import player_for_user
 from apps.common.exceptions import ApplicationError, InvalidInput
 from apps.players.models import Player
@@ -73,14 +72,6 @@ def client_msg_id_field(frame: dict[str, Any]) -> str | None:
 # --- session lifecycle ------------------------------------------------------------------------
 
 
-def _player_if_allowed(user: Any) -> Player | None:
-    player = player_for_user(user)
-    if player is not None and is_banned(player=player):
-        raise SocketRefused(code="banned", message="You are banned from chat.",
-                            close_code=CLOSE_BANNED)  # fmt: skip
-    return player
-
-
 async def _keep_slot(consumer: Any) -> None:
     ttl = settings.CHAT_SOCKET_SLOT_TTL_SECONDS
     while True:
@@ -92,7 +83,8 @@ async def _keep_slot(consumer: Any) -> None:
 
 
 async def on_authenticated(consumer: Any) -> None:
-    player = await database_sync_to_async(_player_if_allowed)(consumer.scope["user"])
+    player = await database_sync_to_async(player_for_user)(consumer.scope["user"])
+    # A banned or suspended player never gets here: moderation's hook refused the socket.
     if player is None:
         return  # a login without a player profile: chat commands answer ``no_player``
     acquired = await database_sync_to_async(socket_acquire)(

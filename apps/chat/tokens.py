@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from apps.accounts.gates import login_gates_check
 from apps.accounts.models import User
 from apps.chat.exceptions import NoPlayer
 from apps.chat.models import ChatToken
@@ -26,9 +27,10 @@ class IssuedChatToken:
 
 def chat_token_issue(*, title: Title, player: Player) -> IssuedChatToken:
     """A token for ``player`` valid ``CHAT_TOKEN_TTL_SECONDS``. Shadow players (no login yet)
-    cannot chat: ``no_player``."""
+    cannot chat: ``no_player``; a banned or suspended one gets none (``banned``/``suspended``)."""
     if player.user_id is None:
         raise NoPlayer()
+    login_gates_check(player.user)
     issued = secret_issue(kind=CHAT_TOKEN_KIND)
     expires_at = timezone.now() + timedelta(seconds=settings.CHAT_TOKEN_TTL_SECONDS)
     ChatToken.objects.create(

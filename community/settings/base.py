@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "apps.players",
     "apps.chat",
     "apps.game_events",
+    "apps.moderation",
     "apps.api",
     "apps.realtime",
     "apps.ops",
@@ -57,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After authentication: a banned or suspended player's open session ends at once.
+    "apps.moderation.middleware.SanctionedSessionMiddleware",
 ]
 
 ROOT_URLCONF = "community.urls"
@@ -385,4 +388,10 @@ CELERY_BEAT_SCHEDULE.update(
         "players-presence-sweep": {"task": "players.presence_sweep", "schedule": 30.0},
         "players-deletion-purge": {"task": "players.deletion_purge", "schedule": 3600.0},
     }
+)
+
+# --- Moderation (docs/moderation.md) ----------------------------------------------------------
+# The longest suspension a moderator may issue; longer ones and bans need a senior moderator.
+MODERATION_MODERATOR_MAX_SUSPENSION_HOURS = env.int(
+    "MODERATION_MODERATOR_MAX_SUSPENSION_HOURS", default=72
 )

@@ -104,11 +104,19 @@ def message_edit(
 
 
 def message_delete(
-    *, message: Message, player: Player | None = None, moderator: User | None = None
+    *,
+    message: Message,
+    player: Player | None = None,
+    moderator: User | None = None,
+    by_moderation: bool = False,
 ) -> None:
-    """Delete by its author or by a moderator (``chat.delete_message`` permission). The text
-    is kept as evidence (an edit-history row); every subscriber gets ``message_deleted``."""
-    is_moderator = moderator is not None and moderator.has_perm("chat.delete_message")
+    """Delete by its author or by a moderator (``chat.delete_message`` permission), or by
+    moderation itself (``by_moderation``: an escalated report hides it; the caller checked
+    the rights). The text is kept as evidence (an edit-history row); every subscriber gets
+    ``message_deleted``."""
+    is_moderator = by_moderation or (
+        moderator is not None and moderator.has_perm("chat.delete_message")
+    )
     if not is_moderator and (player is None or message.author_id != player.id):
         raise Forbidden()
     with transaction.atomic():

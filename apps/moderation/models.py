@@ -158,3 +158,277 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         actor = self.actor_name or self.actor_kind
         return f"{self.created_at:%Y-%m-%d %H:%M} {actor}: {self.action}"
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+# How urgent a report of each category is (the queue sorts by it first).
+CATEGORY_SEVERITY: dict[str, int] = {
+    ReasonCategory.SELF_HARM: 5,
+    ReasonCategory.HATE: 4,
+    ReasonCategory.SEXUAL: 4,
+    ReasonCategory.HARASSMENT: 3,
+    ReasonCategory.CHEATING: 2,
+    ReasonCategory.IMPERSONATION: 2,
+    ReasonCategory.SPAM: 1,
+    ReasonCategory.OTHER: 1,
+}
+
+
+class TargetType(models.TextChoices):
+    MESSAGE = "message", _("Chat message")
+    PROFILE = "profile", _("Player profile")
+    GUILD = "guild", _("Guild")
+    UGC = "ugc", _("Content item")
+    COMMENT = "comment", _("Comment")
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Action taken")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class ReportCase(BaseModel):
+    """Every report on one target while it is open: the unit of the moderation queue.
+    ``is_hidden``: enough distinct reporters (per title) escalated it; the target is hidden
+    pending review and the case jumps the queue."""
+
+    target_type = models.CharField(_("target type"), max_length=16, choices=TargetType.choices)
+    target_id = models.CharField(_("target id"), max_length=64)
+    target_player = models.ForeignKey(
+        "players.Player", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="reported_cases", verbose_name=_("reported player"),
+    )  # fmt: skip
+    title = models.ForeignKey(
+        "titles.Title", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("title"),
+    )  # fmt: skip
+    summary = models.CharField(_("summary"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN
+    )
+    severity = models.PositiveSmallIntegerField(_("severity"), default=1)
+    reporter_count = models.PositiveIntegerField(_("reporters"), default=0)
+    is_hidden = models.BooleanField(_("hidden pending review"), default=False)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    last_reported_at = models.DateTimeField(_("last reported at"), default=timezone.now)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("claimed by"),
+    )  # fmt: skip
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("resolved by"),
+    )  # fmt: skip
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=32, blank=True)
+    resolution_note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("report case")
+        verbose_name_plural = _("report cases")
+        permissions = [("handle_reportcase", _("Can claim and resolve reports"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target_type", "target_id"],
+                condition=Q(status="open"),
+                name="moderation_case_one_open_per_target",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["-is_hidden", "-severity", "-reporter_count", "created_at"],
+                condition=Q(status="open"),
+                name="moderation_case_queue",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_target_type_display()} {self.target_id}: {self.summary}"[:120]
+
+
+class Report(BaseModel):
+    """One player's report on a target (one per reporter per open case: a repeat updates it).
+    ``evidence`` is the target as it was when reported (for a message: it, its edit history
+    and the 10 messages around it), so an edit or delete cannot hide it."""
+
+    case = models.ForeignKey(ReportCase, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        "players.Player", on_delete=models.CASCADE, related_name="reports_made",
+        verbose_name=_("reporter"),
+    )  # fmt: skip
+    category = models.CharField(_("category"), max_length=16, choices=ReasonCategory.choices)
+    text = models.TextField(_("text"), blank=True, max_length=1000)
+    evidence = models.JSONField(_("evidence"), default=dict)
+    reporter_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "reporter"], name="moderation_report_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} — {self.reporter}"
+
+
+class Appeal(BaseModel):
+    """A player's appeal of one sanction (one per sanction), decided by a senior moderator."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted (sanction lifted)")
+        REJECTED = "rejected", _("Rejected")
+
+    sanction = models.OneToOneField(
+        Sanction, on_delete=models.CASCADE, related_name="appeal", verbose_name=_("sanction")
+    )
+    player = models.ForeignKey(
+        "players.Player", on_delete=models.CASCADE, related_name="appeals",
+        verbose_name=_("player"),
+    )  # fmt: skip
+    text = models.TextField(_("appeal"), max_length=2000)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("decided by"),
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_text = models.TextField(_("decision (shown to the player)"), blank=True)
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        permissions = [("decide_appeal", _("Can decide appeals"))]
+
+    def __str__(self) -> str:
+        return f"{self.player}: {self.sanction.get_kind_display()}"
+
+
+# --- automod ------------------------------------------------------------------------------------
+
+
+class FilterRule(BaseModel):
+    """An automod rule of a title (empty: every title) and a locale (empty: every locale)."""
+
+    class Kind(models.TextChoices):
+        WORD = "word", _("Word or phrase (whole words in spaced scripts)")
+        WILDCARD = "wildcard", _("Wildcard (noob* prefix, *fest suffix, *xx* anywhere)")
+        SUBSTRING = "substring", _("Anywhere (also inside words)")
+        REGEX = "regex", _("Regular expression (RE2, linear time)")
+
+    class RuleAction(models.TextChoices):
+        BLOCK = "block", _("Block the message")
+        MASK = "mask", _("Mask the match")
+        FLAG = "flag", _("Store and flag for review")
+
+    title = models.ForeignKey(
+        "titles.Title", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        verbose_name=_("title"), help_text=_("Empty: every title."),
+    )  # fmt: skip
+    locale = models.CharField(
+        _("locale"), max_length=8, blank=True, choices=settings.LANGUAGES,
+        help_text=_("Empty: every locale."),
+    )  # fmt: skip
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.WORD)
+    pattern = models.CharField(_("pattern"), max_length=260)
+    action = models.CharField(_("action"), max_length=8, choices=RuleAction.choices)
+    category = models.CharField(
+        _("category"), max_length=16, choices=ReasonCategory.choices, default=ReasonCategory.OTHER
+    )
+    allow_phrases = models.JSONField(
+        _("allowed phrases"), default=list, blank=True,
+        help_text=_("Words containing the match that are fine (e.g. カスタム for かす)."),
+    )  # fmt: skip
+    auto_mute_after = models.PositiveIntegerField(
+        _("auto-mute after N hits"), null=True, blank=True,
+        help_text=_("Mute the player after this many hits of this rule within 24 hours."),
+    )  # fmt: skip
+    auto_mute_minutes = models.PositiveIntegerField(_("auto-mute minutes"), default=60)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("automod rule")
+        verbose_name_plural = _("automod rules")
+
+    def __str__(self) -> str:
+        scope = self.title.slug if self.title_id and self.title else "*"
+        return f"{self.pattern} ({self.kind}, {scope}/{self.locale or '*'})"
+
+
+class AllowedPhrase(BaseModel):
+    """A phrase automod never matches inside (an allow-list for every rule of the scope)."""
+
+    title = models.ForeignKey(
+        "titles.Title", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        verbose_name=_("title"),
+    )  # fmt: skip
+    locale = models.CharField(_("locale"), max_length=8, blank=True, choices=settings.LANGUAGES)
+    phrase = models.CharField(_("phrase"), max_length=100)
+
+    class Meta:
+        verbose_name = _("automod allowed phrase")
+        verbose_name_plural = _("automod allowed phrases")
+
+    def __str__(self) -> str:
+        return self.phrase
+
+
+class TitleModerationSettings(BaseModel):
+    """A title's moderation settings (a title without a row uses the defaults)."""
+
+    title = models.OneToOneField(
+        "titles.Title", on_delete=models.CASCADE, related_name="+", verbose_name=_("title")
+    )
+    escalation_reporters = models.PositiveIntegerField(
+        _("escalate at N distinct reporters"), default=5,
+        help_text=_("The target is hidden pending review and jumps the queue."),
+    )  # fmt: skip
+    link_action = models.CharField(
+        _("links to other domains"), max_length=8, default="flag",
+        choices=[("off", _("Allow")), ("flag", _("Flag for review")), ("block", _("Block"))],
+    )  # fmt: skip
+    allowed_link_domains = models.JSONField(
+        _("allowed link domains"), default=list, blank=True,
+        help_text=_("Links to these domains (and their subdomains) always pass."),
+    )  # fmt: skip
+    flood_messages = models.PositiveIntegerField(
+        _("flood: messages"), default=8, help_text=_("At most this many messages …")
+    )
+    flood_seconds = models.PositiveIntegerField(_("flood: seconds"), default=10)
+    repeat_limit = models.PositiveIntegerField(
+        _("repeat limit"), default=3,
+        help_text=_("The same text more often than this within a minute is blocked."),
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("title moderation settings")
+        verbose_name_plural = _("title moderation settings")
+
+    def __str__(self) -> str:
+        return str(self.title)
+
+
+class AutomodHit(models.Model):
+    """A rule matched a player's text (for auto-mute after N hits, and the queue's history)."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    player = models.ForeignKey(
+        "players.Player", on_delete=models.CASCADE, related_name="automod_hits"
+    )
+    rule = models.ForeignKey(FilterRule, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=8)
+    excerpt = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("automod hit")
+        verbose_name_plural = _("automod hits")
+        indexes = [models.Index(fields=["player", "rule", "created_at"], name="moderation_hit")]
+
+    def __str__(self) -> str:
+        return f"{self.player}: {self.action} ({self.excerpt[:40]})"

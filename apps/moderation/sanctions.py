@@ -69,7 +69,8 @@ def sanction_frame(sanction: Sanction) -> dict[str, Any]:
 
 def _enforce_live_on_commit(sanction: Sanction) -> None:
     user_id = sanction.player.user_id
-    if user_id is None:
+    is_over = sanction.expires_at is not None and sanction.expires_at <= timezone.now()
+    if user_id is None or (is_over and sanction.lifted_at is None):
         return
     frame = sanction_frame(sanction)
     ends_sessions = (
@@ -120,14 +121,21 @@ def sanction_issue(
     issuer_detail: str = "",
     source_title: Any = None,
     external_id: str | None = None,
+    starts_at: datetime | None = None,
 ) -> Sanction:
     """Issue a sanction now (``duration`` or ``expires_at``; neither: permanent). Audited,
     notified, enforced live after commit. With ``external_id`` (a game server's id, unique per
-    ``source_title``) a repeat returns the stored sanction and changes nothing."""
+    ``source_title``) a repeat returns the stored sanction and changes nothing.
+    ``starts_at`` (never later than now) records when a game server issued it: an in-game
+    sanction delivered after it ran out is kept as history and enforces nothing."""
     now = timezone.now()
     if duration is not None:
         expires_at = now + duration
-    _validate(kind=kind, expires_at=expires_at, reason_category=reason_category, starts_at=now)
+    if starts_at is None or starts_at > now:
+        starts_at = now
+    _validate(
+        kind=kind, expires_at=expires_at, reason_category=reason_category, starts_at=starts_at
+    )
     if external_id is not None:
         existing = Sanction.objects.filter(source_title=source_title, external_id=external_id)
         if (found := existing.first()) is not None:
@@ -135,7 +143,7 @@ def sanction_issue(
     try:
         with transaction.atomic():
             sanction = Sanction.objects.create(
-                player=player, kind=kind, title=title, starts_at=now, expires_at=expires_at,
+                player=player, kind=kind, title=title, starts_at=starts_at, expires_at=expires_at,
                 reason_category=reason_category, reason=reason, evidence=evidence or [],
                 issuer_kind=issuer_kind, issued_by=issued_by, issuer_detail=issuer_detail,
                 source_title=source_title, external_id=external_id,

@@ -395,3 +395,15 @@ CELERY_BEAT_SCHEDULE.update(
 MODERATION_MODERATOR_MAX_SUSPENSION_HOURS = env.int(
     "MODERATION_MODERATOR_MAX_SUSPENSION_HOURS", default=72
 )
+# Reports a player may file: a burst, refilled at this rate per hour (report spam).
+MODERATION_REPORTS_BURST = env.int("MODERATION_REPORTS_BURST", default=5)
+MODERATION_REPORTS_PER_HOUR = env.int("MODERATION_REPORTS_PER_HOUR", default=20)
+# Distinct reporters that hide a target pending review (per title in the admin).
+MODERATION_ESCALATION_REPORTERS = env.int("MODERATION_ESCALATION_REPORTERS", default=5)
+# A moderator's claim on a report lapses after this long.
+MODERATION_CLAIM_MINUTES = env.int("MODERATION_CLAIM_MINUTES", default=30)
+# One OpenAPI enum for the reason categories (reports call it category, sanctions
+# reason_category).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(  # type: ignore[attr-defined]
+    {"ReasonCategoryEnum": "apps.moderation.models.ReasonCategory"}
+)

@@ -1,9 +1,24 @@
+from collections.abc import Iterator
+
 import pytest
+from channels.layers import channel_layers
 from django.contrib.auth.models import Group
 
 from apps.chat.channels import lobby_channel_get_or_create
+from apps.chat.limits import local_state_clear
 from tests.factories import TitleFactory, UserFactory
 from tests.players.factories import PlayerFactory
+
+
+@pytest.fixture(autouse=True)
+def _roomy_chat_limits(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Tests here post many messages quickly; chat's own flood limits are chat's tests' job."""
+    settings.CHAT_RATE_PLAYER_CAPACITY = 10_000
+    settings.CHAT_RATE_CHANNEL_CAPACITY = 10_000
+    channel_layers.backends.clear()
+    local_state_clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Chat in the admin: word lists per title, channels (slow mode) and messages with their edit
-history (mutes and bans are sanctions, in Moderation). Writes go through services so they act
+"""Chat in the admin: channels (slow mode) and messages with their edit history (automod rules,
+mutes and bans are in Moderation). Writes go through services so they act
 on open sockets."""
 
 from typing import Any, cast
@@ -17,21 +17,9 @@ from apps.chat.models import (
     Message,
     MessageEdit,
     TitleChatSettings,
-    WordRule,
 )
-from apps.chat.moderation import word_rule_save
 from apps.chat.reactions import reaction_emoji_clean, title_chat_settings_save
 from apps.common.exceptions import ApplicationError
-
-
-@admin.register(WordRule)
-class WordRuleAdmin(admin.ModelAdmin):
-    list_display = ["pattern", "action", "title"]
-    list_filter = ["action", "title"]
-    search_fields = ["pattern"]
-
-    def save_model(self, request: HttpRequest, obj: WordRule, form: Any, change: bool) -> None:
-        word_rule_save(rule=obj)
 
 
 class EmojiListField(forms.CharField):

@@ -9,7 +9,8 @@ retry of a stored client message id (answered with the stored message, untouched
 → ``unknown_channel`` → ``muted`` / ``banned`` / ``suspended`` / ``dm_restricted`` (the
 sender's sanctions, ``apps.moderation.enforcement``) → ``channel_closed`` → ``forbidden``
 → ``blocked`` (DMs) → ``rate_limited`` → automod (``message_rejected``, or masked / flagged)
-→ attachments (``invalid_attachment``: each is resolved by the app that owns the item).
+→ flood and repeat spam (``message_rejected`` with ``details.reason``) → attachments
+(``invalid_attachment``: each is resolved by the app that owns the item).
 """
 
 import asyncio
@@ -34,7 +35,7 @@ from apps.chat.kinds import kind_registry
 from apps.chat.limits import Bucket, buckets_take_many, cooldown_start, retry_after_seconds
 from apps.chat.mentions import mentions_resolve
 from apps.chat.models import Channel, ChannelKind, Message
-from apps.chat.moderation import text_filter
+from apps.chat.moderation import spam_refusals, text_filter
 from apps.chat.relations import may_direct_message
 from apps.common.exceptions import ApplicationError
 from apps.moderation.enforcement import Action, sanction_refusal, sanctions_active
@@ -165,16 +166,24 @@ def _check_rates(batch: list[Pending], outcomes: list[Outcome]) -> None:
 
 
 def _moderate(batch: list[Pending], outcomes: list[Outcome]) -> None:
+    checked: list[int] = []
     for index, pending in enumerate(batch):
-        if outcomes[index] is not None or pending.author is None:
+        channel = pending.channel
+        if outcomes[index] is not None or pending.author is None or channel is None:
             continue
         try:
-            filtered = text_filter(body=pending.body, title_id=pending.channel.title_id)  # type: ignore[union-attr]
+            filtered = text_filter(body=pending.body, title_id=channel.title_id,
+                                   locale=channel.locale, author=pending.author)  # fmt: skip
         except ApplicationError as error:  # message_rejected: refuse this one only
             outcomes[index] = error
             continue
         pending.body, pending.is_flagged = filtered.body, filtered.is_flagged
         pending.mentioned = mentions_resolve(body=pending.body, author=pending.author)
+        checked.append(index)
+    items = [(batch[i].author.id, batch[i].body, batch[i].channel.title_id) for i in checked]  # type: ignore[union-attr]
+    for index, refusal in zip(checked, spam_refusals(items), strict=True):
+        if refusal is not None:  # flood or repeat spam (one Redis round trip per batch)
+            outcomes[index] = refusal
 
 
 def _resolve_attachments(batch: list[Pending], outcomes: list[Outcome]) -> None:

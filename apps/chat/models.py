@@ -1,6 +1,6 @@
 """Chat: channels of several kinds, members with read markers, messages with per-channel
-sequence numbers, their edit history and reactions, and the automod word rules (sanctions
-live in ``apps.moderation``). Rules per channel kind live in ``apps.chat.kinds``."""
+sequence numbers, their edit history and reactions (automod rules and sanctions live in
+``apps.moderation``). Rules per channel kind live in ``apps.chat.kinds``."""
 
 from django.conf import settings
 from django.db import models
@@ -162,29 +162,6 @@ class TitleChatSettings(BaseModel):
 
     def __str__(self) -> str:
         return str(self.title)
-
-
-class WordRule(BaseModel):
-    """An automod rule for chat; ``title`` null applies to every title. The moderation
-    capability replaces this simple list with its own filters."""
-
-    class RuleAction(models.TextChoices):
-        BLOCK = "block", _("Block the message")
-        MASK = "mask", _("Mask the words")
-        FLAG = "flag", _("Store and flag for review")
-
-    title = models.ForeignKey(
-        "titles.Title", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    pattern = models.CharField(_("pattern"), max_length=100)
-    action = models.CharField(_("action"), max_length=8, choices=RuleAction.choices)
-
-    class Meta:
-        verbose_name = _("chat word rule")
-        verbose_name_plural = _("chat word rules")
-
-    def __str__(self) -> str:
-        return f"{self.pattern} → {self.action}"
 
 
 class ChatToken(BaseModel):

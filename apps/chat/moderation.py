@@ -1,18 +1,21 @@
-"""The filter pipeline every message passes before it is stored. Mutes and bans moved to the
-one sanctions system (``apps.moderation.enforcement``)."""
+"""The filter pipeline every message passes before it is stored: moderation's automod (rules
+per title and locale, edited in the admin under Moderation → Automod rules). Mutes and bans
+are sanctions (``apps.moderation.enforcement``)."""
 
-import threading
-import time
 from dataclasses import dataclass
-
-from django.db.models import Q
+from typing import Any
 
 from apps.chat.exceptions import MessageRejected
-from apps.chat.models import WordRule
-from apps.common.text_safety import FilterRule, WordFilter
-
-# Other processes see word-list edits within this many seconds; the editing one at once.
-_FILTER_TTL_SECONDS = 30.0
+from apps.common.text_safety.folding import match_fold
+from apps.moderation.automod.services import (
+    SpamCheck,
+    automod_check,
+    automod_hits_record,
+    automod_policy,
+    spam_check_many,
+    spam_state_clear,
+)
+from apps.moderation.automod.store import rule_sets_reset
 
 
 @dataclass(frozen=True)
@@ -21,43 +24,35 @@ class FilteredText:
     is_flagged: bool
 
 
-_filters_lock = threading.Lock()
-_filters: dict[int | None, tuple[float, WordFilter]] = {}
-
-
-def _word_filter(title_id: int | None) -> WordFilter:
-    now = time.monotonic()
-    with _filters_lock:
-        cached = _filters.get(title_id)
-        if cached is not None and now - cached[0] < _FILTER_TTL_SECONDS:
-            return cached[1]
-    rules = WordRule.objects.filter(Q(title__isnull=True) | Q(title_id=title_id))
-    word_filter = WordFilter([FilterRule(rule.pattern, rule.action) for rule in rules])  # type: ignore[arg-type]  # choices
-    with _filters_lock:
-        _filters[title_id] = (now, word_filter)
-    return word_filter
-
-
 def word_filters_reset() -> None:
-    """Drop cached filters (after an admin edit; in tests)."""
-    with _filters_lock:
-        _filters.clear()
+    """Drop cached rule sets and spam counters of this process (tests)."""
+    rule_sets_reset()
+    spam_state_clear()
 
 
-def text_filter(*, body: str, title_id: int | None) -> FilteredText:
-    """Run the automod pipeline: ``block`` raises ``MessageRejected`` (nothing stored),
-    ``mask`` stars the matched words, ``flag`` stores the message marked for review."""
-    result = _word_filter(title_id).check(body)
-    if result.action == "block":
+def text_filter(
+    *, body: str, title_id: int | None, locale: str = "", author: Any = None
+) -> FilteredText:
+    """Run automod: ``block`` raises ``MessageRejected`` (nothing stored), ``mask`` stars the
+    matched words, ``flag`` stores the message marked for review. The author's hits are
+    recorded (a rule may auto-mute after N hits)."""
+    verdict = automod_check(text=body, title_id=title_id, locale=locale)
+    if verdict.hits and author is not None:
+        automod_hits_record(player=author, verdict=verdict, title_id=title_id)
+    if verdict.is_blocked:
         raise MessageRejected()
-    if result.action == "mask":
-        return FilteredText(body=result.masked_text, is_flagged=False)
-    return FilteredText(body=body, is_flagged=result.action == "flag")
+    return FilteredText(body=verdict.body, is_flagged=verdict.is_flagged)
 
 
-def word_rule_save(*, rule: WordRule) -> WordRule:
-    rule.full_clean()
-    FilterRule(rule.pattern, rule.action)  # type: ignore[arg-type]  # raises FilterRuleInvalid
-    rule.save()
-    word_filters_reset()
-    return rule
+def spam_refusals(items: list[tuple[int, str, int | None]]) -> list[MessageRejected | None]:
+    """Flood and repeat spam for a batch of (author id, body, title id), in one round trip:
+    ``message_rejected`` with ``details.reason`` ``flood`` or ``repeat``, or None."""
+    checks = [
+        SpamCheck(player_id=author_id, folded_text=match_fold(body).text,
+                  policy=automod_policy(title_id=title_id))
+        for author_id, body, title_id in items
+    ]  # fmt: skip
+    return [
+        MessageRejected(details={"reason": reason}) if reason else None
+        for reason in spam_check_many(checks)
+    ]

@@ -407,3 +407,12 @@ MODERATION_CLAIM_MINUTES = env.int("MODERATION_CLAIM_MINUTES", default=30)
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(  # type: ignore[attr-defined]
     {"ReasonCategoryEnum": "apps.moderation.models.ReasonCategory"}
 )
+# Automod: other processes see rule edits within this many seconds; links to domains a title
+# has not allowed are flagged (or "block" / "off") unless its settings say otherwise.
+MODERATION_AUTOMOD_RECHECK_SECONDS = env.float("MODERATION_AUTOMOD_RECHECK_SECONDS", default=1.0)
+MODERATION_LINK_ACTION = env.str("MODERATION_LINK_ACTION", default="flag")
+# Spam for titles without their own settings: the same text more than N times a minute
+# (0: off) and more than N messages in S seconds (0: off; chat's rate limit still applies).
+MODERATION_REPEAT_LIMIT = env.int("MODERATION_REPEAT_LIMIT", default=5)
+MODERATION_FLOOD_MESSAGES = env.int("MODERATION_FLOOD_MESSAGES", default=0)
+MODERATION_FLOOD_SECONDS = env.int("MODERATION_FLOOD_SECONDS", default=10)

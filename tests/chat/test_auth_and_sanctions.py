@@ -9,9 +9,10 @@ from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 from django.utils import timezone
 
-from apps.chat.models import ChatToken, Message, WordRule
-from apps.chat.moderation import word_rule_save
+from apps.chat.models import ChatToken, Message
 from apps.chat.tokens import chat_token_issue
+from apps.moderation.automod.services import filter_rule_save
+from apps.moderation.models import FilterRule
 from apps.moderation.sanctions import sanction_issue
 from community.asgi import application
 from tests.chat.support import open_socket, token_for
@@ -129,8 +130,8 @@ async def test_sockets_per_player_are_capped(alice):
 
 async def test_the_word_filter_blocks_masks_and_flags_before_storing(title, lobby, alice):
     for pattern, action in (("badword", "block"), ("darn", "mask"), ("sus", "flag")):
-        await database_sync_to_async(word_rule_save)(
-            rule=WordRule(title=title, pattern=pattern, action=action)
+        await database_sync_to_async(filter_rule_save)(
+            rule=FilterRule(title=title, pattern=pattern, action=action)
         )
     socket = await open_socket(alice.user)
 

@@ -14,6 +14,9 @@ the original message. The rules, applied to the message and to every pattern ali
    between single-letter tokens ("b a d", "b. a. d", "ば か"), and punctuation without
    whitespace inside a word ("b.a.d", "i-d-i-o-t"). Apostrophes never count ("he'll" must not
    become "hell"), and a separator next to a longer word is kept ("a bad day" stays as is).
+   Kanji that look like kana (力 for カ, 口 for ロ, 工 for エ, 二 for ニ, 八 for ハ, 夕 for タ,
+   卜 for ト) are read as the kana only next to kana ("バ力" → "ばか"), never after another
+   kanji, so "努力する" never becomes "努かする".
 3. **Long-vowel marks and wave dashes** ー 〜 ~ are deleted ("ばーか" → "ばか").
 4. **Repeated letters** collapse to one ("baaaad" → "bad"). Each loose character remembers
    how long its run was, and a match stands only when every run in the message is at least as
@@ -34,6 +37,10 @@ SYMBOLS_AS_L = str.maketrans(_SYMBOLS | {"|": "l"})
 AMBIGUOUS_LEET = ("1", "|")
 
 _DIGIT_OR_UNDERSCORE = re.compile(r"[\d_]")
+_KANJI_AS_KANA = str.maketrans(
+    {"力": "か", "口": "ろ", "工": "え", "二": "に", "八": "は", "夕": "た", "卜": "と"}
+)
+_KANJI_LOOKALIKE = re.compile(r"(?<=[ぁ-ゖ])[力口工二八夕卜]|(?<!\w)[力口工二八夕卜](?=[ぁ-ゖ])")
 _SYMBOL = re.compile(r"[@$!|+]")
 _SYMBOL_RUN = re.compile(r"(?<=\w)[@$]+|[@$!|+]+(?=\w)")
 # Both separator regexes start with a non-word character class, so the regex engine skips
@@ -96,6 +103,34 @@ class LooseText(NamedTuple):
             end += 1
         return end - position
 
+    def _has_gap_before(self, index: int) -> bool:
+        """Whether separators (or ー) were deleted between loose ``index - 1`` and ``index``."""
+        if index <= 0 or index >= len(self.text):
+            return False
+        previous_end = _map(self.to_joined, index - 1) + self.run_length(index - 1) - 1
+        return (
+            _map(self.to_fold, _map(self.to_joined, index)) - _map(self.to_fold, previous_end) > 1
+        )
+
+    def is_spaced_edge(self, index: int, *, forward: bool) -> bool:
+        """Is loose position ``index`` a word boundary that spacing hid? True when a separator
+        was deleted there and at most one spaced letter lies beyond it ("a b a d": the "a"
+        before "bad"), so "c l a s s" never yields "ass"."""
+        if not self._has_gap_before(index):
+            return False
+        letters, position = 1, index if forward else index - 1
+        step = 1 if forward else -1
+        while True:
+            following = position + step
+            gap_at = following if forward else position
+            if not 0 <= following < len(self.text) or not self.text[following].isalnum():
+                break
+            if not self._has_gap_before(gap_at):
+                return False  # the stray letters belong to an ordinary word
+            letters += 1
+            position = following
+        return letters <= 1
+
     def run_lengths(self, start: int, end: int) -> list[int]:
         return [self.run_length(index) for index in range(start, end)]
 
@@ -127,6 +162,24 @@ def _is_single_letter_before(text: str, index: int) -> bool:
     return index > 0 and text[index - 1].isalnum() and (index == 1 or not text[index - 2].isalnum())
 
 
+# Signs of what the loose view undoes, cheapest first: leet digits and symbols, ー/〜, a
+# character three times in a row; then punctuation inside a word, or single letters separated
+# by non-letters.
+_SIGNAL_CHARACTERS = frozenset("0123456789_@$!|+ー〜~")
+_TRIPLE = re.compile(r"(.)\1\1")
+_SEPARATED = re.compile(r"\w[^\w\s'’]{1,3}\w|(?<!\w)\w[^\w'’]{1,3}\w(?!\w)")
+
+
+def may_need_loose_view(folded: str) -> bool:
+    """False when the loose view of ``folded`` cannot match anything the strict view did not:
+    the message has none of the evasions it undoes (most messages)."""
+    if not _SIGNAL_CHARACTERS.isdisjoint(folded):
+        return True
+    if _TRIPLE.search(folded) is not None or _SEPARATED.search(folded) is not None:
+        return True
+    return not folded.isascii() and _KANJI_LOOKALIKE.search(folded) is not None
+
+
 def loose_view(folded: str, *, is_one_as_l: bool = False) -> LooseText:
     """Apply the module's loose rules to already match-folded text."""
     digits, symbols = (DIGITS_AS_L, SYMBOLS_AS_L) if is_one_as_l else (DIGITS_AS_I, SYMBOLS_AS_I)
@@ -135,6 +188,8 @@ def loose_view(folded: str, *, is_one_as_l: bool = False) -> LooseText:
         text = text.translate(digits)
     if _SYMBOL.search(text):
         text = _SYMBOL_RUN.sub(lambda match: match.group().translate(symbols), text)
+    if not text.isascii() and _KANJI_LOOKALIKE.search(text):
+        text = _KANJI_LOOKALIKE.sub(lambda match: match.group().translate(_KANJI_AS_KANA), text)
     joined, to_fold = _delete_spans(text, _deletable_spans(text))
     repeats = [(match.start() + 1, match.end()) for match in _REPEATS.finditer(joined)]
     loose, to_joined = _delete_spans(joined, repeats)

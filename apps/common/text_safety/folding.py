@@ -11,7 +11,6 @@ the Unicode database is consulted once per distinct character per process. Filli
 entry is idempotent, which keeps concurrent use from several threads safe.
 """
 
-import re
 import unicodedata
 from collections.abc import Callable
 from typing import NamedTuple
@@ -191,16 +190,12 @@ class FoldedText(NamedTuple):
         return self.starts[start], self.ends[end - 1]
 
 
-# ASCII characters whose match fold is not their lower case: controls (dropped) and
-# whitespace other than the space (folded to one).
-_ASCII_SPECIAL = re.compile(r"[\x00-\x1f\x7f]")
-
-
 def match_fold(text: str) -> FoldedText:
     """Fold for automod matching: ignorables dropped, NFKC, marks stripped, casefold,
     look-alikes → Latin, katakana → hiragana, whitespace → " " (one for one)."""
-    if text.isascii() and _ASCII_SPECIAL.search(text) is None:
-        return FoldedText(text.lower(), None, None)  # the fold of plain ASCII is lower()
+    if text.isascii() and text.isprintable():
+        # Printable ASCII (no controls, no whitespace but the space) folds to its lower case.
+        return FoldedText(text.lower(), None, None)
     folded = text.translate(_MATCH_FOLD)
     if len(folded) == len(text) and _MATCH_FOLD.not_one_to_one.isdisjoint(text):
         return FoldedText(folded, None, None)

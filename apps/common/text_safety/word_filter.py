@@ -33,7 +33,7 @@ changes after ``__init__``, so one instance can be shared by every thread of a p
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 import ahocorasick_rs
@@ -43,6 +43,7 @@ from apps.common.text_safety.errors import FilterRuleInvalid
 from apps.common.text_safety.folding import FoldedText, match_fold
 from apps.common.text_safety.loose import (
     AMBIGUOUS_LEET,
+    LONG_VOWELS,
     LooseText,
     loose_view,
     may_need_loose_view,
@@ -127,10 +128,12 @@ class FilterMatch(NamedTuple):
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class FilterResult:
+class FilterResult(NamedTuple):
+    """A NamedTuple, not a dataclass: one is made per message, and at 100,000 messages a
+    second a frozen dataclass's ``__init__`` costs as much as the matching."""
+
     action: Action | None
-    matches: list[FilterMatch] = field(default_factory=list)
+    matches: list[FilterMatch]
     masked_text: str = ""
     # Matches found only in the loose view (leet, spacing, stretching): lower confidence.
     loose_matches: frozenset[FilterMatch] = frozenset()
@@ -208,6 +211,9 @@ def _boundary_ok(
     )
 
 
+_DASHES = frozenset("ー〜~")
+
+
 class WordFilter:
     """Immutable matcher for one rule set; build once per rule-set version and share it."""
 
@@ -242,15 +248,21 @@ class WordFilter:
     def rules(self) -> tuple[FilterRule, ...]:
         return self._rules
 
-    def check(self, text: str) -> FilterResult:
-        """Match ``text``; spans in the result index the original, unnormalized ``text``."""
-        folded = match_fold(text)
+    def check(self, text: str, *, folded: FoldedText | None = None) -> FilterResult:
+        """Match ``text``; spans in the result index the original, unnormalized ``text``.
+        ``folded``: ``match_fold(text)`` when the caller has it already."""
+        folded = folded if folded is not None else match_fold(text)
         hits: set[tuple[int, int, int]] = set()
         self._match_strict(folded, hits)
         loose_hits: set[tuple[int, int, int]] = set()
         # The loose view costs more than the rest together; most messages carry no sign of
         # the evasions it undoes, and then it could only find what the strict view found.
-        if self._loose.has_patterns and may_need_loose_view(folded.text):
+        needs_loose = self._loose.has_patterns and (
+            may_need_loose_view(folded.text) or self._dashes_hide_a_match(folded.text)
+        )
+        if not hits and not needs_loose:
+            return FilterResult(None, [], text)  # the common case, without the bookkeeping
+        if needs_loose:
             strict_hits = set(hits)
             self._match_loose(folded, loose_view(folded.text), hits)
             if AMBIGUOUS_LEET[0] in folded.text or AMBIGUOUS_LEET[1] in folded.text:
@@ -259,6 +271,13 @@ class WordFilter:
         if hits:
             hits = self._drop_allowed(folded, hits)
         return self._result(text, hits, loose_hits)
+
+    def _dashes_hide_a_match(self, text: str) -> bool:
+        """ー and 〜 are everywhere in Japanese (げーむ): run the loose view for them only when
+        deleting them makes a loose pattern appear (ばーか)."""
+        if _DASHES.isdisjoint(text):
+            return False
+        return bool(self._loose.find(text.translate(LONG_VOWELS)))
 
     def _match_strict(self, folded: FoldedText, hits: set[tuple[int, int, int]]) -> None:
         for rules, start, end in self._strict.find(folded.text):

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import re2
 
 from apps.common.text_safety import FilterMatch, FilterRule, WordFilter
-from apps.common.text_safety.folding import match_fold
+from apps.common.text_safety.folding import FoldedText, match_fold
 from apps.common.text_safety.word_filter import filter_result
 from apps.moderation.automod import japanese
 from apps.moderation.automod.patterns import literal_rule, regex_compile, regex_options
@@ -84,6 +84,8 @@ _LINK = re.compile(
     r"link|site|shop|top|live|tv|cc|biz|us|uk|de)\b(?:/[^\s]*)?)"
 )
 _LINK_RULE = FilterRule("link", "flag")
+# Most sentences end with a dot; a link has a dot followed by a letter (or "://").
+_MAYBE_LINK = re2.compile(r"\.[A-Za-z]|://", regex_options())
 
 
 def _domain(link: str) -> str:
@@ -136,7 +138,8 @@ class RuleSet:
         return self._by_rule.get(id(rule))
 
     def check(self, text: str) -> Verdict:
-        result = self._filter.check(text)
+        folded = match_fold(text)
+        result = self._filter.check(text, folded=folded)
         kept: list[FilterMatch] = []
         dropped: list[Hit] = []
         forms: set[str] | None = None
@@ -148,8 +151,8 @@ class RuleSet:
                     continue
             kept.append(match)
         if self._regex_set is not None:
-            kept.extend(self._regex_matches(text))
-        if self._policy.link_action != "off" and "." in text:
+            kept.extend(self._regex_matches(folded))
+        if self._policy.link_action != "off" and "." in text and _MAYBE_LINK.search(text):
             kept.extend(self._link_matches(text))
         if not kept:
             return Verdict(action=None, body=text, dropped=tuple(dropped))
@@ -182,8 +185,7 @@ class RuleSet:
             text=text[match.start : match.end], note=note,
         )  # fmt: skip
 
-    def _regex_matches(self, text: str) -> list[FilterMatch]:
-        folded = match_fold(text)
+    def _regex_matches(self, folded: FoldedText) -> list[FilterMatch]:
         matches = []
         for index in self._regex_set.Match(folded.text) or ():  # type: ignore[union-attr]
             _spec, compiled, rule = self._regex[index]

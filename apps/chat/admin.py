@@ -78,7 +78,8 @@ class MessageAdmin(admin.ModelAdmin):
     list_display = ["channel", "seq", "author", "body", "is_flagged", "deleted_at"]
     list_filter = ["is_flagged", "channel__kind"]
     search_fields = ["body"]
-    raw_id_fields = ["author", "channel"]
+    autocomplete_fields = ["author", "channel"]  # pickers search by name, no raw ids
+    list_select_related = ["channel", "author"]
     readonly_fields = [
         "channel", "seq", "author", "body", "client_msg_id", "mentioned_player_ids",
         "attachments", "edited_at", "deleted_at", "deleted_by",

@@ -67,6 +67,9 @@ class Membership(BaseModel):
         ]
         indexes = [models.Index(fields=["player", "channel"], name="chat_membership_player")]
 
+    def __str__(self) -> str:
+        return f"{self.player} in {self.channel}"
+
 
 class Message(BaseModel):
     """One message. ``author`` is null for system messages (announcements). ``client_msg_id``
@@ -128,6 +131,9 @@ class MessageEdit(BaseModel):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="edits")
     body = models.TextField()
 
+    def __str__(self) -> str:
+        return f"edit of {self.message}"
+
 
 class Reaction(BaseModel):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
@@ -140,6 +146,9 @@ class Reaction(BaseModel):
                 fields=["message", "player", "emoji"], name="chat_reaction_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.player}"
 
 
 class TitleChatSettings(BaseModel):
@@ -172,3 +181,6 @@ class ChatToken(BaseModel):
     prefix = models.CharField(max_length=16)
     digest = models.CharField(max_length=64, unique=True)
     expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… for {self.player}"

@@ -17,7 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.common.exceptions import ApplicationError
-from apps.moderation import admin_automod, admin_queue  # noqa: F401 - they register admins
+from apps.moderation import (  # noqa: F401 - they register their admins
+    admin_appeals,
+    admin_automod,
+    admin_queue,
+)
 from apps.moderation.forms import SanctionIssueForm, SanctionLiftForm
 from apps.moderation.models import AuditEntry, Sanction
 from apps.moderation.sanctions import sanction_issue_by_moderator, sanction_lift_by_moderator

@@ -201,3 +201,24 @@ def case_context(case: ReportCase) -> dict[str, Any]:
         "case_actions": list(CASE_ACTION_LABELS.items()),
         "is_open": case.status == CaseStatus.OPEN,
     }  # fmt: skip
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """Single reports (the queue works on cases): who reported what, with the evidence."""
+
+    list_display = ["created_at", "reporter", "category", "case", "text"]
+    list_filter = ["category"]
+    search_fields = ["reporter__display_name", "text"]
+    list_select_related = ["reporter", "case"]
+    readonly_fields = ["case", "reporter", "category", "text", "evidence", "created_at",
+                       "reporter_notified_at"]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -131,6 +131,13 @@
       direct.dataset.testid = "direct-message";
       direct.addEventListener("click", () => startDirect(message.author.id));
       li.appendChild(direct);
+      if (!message.is_deleted) {
+        // The report page snapshots the message as evidence, then offers to block its author.
+        const report = node("a", "chat-report", strings.report);
+        report.href = "/moderation/report/?target_type=message&target_id=" + message.id;
+        report.dataset.testid = "report-message";
+        li.appendChild(report);
+      }
     }
     if (own && !message.is_deleted) {
       const actions = node("span", "chat-actions");

@@ -25,9 +25,9 @@ def test_a_player_reports_a_message_from_the_portal_then_blocks_its_author(lobby
     url = f"/moderation/report/?target_type=message&target_id={message.id}"
 
     form = client.get(url)
-    done = client.post("/moderation/report/", {"target_type": "message",
-                                               "target_id": message.id,
-                                               "category": "harassment", "text": "rude"})  # fmt: skip
+    form_data = {"target_type": "message", "target_id": message.id, "category": "harassment",
+                 "text": "rude"}  # fmt: skip
+    done = client.post("/moderation/report/", form_data)
     blocked = client.post(f"/players/{alice.id}/block/", follow=True)
 
     assert form.status_code == 200 and 'name="category"' in form.content.decode()

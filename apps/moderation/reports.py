@@ -205,6 +205,11 @@ CASE_ACTION_LABELS = {
 }
 
 
+# Warnings and mutes from a case hold in the case's title; suspensions and bans are account-wide
+# (no login, sockets closed), as a moderator means them.
+_TITLE_SCOPED = frozenset({SanctionKind.WARNING, SanctionKind.CHAT_MUTE})
+
+
 def _case_category(case: ReportCase) -> str:
     worst = case.reports.order_by("-created_at").values_list("category", flat=True)
     by_severity = sorted(worst, key=lambda c: -CATEGORY_SEVERITY.get(c, 1))
@@ -243,7 +248,7 @@ def case_act(*, case: ReportCase, moderator: Any, action: str, reason: str = "")
                 raise InvalidInput(code="invalid_action", details={"problem": "no_player"})
             sanction_issue_by_moderator(
                 moderator=moderator, player=current.target_player, kind=kind,
-                title=current.title if kind != SanctionKind.BAN else None, duration=duration,
+                title=current.title if kind in _TITLE_SCOPED else None, duration=duration,
                 reason_category=_case_category(current), reason=reason,
                 evidence=[{"kind": "report_case", "id": current.id}],
             )  # fmt: skip

@@ -69,6 +69,7 @@ class PlayerAdmin(admin.ModelAdmin):
     )
     inlines = [IdentityInline, StatsInline]
     actions = ["cancel_deletion"]
+    ordering = ("display_name", "id")  # also the name pickers' (autocomplete) order
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Player]:
         friendships = Friendship.objects.filter(

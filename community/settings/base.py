@@ -416,3 +416,6 @@ MODERATION_LINK_ACTION = env.str("MODERATION_LINK_ACTION", default="flag")
 MODERATION_REPEAT_LIMIT = env.int("MODERATION_REPEAT_LIMIT", default=5)
 MODERATION_FLOOD_MESSAGES = env.int("MODERATION_FLOOD_MESSAGES", default=0)
 MODERATION_FLOOD_SECONDS = env.int("MODERATION_FLOOD_SECONDS", default=10)
+CELERY_BEAT_SCHEDULE.update(
+    {"moderation-cleanup": {"task": "moderation.cleanup", "schedule": 3600.0}}
+)

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 
 from apps.chat.channels import lobby_channel_get_or_create
 from apps.chat.limits import local_state_clear
+from apps.moderation.roles import roles_ensure
 from tests.factories import TitleFactory, UserFactory
 from tests.players.factories import PlayerFactory
 
@@ -47,6 +48,7 @@ def bob():
 
 
 def _staff(username: str, group: str):
+    roles_ensure()  # a transactional test's flush drops the groups the migrations made
     user = UserFactory(username=username, is_staff=True)
     user.groups.add(Group.objects.get(name=group))
     return user

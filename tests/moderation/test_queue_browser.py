@@ -7,6 +7,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from apps.accounts.demo import DEMO_PASSWORD
 from apps.moderation.models import ReportCase, Sanction
+from apps.moderation.roles import roles_ensure
 from tests.browser.test_portal_login import CHROMIUM_ARGS
 from tests.support.services import CHROMIUM
 
@@ -15,6 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.mark.django_db(transaction=True)
 def test_the_seeded_moderator_claims_a_report_mutes_and_sees_it_in_the_audit_log(daphne_server):
+    roles_ensure()  # a transactional test's flush drops the groups the migrations made
     call_command("seed_demo")
     base = daphne_server.url
 

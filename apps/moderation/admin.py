@@ -23,7 +23,7 @@ from apps.moderation import (  # noqa: F401 - they register their admins
     admin_queue,
 )
 from apps.moderation.forms import SanctionIssueForm, SanctionLiftForm
-from apps.moderation.models import AuditEntry, Sanction
+from apps.moderation.models import AuditEntry, ModeratorScope, Sanction
 from apps.moderation.sanctions import sanction_issue_by_moderator, sanction_lift_by_moderator
 
 
@@ -173,3 +173,22 @@ def audit_csv_response(entries: QuerySet[AuditEntry]) -> HttpResponse:
     for entry in entries.iterator():
         writer.writerow([_csv_cell(getattr(entry, column)) for column in CSV_COLUMNS])
     return response
+
+
+@admin.register(ModeratorScope)
+class ModeratorScopeAdmin(admin.ModelAdmin):
+    """Superusers limit moderators to titles (no titles: every title)."""
+
+    list_display = ["user", "title_list"]
+    filter_horizontal = ["titles"]
+    autocomplete_fields = ["user"]
+
+    @admin.display(description=_("titles"))
+    def title_list(self, obj: ModeratorScope) -> str:
+        return ", ".join(title.slug for title in obj.titles.all()) or str(_("every title"))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)

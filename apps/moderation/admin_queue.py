@@ -25,6 +25,7 @@ from apps.moderation.reports import (
     case_queue_order,
     cases_act_bulk,
 )
+from apps.moderation.scopes import cases_in_scope
 from apps.moderation.targets import target_kind
 
 
@@ -100,6 +101,10 @@ class ReportCaseAdmin(admin.ModelAdmin):
 
     def get_ordering(self, request: HttpRequest) -> Any:
         return case_queue_order()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # A title-limited moderator sees only their titles' cases.
+        return cases_in_scope(super().get_queryset(request), moderator=request.user)
 
     @admin.display(description=_("age"))
     def age(self, obj: ReportCase) -> str:

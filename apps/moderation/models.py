@@ -432,3 +432,23 @@ class AutomodHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.player}: {self.action} ({self.excerpt[:40]})"
+
+
+class ModeratorScope(BaseModel):
+    """Limits a moderator to some titles (no row, or no titles: every title). A limited
+    moderator sees only those titles' report cases and issues sanctions only in them — never
+    account-wide ones."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderator_scope",
+        verbose_name=_("moderator"),
+    )  # fmt: skip
+    titles = models.ManyToManyField("titles.Title", blank=True, related_name="+",
+                                    verbose_name=_("titles"))  # fmt: skip
+
+    class Meta:
+        verbose_name = _("moderator title limit")
+        verbose_name_plural = _("moderator title limits")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -34,6 +34,7 @@ from apps.moderation.models import (
     TitleModerationSettings,
 )
 from apps.moderation.sanctions import sanction_issue_by_moderator
+from apps.moderation.scopes import moderator_scope_check
 from apps.moderation.targets import ResolvedTarget, target_kind
 from apps.players.models import NotificationKind, Player
 from apps.players.services import notification_create
@@ -157,6 +158,7 @@ def _require_handler(moderator: Any) -> None:
 
 def _locked_open(case: ReportCase, moderator: Any) -> ReportCase:
     current = ReportCase.objects.select_for_update(of=("self",)).get(id=case.id)
+    moderator_scope_check(moderator=moderator, title_id=current.title_id)
     if current.status != CaseStatus.OPEN:
         raise CaseClosed()
     claim_age = timezone.now() - (current.claimed_at or timezone.now())

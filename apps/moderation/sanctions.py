@@ -18,6 +18,7 @@ from apps.moderation.audit import audit_record
 from apps.moderation.enforcement import CLOSE_CODES, iso
 from apps.moderation.exceptions import InvalidSanction, NotAllowed, SanctionNotActive
 from apps.moderation.models import IssuerKind, ReasonCategory, Sanction, SanctionKind
+from apps.moderation.scopes import moderator_scope_check
 from apps.players.models import NotificationKind, Player
 from apps.players.services import notification_create
 from apps.realtime.broadcast import frame_send_to_user_on_commit, sockets_close_for_user_on_commit
@@ -187,6 +188,8 @@ def sanction_issue_by_moderator(*, moderator: Any, player: Player, kind: str,
         duration=options.get("duration"),
     ):  # fmt: skip
         raise NotAllowed()
+    title = options.get("title")
+    moderator_scope_check(moderator=moderator, title_id=title.id if title is not None else None)
     return sanction_issue(
         player=player, kind=kind, issuer_kind=IssuerKind.MODERATOR, issued_by=moderator,
         **options,
@@ -229,4 +232,5 @@ def sanction_lift(
 def sanction_lift_by_moderator(*, moderator: Any, sanction: Sanction, reason: str) -> Sanction:
     if not moderator.has_perm("moderation.lift_sanction"):
         raise NotAllowed()
+    moderator_scope_check(moderator=moderator, title_id=sanction.title_id)
     return sanction_lift(sanction=sanction, reason=reason, lifted_by=moderator)

@@ -5,6 +5,7 @@ import json
 import re
 import time
 from contextlib import ExitStack
+from datetime import timedelta
 
 import pytest
 import requests
@@ -116,3 +117,33 @@ def test_a_ban_from_the_admin_on_another_process_closes_open_sockets_within_a_se
     assert [frame["type"] for frame in refused_frames] == ["sanction", "error"]
     assert refused_frames[1]["code"] == "banned"
     assert refused_close == 4008
+
+
+def test_the_reference_client_stops_reconnecting_after_a_ban_and_says_why(live_tmp, alice):
+    from community_chat import ChatClient
+
+    from apps.moderation.sanctions import sanction_issue
+
+    token = api_token_create(user=alice.user, name="live").secret
+
+    async def scenario(url: str) -> tuple:
+        client = ChatClient(url, token, backoff_initial=0.05)
+        await client.connect()
+        await asyncio.to_thread(sanction_issue, player=alice, kind="suspension",
+                                duration=timedelta(hours=2),
+                                reason="chargeback fraud")  # fmt: skip
+        async with asyncio.timeout(10):
+            while (event := await client.events.get())["type"] != "closed_by_moderation":
+                pass
+        await asyncio.sleep(0.5)  # a reconnecting client would have tried by now
+        reconnects = client.reconnects
+        await client.close()
+        return event, reconnects, client.stopped_by
+
+    with run_daphne(live_tmp) as server:
+        event, reconnects, stopped_by = asyncio.run(scenario(server.ws_url))
+
+    assert event["code"] == 4009
+    assert reconnects == 0
+    assert (stopped_by["kind"], stopped_by["reason"]) == ("suspension", "chargeback fraud")
+    assert stopped_by["until"] is not None

@@ -31,7 +31,5 @@ def seed() -> list[str]:
     moderator.groups.add(Group.objects.get_or_create(name="moderators")[0])
     return [
         f"Demo logins (password {DEMO_PASSWORD!r}): {', '.join(DEMO_PLAYERS)};"
-        # The moderators group has no admin permissions until the moderation app grants them:
-        # say what the login can really do.
-        " moderator (staff login; the moderation tools are not there yet); admin (superuser)",
+        " moderator (admin panel: the moderation queue, moderators group); admin (superuser)",
     ]

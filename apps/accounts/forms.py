@@ -5,6 +5,8 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.emails import account_email_send
+from apps.accounts.gates import login_gates_check
+from apps.common.exceptions import ApplicationError
 
 
 class LoginForm(AuthenticationForm):
@@ -13,6 +15,13 @@ class LoginForm(AuthenticationForm):
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        try:
+            login_gates_check(user)  # e.g. a suspension: the message says why and until when
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message, code=error.code) from error
 
 
 class SignupForm(forms.Form):

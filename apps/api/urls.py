@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("apps.players.urls")),
     path("", include("apps.chat.urls")),
     path("", include("apps.game_events.urls")),
+    path("", include("apps.moderation.urls")),
 ]

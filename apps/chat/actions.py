@@ -17,20 +17,20 @@ from apps.accounts.models import User
 from apps.chat import events
 from apps.chat.attachments import attachments_clean
 from apps.chat.channels import membership_ensure
-from apps.chat.exceptions import Forbidden, InvalidFrame, InvalidReaction, Muted
+from apps.chat.exceptions import Forbidden, InvalidFrame, InvalidReaction
 from apps.chat.kinds import kind_registry
 from apps.chat.limits import Bucket, buckets_take
 from apps.chat.models import Channel, Membership, Message, MessageEdit, Reaction
-from apps.chat.moderation import restriction_active, text_filter
+from apps.chat.moderation import text_filter
 from apps.chat.reactions import reaction_emoji_for_channel
 from apps.chat.services import clean_body, read_marker_advance
+from apps.moderation.enforcement import Action, sanction_check
 from apps.players.models import Player
 
 
-def _check_writer(message: Message, player: Player) -> None:
+def _check_writer(message: Message, player: Player, action: Action) -> None:
     channel = message.channel
-    if restriction_active(player=player, kind="mute", title_id=channel.title_id) is not None:
-        raise Muted()
+    sanction_check(player=player, action=action, title_id=channel.title_id)  # muted, banned…
     if message.is_deleted or not kind_registry.for_channel(channel).can_write(channel, player):
         raise Forbidden()
 
@@ -78,7 +78,7 @@ def message_edit(
     may be empty only if the message keeps an attachment (``empty_message`` otherwise)."""
     if message.author_id != player.id:
         raise Forbidden()
-    _check_writer(message, player)
+    _check_writer(message, player, Action.CHAT_EDIT)
     fields = ["body", "is_flagged", "edited_at", "updated_at"]
     cleaned = None
     if attachments is not KEEP:
@@ -105,11 +105,19 @@ def message_edit(
 
 
 def message_delete(
-    *, message: Message, player: Player | None = None, moderator: User | None = None
+    *,
+    message: Message,
+    player: Player | None = None,
+    moderator: User | None = None,
+    by_moderation: bool = False,
 ) -> None:
-    """Delete by its author or by a moderator (``chat.delete_message`` permission). The text
-    is kept as evidence (an edit-history row); every subscriber gets ``message_deleted``."""
-    is_moderator = moderator is not None and moderator.has_perm("chat.delete_message")
+    """Delete by its author or by a moderator (``chat.delete_message`` permission), or by
+    moderation itself (``by_moderation``: an escalated report hides it; the caller checked
+    the rights). The text is kept as evidence (an edit-history row); every subscriber gets
+    ``message_deleted``."""
+    is_moderator = by_moderation or (
+        moderator is not None and moderator.has_perm("chat.delete_message")
+    )
     if not is_moderator and (player is None or message.author_id != player.id):
         raise Forbidden()
     with transaction.atomic():
@@ -139,7 +147,7 @@ def reaction_add(*, message: Message, player: Player, emoji: object) -> None:
     allowed = reaction_emoji_for_channel(message.channel)
     if not isinstance(emoji, str) or emoji not in allowed:
         raise InvalidReaction(details={"allowed": allowed})
-    _check_writer(message, player)
+    _check_writer(message, player, Action.CHAT_REACT)
     try:
         with transaction.atomic():
             Message.objects.select_for_update().filter(id=message.id).first()  # lock order

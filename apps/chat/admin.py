@@ -1,5 +1,6 @@
-"""Chat in the admin: word lists per title, restrictions (mute/ban), channels (slow mode) and
-messages with their edit history. Writes go through services so they act on open sockets."""
+"""Chat in the admin: channels (slow mode) and messages with their edit history (automod rules,
+mutes and bans are in Moderation). Writes go through services so they act
+on open sockets."""
 
 from typing import Any, cast
 
@@ -15,23 +16,10 @@ from apps.chat.models import (
     Channel,
     Message,
     MessageEdit,
-    Restriction,
     TitleChatSettings,
-    WordRule,
 )
-from apps.chat.moderation import restriction_create, word_rule_save
 from apps.chat.reactions import reaction_emoji_clean, title_chat_settings_save
 from apps.common.exceptions import ApplicationError
-
-
-@admin.register(WordRule)
-class WordRuleAdmin(admin.ModelAdmin):
-    list_display = ["pattern", "action", "title"]
-    list_filter = ["action", "title"]
-    search_fields = ["pattern"]
-
-    def save_model(self, request: HttpRequest, obj: WordRule, form: Any, change: bool) -> None:
-        word_rule_save(rule=obj)
 
 
 class EmojiListField(forms.CharField):
@@ -70,24 +58,6 @@ class TitleChatSettingsAdmin(admin.ModelAdmin):
         title_chat_settings_save(settings_row=obj)
 
 
-@admin.register(Restriction)
-class RestrictionAdmin(admin.ModelAdmin):
-    list_display = ["player", "kind", "title", "expires_at", "lifted_at", "created_by"]
-    list_filter = ["kind"]
-    raw_id_fields = ["player"]
-    readonly_fields = ["created_by", "lifted_at"]
-
-    def save_model(self, request: HttpRequest, obj: Restriction, form: Any, change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        created = restriction_create(
-            player=obj.player, kind=obj.kind, reason=obj.reason, title_id=obj.title_id,
-            expires_at=obj.expires_at, created_by=cast(User, request.user),
-        )  # fmt: skip
-        obj.pk = created.pk
-
-
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "title", "locale", "last_seq", "slow_mode_seconds"]
@@ -108,7 +78,8 @@ class MessageAdmin(admin.ModelAdmin):
     list_display = ["channel", "seq", "author", "body", "is_flagged", "deleted_at"]
     list_filter = ["is_flagged", "channel__kind"]
     search_fields = ["body"]
-    raw_id_fields = ["author", "channel"]
+    autocomplete_fields = ["author", "channel"]  # pickers search by name, no raw ids
+    list_select_related = ["channel", "author"]
     readonly_fields = [
         "channel", "seq", "author", "body", "client_msg_id", "mentioned_player_ids",
         "attachments", "edited_at", "deleted_at", "deleted_by",

@@ -2,13 +2,15 @@
 
 The group committer (``apps.chat.commit``) admits every waiting message with a fixed number
 of queries, whatever the batch size: the channels, the earlier messages with the same client
-message ids, the senders' active mutes and bans, the members of closed channels; rate limits
+message ids, the senders' active sanctions, the members of closed channels; rate limits
 in one Redis round trip. Per message, in this order (the first failing check answers):
 
 a channel out of the sender's credential's reach (``unknown_channel``, ``apps.chat.reach``)
 → retry of a stored client message id (answered with the stored message, untouched by limits)
-→ ``unknown_channel`` → ``muted`` → ``channel_closed`` → ``forbidden`` → ``blocked`` (DMs)
-→ ``rate_limited`` → automod (``message_rejected``, or masked / flagged) → attachments
+→ ``unknown_channel`` → ``muted`` / ``banned`` / ``suspended`` / ``dm_restricted`` (the
+sender's sanctions, ``apps.moderation.enforcement``) → ``channel_closed`` → ``forbidden``
+→ ``blocked`` (DMs) → ``rate_limited`` → automod (``message_rejected``, or masked / flagged)
+→ flood and repeat spam (``message_rejected`` with ``details.reason``) → attachments
 (``invalid_attachment``: each is resolved by the app that owns the item).
 """
 
@@ -20,7 +22,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
 
 from apps.chat.attachments import attachments_resolve
 from apps.chat.exceptions import (
@@ -28,18 +29,18 @@ from apps.chat.exceptions import (
     ChannelClosed,
     Forbidden,
     InvalidAttachment,
-    Muted,
     RateLimited,
     UnknownChannel,
 )
 from apps.chat.kinds import kind_registry
 from apps.chat.limits import Bucket, buckets_take_many, cooldown_start, retry_after_seconds
 from apps.chat.mentions import mentions_resolve
-from apps.chat.models import Channel, ChannelKind, Message, Restriction
-from apps.chat.moderation import active_restriction_filter, text_filter
+from apps.chat.models import Channel, ChannelKind, Message
+from apps.chat.moderation import spam_refusals, text_filter
 from apps.chat.reach import EVERY_CHANNEL, ChatReach
 from apps.chat.relations import may_direct_message
 from apps.common.exceptions import ApplicationError
+from apps.moderation.enforcement import Action, sanction_refusal, sanctions_active
 from apps.players.models import Player
 
 
@@ -91,17 +92,6 @@ def stored_before(batch: list[Pending]) -> dict[tuple, Message]:
     return {(m.channel_id, m.author_id, m.client_msg_id): m for m in found}
 
 
-def _muted_in(author_ids: set[int]) -> dict[int, set[int | None]]:
-    """Per player, the titles where an active mute or ban holds (``None``: everywhere)."""
-    rows = Restriction.objects.filter(
-        active_restriction_filter(timezone.now()), player_id__in=author_ids
-    ).values_list("player_id", "title_id")
-    titles: dict[int, set[int | None]] = defaultdict(set)
-    for player_id, title_id in rows:
-        titles[player_id].add(title_id)
-    return titles
-
-
 def _readers(batch: list[Pending], outcomes: list[Outcome]) -> dict[int, set[int]]:
     """Per channel of the batch, which of its senders may read it (one query per channel
     kind that is not open)."""
@@ -126,18 +116,21 @@ def _other_member_allows(channel: Channel, author: Player) -> bool:
 
 def _check_rights(batch: list[Pending], outcomes: list[Outcome]) -> None:
     players = [p for p, o in zip(batch, outcomes, strict=True) if o is None and p.author]
-    muted = _muted_in({pending.author.id for pending in players})  # type: ignore[union-attr]
+    sanctions = sanctions_active(player_ids={pending.author.id for pending in players})  # type: ignore[union-attr]
     readers = _readers(batch, outcomes)
     for index, pending in enumerate(batch):
         channel, author = pending.channel, pending.author
         if outcomes[index] is not None or author is None or channel is None:
             continue
-        titles = muted.get(author.id, set())
         rules = kind_registry.for_channel(channel)
+        action = Action.DM_SEND if channel.kind == ChannelKind.DIRECT else Action.CHAT_SEND
+        refusal = sanction_refusal(
+            sanctions.get(author.id, ()), action=action, title_id=channel.title_id
+        )
         if author.id not in readers[channel.id]:
             outcomes[index] = UnknownChannel()  # not "forbidden": no hint that it exists
-        elif None in titles or channel.title_id in titles:
-            outcomes[index] = Muted()
+        elif refusal is not None:
+            outcomes[index] = refusal
         elif channel.is_closed:
             outcomes[index] = ChannelClosed()
         elif not rules.is_player_writable:
@@ -176,16 +169,24 @@ def _check_rates(batch: list[Pending], outcomes: list[Outcome]) -> None:
 
 
 def _moderate(batch: list[Pending], outcomes: list[Outcome]) -> None:
+    checked: list[int] = []
     for index, pending in enumerate(batch):
-        if outcomes[index] is not None or pending.author is None:
+        channel = pending.channel
+        if outcomes[index] is not None or pending.author is None or channel is None:
             continue
         try:
-            filtered = text_filter(body=pending.body, title_id=pending.channel.title_id)  # type: ignore[union-attr]
+            filtered = text_filter(body=pending.body, title_id=channel.title_id,
+                                   locale=channel.locale, author=pending.author)  # fmt: skip
         except ApplicationError as error:  # message_rejected: refuse this one only
             outcomes[index] = error
             continue
         pending.body, pending.is_flagged = filtered.body, filtered.is_flagged
         pending.mentioned = mentions_resolve(body=pending.body, author=pending.author)
+        checked.append(index)
+    items = [(batch[i].author.id, batch[i].body, batch[i].channel.title_id) for i in checked]  # type: ignore[union-attr]
+    for index, refusal in zip(checked, spam_refusals(items), strict=True):
+        if refusal is not None:  # flood or repeat spam (one Redis round trip per batch)
+            outcomes[index] = refusal
 
 
 def _resolve_attachments(batch: list[Pending], outcomes: list[Outcome]) -> None:

@@ -22,7 +22,6 @@ from apps.chat.exceptions import (
     Forbidden,
     InvalidAttachment,
     MessageRejected,
-    Muted,
     NoPlayer,
     RateLimited,
     SelfDirectMessage,
@@ -34,6 +33,7 @@ from apps.chat.reactions import reaction_emoji_for_titles
 from apps.chat.relations import player_for_user
 from apps.chat.tokens import chat_token_issue
 from apps.common.exceptions import PermissionDenied
+from apps.moderation.exceptions import Banned, DmRestricted, Muted, Suspended
 from apps.players.models import Player
 from apps.titles import scopes
 from apps.titles.permissions import title_client_of, title_scope
@@ -214,7 +214,8 @@ class ChannelMessagesApi(APIView):
                 "channel. Nothing new was stored; the body is the message stored the first time.",
             ),
             **error_responses(
-                NoPlayer, UnknownChannel, Muted, ChannelClosed, Forbidden, Blocked,
+                NoPlayer, UnknownChannel, Muted, Banned, Suspended, DmRestricted, ChannelClosed,
+                Forbidden, Blocked,
                 EmptyMessage, TooLong, MessageRejected, InvalidAttachment, RateLimited,
             ),
         },

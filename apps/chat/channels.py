@@ -11,6 +11,7 @@ from apps.chat.exceptions import Blocked, SelfDirectMessage, UnknownTitle
 from apps.chat.models import Channel, ChannelKind, Membership
 from apps.chat.relations import may_direct_message
 from apps.chat.selectors import channels_writable
+from apps.moderation.enforcement import Action, sanction_check
 from apps.players.models import Player
 from apps.titles.models import Title
 
@@ -123,9 +124,11 @@ def direct_channel_start(*, sender: Player, recipient: Player) -> tuple[Channel,
     """Open (or find) the DM channel of ``sender`` and ``recipient`` before any message, and
     whether it was created (both members then get ``channel_joined``). Refused with
     ``self_direct_message``, or ``blocked`` when blocks or the recipient's privacy forbid it
-    (checked every time: an existing channel is not handed out past a new block)."""
+    (checked every time: an existing channel is not handed out past a new block), or by the
+    sender's sanctions (``dm_restricted``, ``muted``…)."""
     if sender.id == recipient.id:
         raise SelfDirectMessage()
+    sanction_check(player=sender, action=Action.DM_SEND)
     if not may_direct_message(sender, recipient):
         raise Blocked()
     return _direct_get_or_create(sender, recipient)

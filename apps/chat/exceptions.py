@@ -54,11 +54,6 @@ class EmptyMessage(InvalidInput):
     default_message = _("The message is empty.")
 
 
-class Muted(PermissionDenied):
-    code = "muted"
-    default_message = _("You are muted in chat.")
-
-
 class Blocked(PermissionDenied):
     """A direct message to someone who blocked you, or whose privacy settings refuse it."""
 

@@ -1,6 +1,6 @@
 """Chat: channels of several kinds, members with read markers, messages with per-channel
-sequence numbers, their edit history and reactions, and the moderation seams (word rules,
-restrictions). Rules per channel kind live in ``apps.chat.kinds``."""
+sequence numbers, their edit history and reactions (automod rules and sanctions live in
+``apps.moderation``). Rules per channel kind live in ``apps.chat.kinds``."""
 
 from django.conf import settings
 from django.db import models
@@ -67,6 +67,9 @@ class Membership(BaseModel):
         ]
         indexes = [models.Index(fields=["player", "channel"], name="chat_membership_player")]
 
+    def __str__(self) -> str:
+        return f"{self.player} in {self.channel}"
+
 
 class Message(BaseModel):
     """One message. ``author`` is null for system messages (announcements). ``client_msg_id``
@@ -128,6 +131,9 @@ class MessageEdit(BaseModel):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="edits")
     body = models.TextField()
 
+    def __str__(self) -> str:
+        return f"edit of {self.message}"
+
 
 class Reaction(BaseModel):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
@@ -140,6 +146,9 @@ class Reaction(BaseModel):
                 fields=["message", "player", "emoji"], name="chat_reaction_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.player}"
 
 
 class TitleChatSettings(BaseModel):
@@ -164,55 +173,6 @@ class TitleChatSettings(BaseModel):
         return str(self.title)
 
 
-class WordRule(BaseModel):
-    """An automod rule for chat; ``title`` null applies to every title. The moderation
-    capability replaces this simple list with its own filters."""
-
-    class RuleAction(models.TextChoices):
-        BLOCK = "block", _("Block the message")
-        MASK = "mask", _("Mask the words")
-        FLAG = "flag", _("Store and flag for review")
-
-    title = models.ForeignKey(
-        "titles.Title", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    pattern = models.CharField(_("pattern"), max_length=100)
-    action = models.CharField(_("action"), max_length=8, choices=RuleAction.choices)
-
-    class Meta:
-        verbose_name = _("chat word rule")
-        verbose_name_plural = _("chat word rules")
-
-    def __str__(self) -> str:
-        return f"{self.pattern} → {self.action}"
-
-
-class Restriction(BaseModel):
-    """A chat mute or ban of a player, optionally per title and until ``expires_at``."""
-
-    class RestrictionKind(models.TextChoices):
-        MUTE = "mute", _("Mute")
-        BAN = "ban", _("Ban")
-
-    player = models.ForeignKey(
-        "players.Player", on_delete=models.CASCADE, related_name="chat_restrictions"
-    )
-    kind = models.CharField(_("kind"), max_length=8, choices=RestrictionKind.choices)
-    title = models.ForeignKey(
-        "titles.Title", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
-    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
-    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        verbose_name = _("chat restriction")
-        verbose_name_plural = _("chat restrictions")
-
-
 class ChatToken(BaseModel):
     """A short-lived websocket token a title's game server minted for a player (hashed)."""
 
@@ -221,3 +181,6 @@ class ChatToken(BaseModel):
     prefix = models.CharField(max_length=16)
     digest = models.CharField(max_length=64, unique=True)
     expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… for {self.player}"

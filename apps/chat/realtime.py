@@ -15,7 +15,6 @@ from apps.chat import events, selectors
 from apps.chat.attachments import MAX_ATTACHMENTS
 from apps.chat.exceptions import NoPlayer
 from apps.chat.limits import socket_acquire, socket_release
-from apps.chat.moderation import CLOSE_BANNED, is_banned
 from apps.chat.reach import EVERY_CHANNEL, ChatReach, chat_reach_of
 from apps.chat.relations import player_for_user
 from apps.common.exceptions import ApplicationError
@@ -49,14 +48,6 @@ def session_of(consumer: Any) -> ChatSession:
 # --- session lifecycle ------------------------------------------------------------------------
 
 
-def _player_if_allowed(user: Any) -> Player | None:
-    player = player_for_user(user)
-    if player is not None and is_banned(player=player):
-        raise SocketRefused(code="banned", message=_("You are banned from chat."),
-                            close_code=CLOSE_BANNED)  # fmt: skip
-    return player
-
-
 async def _keep_slot(consumer: Any) -> None:
     ttl = settings.CHAT_SOCKET_SLOT_TTL_SECONDS
     while True:
@@ -68,7 +59,8 @@ async def _keep_slot(consumer: Any) -> None:
 
 
 async def on_authenticated(consumer: Any) -> None:
-    player = await database_sync_to_async(_player_if_allowed)(consumer.scope["user"])
+    player = await database_sync_to_async(player_for_user)(consumer.scope["user"])
+    # A banned or suspended player never gets here: moderation's hook refused the socket.
     if player is None:
         return  # a login without a player profile: chat commands answer ``no_player``
     acquired = await database_sync_to_async(socket_acquire)(

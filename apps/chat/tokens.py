@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from apps.accounts.gates import login_gates_check
 from apps.chat.exceptions import NoPlayer, UnknownPlayer
 from apps.chat.models import ChatToken
 from apps.common.secrets import secret_digest, secret_issue
@@ -32,11 +33,13 @@ def chat_token_issue(*, title: Title, player: Player) -> IssuedChatToken:
     Only for a player with an identity ``title`` created or used (its game events or resolve
     calls named it): ``unknown_player`` otherwise, the same answer as for a player that does
     not exist, so a title learns nothing about other titles' players. Shadow players (no
-    login yet) cannot chat: ``no_player``."""
+    login yet) cannot chat: ``no_player``; a banned or suspended one gets none
+    (``banned``/``suspended``)."""
     if not player_is_known_to_title(player=player, title=title):
         raise UnknownPlayer()
     if player.user_id is None:
         raise NoPlayer()
+    login_gates_check(player.user)
     issued = secret_issue(kind=CHAT_TOKEN_KIND)
     expires_at = timezone.now() + timedelta(seconds=settings.CHAT_TOKEN_TTL_SECONDS)
     ChatToken.objects.create(

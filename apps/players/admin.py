@@ -5,6 +5,8 @@ from django.contrib import admin, messages
 from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from apps.players.data_rights import player_deletion_cancel
@@ -67,12 +69,14 @@ class PlayerAdmin(admin.ModelAdmin):
         "identities__external_id",
     )
     readonly_fields = (
+        "moderation_links",
         *("user", "display_name", "display_name_key", "bio", "locale", "time_zone", "country"),
         *("privacy", "avatar_large", "avatar_small", "notification_opt_outs"),
         *("deletion_requested_at", "deleted_at", "merged_into", "created_at", "updated_at"),
     )
     inlines = [IdentityInline, StatsInline]
     actions = ["cancel_deletion"]
+    ordering = ("display_name", "id")  # also the name pickers' (autocomplete) order
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Player]:
         friendships = Friendship.objects.filter(
@@ -91,6 +95,25 @@ class PlayerAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=_("moderation"))
+    def moderation_links(self, player: Player) -> str:
+        """Everything a moderator looks at for this player, one click away (admin lists
+        filtered to them; guilds and content join when those apps land)."""
+        targets = [
+            (_("messages"), "admin:chat_message_changelist", "author__id__exact"),
+            (_("sanctions"), "admin:moderation_sanction_changelist", "player__id__exact"),
+            (_("reports about them"), "admin:moderation_reportcase_changelist",
+             "status=all&target_player__id__exact"),
+            (_("reports they made"), "admin:moderation_report_changelist",
+             "reporter__id__exact"),
+            (_("automod hits"), "admin:moderation_automodhit_changelist", "player__id__exact"),
+        ]  # fmt: skip
+        links = [
+            format_html('<a href="{}?{}={}">{}</a>', reverse(name), key, player.id, label)
+            for label, name, key in targets
+        ]  # fmt: skip
+        return format_html_join(" · ", "{}", ((link,) for link in links))
 
     @admin.display(description=_("login"), ordering="user__username")
     def login(self, player: Player) -> str:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
 from apps.common.exceptions import InvalidInput
+from apps.moderation.enforcement import Action, sanction_check
 from apps.players.models import Player
 
 AVATAR_SIZES = {"large": 256, "small": 64}
@@ -89,7 +90,9 @@ def _rendition(image: Image.Image, size: int) -> bytes:
 
 
 def avatar_set(*, player: Player, upload: IO[bytes]) -> Player:
-    """Validate and store a new avatar; the old files are removed after commit."""
+    """Validate and store a new avatar; the old files are removed after commit. A banned or
+    suspended player cannot change it."""
+    sanction_check(player=player, action=Action.PROFILE_EDIT)
     image = _decode(_read_limited(upload))
     image = ImageOps.exif_transpose(image).convert("RGBA")
     stem = f"avatars/{player.id}/{uuid.uuid4().hex}"

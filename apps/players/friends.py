@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.common.exceptions import NotFound
+from apps.moderation.enforcement import Action, sanction_check
 from apps.players import selectors
 from apps.players.exceptions import (
     AlreadyFriends,
@@ -41,9 +42,11 @@ def _friendship_create(*, one: Player, other: Player) -> Friendship:
 
 def friend_request_send(*, sender: Player, recipient: Player) -> FriendRequest | Friendship:
     """Ask ``recipient`` to be friends. When they already asked ``sender``, this accepts their
-    request instead and returns the Friendship. Blocked either way → ``NotFound``."""
+    request instead and returns the Friendship. Blocked either way → ``NotFound``. A sender
+    under a DM restriction, a suspension or a ban is refused (``dm_restricted``…)."""
     if sender.id == recipient.id:
         raise SelfRelation()
+    sanction_check(player=sender, action=Action.FRIEND_REQUEST)
     with transaction.atomic():
         _lock_pair(sender, recipient)
         if (

@@ -131,6 +131,9 @@ class IdentityClaimCode(BaseModel):
     expires_at = models.DateTimeField()
     redeemed_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.identity} claim code"
+
 
 class FriendRequest(BaseModel):
     """A pending request; it is deleted when answered (accept creates a Friendship)."""
@@ -150,6 +153,9 @@ class FriendRequest(BaseModel):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.from_player} → {self.to_player}"
+
 
 class Friendship(BaseModel):
     """One row per friendship, the lower player id first: a pair can only exist once."""
@@ -166,6 +172,9 @@ class Friendship(BaseModel):
         ]
         indexes = [models.Index(fields=["player_high"], name="players_fship_high_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.player_low} ↔ {self.player_high}"
+
 
 class Block(BaseModel):
     blocker = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="blocks_made")
@@ -178,6 +187,9 @@ class Block(BaseModel):
                 condition=~Q(blocker=F("blocked")), name="players_block_not_self"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker} blocks {self.blocked}"
 
 
 class NotificationKind(models.TextChoices):
@@ -210,6 +222,9 @@ class Notification(BaseModel):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient}"
+
 
 class ActivityKind(models.TextChoices):
     ACHIEVEMENT_UNLOCKED = "achievement_unlocked", _("Achievement unlocked")
@@ -230,6 +245,9 @@ class ActivityEntry(BaseModel):
     class Meta:
         indexes = [models.Index(fields=["player", "-created_at"], name="players_activity_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.player}: {self.kind}"
+
 
 class PlayerTitleStats(BaseModel):
     """Per-title numbers that game events fill. ``counters`` is a flat JSON object of
@@ -248,6 +266,9 @@ class PlayerTitleStats(BaseModel):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["player", "title"], name="players_stats_uq")]
 
+    def __str__(self) -> str:
+        return f"{self.player} in {self.title}"
+
 
 class Achievement(BaseModel):
     player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="achievements")
@@ -262,6 +283,9 @@ class Achievement(BaseModel):
         constraints = [
             models.UniqueConstraint(fields=["player", "title", "key"], name="players_achv_uq")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.player})"
 
 
 class GameSession(BaseModel):
@@ -282,3 +306,6 @@ class GameSession(BaseModel):
                 fields=["player", "title", "session_id"], name="players_gsession_uq"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.player} in {self.title} ({self.session_id})"

@@ -29,6 +29,7 @@ from apps.common.text_safety import (
     reject_reserved,
     validate_display_name,
 )
+from apps.moderation.enforcement import Action, sanction_check
 from apps.players import selectors
 from apps.players.exceptions import DisplayNameTaken, name_error
 from apps.players.models import (
@@ -95,7 +96,9 @@ def player_register(*, username: str, email: str, password: str, display_name: s
 
 
 def player_profile_update(*, player: Player, data: dict[str, Any]) -> Player:
-    """Change profile fields present in ``data`` (see PROFILE_FIELDS), validated here."""
+    """Change profile fields present in ``data`` (see PROFILE_FIELDS), validated here. A
+    banned or suspended player cannot (``banned`` / ``suspended``)."""
+    sanction_check(player=player, action=Action.PROFILE_EDIT)
     changes = {field: data[field] for field in PROFILE_FIELDS if field in data}
     if "display_name" in changes:
         changes["display_name"], changes["display_name_key"] = _clean_display_name(

@@ -8,6 +8,8 @@ CHAT_TOKENS = "chat:tokens"
 CHAT_ANNOUNCE = "chat:announce"
 PLAYERS_READ = "players:read"
 CREDENTIALS_ROTATE = "credentials:rotate"
+MODERATION_READ = "moderation:read"
+MODERATION_WRITE = "moderation:write"
 
 SCOPES = {
     EVENTS_PUBLISH: _("Publish game events (HTTP ingest)."),
@@ -16,6 +18,8 @@ SCOPES = {
     CHAT_ANNOUNCE: _("Post announcements to the title's lobbies."),
     PLAYERS_READ: _("Read player profiles and stats."),
     CREDENTIALS_ROTATE: _("Rotate this credential's own key."),
+    MODERATION_READ: _("Read players' active sanctions (to enforce them in game)."),
+    MODERATION_WRITE: _("Issue and lift sanctions in this title."),
 }
 
 SCOPE_CHOICES = [(scope, f"{scope}: {description}") for scope, description in SCOPES.items()]

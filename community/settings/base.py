@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.players",
     "apps.chat",
     "apps.game_events",
+    "apps.moderation",
     "apps.api",
     "apps.realtime",
     "apps.ops",
@@ -62,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After authentication: a banned or suspended player's open session ends at once.
+    "apps.moderation.middleware.SanctionedSessionMiddleware",
     # Last, as django-axes asks: turns a refused login into apps.accounts.lockout's answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -236,7 +239,11 @@ ACCOUNTS_SIGNUP_LINK_MAX_AGE_SECONDS = env.int(
 
 # --- I18n -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("ja", _("Japanese"))]
+# The product's languages (catalogs, automod rules, per-language content). LANGUAGES adds the
+# pseudo-locale where it is enabled: models take their choices from PRODUCT_LANGUAGES, never
+# from LANGUAGES, or migrations would differ between environments.
+PRODUCT_LANGUAGES = [("en", _("English")), ("ja", _("Japanese"))]
+LANGUAGES = list(PRODUCT_LANGUAGES)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # The pseudo-locale en-xa (apps/ops/pseudo_locale.py, `manage.py pseudo_locale`): developers and
 # the translation gate test view pages in it; production never offers it.
@@ -484,4 +491,34 @@ CELERY_BEAT_SCHEDULE.update(
         "players-presence-sweep": {"task": "players.presence_sweep", "schedule": 30.0},
         "players-deletion-purge": {"task": "players.deletion_purge", "schedule": 3600.0},
     }
+)
+
+# --- Moderation (docs/moderation.md) ----------------------------------------------------------
+# The longest suspension a moderator may issue; longer ones and bans need a senior moderator.
+MODERATION_MODERATOR_MAX_SUSPENSION_HOURS = env.int(
+    "MODERATION_MODERATOR_MAX_SUSPENSION_HOURS", default=72
+)
+# Reports a player may file: a burst, refilled at this rate per hour (report spam).
+MODERATION_REPORTS_BURST = env.int("MODERATION_REPORTS_BURST", default=5)
+MODERATION_REPORTS_PER_HOUR = env.int("MODERATION_REPORTS_PER_HOUR", default=20)
+# Distinct reporters that hide a target pending review (per title in the admin).
+MODERATION_ESCALATION_REPORTERS = env.int("MODERATION_ESCALATION_REPORTERS", default=5)
+# A moderator's claim on a report lapses after this long.
+MODERATION_CLAIM_MINUTES = env.int("MODERATION_CLAIM_MINUTES", default=30)
+# One OpenAPI enum for the reason categories (reports call it category, sanctions
+# reason_category).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(  # type: ignore[attr-defined]
+    {"ReasonCategoryEnum": "apps.moderation.models.ReasonCategory"}
+)
+# Automod: other processes see rule edits within this many seconds; links to domains a title
+# has not allowed are flagged (or "block" / "off") unless its settings say otherwise.
+MODERATION_AUTOMOD_RECHECK_SECONDS = env.float("MODERATION_AUTOMOD_RECHECK_SECONDS", default=1.0)
+MODERATION_LINK_ACTION = env.str("MODERATION_LINK_ACTION", default="flag")
+# Spam for titles without their own settings: the same text more than N times a minute
+# (0: off) and more than N messages in S seconds (0: off; chat's rate limit still applies).
+MODERATION_REPEAT_LIMIT = env.int("MODERATION_REPEAT_LIMIT", default=5)
+MODERATION_FLOOD_MESSAGES = env.int("MODERATION_FLOOD_MESSAGES", default=0)
+MODERATION_FLOOD_SECONDS = env.int("MODERATION_FLOOD_SECONDS", default=10)
+CELERY_BEAT_SCHEDULE.update(
+    {"moderation-cleanup": {"task": "moderation.cleanup", "schedule": 3600.0}}
 )

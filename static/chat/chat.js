@@ -132,6 +132,13 @@
       direct.dataset.testid = "direct-message";
       direct.addEventListener("click", () => startDirect(message.author.id));
       li.appendChild(direct);
+      if (!message.is_deleted) {
+        // The report page snapshots the message as evidence, then offers to block its author.
+        const report = node("a", "chat-report", strings.report);
+        report.href = "/moderation/report/?target_type=message&target_id=" + message.id;
+        report.dataset.testid = "report-message";
+        li.appendChild(report);
+      }
     }
     if (own && !message.is_deleted) {
       const actions = node("span", "chat-actions");
@@ -340,8 +347,19 @@
       if (channel) channel.closed = true;
       if (frame.channel_id === current) { inputEl.disabled = true; sendEl.disabled = true; }
     },
-    sanction(frame) { el("chat-error").textContent = frame.reason || frame.kind; },
+    sanction(frame) { el("chat-error").textContent = sanctionText(frame); },
   };
+
+  // What a sanction frame tells the player: what holds, until when (their locale), and why.
+  function sanctionText(frame) {
+    if (frame.status === "lifted") return strings.sanctionLifted;
+    const kinds = { ban: strings.sanctionBan, suspension: strings.sanctionSuspension,
+                    chat_mute: strings.sanctionMute, warning: strings.sanctionWarning };
+    let text = kinds[frame.kind] || strings.sanctionOther;
+    if (frame.until) text += " " + strings.sanctionUntil + " " + new Date(frame.until).toLocaleString();
+    if (frame.reason) text += " — " + frame.reason;
+    return text;
+  }
 
   function connect() {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
@@ -359,8 +377,15 @@
     });
     socket.addEventListener("close", (event) => {
       pending.clear();
+      if (event.code === 4008 || event.code === 4009) {
+        // Banned or suspended: the sanction frame before the close said why and until when.
+        el("chat-status").textContent = strings.sanctionClosed;
+        inputEl.disabled = true;
+        sendEl.disabled = true;
+        return;
+      }
       el("chat-status").textContent = strings.offline;
-      if (event.code === 4008 || event.code === 4003) return; // banned / refused: stay closed
+      if (event.code === 4003) return; // refused: stay closed
       // Exponential backoff with full jitter, so a server restart is not a stampede.
       const delay = Math.random() * Math.min(10000, 250 * 2 ** attempt);
       attempt += 1;

@@ -9,9 +9,11 @@ from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 from django.utils import timezone
 
-from apps.chat.models import ChatToken, Message, WordRule
-from apps.chat.moderation import CLOSE_BANNED, restriction_create, word_rule_save
+from apps.chat.models import ChatToken, Message
 from apps.chat.tokens import chat_token_issue
+from apps.moderation.automod.services import filter_rule_save
+from apps.moderation.models import FilterRule
+from apps.moderation.sanctions import sanction_issue
 from apps.players.models import PlayerIdentity
 from community.asgi import application
 from tests.chat.support import open_socket, token_for
@@ -70,11 +72,16 @@ async def test_a_chat_token_minted_for_a_player_opens_a_socket_until_it_expires(
 async def test_a_muted_player_is_told_and_cannot_send(lobby, alice):
     socket = await open_socket(alice.user)
 
-    await database_sync_to_async(restriction_create)(player=alice, kind="mute", reason="spam")
+    issued = await database_sync_to_async(sanction_issue)(
+        player=alice, kind="chat_mute", reason="spam", reason_category="spam"
+    )
     sanction = await socket.next_of("sanction")
     refused = await socket.call({"type": "send", "channel_id": lobby.id, "body": "hi"})
 
-    assert sanction == {"type": "sanction", "kind": "mute", "until": None, "reason": "spam"}
+    assert sanction == {
+        "type": "sanction", "id": issued.id, "status": "active", "kind": "chat_mute",
+        "title": None, "reason_category": "spam", "reason": "spam", "until": None,
+    }  # fmt: skip
     assert refused["code"] == "muted"
     assert await database_sync_to_async(Message.objects.count)() == 0
     await socket.close()
@@ -84,7 +91,7 @@ async def test_a_ban_closes_open_sockets_at_once_and_refuses_new_ones(lobby, ali
     first = await open_socket(alice.user)
     second = await open_socket(alice.user)
 
-    await database_sync_to_async(restriction_create)(player=alice, kind="ban", reason="abuse")
+    await database_sync_to_async(sanction_issue)(player=alice, kind="ban", reason="abuse")
     closes = []
     for socket in (first, second):
         assert (await socket.next_of("sanction"))["kind"] == "ban"
@@ -93,12 +100,14 @@ async def test_a_ban_closes_open_sockets_at_once_and_refuses_new_ones(lobby, ali
     await again.connect(timeout=5)
 
     await again.send_json_to({"type": "hello", "id": 1, "token": await token_for(alice.user)})
+    told = await again.receive_json_from(timeout=5)
     refused = await again.receive_json_from(timeout=5)
     refused_close = await again.receive_output(timeout=3)
 
-    assert closes == [{"type": "websocket.close", "code": CLOSE_BANNED}] * 2
+    assert closes == [{"type": "websocket.close", "code": 4008}] * 2
+    assert (told["type"], told["kind"], told["reason"]) == ("sanction", "ban", "abuse")
     assert refused["code"] == "banned"
-    assert refused_close == {"type": "websocket.close", "code": CLOSE_BANNED}
+    assert refused_close == {"type": "websocket.close", "code": 4008}
 
 
 @override_settings(CHAT_SOCKETS_PER_PLAYER=2)
@@ -125,8 +134,8 @@ async def test_sockets_per_player_are_capped(alice):
 
 async def test_the_word_filter_blocks_masks_and_flags_before_storing(title, lobby, alice):
     for pattern, action in (("badword", "block"), ("darn", "mask"), ("sus", "flag")):
-        await database_sync_to_async(word_rule_save)(
-            rule=WordRule(title=title, pattern=pattern, action=action)
+        await database_sync_to_async(filter_rule_save)(
+            rule=FilterRule(title=title, pattern=pattern, action=action)
         )
     socket = await open_socket(alice.user)
 

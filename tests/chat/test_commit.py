@@ -21,14 +21,14 @@ from apps.chat.commit import store_async
 from apps.chat.exceptions import (
     EmptyMessage,
     InvalidAttachment,
-    Muted,
     RateLimited,
     TooLong,
     UnknownChannel,
 )
 from apps.chat.models import Channel, Membership, Message
-from apps.chat.moderation import restriction_create
 from apps.chat.services import message_pending, message_send
+from apps.moderation.exceptions import Muted
+from apps.moderation.sanctions import sanction_issue
 from tests.chat.support import open_socket
 from tests.players.factories import PlayerFactory
 
@@ -70,7 +70,7 @@ async def test_a_burst_from_many_senders_is_stored_in_order_without_gaps(lobby, 
 
 async def test_a_refused_message_does_not_hold_back_the_others_in_its_batch(lobby, title):
     alice, mallory = await database_sync_to_async(lambda: [PlayerFactory(), PlayerFactory()])()
-    await database_sync_to_async(restriction_create)(player=mallory, kind="mute")
+    await database_sync_to_async(sanction_issue)(player=mallory, kind="chat_mute")
     hidden = await database_sync_to_async(Channel.objects.create)(
         key="match:hidden", kind="match", title=title, name="hidden"
     )

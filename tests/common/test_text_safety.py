@@ -170,7 +170,7 @@ def test_filter_rule_whole_word_defaults_by_script():
     [
         ("bad", "delete", "filter_rule_action_invalid"),
         (f" {ZWSP} ", "block", "filter_rule_pattern_empty"),
-        ("x" * 101, "block", "filter_rule_pattern_too_long"),
+        ("x" * 261, "block", "filter_rule_pattern_too_long"),
     ],
 )
 def test_filter_rule_rejects_invalid_rules(pattern, action, code):

@@ -27,7 +27,7 @@ def test_a_batch_gets_one_result_per_event_and_effects_apply_on_commit(
     batch = [
         cloud_event(event_id="a"),
         cloud_event(event_id="a"),
-        cloud_event("player.sanctioned", event_id="b"),
+        cloud_event("ugc.published", event_id="b"),
         cloud_event(event_id="c", source="/titles/tiny-racers"),
     ]
 

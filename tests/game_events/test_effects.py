@@ -27,7 +27,7 @@ def test_every_handled_event_type_end_to_end_through_service_bus(servicebus_brok
         ("match.completed", "applied"),
         ("match.started", "applied"),
         ("player.progressed", "applied"),
-        ("player.sanctioned", "ignored"),
+        ("player.sanctioned", "applied"),
         ("player.session.ended", "applied"),
         ("player.session.started", "applied"),
     ]

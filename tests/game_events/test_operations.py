@@ -27,7 +27,7 @@ def test_events_status_shows_counts_metrics_and_the_last_error(title, recorded):
     from apps.game_events.registry import handler_register, handler_unregister
 
     events = [envelope_validate(cloud_event(event_id=i)) for i in ("a", "b")]
-    events.append(envelope_validate(cloud_event("player.sanctioned", event_id="c")))
+    events.append(envelope_validate(cloud_event("ugc.published", event_id="c")))
     events_ingest(events=events, channel=Channel.HTTP)
     handler_register("player.progressed", _failing)
     try:
@@ -39,7 +39,7 @@ def test_events_status_shows_counts_metrics_and_the_last_error(title, recorded):
 
     lines = [" ".join(line.split()) for line in out.splitlines()]
     assert "player.progressed 0 0 0 0 2" in lines  # received applied ignored dead failed
-    assert "player.sanctioned 0 0 1 0 0" in lines
+    assert "ugc.published 0 0 1 0 0" in lines
     assert "player.progressed 2 0 0 0 2 0 0" in lines  # metrics: received … failed
     assert any(
         line.endswith("failed player.progressed /titles/starfall-arena b: handler_error: "
@@ -107,13 +107,13 @@ def test_the_admin_lists_the_inbox_with_filters_and_refuses_edits(client, title)
     admin = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)
     events_ingest(
-        events=[envelope_validate(cloud_event("player.sanctioned", event_id="s-1"))],
+        events=[envelope_validate(cloud_event("ugc.published", event_id="s-1"))],
         channel=Channel.HTTP,
     )
     row = InboxEvent.objects.get()
 
     listing = client.get(
-        "/admin/game_events/inboxevent/?state__exact=ignored&event_type=player.sanctioned"
+        "/admin/game_events/inboxevent/?state__exact=ignored&event_type=ugc.published"
     )
     empty = client.get("/admin/game_events/inboxevent/?state__exact=failed")
     detail = client.get(f"/admin/game_events/inboxevent/{row.id}/change/")

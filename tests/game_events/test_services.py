@@ -72,7 +72,7 @@ def test_unknown_types_newer_versions_and_unhandled_types_are_kept_as_ignored(ti
     statuses = _ingest(
         cloud_event("player.teleported", event_id="a", data={"x": 1}),
         cloud_event("match.completed", event_id="b", dataversion="9"),
-        cloud_event("player.sanctioned", event_id="c"),
+        cloud_event("ugc.published", event_id="c"),
     )
 
     assert statuses == ["ignored", "ignored", "ignored"]

@@ -33,7 +33,7 @@ def test_the_worker_consumes_and_applies_every_event_type_then_stops_gracefully(
     assert worker.returncode == 0
     assert "Task game_events.apply_pending" in log  # effects ran as worker tasks
     assert "stopped: batches=" in log  # the consumer got SIGTERM and finished cleanly
-    assert InboxEvent.objects.filter(state="applied").count() == 7
+    assert InboxEvent.objects.filter(state="applied").count() == 8  # player.sanctioned too
     assert servicebus_broker.entity_counts(SUBSCRIPTION_PATH) == {
         "active": 0, "available": 0, "locked": 0, "deferred": 0, "dead_letter": 0,
     }  # fmt: skip

@@ -23,7 +23,7 @@ from tests.browser.test_portal_login import CHROMIUM_ARGS
 from tests.support.services import CHROMIUM
 
 DEMO_PASSWORD = "community-demo"
-PORTAL_NAMESPACES = {"players", "chat", "accounts"}
+NOT_PORTAL_PREFIXES = ("admin/", "api/", "i18n/", "healthz", "readyz")
 
 # Portal pages by URL name → who views them. Arguments are filled from the demo data.
 PAGES: dict[str, str] = {
@@ -43,6 +43,8 @@ PAGES: dict[str, str] = {
     "players:settings": "alice",
     "players:profile": "alice",
     "chat:page": "alice",
+    "moderation:report": "alice",
+    "moderation:my-sanctions": "alice",
 }
 # URLs that are not pages: each says what it is instead.
 NOT_PAGES: dict[str, str] = {
@@ -60,6 +62,7 @@ NOT_PAGES: dict[str, str] = {
     "players:avatar": "an image",
     "players:friend-request": "POST only, redirects",
     "players:relation": "POST only, redirects",
+    "moderation:appeal": "POST only, redirects",
 }
 # The admin joins the gate once its models' names are translated (issue #17's catalogs).
 ADMIN_PAGES: list[str] = []
@@ -120,16 +123,19 @@ def page_problems(page: Page, url: str, user_content: str) -> list[str]:
 
 
 def portal_url_names() -> set[str]:
-    names = {"home"}
+    """Every named URL that is not the admin, the API, a health probe or the language menu."""
+    names = set()
 
-    def walk(patterns: list, namespace: str | None) -> None:
+    def walk(patterns: list, namespace: str | None, prefix: str) -> None:
         for pattern in patterns:
+            route = prefix + str(pattern.pattern)
             if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, pattern.namespace or namespace)
-            elif isinstance(pattern, URLPattern) and namespace in PORTAL_NAMESPACES:
-                names.add(f"{namespace}:{pattern.name}")
+                walk(pattern.url_patterns, pattern.namespace or namespace, route)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                if not route.startswith(NOT_PORTAL_PREFIXES):
+                    names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
 
-    walk(get_resolver().url_patterns, None)
+    walk(get_resolver().url_patterns, None, "")
     return names
 
 

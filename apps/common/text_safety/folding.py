@@ -89,6 +89,12 @@ def _strip_ignorable(character: str) -> str | None:
 _STRIP_IGNORABLE = _LazyTranslation(_strip_ignorable)
 
 
+def strip_ignorable(text: str) -> str:
+    """``text`` without invisible format and control characters (ZWSP, soft hyphen, bidi
+    controls, variation selectors…), otherwise unchanged."""
+    return text.translate(_STRIP_IGNORABLE)
+
+
 def normalize_text(text: str) -> str:
     """Search/uniqueness key: NFKC + casefold, invisible characters removed, spaces collapsed.
 
@@ -187,6 +193,9 @@ class FoldedText(NamedTuple):
 def match_fold(text: str) -> FoldedText:
     """Fold for automod matching: ignorables dropped, NFKC, marks stripped, casefold,
     look-alikes → Latin, katakana → hiragana, whitespace → " " (one for one)."""
+    if text.isascii() and text.isprintable():
+        # Printable ASCII (no controls, no whitespace but the space) folds to its lower case.
+        return FoldedText(text.lower(), None, None)
     folded = text.translate(_MATCH_FOLD)
     if len(folded) == len(text) and _MATCH_FOLD.not_one_to_one.isdisjoint(text):
         return FoldedText(folded, None, None)

@@ -19,7 +19,9 @@ What it shows, in order of importance:
   lossy live path dropped) is filled by re-subscribing;
 * **idempotent sends** — every send carries a ``client_msg_id``; a send interrupted by a
   disconnect is retried with the same id after reconnecting, so it is stored once;
-* **reconnect with jittered exponential backoff**, honouring ``rate_limited.retry_after``.
+* **reconnect with jittered exponential backoff**, honouring ``rate_limited.retry_after`` —
+  except after a ban or suspension (close 4008 / 4009): then it stops, ``stopped_by`` holds
+  the last ``sanction`` frame (why and until when) and ``events`` gets ``closed_by_moderation``.
 
 Only depends on the ``websockets`` library.
 """
@@ -36,6 +38,8 @@ from typing import Any
 import websockets
 
 SUBPROTOCOL = "community.v1"
+# Close codes of a ban and a suspension (docs/websocket-protocol.md): never reconnect after them.
+SANCTION_CLOSE_CODES = (4008, 4009)
 
 
 class ChatError(Exception):
@@ -89,6 +93,8 @@ class ChatClient:
         self._closing = False
         self._supervisor: asyncio.Task | None = None
         self.reconnects = 0
+        self.sanction: dict[str, Any] | None = None  # the last ``sanction`` frame
+        self.stopped_by: dict[str, Any] | None = None  # set when a ban/suspension closed us
 
     # --- connection -------------------------------------------------------------------------
 
@@ -112,6 +118,17 @@ class ChatClient:
         if self.last_seq:
             await self._resubscribe(list(self.last_seq))
 
+    def _stop_if_sanctioned(self) -> bool:
+        """A ban or suspension closed the socket: reconnecting would only be refused."""
+        code = getattr(self._socket, "close_code", None)
+        if code not in SANCTION_CLOSE_CODES:
+            return False
+        self.stopped_by = self.sanction or {"type": "sanction", "kind": None}
+        self._closing = True
+        self.events.put_nowait({"type": "closed_by_moderation", "code": code,
+                                "sanction": self.stopped_by})  # fmt: skip
+        return True
+
     async def _supervise(self) -> None:
         delay = self.backoff_initial
         while not self._closing:
@@ -121,6 +138,8 @@ class ChatClient:
             if self._closing:
                 return
             self._connected.clear()
+            if self._stop_if_sanctioned():
+                return
             while not self._closing:
                 # Full jitter: a server restart must not become a synchronized stampede.
                 await asyncio.sleep(random.uniform(0, delay))  # noqa: S311 - jitter
@@ -131,6 +150,8 @@ class ChatClient:
                     delay = self.backoff_initial
                     break
                 except (OSError, websockets.WebSocketException, ChatError, TimeoutError):
+                    if self._stop_if_sanctioned():
+                        return
                     continue
 
     async def close(self) -> None:
@@ -275,6 +296,9 @@ class ChatClient:
                     future.set_result(frame)
                 elif frame["type"] == "message":
                     self._on_message(frame["channel_id"], frame["message"])
+                elif frame["type"] == "sanction":
+                    self.sanction = frame
+                    self.events.put_nowait(frame)
                 elif frame.get("change_seq") is not None:
                     self._on_change(frame)
                 else:

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ModerationConfig(AppConfig):
+    name = "apps.moderation"
+    label = "moderation"
+    verbose_name = _("Moderation")
+
+    def ready(self) -> None:
+        from apps.accounts.gates import login_gate_register
+        from apps.moderation import handlers, realtime  # noqa: F401 - handlers register
+        from apps.moderation.enforcement import login_gate
+        from apps.moderation.targets import register_builtin_kinds
+        from apps.realtime.registry import session_hooks
+
+        login_gate_register(login_gate)
+        register_builtin_kinds()
+        # First: a refused socket must not take a chat slot or show up as online.
+        if realtime.on_authenticated not in session_hooks.on_authenticated:
+            session_hooks.on_authenticated.insert(0, realtime.on_authenticated)

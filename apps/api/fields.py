@@ -9,6 +9,7 @@ it), and the length limit as it is checked: before white space is trimmed.
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
@@ -27,6 +28,15 @@ class StrictCharField(serializers.CharField):
     sent (DRF would drop it for an optional field), so forms and JSON validate alike."""
 
     default_error_messages = {"invalid": _("Not a valid string.")}
+
+    def __init__(self, *, pattern: str | None = None, **kwargs: Any) -> None:
+        """``pattern``: a regular expression the whole value must match (the same syntax in
+        Python and JSON Schema: keep to classes, ranges and quantifiers); it is the schema's
+        ``pattern`` too, so clients see the rule they are held to."""
+        super().__init__(**kwargs)
+        self.pattern = pattern
+        if pattern is not None:
+            self.validators.append(RegexValidator(pattern))
 
     def get_value(self, dictionary: Any) -> Any:
         if html.is_html_input(dictionary) and self.field_name in dictionary:
@@ -51,5 +61,7 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
         if direction == "request":
             field = self.target
             not_blank = field.trim_whitespace and not field.allow_blank
-            schema["pattern"] = NO_NUL_NOT_BLANK_PATTERN if not_blank else NO_NUL_PATTERN
+            schema["pattern"] = field.pattern or (
+                NO_NUL_NOT_BLANK_PATTERN if not_blank else NO_NUL_PATTERN
+            )
         return schema

@@ -4,20 +4,27 @@ lift sanctions in their own title (``moderation:write``)."""
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.common.exceptions import InvalidInput, NotFound
+from apps.accounts.models import User
+from apps.api.errors import error_responses
+from apps.api.fields import StrictCharField
+from apps.common.exceptions import InvalidInput, NotFound, PermissionDenied
 from apps.moderation import selectors
-from apps.moderation.appeals import appeal_submit
+from apps.moderation.appeals import AppealExists, InvalidAppeal, appeal_submit
 from apps.moderation.enforcement import iso
+from apps.moderation.exceptions import InvalidSanction, SanctionNotActive, UnknownSanction
+from apps.moderation.exceptions import RateLimited as ReportsRateLimited
 from apps.moderation.models import IssuerKind, ReasonCategory, Sanction, TargetType
-from apps.moderation.reports import report_submit
+from apps.moderation.reports import InvalidReport, SelfReport, report_submit
 from apps.moderation.sanctions import sanction_issue, sanction_lift
+from apps.moderation.targets import UnknownTarget
 from apps.players.models import IdentityProvider, Player
 from apps.players.selectors import player_get_by_identity, player_get_for_user
 from apps.titles import scopes
@@ -28,6 +35,9 @@ GAME_SERVER_KINDS = ["warning", "chat_mute", "dm_restriction", "upload_ban",
 
 
 def request_player(request: Request) -> Player:
+    """The caller's player: a title key is refused like on every player endpoint."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied(_("This operation needs a player login."))
     return player_get_for_user(user=request.user)
 
 
@@ -82,9 +92,9 @@ class ReportCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         target_type = serializers.ChoiceField(choices=TargetType.choices)
-        target_id = serializers.CharField(max_length=64)
+        target_id = StrictCharField(max_length=64)
         category = serializers.ChoiceField(choices=ReasonCategory.choices)
-        text = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+        text = StrictCharField(max_length=1000, required=False, allow_blank=True)
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -94,9 +104,10 @@ class ReportCreateApi(APIView):
         reported_player_id = serializers.IntegerField(allow_null=True)
         can_block = serializers.BooleanField(help_text="Offer blocking the reported player.")
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer,
-                                                       200: OutputSerializer},
-                   tags=["moderation"])  # fmt: skip
+    @extend_schema(request=InputSerializer, responses={
+        201: OutputSerializer, 200: OutputSerializer,
+        **error_responses(UnknownTarget, SelfReport, InvalidReport, ReportsRateLimited),
+    }, tags=["moderation"])  # fmt: skip
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -129,10 +140,12 @@ class AppealCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
-        text = serializers.CharField(max_length=2000)
+        text = StrictCharField(max_length=2000)
 
-    @extend_schema(request=InputSerializer, responses={201: SanctionOutputSerializer},
-                   tags=["moderation"])  # fmt: skip
+    @extend_schema(request=InputSerializer, responses={
+        201: SanctionOutputSerializer,
+        **error_responses(UnknownSanction, InvalidAppeal, AppealExists),
+    }, tags=["moderation"])  # fmt: skip
     def post(self, request: Request, sanction_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -149,24 +162,32 @@ class AppealCreateApi(APIView):
 class PlayerRefSerializer(serializers.Serializer):
     player_id = serializers.IntegerField(required=False, min_value=1)
     provider = serializers.ChoiceField(choices=IdentityProvider.values, required=False)
-    external_id = serializers.CharField(max_length=128, required=False)
+    external_id = StrictCharField(max_length=128, required=False)
+
+
+class PlayerReferenceMissing(InvalidInput):
+    code = "player_reference_missing"
+    default_message = _("Give player_id, or provider and external_id.")
+
+
+class UnknownPlayer(NotFound):
+    code = "unknown_player"
+    default_message = _("No such player.")
 
 
 def _player_of(data: dict[str, Any]) -> Player:
     if data.get("player_id") is not None:
         player = Player.objects.filter(id=data["player_id"], deleted_at__isnull=True).first()
         if player is None:
-            raise NotFound(code="unknown_player")
+            raise UnknownPlayer()
         return player
     if data.get("provider") and data.get("external_id"):
         try:
             return player_get_by_identity(provider=data["provider"],
                                           external_id=data["external_id"])  # fmt: skip
         except NotFound as error:
-            raise NotFound(code="unknown_player") from error
-    raise InvalidInput(code="validation_error",
-                       details={"fields": {"player_id": ["Give player_id, or provider and "
-                                                         "external_id."]}})  # fmt: skip
+            raise UnknownPlayer() from error
+    raise PlayerReferenceMissing()
 
 
 class TitleSanctionListApi(APIView):
@@ -176,9 +197,10 @@ class TitleSanctionListApi(APIView):
     permission_classes = [title_scope(scopes.MODERATION_READ)]
 
     @extend_schema(
-        parameters=[OpenApiParameter("player_id", int), OpenApiParameter("provider", str),
-                    OpenApiParameter("external_id", str)],
-        responses={200: SanctionOutputSerializer(many=True)}, tags=["moderation"],
+        parameters=[PlayerRefSerializer],
+        responses={200: SanctionOutputSerializer(many=True),
+                   **error_responses(PlayerReferenceMissing, UnknownPlayer)},
+        tags=["moderation"],
     )  # fmt: skip
     def get(self, request: Request) -> Response:
         ref = PlayerRefSerializer(data=request.query_params)
@@ -199,12 +221,13 @@ class TitleSanctionIssueApi(APIView):
         kind = serializers.ChoiceField(choices=GAME_SERVER_KINDS)
         expires_at = serializers.DateTimeField(required=False, allow_null=True)
         reason_category = serializers.ChoiceField(choices=ReasonCategory.choices, default="other")
-        reason = serializers.CharField(max_length=1000, required=False, allow_blank=True)
-        sanction_id = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,128}$", required=False)
+        reason = StrictCharField(max_length=1000, required=False, allow_blank=True)
+        sanction_id = StrictCharField(required=False, pattern=r"^[A-Za-z0-9._:-]{1,128}$")
 
-    @extend_schema(request=InputSerializer, responses={201: SanctionOutputSerializer,
-                                                       200: SanctionOutputSerializer},
-                   tags=["moderation"])  # fmt: skip
+    @extend_schema(request=InputSerializer, responses={
+        201: SanctionOutputSerializer, 200: SanctionOutputSerializer,
+        **error_responses(PlayerReferenceMissing, UnknownPlayer, InvalidSanction),
+    }, tags=["moderation"])  # fmt: skip
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -233,17 +256,18 @@ class TitleSanctionLiftApi(APIView):
     permission_classes = [title_scope(scopes.MODERATION_WRITE)]
 
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+        reason = StrictCharField(max_length=1000, required=False, allow_blank=True)
 
-    @extend_schema(request=InputSerializer, responses={200: SanctionOutputSerializer},
-                   tags=["moderation"])  # fmt: skip
+    @extend_schema(request=InputSerializer, responses={
+        200: SanctionOutputSerializer, **error_responses(UnknownSanction, SanctionNotActive),
+    }, tags=["moderation"])  # fmt: skip
     def post(self, request: Request, sanction_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         title = title_client_of(request).title
         sanction = Sanction.objects.filter(id=sanction_id, source_title=title).first()
         if sanction is None:
-            raise NotFound(code="unknown_sanction")
+            raise UnknownSanction()
         lifted = sanction_lift(
             sanction=sanction, reason=data.validated_data.get("reason", ""),
             actor_kind=IssuerKind.GAME_SERVER, actor_name=f"game server of {title.slug}",

@@ -11,6 +11,7 @@ from apps.chat.services import message_send
 from apps.moderation.automod.services import filter_rule_save
 from apps.moderation.models import FilterRule, ReportCase
 from apps.moderation.reports import report_submit
+from apps.moderation.roles import roles_ensure
 from apps.players.models import Player
 from apps.titles.models import Title
 
@@ -32,6 +33,7 @@ def _senior_moderator() -> User:
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
+    roles_ensure()  # a flushed database (transactional tests) lost the migrations' groups
     user.groups.add(Group.objects.get(name="senior moderators"))
     return user
 

@@ -7,7 +7,13 @@ permanent).
 
 from django.utils.translation import gettext_lazy as _
 
-from apps.common.exceptions import ApplicationError, Conflict, InvalidInput, PermissionDenied
+from apps.common.exceptions import (
+    ApplicationError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 
 
 class Sanctioned(PermissionDenied):
@@ -68,3 +74,8 @@ class RateLimited(ApplicationError):
     code = "rate_limited"
     status_code = 429
     default_message = _("You are doing that too often.")
+
+
+class UnknownSanction(NotFound):
+    code = "unknown_sanction"
+    default_message = _("No such sanction.")

@@ -368,7 +368,9 @@ class AllowedPhrase(BaseModel):
         "titles.Title", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
         verbose_name=_("title"),
     )  # fmt: skip
-    locale = models.CharField(_("locale"), max_length=8, blank=True, choices=settings.PRODUCT_LANGUAGES)
+    locale = models.CharField(
+        _("locale"), max_length=8, blank=True, choices=settings.PRODUCT_LANGUAGES
+    )
     phrase = models.CharField(_("phrase"), max_length=100)
 
     class Meta:

@@ -3,8 +3,8 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apps.common.exceptions import NotFound
 from apps.moderation.enforcement import active_filter
+from apps.moderation.exceptions import UnknownSanction
 from apps.moderation.models import Appeal, Sanction, SanctionKind
 from apps.players.models import Player
 
@@ -21,7 +21,7 @@ def sanctions_of_player(*, player: Player) -> QuerySet[Sanction]:
 def sanction_get_for_player(*, player: Player, sanction_id: int) -> Sanction:
     sanction = Sanction.objects.filter(player=player, id=sanction_id).first()
     if sanction is None:
-        raise NotFound(code="unknown_sanction")
+        raise UnknownSanction()
     return sanction
 
 

@@ -131,9 +131,12 @@ def portal_url_names() -> set[str]:
             route = prefix + str(pattern.pattern)
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns, pattern.namespace or namespace, route)
-            elif isinstance(pattern, URLPattern) and pattern.name:
-                if not route.startswith(NOT_PORTAL_PREFIXES):
-                    names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+            elif (
+                isinstance(pattern, URLPattern)
+                and pattern.name
+                and not route.startswith(NOT_PORTAL_PREFIXES)
+            ):
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
 
     walk(get_resolver().url_patterns, None, "")
     return names

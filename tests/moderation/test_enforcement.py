@@ -16,7 +16,7 @@ from apps.moderation.exceptions import GuildCreationBanned, Muted, Suspended, Up
 from apps.moderation.models import AuditEntry, Sanction
 from apps.moderation.sanctions import sanction_issue, sanction_lift
 from apps.players.friends import friend_request_send
-from apps.players.models import FriendRequest
+from apps.players.models import FriendRequest, PlayerIdentity
 from apps.titles import scopes
 from apps.titles.services import title_credential_create
 from tests.factories import TEST_PASSWORD
@@ -128,8 +128,8 @@ def test_game_servers_get_no_chat_token_for_a_suspended_player(title, alice):
     server = APIClient()
     key = title_credential_create(title=title, name="server", scopes=[scopes.CHAT_TOKENS]).key
     server.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    from apps.players.services import identity_validate  # noqa: F401 - players app loaded
-
+    # A player the title knows (chat tokens are minted only for those), suspended.
+    PlayerIdentity.objects.create(player=alice, provider="steam", external_id="alice", title=title)
     sanction_issue(player=alice, kind="suspension", duration=timedelta(hours=1))
     response = server.post("/api/v1/chat/tokens", {"player_id": alice.id}, format="json")
 

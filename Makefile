@@ -7,8 +7,8 @@ PORT ?= 8000
 # Where SQLite, static files and logs live (the settings read the same variable).
 VAR_DIR := $(or $(COMMUNITY_VAR_DIR),var)
 
-.PHONY: run test lint format install install-dev services system-packages migrate seed schema clean \
-	messages catalogs infra-tools
+.PHONY: run test lint format install install-dev services system-packages azurite migrate seed \
+	schema clean messages catalogs infra-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ run: seed
 system-packages:
 	./infra/system-packages.sh
 
+# The Azure Storage emulator for the UGC tests (npm, pinned, into $(VENV)/azurite).
+azurite: $(BIN)/python
+	./infra/azurite.sh $(VENV)
+
 services:
 	./infra/services.sh
 
@@ -80,7 +84,7 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-dev system-packages infra-tools catalogs lint
+test: install-dev system-packages infra-tools azurite catalogs lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -31,5 +31,6 @@ def seed() -> list[str]:
     moderator.groups.add(Group.objects.get_or_create(name="moderators")[0])
     return [
         f"Demo logins (password {DEMO_PASSWORD!r}): {', '.join(DEMO_PLAYERS)};"
-        " moderator (admin panel: the moderation queue, moderators group); admin (superuser)",
+        " moderator (admin panel: the moderation queue and content review, moderators group);"
+        " admin (superuser)",
     ]

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("apps.chat.urls")),
     path("", include("apps.game_events.urls")),
     path("", include("apps.moderation.urls")),
+    path("", include("apps.ugc.urls")),
 ]

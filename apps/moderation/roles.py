@@ -38,11 +38,28 @@ SENIOR_PERMISSIONS = [
     "moderation.change_titlemoderationsettings",
 ]
 ROLES = {"moderators": MODERATOR_PERMISSIONS, "senior moderators": SENIOR_PERMISSIONS}
+# Apps whose content moderators handle add their own permissions to the roles (UGC's review
+# queue, for one) from their AppConfig.ready(); their migrations grant them in the database.
+_registered: dict[str, list[str]] = {}
+
+
+def role_permissions_register(*, role: str, permissions: list[str]) -> None:
+    """``permissions`` (``app_label.codename``) belong to ``role`` from now on."""
+    if role not in ROLES:
+        raise ValueError(f"unknown moderation role {role!r}")
+    _registered.setdefault(role, []).extend(
+        permission for permission in permissions if permission not in _registered.get(role, [])
+    )
+
+
+def role_permissions(role: str) -> list[str]:
+    return [*ROLES[role], *_registered.get(role, [])]
 
 
 def roles_ensure() -> None:
     """Each role group exists with exactly its permissions (idempotent)."""
-    for name, dotted in ROLES.items():
+    for name in ROLES:
+        dotted = role_permissions(name)
         group, _created = Group.objects.get_or_create(name=name)
         wanted = [codename.split(".", 1) for codename in dotted]
         permissions = [

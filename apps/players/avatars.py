@@ -1,15 +1,15 @@
 """Avatar uploads, validated by content and re-encoded (stack-pitfalls §4.5).
 
-Order of checks: size (before reading more than the limit), magic bytes (PNG, JPEG, WebP
-only), pixel count from the header (before decoding: the decompression-bomb guard), then a
-full decode with Pillow restricted to the detected format. The stored files are re-encoded
+Order of checks: size (before reading more than the limit), then the shared image checks of
+``apps.common.images`` (magic bytes: PNG, JPEG, WebP only; pixel count from the header before
+decoding: the decompression-bomb guard; a full decode restricted to the detected format). The
+stored files are re-encoded
 WebP renditions (metadata dropped, EXIF orientation applied) under server-generated names;
 nothing the client sent (name, declared type, metadata) is kept.
 """
 
 import io
 import uuid
-import warnings
 from typing import IO
 
 from django.conf import settings
@@ -21,28 +21,16 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
 from apps.common.exceptions import InvalidInput
+from apps.common.images import ImageProblem, ImageRejected, image_open_bytes_checked
 from apps.moderation.enforcement import Action, sanction_check
 from apps.players.models import Player
 
 AVATAR_SIZES = {"large": 256, "small": 64}
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"\xff\xd8\xff", "JPEG"),
-)
 
 
 class AvatarRejected(InvalidInput):
     code = "avatar_invalid"
     default_message = _("This image cannot be used as an avatar.")
-
-
-def _sniff(head: bytes) -> str | None:
-    for magic, image_format in _MAGIC:
-        if head.startswith(magic):
-            return image_format
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    return None
 
 
 def _read_limited(upload: IO[bytes]) -> bytes:
@@ -57,29 +45,25 @@ def _read_limited(upload: IO[bytes]) -> bytes:
     return data
 
 
+_REJECTIONS = {
+    ImageProblem.UNSUPPORTED_TYPE: (
+        "avatar_unsupported_type",
+        _("Upload a PNG, JPEG or WebP image."),
+    ),
+    ImageProblem.TOO_MANY_PIXELS: ("avatar_too_many_pixels", _("The image has too many pixels.")),
+    ImageProblem.CORRUPT: (
+        "avatar_corrupt",
+        _("The image is damaged or not what its header says."),
+    ),
+}
+
+
 def _decode(data: bytes) -> Image.Image:
-    image_format = _sniff(data[:16])
-    if image_format is None:
-        raise AvatarRejected(_("Upload a PNG, JPEG or WebP image."), code="avatar_unsupported_type")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[image_format])
-            width, height = image.size
-            if width * height > settings.PLAYERS_AVATAR_MAX_PIXELS:
-                raise AvatarRejected(
-                    _("The image has too many pixels."), code="avatar_too_many_pixels"
-                )
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise AvatarRejected(
-            _("The image has too many pixels."), code="avatar_too_many_pixels"
-        ) from error
-    except (OSError, ValueError, SyntaxError) as error:
-        raise AvatarRejected(
-            _("The image is damaged or not what its header says."), code="avatar_corrupt"
-        ) from error
-    return image
+        return image_open_bytes_checked(data, max_pixels=settings.PLAYERS_AVATAR_MAX_PIXELS)
+    except ImageRejected as rejected:
+        code, message = _REJECTIONS[rejected.problem]
+        raise AvatarRejected(message, code=code) from rejected
 
 
 def _rendition(image: Image.Image, size: int) -> bytes:

@@ -201,6 +201,8 @@ class NotificationKind(models.TextChoices):
     ACHIEVEMENT = "achievement", _("Achievements")
     IDENTITY_CLAIMED = "identity_claimed", _("Linked game accounts")
     MATCH_RESULT = "match_result", _("Match results")
+    UGC_NEW_VERSION = "ugc_new_version", _("New versions of content I subscribed to")
+    UGC_COMMENT = "ugc_comment", _("Comments on my content and replies to my comments")
 
 
 class Notification(BaseModel):

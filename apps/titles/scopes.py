@@ -10,6 +10,8 @@ PLAYERS_READ = "players:read"
 CREDENTIALS_ROTATE = "credentials:rotate"
 MODERATION_READ = "moderation:read"
 MODERATION_WRITE = "moderation:write"
+UGC_READ = "ugc:read"
+UGC_WRITE = "ugc:write"
 
 SCOPES = {
     EVENTS_PUBLISH: _("Publish game events (HTTP ingest)."),
@@ -20,6 +22,8 @@ SCOPES = {
     CREDENTIALS_ROTATE: _("Rotate this credential's own key."),
     MODERATION_READ: _("Read players' active sanctions (to enforce them in game)."),
     MODERATION_WRITE: _("Issue and lift sanctions in this title."),
+    UGC_READ: _("List and download the title's public content (in-game browsers)."),
+    UGC_WRITE: _("Upload files for content published in game."),
 }
 
 SCOPE_CHOICES = [(scope, f"{scope}: {description}") for scope, description in SCOPES.items()]

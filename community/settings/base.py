@@ -7,6 +7,8 @@ and ``CELERY_BROKER_URL`` switches each to its production backend.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit
 
 from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
     "apps.chat",
     "apps.game_events",
     "apps.moderation",
+    "apps.ugc",
     "apps.api",
     "apps.realtime",
     "apps.ops",
@@ -263,7 +266,7 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -341,7 +344,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # django-csp 4 puts a per-response nonce where its NONCE constant stands (and only when a
 # template used it). 'self' in connect-src covers ws:/wss: to this origin (CSP Level 3).
-CONTENT_SECURITY_POLICY = {
+CONTENT_SECURITY_POLICY: dict[str, dict[str, list[Any]]] = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'", NONCE],
@@ -521,4 +524,101 @@ MODERATION_FLOOD_MESSAGES = env.int("MODERATION_FLOOD_MESSAGES", default=0)
 MODERATION_FLOOD_SECONDS = env.int("MODERATION_FLOOD_SECONDS", default=10)
 CELERY_BEAT_SCHEDULE.update(
     {"moderation-cleanup": {"task": "moderation.cleanup", "schedule": 3600.0}}
+)
+
+# --- UGC (docs/ugc.md) ------------------------------------------------------------------------
+# Files go to the "ugc" storage: Azure Blob Storage when a connection string or an account name
+# + key is set (a private container; files are only ever served through short-lived SAS URLs),
+# else the local filesystem under UGC_STORAGE_LOCATION, served by signed links to a Django
+# view. Never under MEDIA_ROOT: that folder is served publicly under DEBUG.
+UGC_AZURE_CONNECTION_STRING = env.str("UGC_AZURE_CONNECTION_STRING", default="")
+UGC_AZURE_ACCOUNT_NAME = env.str("UGC_AZURE_ACCOUNT_NAME", default="")
+UGC_AZURE_ACCOUNT_KEY = env.str("UGC_AZURE_ACCOUNT_KEY", default="")
+UGC_AZURE_CONTAINER = env.str("UGC_AZURE_CONTAINER", default="ugc")
+UGC_STORAGE_LOCATION = Path(env.str("UGC_STORAGE_LOCATION", default=str(VAR_DIR / "ugc")))
+UGC_SIGNED_URL_TTL_SECONDS = env.int("UGC_SIGNED_URL_TTL_SECONDS", default=300)
+if UGC_AZURE_CONNECTION_STRING or UGC_AZURE_ACCOUNT_NAME:
+    STORAGES["ugc"] = {
+        "BACKEND": "storages.backends.azure_storage.AzureStorage",
+        "OPTIONS": {
+            "connection_string": UGC_AZURE_CONNECTION_STRING or None,
+            "account_name": UGC_AZURE_ACCOUNT_NAME or None,
+            "account_key": UGC_AZURE_ACCOUNT_KEY or None,
+            "azure_container": UGC_AZURE_CONTAINER,
+            "expiration_secs": UGC_SIGNED_URL_TTL_SECONDS,
+            # Names are server-generated and random (never user-influenced, stack-pitfalls
+            # §4.5), so a save need not first ask whether the name exists.
+            "overwrite_files": True,
+            "upload_max_conn": env.int("UGC_AZURE_UPLOAD_CONCURRENCY", default=2),
+            "timeout": env.int("UGC_AZURE_TIMEOUT_SECONDS", default=60),
+        },
+    }
+    # Thumbnails are redirects to SAS URLs on the blob endpoint: let the portal show them.
+    _parts = dict(
+        part.split("=", 1) for part in UGC_AZURE_CONNECTION_STRING.split(";") if "=" in part
+    )
+    _blob_url = urlsplit(
+        _parts.get("BlobEndpoint")
+        or f"https://{UGC_AZURE_ACCOUNT_NAME or _parts.get('AccountName')}.blob."
+        f"{_parts.get('EndpointSuffix', 'core.windows.net')}"
+    )
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
+        f"{_blob_url.scheme}://{_blob_url.netloc}"
+    )
+else:
+    STORAGES["ugc"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(UGC_STORAGE_LOCATION)},
+    }
+# The Azure SDK logs every storage request with its headers at INFO.
+cast(dict[str, Any], LOGGING["loggers"])["azure.core.pipeline.policies.http_logging_policy"] = {
+    "level": "WARNING"
+}
+# Where request bodies and chunked uploads are assembled before validation (local disk).
+UGC_SPOOL_DIR = env.str("UGC_SPOOL_DIR", default="") or None
+# Largest file per kind (bytes).
+UGC_MAX_BYTES = {
+    "screenshot": env.int("UGC_MAX_BYTES_SCREENSHOT", default=20 << 20),
+    "artwork": env.int("UGC_MAX_BYTES_ARTWORK", default=30 << 20),
+    "replay": env.int("UGC_MAX_BYTES_REPLAY", default=100 << 20),
+    "level": env.int("UGC_MAX_BYTES_LEVEL", default=50 << 20),
+    "mod": env.int("UGC_MAX_BYTES_MOD", default=512 << 20),
+}
+# Decompression-bomb guard for images: refuse more pixels than this before decoding (8K UHD).
+UGC_IMAGE_MAX_PIXELS = env.int("UGC_IMAGE_MAX_PIXELS", default=7680 * 4320)
+# Archives (levels, mods, replays): checked from the central directory, then every entry is
+# decompressed into a counter (never to disk) to prove the declared sizes.
+UGC_ARCHIVE_MAX_ENTRIES = env.int("UGC_ARCHIVE_MAX_ENTRIES", default=10_000)
+UGC_ARCHIVE_MAX_UNCOMPRESSED_BYTES = env.int("UGC_ARCHIVE_MAX_UNCOMPRESSED_BYTES", default=2 << 30)
+UGC_ARCHIVE_MAX_RATIO = env.int("UGC_ARCHIVE_MAX_RATIO", default=100)
+# Resumable uploads: chunk size offered, lifetime of an unfinished session.
+UGC_UPLOAD_CHUNK_BYTES = env.int("UGC_UPLOAD_CHUNK_BYTES", default=8 << 20)
+UGC_UPLOAD_SESSION_TTL_SECONDS = env.int("UGC_UPLOAD_SESSION_TTL_SECONDS", default=24 * 3600)
+# Stored files no row points at (a crash between storing and committing) are deleted once
+# older than this by the sweep, which looks at the last UGC_ORPHAN_SWEEP_DAYS days of files.
+UGC_ORPHAN_GRACE_SECONDS = env.int("UGC_ORPHAN_GRACE_SECONDS", default=3600)
+UGC_ORPHAN_SWEEP_DAYS = env.int("UGC_ORPHAN_SWEEP_DAYS", default=2)
+# Names of the UGC enums in the OpenAPI schema (chat and players have their own "kind" and
+# "visibility").
+cast(dict[str, Any], SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})).update(
+    {
+        "UgcKindEnum": ["screenshot", "artwork", "replay", "level", "mod", "clip"],
+        "UgcVisibilityEnum": ["public", "unlisted", "friends", "private"],
+        "ProfileVisibilityEnum": ["self", "full", "limited"],
+    }
+)
+# Clip links: https only, to these hosts (and their subdomains).
+UGC_CLIP_HOSTS = env.list(
+    "UGC_CLIP_HOSTS",
+    default=["youtube.com", "youtu.be", "twitch.tv", "vimeo.com", "streamable.com"],
+)
+# Trending: each like/favourite/subscription/comment/download counts its weight, halved every
+# half-life; only the window's activity counts. Recomputed by the beat job below.
+UGC_TRENDING_HALF_LIFE_HOURS = env.float("UGC_TRENDING_HALF_LIFE_HOURS", default=24.0)
+UGC_TRENDING_WINDOW_DAYS = env.int("UGC_TRENDING_WINDOW_DAYS", default=7)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "ugc-trending-recompute": {"task": "ugc.trending_recompute", "schedule": 600.0},
+        "ugc-storage-sweep": {"task": "ugc.storage_sweep", "schedule": 3600.0},
+    }
 )

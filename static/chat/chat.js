@@ -115,6 +115,26 @@
     container.appendChild(picker);
   }
 
+  // A shared content item (attachment kind "ugc", docs/ugc.md#in-chat): its card links to the
+  // item page; the thumbnail URL checks the viewer again (a viewer who may not see it gets no
+  // picture). Only the app's own paths are followed, whatever a stored card says.
+  function ugcCard(card) {
+    const link = node("a", "chat-ugc-card");
+    link.dataset.testid = "ugc-card";
+    if (/^\/ugc\/items\/\d+\/$/.test(card.url || "")) link.href = card.url;
+    if (/^\/api\/v1\/ugc\/items\/\d+\/thumbnails\/small$/.test(card.thumbnail_url || "")) {
+      const image = node("img");
+      image.alt = "";
+      image.width = 96;
+      image.src = card.thumbnail_url;
+      image.addEventListener("error", () => image.remove());
+      link.appendChild(image);
+    }
+    link.appendChild(node("strong", "", card.name || ""));
+    if (card.creator) link.appendChild(node("span", "chat-meta", card.creator.display_name));
+    return link;
+  }
+
   function fillMessage(li, message) {
     li.replaceChildren();
     li.dataset.seq = message.seq;
@@ -124,6 +144,9 @@
     } else {
       li.appendChild(node("bdi", "chat-body", message.body));
       if (message.edited_at) li.appendChild(node("span", "chat-meta", strings.edited));
+      for (const attachment of message.attachments || []) {
+        if (attachment.kind === "ugc") li.appendChild(ugcCard(attachment));
+      }
     }
     const own = message.author && message.author.id === config.player_id;
     if (message.author && !own) {

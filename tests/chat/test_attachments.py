@@ -66,7 +66,7 @@ def test_clean_resolves_each_reference_through_its_kind(lobby, alice):
         ({"kind": "screenshot", "id": 7}, {}),
         ([{"kind": "screenshot", "id": n} for n in range(5)], {"max": 4}),
         (["screenshot:7"], {"index": 0}),
-        ([{"kind": "screenshot", "id": 7}, {"kind": "ugc", "id": 1}], {"index": 1}),
+        ([{"kind": "screenshot", "id": 7}, {"kind": "poll", "id": 1}], {"index": 1}),
         ([{"kind": "screenshot"}], {"index": 0}),
         ([{"kind": "screenshot", "id": True}], {"index": 0}),
         ([{"kind": "screenshot", "id": -1}], {"index": 0}),
@@ -89,10 +89,10 @@ def test_a_reference_the_kind_refuses_names_its_index(lobby, alice):
     assert error.details == {"index": 1}
 
 
-def test_nothing_is_registered_product_side_yet():
+def test_a_kind_nobody_registered_is_refused():
     attachment_kind_unregister("screenshot")
 
-    assert refusal([{"kind": "ugc", "id": 1}]).details == {"index": 0}
+    assert refusal([{"kind": "poll", "id": 1}]).details == {"index": 0}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -201,7 +201,7 @@ async def test_a_send_carries_its_attachments_to_every_subscriber(lobby, alice, 
     refused = await author.call({"type": "send", "channel_id": lobby.id, "body": "x",
                                  "attachments": [{"kind": "screenshot", "id": 8}]})  # fmt: skip
     unknown = await author.call({"type": "send", "channel_id": lobby.id, "body": "x",
-                                 "attachments": [{"kind": "ugc", "id": 1}]})  # fmt: skip
+                                 "attachments": [{"kind": "poll", "id": 1}]})  # fmt: skip
     received = await reader.messages(1)
 
     expected = [{"kind": "screenshot", "id": 7, "title": "Sunset over Starfall", "url": "/ugc/7"}]

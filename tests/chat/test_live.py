@@ -82,7 +82,7 @@ def test_the_reference_client_sends_attachments_and_raises_their_refusal(live_tm
     with run_daphne(live_tmp, **FAST_LIMITS) as server:
         refusal = asyncio.run(scenario(server.ws_url, token(alice)))
 
-    # No attachment kind is registered in the product yet: the server names the reference.
+    # There is no content item 1: the server names the reference it refused.
     assert (refusal.code, refusal.details) == ("invalid_attachment", {"index": 0})
 
 

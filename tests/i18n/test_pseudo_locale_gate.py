@@ -45,6 +45,13 @@ PAGES: dict[str, str] = {
     "chat:page": "alice",
     "moderation:report": "alice",
     "moderation:my-sanctions": "alice",
+    "ugc:index": "alice",
+    "ugc:upload": "alice",
+    "ugc:mine": "alice",
+    "ugc:gallery": "alice",
+    "ugc:item": "alice",
+    "ugc:creator": "alice",
+    "ugc:report": "alice",
 }
 # URLs that are not pages: each says what it is instead.
 NOT_PAGES: dict[str, str] = {
@@ -63,6 +70,12 @@ NOT_PAGES: dict[str, str] = {
     "players:friend-request": "POST only, redirects",
     "players:relation": "POST only, redirects",
     "moderation:appeal": "POST only, redirects",
+    "ugc:comment": "POST only, redirects",
+    "ugc:version-upload": "POST only, redirects",
+    "ugc:manage": "POST only, redirects",
+    "ugc:engage": "POST only, redirects",
+    "ugc:comment-delete": "POST only, redirects",
+    "ugc:blob": "a file (signed link)",
 }
 # The admin joins the gate once its models' names are translated (issue #17's catalogs).
 ADMIN_PAGES: list[str] = []
@@ -186,11 +199,25 @@ def _emailed_links(base_url: str) -> dict[str, str]:
     return {"accounts:signup_complete": signup, "accounts:password_reset_confirm": reset}
 
 
-def _url(name: str, base_url: str, alice: Player, emailed: dict[str, str]) -> str:
-    if name in emailed:
-        return emailed[name]
-    kwargs = {"player_id": alice.id} if name == "players:profile" else {}
-    return base_url + reverse(name, kwargs=kwargs)
+def _urls(base_url: str, alice: Player, emailed: dict[str, str]) -> dict[str, str]:
+    """Every page's URL, with its arguments from the demo data (before the browser starts:
+    Playwright's sync API runs an event loop, where the ORM may not)."""
+    from apps.ugc.models import Item
+
+    # A public item of another creator, which alice may view and report.
+    item = Item.objects.filter(visibility="public", state="published").exclude(creator=alice)
+    item_id = item.values_list("id", flat=True).first()
+    kwargs: dict[str, dict[str, object]] = {
+        "players:profile": {"player_id": alice.id},
+        "ugc:creator": {"player_id": alice.id},
+        "ugc:gallery": {"slug": "starfall-arena"},
+        "ugc:item": {"item_id": item_id},
+        "ugc:report": {"kind": "item", "target_id": item_id},
+    }
+    return {
+        name: emailed.get(name) or base_url + reverse(name, kwargs=kwargs.get(name, {}))
+        for name in PAGES
+    }
 
 
 @pytest.mark.browser
@@ -206,7 +233,7 @@ def test_every_page_is_translated_in_the_pseudo_locale(daphne_server):
     Player.objects.filter(user__isnull=False).update(locale="en-xa")
     assert Channel.objects.exists()
     base = daphne_server.url
-    emailed = _emailed_links(base)
+    urls = _urls(base, alice, _emailed_links(base))
     problems: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -219,8 +246,7 @@ def test_every_page_is_translated_in_the_pseudo_locale(daphne_server):
                     _log_in(page, base, who)
                 for name, viewer in PAGES.items():
                     if viewer == who:
-                        url = _url(name, base, alice, emailed)
-                        problems += page_problems(page, url, USER_CONTENT)
+                        problems += page_problems(page, urls[name], USER_CONTENT)
                 if who == "admin":
                     for path in ADMIN_PAGES:
                         url = base + path.format(alice=alice.id)

@@ -70,6 +70,7 @@ def test_a_player_page_links_to_their_messages_sanctions_and_reports(lobby, alic
     assert sanctions_page.status_code == 200 and "Warning" in sanctions_page.content.decode()
 
 
+@pytest.mark.postgres  # the trigger is PostgreSQL's (SQLite flushes tests with DELETE)
 def test_the_audit_log_is_append_only_even_for_superusers(alice, senior, moderator):
     sanction_issue(player=alice, kind="chat_mute", issued_by=senior)
     entry = AuditEntry.objects.get()

@@ -13,7 +13,9 @@ from tests.factories import TitleFactory, UserFactory
 from tests.players.factories import PlayerFactory
 from tests.support.services import CHROMIUM
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# The sanction is issued in this process and reaches the Daphne process's sockets through the
+# shared channel layer: Redis (the in-memory layer of a bare run is per process).
+pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.slow]
 
 
 @pytest.mark.django_db(transaction=True)

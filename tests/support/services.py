@@ -1,7 +1,7 @@
 """Which real services this run has, and the skip-or-fail rule for tests that need them.
 
-A test marked ``postgres``/``redis``/``celery_worker``/``browser``/``servicebus`` runs when the
-service is configured; otherwise it is skipped with the reason shown — unless
+A test marked ``postgres``/``redis``/``celery_worker``/``browser``/``servicebus``/``azurite`` runs
+when the service is configured; otherwise it is skipped with the reason shown — unless
 ``COMMUNITY_REQUIRE_SERVICES=1`` (CI), where a missing service fails the test.
 """
 
@@ -26,6 +26,10 @@ def _missing_reason(marker: str) -> str | None:
         return "no Celery broker configured (set CELERY_BROKER_URL=redis://…)"
     if marker == "browser" and not CHROMIUM.exists():
         return "Debian's chromium is not installed (/usr/bin/chromium; make system-packages)"
+    if marker == "azurite":
+        from tests.support.azurite import azurite_missing_reason
+
+        return azurite_missing_reason()
     if marker == "servicebus":
         try:
             import proton  # noqa: F401
@@ -35,7 +39,7 @@ def _missing_reason(marker: str) -> str | None:
 
 
 def enforce_service_markers(item: pytest.Item) -> None:
-    for marker in ("postgres", "redis", "celery_worker", "browser", "servicebus"):
+    for marker in ("postgres", "redis", "celery_worker", "browser", "servicebus", "azurite"):
         if item.get_closest_marker(marker) is None:
             continue
         reason = _missing_reason(marker)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.moderation.automod.engine import Policy, Verdict
 from apps.moderation.automod.patterns import literal_rule, regex_compile
-from apps.moderation.automod.store import rule_set_for, rules_changed
+from apps.moderation.automod.store import rule_set_for, rule_sets_reset, rules_changed
 from apps.moderation.enforcement import active_filter
 from apps.moderation.models import (
     AllowedPhrase,
@@ -117,6 +117,14 @@ def _count_local(keys: list[tuple[str, int]]) -> list[int]:
             _local_counts[key] = (until, count + 1)
             counts.append(count + 1)
     return counts
+
+
+def local_state_clear() -> None:
+    """Tests: forget process-local spam counts and cached rule sets (Redis state is cleared
+    with the cache)."""
+    with _local_lock:
+        _local_counts.clear()
+    rule_sets_reset()
 
 
 def _count(keys: list[tuple[str, int]]) -> list[int]:

@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 from community.env import default_settings_module
 
@@ -24,3 +24,22 @@ app.autodiscover_tasks()
 from apps.game_events.bootstep import GameEventsConsumerStep  # noqa: E402
 
 app.steps["worker"].add(GameEventsConsumerStep)
+
+
+@signals.worker_init.connect
+def _metrics_serve(**kwargs: object) -> None:
+    """The worker's metrics (its pool's, and the event consumers', which share
+    PROMETHEUS_MULTIPROC_DIR) on METRICS_PORT; docs/operations.md."""
+    from django.conf import settings
+
+    from apps.common.metrics import metrics_serve
+
+    if settings.METRICS_PORT:
+        metrics_serve(settings.METRICS_PORT, settings.METRICS_ADDRESS)
+
+
+@signals.worker_process_shutdown.connect
+def _metrics_process_dead(pid: int | None = None, **kwargs: object) -> None:
+    from apps.common.metrics import process_dead
+
+    process_dead(pid or os.getpid())

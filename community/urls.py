@@ -12,6 +12,7 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics, name="metrics"),
     path("accounts/", include("apps.accounts.urls")),
     path("players/", include("apps.players.urls_portal")),
     path("chat/", include("apps.chat.urls_portal")),

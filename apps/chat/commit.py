@@ -26,6 +26,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable
 from typing import Any
@@ -41,6 +42,7 @@ from apps.chat.admission import Outcome, Pending, Stored, admit, idempotency_key
 from apps.chat.mentions import mentions_notify_on_commit
 from apps.chat.models import Membership, Message
 from apps.common.bulk import rows_copy
+from apps.common.metrics import CHAT_COMMIT_BATCH_SIZE, CHAT_COMMIT_SECONDS, CHAT_MESSAGES_STORED
 from apps.realtime.fanout import server_loop, topic_publish_from_sync, topics_publish_sequenced
 
 logger = logging.getLogger(__name__)
@@ -161,6 +163,7 @@ def store_batch(batch: list[Pending]) -> list[Stored]:
         pending.channel.last_seq = seq  # type: ignore[union-attr]
         messages.append(_new_message(pending, seq))
     rows_copy(Message, messages)  # one COPY on PostgreSQL
+    CHAT_MESSAGES_STORED.inc(len(messages))  # counted also when the transaction rolls back
     _read_markers_advance(messages)
     if not duplicate_of:
         return [Stored(message=message, is_duplicate=False) for message in messages]
@@ -291,8 +294,11 @@ class Committer:
         connection.close()
 
     def _flush(self, batch: list[Pending]) -> None:
+        started = time.perf_counter()
+        CHAT_COMMIT_BATCH_SIZE.observe(len(batch))
         try:
             results: list[Stored | Exception] = admit_and_store(batch)
+            CHAT_COMMIT_SECONDS.observe(time.perf_counter() - started)
         except Exception as error:
             logger.exception("chat group commit failed", extra={"messages": len(batch)})
             connection.close()  # a broken connection is replaced on the next batch

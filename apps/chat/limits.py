@@ -15,6 +15,8 @@ from functools import cache
 import redis
 from django.conf import settings
 
+from apps.common.metrics import RATE_LIMITED
+
 _KEY_PREFIX = "community:chat:"
 
 # KEYS[1]: the player's socket set; ARGV: connection id, limit, ttl seconds.
@@ -122,6 +124,14 @@ def _buckets_many_script() -> "redis.commands.core.Script":
 def buckets_take_many(requests: list[list[Bucket]]) -> list[float]:
     """``buckets_take`` for many senders in one Redis call, applied in order (a group
     commit's batch)."""
+    waits = _take_many(requests)
+    for buckets, wait in zip(requests, waits, strict=True):
+        if wait > 0:
+            RATE_LIMITED.labels("+".join(sorted({b.key.split(":", 1)[0] for b in buckets}))).inc()
+    return waits
+
+
+def _take_many(requests: list[list[Bucket]]) -> list[float]:
     if _redis() is None:
         return [_local_take(buckets) for buckets in requests]
     if not requests:

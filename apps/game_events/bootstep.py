@@ -82,7 +82,9 @@ class GameEventsConsumerStep(bootsteps.StartStopStep):
     def start(self, parent: Any) -> None:
         from django.conf import settings
 
-        if not settings.SERVICEBUS_CONNECTION_STRING:
+        from apps.game_events.consumer import servicebus_configured
+
+        if not servicebus_configured():
             return
         manage_py = Path(settings.BASE_DIR) / "manage.py"
         for index in range(settings.GAME_EVENTS_CONSUMERS):

@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from azure.servicebus import (
     AutoLockRenewer,
@@ -46,8 +47,11 @@ from azure.servicebus import (
 from azure.servicebus.amqp import AmqpMessageBodyType
 from azure.servicebus.exceptions import ServiceBusError
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, close_old_connections, connection
+from django.utils.module_loading import import_string
 
+from apps.common.metrics import EVENTS_LAG_SECONDS, EVENTS_SETTLED
 from apps.game_events.envelope import CloudEvent, EventRejected, envelope_validate, event_parse_json
 from apps.game_events.models import Channel
 from apps.game_events.services import (
@@ -73,6 +77,7 @@ class ConsumerConfig:
     allowed_title_slugs: frozenset[str] | None
     group_wait: float = 0.0
     group_max: int = 1
+    fully_qualified_namespace: str = ""
 
     @classmethod
     def from_settings(cls, **overrides: object) -> "ConsumerConfig":
@@ -89,13 +94,48 @@ class ConsumerConfig:
             "allowed_title_slugs": None if "*" in slugs else frozenset(slugs),
             "group_wait": settings.SERVICEBUS_GROUP_WAIT_SECONDS,
             "group_max": settings.SERVICEBUS_GROUP_MAX,
+            "fully_qualified_namespace": settings.SERVICEBUS_FULLY_QUALIFIED_NAMESPACE,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
     @property
+    def is_configured(self) -> bool:
+        return bool(self.connection_string or self.fully_qualified_namespace)
+
+    def client(self, **options: Any) -> ServiceBusClient:
+        """A client with the connection string's key, or — with no connection string — the
+        namespace and a token credential (a managed identity on Azure)."""
+        return servicebus_client(
+            connection_string=self.connection_string,
+            fully_qualified_namespace=self.fully_qualified_namespace,
+            **options,
+        )
+
+    @property
     def entity(self) -> str:
         return self.queue or f"{self.topic}/Subscriptions/{self.subscription}"
+
+
+def servicebus_client(
+    *, connection_string: str = "", fully_qualified_namespace: str = "", **options: Any
+) -> ServiceBusClient:
+    if connection_string:
+        return ServiceBusClient.from_connection_string(connection_string, **options)
+    if not fully_qualified_namespace:
+        raise ImproperlyConfigured(
+            "Set SERVICEBUS_CONNECTION_STRING or SERVICEBUS_FULLY_QUALIFIED_NAMESPACE."
+        )
+    credential = import_string(settings.SERVICEBUS_CREDENTIAL)()
+    return ServiceBusClient(
+        fully_qualified_namespace, credential, use_tls=settings.SERVICEBUS_USE_TLS, **options
+    )
+
+
+def servicebus_configured() -> bool:
+    return bool(
+        settings.SERVICEBUS_CONNECTION_STRING or settings.SERVICEBUS_FULLY_QUALIFIED_NAMESPACE
+    )
 
 
 class DatabaseUnavailable(Exception):
@@ -231,9 +271,7 @@ class EventConsumer:
         )
 
     def _session(self) -> None:
-        client = ServiceBusClient.from_connection_string(
-            self.config.connection_string, retry_total=2, retry_backoff_max=5
-        )
+        client = self.config.client(retry_total=2, retry_backoff_max=5)
         renewer = AutoLockRenewer(max_lock_renewal_duration=self.config.lock_renewal)
         with client, renewer, self._receiver(client) as receiver:
             logger.info("consumer receiving", extra={"entity": self.config.entity})
@@ -413,6 +451,10 @@ class EventConsumer:
             )
             return
         setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+        EVENTS_SETTLED.labels(counter).inc()
+        enqueued = message.enqueued_time_utc
+        if enqueued is not None:
+            EVENTS_LAG_SECONDS.observe(max(0.0, time.time() - enqueued.timestamp()))
 
 
 def _database_close() -> None:

@@ -38,7 +38,7 @@ def _peek(client: ServiceBusClient, config: ConsumerConfig, *, dead_letter: bool
 def servicebus_lag(config: ConsumerConfig) -> Lag:
     """How far behind the consumers are: messages waiting (peek, capped) and the age of the
     oldest. Uses peek only, so it needs Listen rights and never takes a lock."""
-    with ServiceBusClient.from_connection_string(config.connection_string, retry_total=0) as client:
+    with config.client(retry_total=0) as client:
         waiting = _peek(client, config, dead_letter=False)
         dead = _peek(client, config, dead_letter=True)
     oldest = min((m.enqueued_time_utc for m in waiting if m.enqueued_time_utc), default=None)
@@ -57,7 +57,7 @@ def dead_letters_replay(config: ConsumerConfig, *, limit: int) -> ReplayReport:
     is now valid goes through the inbox (applied once, or a duplicate) and is completed; one
     that is still invalid is abandoned, so it stays in the dead-letter queue for inspection."""
     report = ReplayReport()
-    client = ServiceBusClient.from_connection_string(config.connection_string)
+    client = config.client()
     with client, _receiver(client, config, dead_letter=True) as receiver:
         seen: set[int] = set()
         while len(seen) < limit:

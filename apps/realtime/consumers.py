@@ -17,6 +17,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from apps.common.exceptions import ApplicationError
+from apps.common.logging import connection_id as log_connection_id
+from apps.common.metrics import WS_FRAMES, WS_OPEN_SOCKETS
 from apps.realtime.auth import token_resolve
 from apps.realtime.groups import user_group
 from apps.realtime.hooks import connection_hooks, run_hooks
@@ -51,6 +53,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     auth_timer: asyncio.Task | None = None
     joined_user_id: int | None = None
     is_closing = False
+    is_counted = False  # in community_ws_open_sockets
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -63,8 +66,12 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self.close()  # before accept: the handshake is refused with HTTP 403
             return
         self.connection_id = uuid.uuid4().hex
+        # This connection's handlers run in this task: its log lines carry the id.
+        log_connection_id.set(self.connection_id)
         subprotocol = SUBPROTOCOL if SUBPROTOCOL in self.scope.get("subprotocols", []) else None
         await self.accept(subprotocol=subprotocol)
+        WS_OPEN_SOCKETS.inc()
+        self.is_counted = True
         if self.scope["user"].is_authenticated:
             await self.on_authenticated()
         else:
@@ -89,6 +96,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.is_closing = True
+        if self.is_counted:
+            WS_OPEN_SOCKETS.dec()
+            self.is_counted = False
         if self.auth_timer is not None:
             self.auth_timer.cancel()
         for task in self.unfinished:
@@ -127,7 +137,19 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
 
     async def send_text(self, text: str) -> None:
         """Write an already-encoded frame (fan-out encodes once for every socket)."""
+        WS_FRAMES.labels("out").inc()
         await self.base_send({"type": "websocket.send", "text": text})
+
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        if text_data is not None or bytes_data is not None:
+            WS_FRAMES.labels("out").inc()
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        WS_FRAMES.labels("out").inc()  # (the JSON consumer's send_json bypasses send above)
+        await super().send_json(content, close=close)
 
     async def _close_if_unauthenticated(self) -> None:
         await asyncio.sleep(settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS)
@@ -135,6 +157,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_AUTH_TIMEOUT)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        WS_FRAMES.labels("in").inc()
         if text_data is None:
             await self.send_error(None, "invalid_frame", _("Binary frames are not supported."))
             return

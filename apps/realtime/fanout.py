@@ -18,6 +18,7 @@ import contextvars
 import json
 import logging
 import os
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from apps.common.metrics import FANOUT_LAG_SECONDS
 from apps.realtime.groups import topic_group
 
 logger = logging.getLogger(__name__)
@@ -69,7 +71,7 @@ async def topic_publish_text(*, topic: str, text: str, seq: int | None = None) -
     hub drops."""
     if seq is not None:
         await hub().dispatch(topic, seq, text)
-    event = {"type": FANOUT_EVENT, "topic": topic, "seq": seq, "text": text}
+    event = {"type": FANOUT_EVENT, "topic": topic, "seq": seq, "text": text, "at": time.time()}
     await get_channel_layer().group_send(topic_group(topic), event)
 
 
@@ -88,7 +90,7 @@ async def topics_publish_sequenced(batches: list[tuple[str, list[tuple[int, str]
     for topic, frames in batches:
         for first in range(0, len(frames), PUBLISH_CHUNK):
             chunk = [list(frame) for frame in frames[first : first + PUBLISH_CHUNK]]
-            event = {"type": FANOUT_EVENT, "topic": topic, "frames": chunk}
+            event = {"type": FANOUT_EVENT, "topic": topic, "frames": chunk, "at": time.time()}
             try:
                 await layer.group_send(topic_group(topic), event)
             except Exception:  # best effort: the other processes fill holes by backfill/resume
@@ -206,6 +208,8 @@ class TopicHub:
         while True:
             try:
                 event = await self.layer.receive(self.channel_name)
+                if "at" in event:
+                    FANOUT_LAG_SECONDS.observe(max(0.0, time.time() - event["at"]))
                 if "frames" in event:  # a batch: [[seq, text], …] in order
                     for seq, text in event["frames"]:
                         await self.dispatch(event["topic"], seq, text)

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response (redirects and refusals too) carries its id and is measured.
+    "apps.ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.api.middleware.ChunkedBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -367,8 +369,13 @@ LOGGING = {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "apps.common.logging.JsonFormatter"},
     },
+    "filters": {"context_ids": {"()": "apps.common.logging.ContextIdsFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context_ids"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -378,6 +385,14 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Metrics (docs/operations.md, "Metrics and alerts") ------------------------------------------
+# Scrapers send it as a bearer token to /metrics (gunicorn, Daphne); without it /metrics exists
+# only in DEBUG. The Celery worker (and the game-event consumer inside it) serves its metrics
+# on METRICS_PORT (0: off) on the host's loopback, or METRICS_ADDRESS.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_PORT = env.int("METRICS_PORT", default=0)
+METRICS_ADDRESS = env.str("METRICS_ADDRESS", default="127.0.0.1")
 
 # --- Product limits -----------------------------------------------------------------------------
 TITLE_CREDENTIAL_ROTATION_GRACE = timedelta(
@@ -431,6 +446,15 @@ CHAT_FANOUT_REFRESH_SECONDS = env.float("CHAT_FANOUT_REFRESH_SECONDS", default=3
 # Service Bus consumer (docs/events.md). Unset connection string: no consumer; titles use HTTP
 # ingest (POST /api/v1/events) and the simulator feeds events in process.
 SERVICEBUS_CONNECTION_STRING = env.str("SERVICEBUS_CONNECTION_STRING", default="")
+# Production on Azure: no key at all. The namespace's host name (…servicebus.windows.net) and a
+# managed identity with the Azure Service Bus Data Receiver role; the token comes from
+# SERVICEBUS_CREDENTIAL, a callable returning an azure-identity credential (docs/deploy-azure.md).
+SERVICEBUS_FULLY_QUALIFIED_NAMESPACE = env.str("SERVICEBUS_FULLY_QUALIFIED_NAMESPACE", default="")
+SERVICEBUS_CREDENTIAL = env.str(
+    "SERVICEBUS_CREDENTIAL", default="azure.identity.DefaultAzureCredential"
+)
+# TLS to the namespace (always, on Azure); off only for a local emulator on plain TCP.
+SERVICEBUS_USE_TLS = env.bool("SERVICEBUS_USE_TLS", default=True)
 # Read from a topic subscription (both set) or else from a queue.
 SERVICEBUS_TOPIC = env.str("SERVICEBUS_TOPIC", default="game-events")
 SERVICEBUS_SUBSCRIPTION = env.str("SERVICEBUS_SUBSCRIPTION", default="community")
@@ -553,6 +577,12 @@ if UGC_AZURE_CONNECTION_STRING or UGC_AZURE_ACCOUNT_NAME:
             "timeout": env.int("UGC_AZURE_TIMEOUT_SECONDS", default=60),
         },
     }
+    if UGC_AZURE_ACCOUNT_NAME and not (UGC_AZURE_CONNECTION_STRING or UGC_AZURE_ACCOUNT_KEY):
+        # No key (Azure, managed identity): requests carry Entra tokens and download links
+        # are user delegation SAS (django-storages asks for the key with the credential).
+        from azure.identity import DefaultAzureCredential
+
+        STORAGES["ugc"]["OPTIONS"]["token_credential"] = DefaultAzureCredential()
     # Thumbnails are redirects to SAS URLs on the blob endpoint: let the portal show them.
     _parts = dict(
         part.split("=", 1) for part in UGC_AZURE_CONNECTION_STRING.split(";") if "=" in part

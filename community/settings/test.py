@@ -28,3 +28,4 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "auth": "10000/min"},
 }
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="test-metrics-token")

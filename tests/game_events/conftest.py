@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -29,3 +31,16 @@ def title_client(title) -> APIClient:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def recorded(handler_recorder):  # type: ignore[no-untyped-def]
     return handler_recorder
+
+
+@pytest.fixture
+def unhandled_type() -> Iterator[str]:
+    """A catalog type no app handles in this deployment: ``ugc.published`` with UGC's handler
+    taken out for the test (every catalog type has a handler once all apps are installed)."""
+    from apps.game_events import registry
+
+    key = ("ugc.published", 1)
+    saved = list(registry._handlers.get(key, []))
+    registry._handlers[key] = []
+    yield "ugc.published"
+    registry._handlers[key] = saved

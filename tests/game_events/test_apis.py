@@ -22,7 +22,7 @@ def _post(client, body, content_type="application/json"):
 
 
 def test_a_batch_gets_one_result_per_event_and_effects_apply_on_commit(
-    title_client, recorded, django_capture_on_commit_callbacks
+    title_client, recorded, django_capture_on_commit_callbacks, unhandled_type
 ):
     batch = [
         cloud_event(event_id="a"),

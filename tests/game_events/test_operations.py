@@ -23,7 +23,7 @@ def _failing(event):
 
 
 @pytest.mark.django_db
-def test_events_status_shows_counts_metrics_and_the_last_error(title, recorded):
+def test_events_status_shows_counts_metrics_and_the_last_error(title, recorded, unhandled_type):
     from apps.game_events.registry import handler_register, handler_unregister
 
     events = [envelope_validate(cloud_event(event_id=i)) for i in ("a", "b")]
@@ -103,7 +103,7 @@ def test_dead_letters_are_inspected_and_replayed_after_the_title_is_registered(
 
 
 @pytest.mark.django_db
-def test_the_admin_lists_the_inbox_with_filters_and_refuses_edits(client, title):
+def test_the_admin_lists_the_inbox_with_filters_and_refuses_edits(client, title, unhandled_type):
     admin = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)
     events_ingest(

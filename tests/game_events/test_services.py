@@ -68,7 +68,9 @@ def test_the_same_id_from_another_title_is_another_event(title, recorded):
     ]
 
 
-def test_unknown_types_newer_versions_and_unhandled_types_are_kept_as_ignored(title):
+def test_unknown_types_newer_versions_and_unhandled_types_are_kept_as_ignored(
+    title, unhandled_type
+):
     statuses = _ingest(
         cloud_event("player.teleported", event_id="a", data={"x": 1}),
         cloud_event("match.completed", event_id="b", dataversion="9"),

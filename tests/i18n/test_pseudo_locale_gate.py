@@ -23,7 +23,7 @@ from tests.browser.test_portal_login import CHROMIUM_ARGS
 from tests.support.services import CHROMIUM
 
 DEMO_PASSWORD = "community-demo"
-NOT_PORTAL_PREFIXES = ("admin/", "api/", "i18n/", "healthz", "readyz")
+NOT_PORTAL_PREFIXES = ("admin/", "api/", "i18n/", "healthz", "readyz", "metrics")
 
 # Portal pages by URL name → who views them. Arguments are filled from the demo data.
 PAGES: dict[str, str] = {

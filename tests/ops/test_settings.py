@@ -30,6 +30,9 @@ print(json.dumps({
     "broker": settings.CELERY_BROKER_URL,
     "debug": settings.DEBUG,
     "secure_cookies": settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
+    "ugc_storage": settings.STORAGES["ugc"]["BACKEND"],
+    "ugc_credential": type(settings.STORAGES["ugc"]["OPTIONS"].get("token_credential")).__name__,
+    "ugc_key": settings.STORAGES["ugc"]["OPTIONS"].get("account_key"),
 }))
 """
 
@@ -177,3 +180,17 @@ def test_channel_layer_urls_shard_the_layer_over_several_redis_instances():
         "redis://10.0.0.3:6379/0",
     ]
     assert result["cache"] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_ugc_on_azure_with_an_account_name_and_no_key_uses_the_managed_identity():
+    """What the Azure deployment sets (infra/azure/modules/containerapps.bicep): the account
+    by name, no key — requests carry Entra tokens, links are user delegation SAS."""
+    keyless = settings_under(UGC_AZURE_ACCOUNT_NAME="stcommunityprod")
+    with_key = settings_under(
+        UGC_AZURE_ACCOUNT_NAME="stcommunityprod", UGC_AZURE_ACCOUNT_KEY="a2V5"
+    )
+
+    assert keyless["ugc_storage"] == "storages.backends.azure_storage.AzureStorage"
+    assert keyless["ugc_credential"] == "DefaultAzureCredential"
+    assert keyless["ugc_key"] is None
+    assert with_key["ugc_credential"] == "NoneType" and with_key["ugc_key"] == "a2V5"

@@ -70,8 +70,10 @@ var commonEnv = [
   { name: 'SERVICEBUS_FULLY_QUALIFIED_NAMESPACE', value: '${serviceBusNamespace}.servicebus.windows.net' }
   { name: 'SERVICEBUS_TOPIC', value: serviceBusTopic }
   { name: 'SERVICEBUS_SUBSCRIPTION', value: serviceBusSubscription }
-  { name: 'AZURE_STORAGE_ACCOUNT_NAME', value: blobAccountName }
-  { name: 'AZURE_STORAGE_CONTAINER', value: blobContainerName }
+  // UGC files: the account by name and no key; the identity holds Storage Blob Data
+  // Contributor and signs download links with a user delegation key.
+  { name: 'UGC_AZURE_ACCOUNT_NAME', value: blobAccountName }
+  { name: 'UGC_AZURE_CONTAINER', value: blobContainerName }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insightsConnectionString }
   // The consumer runs as its own app (events); workers do not start one.
   { name: 'GAME_EVENTS_CONSUMERS', value: '0' }

@@ -34,7 +34,9 @@ def handle_request(server: AmqpServer, link: Link, delivery: Delivery, payload: 
     props = dict(request.properties or {})
     operation = str(props.get("operation", ""))
     if node == "$cbs":
-        # Any token is accepted: the double does not verify SAS signatures.
+        # Any token is accepted: the double does not verify SAS signatures or JWTs.
+        with server.store.lock:
+            server.store.tokens_put.append((str(props.get("type", "")), str(props.get("name", ""))))
         reply = Message(properties={"status-code": 202, "status-description": "Accepted"})
     else:
         reply = _management(server, node[: -len(MGMT_SUFFIX)], operation, request.body)

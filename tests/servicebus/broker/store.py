@@ -151,6 +151,9 @@ class Store:
         self.drop_completions: bool | float = False
         self.dropped_completions = 0
         self._random = random.Random(0)
+        # CBS put-token requests seen: (token type, audience). A SAS key sends
+        # "servicebus.windows.net:sastoken"; a token credential (managed identity) "jwt".
+        self.tokens_put: list[tuple[str, str]] = []
 
     # ---- configuration -------------------------------------------------------------------
     def _add_entity(self, name: str, lock_duration: float, max_delivery_count: int) -> Entity:

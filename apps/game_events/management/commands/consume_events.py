@@ -11,8 +11,10 @@ import sys
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.common.metrics import metrics_serve
 from apps.game_events.consumer import ConsumerConfig, EventConsumer
 
 # The consumer's SDK thread mostly waits for broker frames while its database thread computes;
@@ -43,8 +45,13 @@ class Command(BaseCommand):
             prefetch=options["prefetch"],
             max_wait=options["max_wait"],
         )
-        if not config.connection_string:
-            raise CommandError("Set SERVICEBUS_CONNECTION_STRING (or --connection-string).")
+        if not config.is_configured:
+            raise CommandError(
+                "Set SERVICEBUS_CONNECTION_STRING (or --connection-string) or"
+                " SERVICEBUS_FULLY_QUALIFIED_NAMESPACE."
+            )
+        if settings.METRICS_PORT:
+            metrics_serve(settings.METRICS_PORT, settings.METRICS_ADDRESS)
         # The AMQP stack logs every frame at INFO; keep the consumer's own lines readable.
         logging.getLogger("azure").setLevel(max(logging.WARNING, logging.root.level))
         stop = threading.Event()

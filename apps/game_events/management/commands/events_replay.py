@@ -32,8 +32,11 @@ class Command(BaseCommand):
 
     def _dead_letters(self, limit: int) -> None:
         config = ConsumerConfig.from_settings()
-        if not config.connection_string:
-            raise CommandError("SERVICEBUS_CONNECTION_STRING is not set.")
+        if not config.is_configured:
+            raise CommandError(
+                "Neither SERVICEBUS_CONNECTION_STRING nor"
+                " SERVICEBUS_FULLY_QUALIFIED_NAMESPACE is set."
+            )
         logging.getLogger("azure").setLevel(logging.ERROR)
         from apps.game_events.operations import dead_letters_replay
 

@@ -46,7 +46,7 @@ class Command(BaseCommand):
     def _lag(self) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING("Service Bus"))
         config = ConsumerConfig.from_settings()
-        if not config.connection_string:
+        if not config.is_configured:
             self.stdout.write("  not configured (HTTP ingest only)")
             return
         logging.getLogger("azure").setLevel(logging.ERROR)

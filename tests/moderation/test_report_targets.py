@@ -240,3 +240,19 @@ def test_removing_a_profile_resets_it_and_deletes_the_avatar_files(
     removed = Player.objects.get(id=alice.id)
     assert (removed.display_name, removed.bio, removed.avatar_large) == ("Hidden player", "", "")
     assert not default_storage.exists(files[0])
+
+
+def test_the_queue_shows_a_reported_item_and_links_to_it(title, alice, bob, moderator):
+    from django.test import Client
+
+    item_id = published_level(title, alice)
+    client_for(bob).post(f"/api/v1/ugc/items/{item_id}/report", {"reason": "hate"})
+    case = ReportCase.objects.get()
+    admin = Client()
+    admin.force_login(moderator)
+
+    page = admin.get(f"/admin/moderation/reportcase/{case.id}/change/").content.decode()
+
+    assert "Lava run (level)" in page
+    assert Report.objects.get().evidence["sha256"] in page
+    assert f"/admin/ugc/item/{item_id}/change/" in page

@@ -16,11 +16,15 @@ class LoginForm(AuthenticationForm):
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
 
+    # The refusing gate's details; a ban's ``appeal_url`` is offered on the page.
+    refusal_details: dict[str, Any] | None = None
+
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
         try:
             login_gates_check(user)  # e.g. a suspension: the message says why and until when
         except ApplicationError as error:
+            self.refusal_details = error.details
             raise forms.ValidationError(error.message, code=error.code) from error
 
 

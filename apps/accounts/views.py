@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
@@ -28,6 +30,15 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # A refused login, or a session a sanction ended (the middleware left the link), offers
+        # the appeal link of that sanction.
+        details = context["form"].refusal_details or {}
+        ended = self.request.session.pop("sanction_appeal_url", None)
+        context["appeal_url"] = details.get("appeal_url") or ended
+        return context
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -7,6 +7,8 @@ carries it in its frame, so a client that was away can resume changes as it resu
 (``subscribe`` with ``last_change_seq``).
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
@@ -131,6 +133,25 @@ def message_delete(
         locked.change_seq = _change_stamp(message_id=locked.id, channel_id=locked.channel_id)
         frame = events.message_deleted_frame(locked, by_moderator=is_moderator)
         events.channel_publish_on_commit(channel_id=locked.channel_id, frame=frame)
+
+
+def message_restore_hidden(*, message: Message, hidden_at: datetime) -> bool:
+    """Undo moderation's own hide (``message_delete(by_moderation=True)`` with no moderator,
+    at ``hidden_at``) once the report behind it is dismissed: the message shows again and every
+    subscriber gets ``message_updated`` with it. A message deleted otherwise (by its author, by
+    a moderator, or hidden again later) stays deleted. Returns whether it was restored."""
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().get(id=message.id)
+        if locked.deleted_at != hidden_at or locked.deleted_by_id is not None:
+            return False
+        locked.deleted_at = None
+        locked.save(update_fields=["deleted_at", "updated_at"])
+        _change_stamp(message_id=locked.id, channel_id=locked.channel_id)
+        restored = _reloaded(locked.id)
+        events.channel_publish_on_commit(
+            channel_id=restored.channel_id, frame=events.message_updated_frame(restored)
+        )
+    return True
 
 
 def _reaction_frame(message: Message, player: Player, emoji: str, action: str) -> dict:

@@ -198,6 +198,10 @@ def refusal_message(sanction: ActiveSanction) -> str:
 
 
 def refusal_details(sanction: ActiveSanction) -> dict[str, Any]:
+    """``appeal_url``: for a global ban or suspension (the player cannot log in), the signed
+    link that appeals it without a session (``apps.moderation.appeal_links``); else null."""
+    from apps.moderation.appeal_links import appeal_link_url
+
     return {
         "sanction_id": sanction.id,
         "kind": sanction.kind,
@@ -205,7 +209,11 @@ def refusal_details(sanction: ActiveSanction) -> dict[str, Any]:
         "reason_category": sanction.reason_category,
         "reason": sanction.reason,
         "expires_at": iso(sanction.expires_at),
-    }
+        "appeal_url": appeal_link_url(
+            sanction_id=sanction.id, player_id=sanction.player_id, kind=sanction.kind,
+            is_global=sanction.title_id is None,
+        ),
+    }  # fmt: skip
 
 
 def _title_id(title: Any, title_id: int | None) -> int | None:

@@ -28,5 +28,7 @@ class SanctionedSessionMiddleware:
                                       "details": refusal.details}}  # fmt: skip
                     return JsonResponse(body, status=refusal.status_code)
                 messages.error(request, refusal.message)
+                # The login page offers it: they can no longer reach "My sanctions".
+                request.session["sanction_appeal_url"] = refusal.details.get("appeal_url")
                 return redirect("accounts:login")
         return self.get_response(request)

@@ -212,6 +212,8 @@ class ReportCase(BaseModel):
     reporter_count = models.PositiveIntegerField(_("reporters"), default=0)
     is_hidden = models.BooleanField(_("hidden pending review"), default=False)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    # What the escalation's hide returned: how a dismissal restores the target (targets.py).
+    hidden_state = models.JSONField(_("hidden content"), default=dict, blank=True)
     last_reported_at = models.DateTimeField(_("last reported at"), default=timezone.now)
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -22,7 +22,7 @@ async def on_authenticated(consumer: Any) -> None:
         {"type": "sanction", "id": details["sanction_id"], "status": "active",
          "kind": details["kind"], "title": details["title"],
          "reason_category": details["reason_category"], "reason": details["reason"],
-         "until": details["expires_at"]}
+         "until": details["expires_at"], "appeal_url": details["appeal_url"]}
     )  # fmt: skip
     raise SocketRefused(
         code=refusal.code, message=refusal.message, close_code=CLOSE_CODES[details["kind"]]

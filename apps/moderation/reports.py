@@ -105,11 +105,10 @@ def _case_refresh(case: ReportCase) -> None:
 def _escalate_if_due(case: ReportCase, target_type: str) -> None:
     if case.is_hidden or case.reporter_count < escalation_threshold(case.title):
         return
-    case.is_hidden, case.escalated_at = True, timezone.now()
-    case.save(update_fields=["is_hidden", "escalated_at", "updated_at"])
     hide = target_kind(target_type).hide
-    if hide is not None:
-        hide(case.target_id)
+    case.hidden_state = (hide(case.target_id) or {}) if hide is not None else {}
+    case.is_hidden, case.escalated_at = True, timezone.now()
+    case.save(update_fields=["is_hidden", "escalated_at", "hidden_state", "updated_at"])
     audit_record(
         actor_kind=IssuerKind.SYSTEM, actor_name="escalation", action="case.escalated",
         target_type=target_type, target_id=case.target_id, target_player=case.target_player,
@@ -230,6 +229,14 @@ def _notify_reporters(case: ReportCase) -> None:
     case.reports.filter(reporter_notified_at=None).update(reporter_notified_at=now)
 
 
+def _restore_hidden(case: ReportCase) -> None:
+    """A dismissed case gives back what its escalation hid (the report was unfounded)."""
+    restore = target_kind(case.target_type).restore
+    if case.is_hidden and case.hidden_state and restore is not None:
+        restore(case.target_id, case.hidden_state)
+    case.is_hidden = False
+
+
 def case_act(*, case: ReportCase, moderator: Any, action: str, reason: str = "") -> ReportCase:
     """Resolve an open case with one of ``CASE_ACTIONS`` (audited; reporters notified).
     A sanction goes through the moderator's role check (``moderation_forbidden``)."""
@@ -240,6 +247,8 @@ def case_act(*, case: ReportCase, moderator: Any, action: str, reason: str = "")
     with transaction.atomic():
         current = _locked_open(case, moderator)
         before = {"status": current.status, "is_hidden": current.is_hidden}
+        if action == "dismiss":
+            _restore_hidden(current)
         if action == "remove":
             remove = target_kind(current.target_type).remove
             if remove is None:
@@ -259,7 +268,8 @@ def case_act(*, case: ReportCase, moderator: Any, action: str, reason: str = "")
         current.resolved_by, current.resolved_at = moderator, timezone.now()
         current.claimed_by = current.claimed_by or moderator
         current.save(update_fields=["status", "resolution", "resolution_note", "resolved_by",
-                                    "resolved_at", "claimed_by", "updated_at"])  # fmt: skip
+                                    "resolved_at", "claimed_by", "is_hidden",
+                                    "updated_at"])  # fmt: skip
         audit_record(
             actor_kind=IssuerKind.MODERATOR, actor=moderator, action=f"case.{action}",
             target_type=current.target_type, target_id=current.target_id,

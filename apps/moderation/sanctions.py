@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.moderation.appeal_links import appeal_link_url_of
 from apps.moderation.audit import audit_record
 from apps.moderation.enforcement import CLOSE_CODES, iso
 from apps.moderation.exceptions import InvalidSanction, NotAllowed, SanctionNotActive
@@ -65,6 +66,7 @@ def sanction_frame(sanction: Sanction) -> dict[str, Any]:
         "reason_category": sanction.reason_category,
         "reason": sanction.reason,
         "until": iso(sanction.expires_at),
+        "appeal_url": None if sanction.lifted_at is not None else appeal_link_url_of(sanction),
     }
 
 
@@ -90,7 +92,9 @@ def _notify(sanction: Sanction, event: str) -> None:
         recipient=sanction.player,
         kind=NotificationKind.MODERATION,
         data={"event": event, "sanction_id": sanction.id, "kind": sanction.kind,
-              "until": iso(sanction.expires_at)},
+              "until": iso(sanction.expires_at),
+              # A banned or suspended player cannot log in to appeal: the link works without.
+              "appeal_url": appeal_link_url_of(sanction) if event == "sanction_issued" else None},
     )  # fmt: skip
 
 

@@ -3,12 +3,16 @@ that owns it (chat messages and player profiles here; guilds, UGC items and comm
 apps with ``target_kind_register`` in ``AppConfig.ready()``).
 
 A kind's ``resolve(target_id, reporter)`` returns the target as the reporter may see it, or
-raises ``NotFound`` (``unknown_target``: a target the reporter cannot see is never confirmed).
-``snapshot`` is stored as the report's evidence; ``hide`` runs when a case escalates (hidden
-pending review) and ``remove`` is the queue's "remove content" action."""
+raises ``UnknownTarget`` (``unknown_target``: a target the reporter cannot see is never
+confirmed). ``snapshot`` is stored as the report's evidence. ``hide(target_id)`` runs when a
+case escalates (hidden pending review) and returns what ``restore(target_id, state)`` needs to
+undo it when the case is dismissed (JSON, kept on the case; None: nothing was hidden);
+``remove(target_id, moderator)`` is the queue's "remove content" action. The contract for other
+apps is in docs/moderation.md ("The report-target registry")."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
@@ -34,19 +38,25 @@ class ResolvedTarget:
     snapshot: dict[str, Any]
 
 
+HiddenState = dict[str, Any]
+
+
 @dataclass(frozen=True)
 class TargetKind:
     name: str
     resolve: Callable[[str, Any], ResolvedTarget]
-    hide: Callable[[str], None] | None = None
+    hide: Callable[[str], HiddenState | None] | None = None
     remove: Callable[[str, Any], None] | None = None
     links: Callable[[str], dict[str, str]] = field(default=lambda target_id: {})
+    restore: Callable[[str, HiddenState], None] | None = None
 
 
 _kinds: dict[str, TargetKind] = {}
 
 
 def target_kind_register(kind: TargetKind) -> None:
+    """Register (or replace) the kind named ``kind.name``, one of ``TargetType``; call it in
+    the owning app's ``AppConfig.ready()``."""
     _kinds[kind.name] = kind
 
 
@@ -115,13 +125,27 @@ def _message_resolve(target_id: str, reporter: Any) -> ResolvedTarget:
     )  # fmt: skip
 
 
-def _message_hide(target_id: str) -> None:
+def _message_hide(target_id: str) -> HiddenState | None:
     from apps.chat.actions import message_delete
     from apps.chat.models import Message
+    from apps.moderation.enforcement import iso
 
     message = Message.objects.select_related("channel").filter(id=int(target_id)).first()
-    if message is not None:
-        message_delete(message=message, by_moderation=True)
+    if message is None or message.is_deleted:
+        return None
+    message_delete(message=message, by_moderation=True)
+    message.refresh_from_db(fields=["deleted_at"])
+    return {"hidden_at": iso(message.deleted_at)}
+
+
+def _message_restore(target_id: str, state: HiddenState) -> None:
+    from apps.chat.actions import message_restore_hidden
+    from apps.chat.models import Message
+
+    message = Message.objects.filter(id=int(target_id)).first()
+    if message is not None and state.get("hidden_at"):
+        hidden_at = datetime.fromisoformat(state["hidden_at"].replace("Z", "+00:00"))
+        message_restore_hidden(message=message, hidden_at=hidden_at)
 
 
 def _message_remove(target_id: str, moderator: Any) -> None:
@@ -161,6 +185,44 @@ def _profile_resolve(target_id: str, reporter: Any) -> ResolvedTarget:
     )  # fmt: skip
 
 
+def _profile_hide(target_id: str) -> HiddenState | None:
+    from apps.players.models import Player
+    from apps.players.profile_moderation import player_profile_hide
+
+    player = Player.objects.filter(id=int(target_id)).first()
+    if player is None:
+        return None
+    return player_profile_hide(player=player) or None
+
+
+def _profile_restore(target_id: str, state: HiddenState) -> None:
+    from apps.players.models import Player
+    from apps.players.profile_moderation import player_profile_restore
+
+    player = Player.objects.filter(id=int(target_id)).first()
+    if player is not None:
+        player_profile_restore(player=player, former=state)
+
+
+def _profile_remove(target_id: str, moderator: Any) -> None:
+    from apps.players.models import Player
+    from apps.players.profile_moderation import player_profile_remove
+
+    player = Player.objects.filter(id=int(target_id)).first()
+    if player is not None:
+        player_profile_remove(player=player, former=_hidden_state_of(TargetType.PROFILE, target_id))
+
+
+def _hidden_state_of(target_type: str, target_id: str) -> HiddenState:
+    """What an escalation hid of the target (its open case's ``hidden_state``), or ``{}``."""
+    from apps.moderation.models import CaseStatus, ReportCase
+
+    case = ReportCase.objects.filter(
+        target_type=target_type, target_id=target_id, status=CaseStatus.OPEN
+    ).first()
+    return dict(case.hidden_state) if case is not None else {}
+
+
 def _profile_links(target_id: str) -> dict[str, str]:
     from django.urls import reverse
 
@@ -169,6 +231,6 @@ def _profile_links(target_id: str) -> dict[str, str]:
 
 def register_builtin_kinds() -> None:
     target_kind_register(TargetKind(TargetType.MESSAGE, _message_resolve, _message_hide,
-                                    _message_remove, _message_links))  # fmt: skip
-    target_kind_register(TargetKind(TargetType.PROFILE, _profile_resolve, None, None,
-                                    _profile_links))  # fmt: skip
+                                    _message_remove, _message_links, _message_restore))  # fmt: skip
+    target_kind_register(TargetKind(TargetType.PROFILE, _profile_resolve, _profile_hide,
+                                    _profile_remove, _profile_links, _profile_restore))  # fmt: skip

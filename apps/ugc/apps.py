@@ -16,10 +16,13 @@ class UgcConfig(AppConfig):
         from apps.ugc import handlers  # noqa: F401  (registers with the game-event registry)
         from apps.ugc.attachments import ATTACHMENT_KIND, item_card_resolve
         from apps.ugc.data import player_export_section
+        from apps.ugc.reporting import reporting_register
         from apps.ugc.services.moderation import MODERATOR_PERMISSIONS
 
         attachment_kind_register(AttachmentKind(name=ATTACHMENT_KIND, resolve=item_card_resolve))
         export_section_register(name="ugc", builder=player_export_section)
+        # Item and comment reports go to moderation's queue (its target registry).
+        reporting_register()
         # Moderators review, hide and remove content (migration 0003 grants it in the database).
         for role in ("moderators", "senior moderators"):
             role_permissions_register(role=role, permissions=MODERATOR_PERMISSIONS)

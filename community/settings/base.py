@@ -532,6 +532,11 @@ MODERATION_REPORTS_PER_HOUR = env.int("MODERATION_REPORTS_PER_HOUR", default=20)
 MODERATION_ESCALATION_REPORTERS = env.int("MODERATION_ESCALATION_REPORTERS", default=5)
 # A moderator's claim on a report lapses after this long.
 MODERATION_CLAIM_MINUTES = env.int("MODERATION_CLAIM_MINUTES", default=30)
+# Appeal links of banned or suspended players (no session): how long one is valid, and how
+# often links may be used (per sanction and per client address: a burst, refilled per hour).
+MODERATION_APPEAL_LINK_DAYS = env.int("MODERATION_APPEAL_LINK_DAYS", default=30)
+MODERATION_APPEAL_LINK_BURST = env.int("MODERATION_APPEAL_LINK_BURST", default=10)
+MODERATION_APPEAL_LINK_PER_HOUR = env.int("MODERATION_APPEAL_LINK_PER_HOUR", default=30)
 # One OpenAPI enum for the reason categories (reports call it category, sanctions
 # reason_category).
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(  # type: ignore[attr-defined]

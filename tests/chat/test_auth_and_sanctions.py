@@ -81,6 +81,7 @@ async def test_a_muted_player_is_told_and_cannot_send(lobby, alice):
     assert sanction == {
         "type": "sanction", "id": issued.id, "status": "active", "kind": "chat_mute",
         "title": None, "reason_category": "spam", "reason": "spam", "until": None,
+        "appeal_url": None,  # a muted player can log in and appeal from "My sanctions"
     }  # fmt: skip
     assert refused["code"] == "muted"
     assert await database_sync_to_async(Message.objects.count)() == 0
@@ -106,6 +107,7 @@ async def test_a_ban_closes_open_sockets_at_once_and_refuses_new_ones(lobby, ali
 
     assert closes == [{"type": "websocket.close", "code": 4008}] * 2
     assert (told["type"], told["kind"], told["reason"]) == ("sanction", "ban", "abuse")
+    assert told["appeal_url"].startswith("/moderation/appeal/")  # they cannot log in to appeal
     assert refused["code"] == "banned"
     assert refused_close == {"type": "websocket.close", "code": 4008}
 

@@ -45,6 +45,7 @@ PAGES: dict[str, str] = {
     "chat:page": "alice",
     "moderation:report": "alice",
     "moderation:my-sanctions": "alice",
+    "moderation:appeal-link": "visitor",
     "ugc:index": "alice",
     "ugc:upload": "alice",
     "ugc:mine": "alice",
@@ -207,7 +208,16 @@ def _urls(base_url: str, alice: Player, emailed: dict[str, str]) -> dict[str, st
     # A public item of another creator, which alice may view and report.
     item = Item.objects.filter(visibility="public", state="published").exclude(creator=alice)
     item_id = item.values_list("id", flat=True).first()
+    # A banned demo player's appeal link (they cannot log in: the link needs no session).
+    from apps.moderation.appeal_links import appeal_link_token
+    from apps.moderation.sanctions import sanction_issue
+
+    banned = Player.objects.filter(user__isnull=False).exclude(id=alice.id).first()
+    ban = sanction_issue(player=banned, kind="ban", reason_category="spam")
     kwargs: dict[str, dict[str, object]] = {
+        "moderation:appeal-link": {
+            "token": appeal_link_token(sanction_id=ban.id, player_id=banned.id)
+        },
         "players:profile": {"player_id": alice.id},
         "ugc:creator": {"player_id": alice.id},
         "ugc:gallery": {"slug": "starfall-arena"},

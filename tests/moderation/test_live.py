@@ -112,10 +112,12 @@ def test_a_ban_from_the_admin_on_another_process_closes_open_sockets_within_a_se
             ("ban", "abuse", "active")
         ]
         assert sanction[0]["until"] is not None
+        assert sanction[0]["appeal_url"].startswith("/moderation/appeal/")  # no login needed
     refused_frames, refused_close = outcome["refused"]
     refused_frames = [f for f in refused_frames if f["type"] not in ("presence", "notification")]
     assert [frame["type"] for frame in refused_frames] == ["sanction", "error"]
     assert refused_frames[1]["code"] == "banned"
+    assert refused_frames[0]["appeal_url"].startswith("/moderation/appeal/")
     assert refused_close == 4008
 
 

@@ -9,6 +9,7 @@ from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from apps.moderation.models import Report
 from apps.ugc.models import Item, ItemVersion, TitleSettings
 from tests.factories import UserFactory
 from tests.ugc import corpus
@@ -129,7 +130,13 @@ def test_portal_forms_like_comment_and_report(title, alice, bob):
 
     assert Item.objects.get(id=item_id).like_count == 1
     assert "Nice one" in page and "Unlike" in page
-    assert "Reporting is not available yet." in report.content.decode()
+    assert "Thank you. The moderators will look at it." in report.content.decode()
+    filed = Report.objects.get()  # in moderation's queue
+    assert (filed.case.target_type, filed.case.target_id, filed.reporter) == (
+        "ugc",
+        str(item_id),
+        bob,
+    )
 
 
 def test_signed_local_links_expire_and_cannot_be_forged(title, alice, settings):

@@ -14,6 +14,7 @@ from apps.moderation.sanctions import sanction_issue
 from apps.players.friends import block_create, friend_request_send
 from apps.ugc import enforcement
 from apps.ugc.models import Comment, Item, UploadSession
+from apps.ugc.reporting import ugc_report_receive
 from tests.factories import TitleFactory
 from tests.players.factories import PlayerFactory
 from tests.ugc import corpus
@@ -126,14 +127,17 @@ def test_reports_go_to_the_receiver_moderation_registers(title, alice, bob):
     private_id = _item(title, alice, "private", 2)
     url = f"/api/v1/ugc/items/{item_id}/report"
 
-    unavailable = client_for(bob).post(url, {"reason": "spam"})
-    received = []
-    enforcement.report_receiver_register(lambda **report: received.append(report))
+    # Moderation's receiver is registered at startup (apps.ugc.reporting); the seam is tested
+    # here without it, then with a receiver of the test's own, and moderation's put back.
+    enforcement.report_receiver_unregister()
     try:
+        unavailable = client_for(bob).post(url, {"reason": "spam"})
+        received = []
+        enforcement.report_receiver_register(lambda **report: received.append(report))
         filed = client_for(bob).post(url, {"reason": "copyright", "details": "my map"})
         hidden = client_for(bob).post(f"/api/v1/ugc/items/{private_id}/report", {"reason": "spam"})
     finally:
-        enforcement.report_receiver_unregister()
+        enforcement.report_receiver_register(ugc_report_receive)
 
     assert (unavailable.status_code, unavailable.json()["error"]["code"]) == (
         503, "reports_unavailable")  # fmt: skip

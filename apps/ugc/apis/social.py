@@ -159,8 +159,11 @@ def _report_api(kind: str) -> type[APIView]:
         @extend_schema(
             tags=TAGS, request=ReportInputSerializer,
             responses={202: None, **error_responses(
-                f"unknown_{kind}", "reports_unavailable", "validation_error")},
-            description=f"Report a {kind} to the moderators (handled by the moderation app).",
+                f"unknown_{kind}", "reports_unavailable", "validation_error", "self_report",
+                "rate_limited")},
+            description=f"Report a {kind} to the moderators: it joins the moderation queue "
+            "like `POST /api/v1/moderation/reports` (one report per reporter per target, a "
+            "repeat updates it; report spam limited).",
         )  # fmt: skip
         def post(self, request: Request, target_id: int) -> Response:
             viewer = viewer_of(request)

@@ -116,7 +116,7 @@ def start_server(port: int, settings_module: str, workers: int) -> subprocess.Po
     }
     command = [str(Path(sys.executable).with_name("gunicorn")), "community.wsgi:application",
                "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--worker-class", "sync", "--log-level", "warning"]  # fmt: skip
+               "--worker-class", "sync", "--log-level", "warning", "--no-control-socket"]  # fmt: skip
     return subprocess.Popen(command, env=env, cwd=ROOT)
 
 

@@ -15,7 +15,10 @@ Needs ``wrk`` (Debian package ``wrk``), PostgreSQL and Redis:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/community_rest_bench \
     REDIS_URL=redis://127.0.0.1:6379/8 DJANGO_SETTINGS_MODULE=community.settings.test \
     sh -c '.venv/bin/python manage.py migrate -v0 && .venv/bin/python bench/rest_reads.py'
-Options: --duration 5 (s per block), --repeats 3, --connections 32, --workers 2.
+Options: --duration 5 (s per block), --repeats 3, --connections 32, --workers 2, and
+--base-tree DIR: a checkout of an earlier commit served by a third gunicorn, so before and
+after come from one interleaved run (``git archive 6bda94e | tar -x -C /tmp/base`` and a
+``.venv`` link there).
 """
 
 import argparse
@@ -47,7 +50,7 @@ from apps.players.models import ActivityEntry, Notification, Player  # noqa: E40
 from apps.players.services import player_register  # noqa: E402
 
 settings.ALLOWED_HOSTS = ["*"]
-OURS_PORT, FLOOR_PORT = 18431, 18432
+OURS_PORT, FLOOR_PORT, BASE_PORT = 18431, 18432, 18433
 TICKS = os.sysconf("SC_CLK_TCK")
 FRIENDS, ENTRIES_EACH, NOTIFICATIONS = 50, 20, 200
 
@@ -101,7 +104,9 @@ def count_queries(path: str, secret: str) -> int:
     return len(captured)
 
 
-def start_server(port: int, settings_module: str, workers: int) -> subprocess.Popen:
+def start_server(
+    port: int, settings_module: str, workers: int, tree: Path = ROOT
+) -> subprocess.Popen:
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8")
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": settings_module,
@@ -112,12 +117,12 @@ def start_server(port: int, settings_module: str, workers: int) -> subprocess.Po
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", redis_url),
         "API_THROTTLE_USER": "100000000/min",
         "API_THROTTLE_ANON": "100000000/min",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(tree),
     }
     command = [str(Path(sys.executable).with_name("gunicorn")), "community.wsgi:application",
-               "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--worker-class", "sync", "--log-level", "warning", "--no-control-socket"]  # fmt: skip
-    return subprocess.Popen(command, env=env, cwd=ROOT)
+               "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class",
+               "sync", "--log-level", "warning", "--no-control-socket"]  # fmt: skip
+    return subprocess.Popen(command, env=env, cwd=tree)
 
 
 def wait_ready(variant: Variant, secret: str) -> None:
@@ -215,6 +220,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--base-tree", type=Path, help="another checkout (e.g. the commit before a change) "
+        "served by a third gunicorn, so before and after come from one interleaved run",
+    )  # fmt: skip
     args = parser.parse_args()
     viewer, friend = seed()
     secret = api_token_create(user=viewer.user, name="bench").secret
@@ -234,6 +243,10 @@ def main() -> None:
     ]  # fmt: skip
     for variant in variants[:4]:
         variant.queries = count_queries(variant.path, secret)
+    if args.base_tree:
+        variants += [
+            Variant(f"{variant.name} (base)", BASE_PORT, variant.path) for variant in variants[:5]
+        ]
     floors = {
         "GET /api/v1/feed": ("floor feed", "floor+auth feed"),
         "GET /api/v1/notifications": ("floor notifications", "floor+auth notifications"),
@@ -241,11 +254,16 @@ def main() -> None:
         "GET players/<id>/activity": ("floor feed", "floor+auth feed"),
         "GET /healthz": ("floor healthz", "floor healthz"),
     }
+    floors |= {f"{name} (base)": pair for name, pair in floors.items()}
     connection.close()
     servers = {
         OURS_PORT: start_server(OURS_PORT, "community.settings.production", args.workers),
         FLOOR_PORT: start_server(FLOOR_PORT, "bench.rest_floor", args.workers),
     }
+    if args.base_tree:
+        servers[BASE_PORT] = start_server(
+            BASE_PORT, "community.settings.production", args.workers, args.base_tree.resolve()
+        )
     try:
         for variant in variants:
             wait_ready(variant, secret)

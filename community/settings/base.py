@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz answers here, before everything below (apps/api/middleware.py).
+    "apps.api.middleware.LivenessMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.api.middleware.ChunkedBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

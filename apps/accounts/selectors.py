@@ -7,10 +7,14 @@ from apps.common.secrets import secret_digest
 
 
 def api_token_get_active(*, secret: str) -> ApiToken | None:
-    """The live token for ``secret`` (not revoked, not expired, user active), or None."""
+    """The live token for ``secret`` (not revoked, not expired, user active), or None.
+
+    One query, read on every request: the user and their player profile (if any) come in the
+    same row, so ``apps.players`` finds ``user.player`` loaded instead of asking again. Nothing
+    is cached, so a revoked or expired token fails on the very next request on every worker."""
     now = timezone.now()
     return (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "user__player")
         .filter(digest=secret_digest(secret), revoked_at__isnull=True, user__is_active=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()

@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 
 from apps.api.errors import ErrorCode, LengthRequired, PayloadTooLarge
 from apps.api.handlers import error_response
+from apps.ops.views import healthz
 
 
 def _is_chunked(request: HttpRequest) -> bool:
@@ -71,3 +72,18 @@ class ChunkedBodyMiddleware:
         request._stream = io.BytesIO(body)
         request.META["CONTENT_LENGTH"] = str(len(body))
         return None
+
+
+class LivenessMiddleware:
+    """First in the chain: ``/healthz`` (liveness, touches no backing service) answers before
+    sessions, locale, CSRF, authentication and the rest run, so probes cost what a bare
+    Django view costs. The host is still checked against ALLOWED_HOSTS, as for any request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info != "/healthz":
+            return self.get_response(request)
+        request.get_host()  # DisallowedHost: 400, as before
+        return healthz(request)

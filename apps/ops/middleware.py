@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
 from apps.common.logging import request_id
 from apps.common.metrics import HTTP_REQUEST_SECONDS
@@ -24,9 +25,16 @@ def _incoming_id(request: HttpRequest) -> str | None:
     return value if _ID.fullmatch(value) else None
 
 
-def _route(request: HttpRequest) -> str:
-    """The URL pattern, not the path: ids and slugs do not make new series."""
+def _route(request: HttpRequest, status: int) -> str:
+    """The URL pattern, not the path: ids and slugs do not make new series. A response made
+    before URL resolution (the liveness probe) is resolved here; unknown paths share one
+    series."""
     match = getattr(request, "resolver_match", None)
+    if match is None and status != 404:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            match = None
     return match.route if match is not None else "unmatched"
 
 
@@ -41,9 +49,9 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             method = request.method if request.method in _METHODS else "other"
-            HTTP_REQUEST_SECONDS.labels(_route(request), method, str(response.status_code)).observe(
-                time.perf_counter() - started
-            )
+            HTTP_REQUEST_SECONDS.labels(
+                _route(request, response.status_code), method, str(response.status_code)
+            ).observe(time.perf_counter() - started)
         finally:
             request_id.reset(token)
         response["X-Request-ID"] = rid

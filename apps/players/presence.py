@@ -75,6 +75,8 @@ def presence_visible_to(*, viewer: Player | None, players: list[Player]) -> dict
     """Presence as ``viewer`` may see it: players below full visibility appear offline."""
     if viewer is None:
         visible = {p.id for p in players if p.privacy == Privacy.PUBLIC}
+    elif all(hasattr(p, "viewer_sees_fully") for p in players):  # decided by friends_of
+        visible = {p.id for p in players if p.viewer_sees_fully}  # type: ignore[attr-defined]
     else:
         candidates = [player.id for player in players]
         visible = selectors.full_visibility_ids(viewer=viewer, candidate_ids=candidates)

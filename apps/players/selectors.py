@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from apps.common.exceptions import NotFound
 from apps.common.text_safety import name_key
@@ -40,8 +41,12 @@ def player_get_for_user(*, user: AbstractBaseUser | AnonymousUser | None) -> Pla
     """The player of a login; ``NotFound`` when it has none (or is anonymous/deleted)."""
     if user is None or not getattr(user, "is_authenticated", False) or user.pk is None:
         raise NotFound()
-    player = Player.objects.filter(user_id=user.pk, deleted_at__isnull=True).first()
-    if player is None:
+    fields_cache = getattr(getattr(user, "_state", None), "fields_cache", {})
+    if "player" in fields_cache:  # loaded with the user (token authentication): no query
+        player = fields_cache["player"]
+    else:
+        player = Player.objects.filter(user_id=user.pk).first()
+    if player is None or player.deleted_at is not None:
         raise NotFound()
     return player
 
@@ -117,51 +122,99 @@ def direct_message_recipients(*, sender: Player, recipient_ids: Iterable[int]) -
     return allowed
 
 
-def visibility_of(*, viewer: Player | None, target: Player) -> Visibility:
+# Who is a friend of, or blocks or is blocked by, the player %s (passed twice). Hand-written
+# subqueries: Django's compiler spent more CPU building the four equivalent ORM subqueries of a
+# feed page than PostgreSQL spent running the page (docs/performance.md).
+_FRIEND_IDS_SQL = (
+    f"SELECT player_high_id FROM {Friendship._meta.db_table} WHERE player_low_id = %s "  # noqa: S608 - names from the model, values bound
+    f"UNION ALL SELECT player_low_id FROM {Friendship._meta.db_table} WHERE player_high_id = %s"
+)
+_BLOCKED_IDS_SQL = (
+    f"SELECT blocked_id FROM {Block._meta.db_table} WHERE blocker_id = %s "  # noqa: S608 - names from the model, values bound
+    f"UNION ALL SELECT blocker_id FROM {Block._meta.db_table} WHERE blocked_id = %s"
+)
+
+
+def _relations_of(viewer_id: int, prefix: str = "") -> tuple[Q, Q]:
+    """``(is_friend, is_blocked)`` of the player at ``prefix`` towards ``viewer_id``, as SQL
+    conditions (subqueries on the friendship and block tables) that join any query."""
+    at = f"{prefix}id__in"
+    is_friend = Q(**{at: RawSQL(_FRIEND_IDS_SQL, (viewer_id, viewer_id))})  # noqa: S611
+    is_blocked = Q(**{at: RawSQL(_BLOCKED_IDS_SQL, (viewer_id, viewer_id))})  # noqa: S611
+    return is_friend, is_blocked
+
+
+def fully_visible_to(*, viewer_id: int, prefix: str = "") -> Q:
+    """The players ``viewer_id`` sees at ``FULL`` (or ``SELF``) as one SQL condition on the
+    player at ``prefix`` (``""`` on Player, ``"player__"`` on rows that belong to a player):
+    live, not blocked either way, and public or friends-only with the viewer a friend. It
+    joins the caller's page query, so a list pays no separate visibility queries."""
+    is_friend, is_blocked = _relations_of(viewer_id, prefix)
+    privacy = f"{prefix}privacy"
+    shown = Q(**{privacy: Privacy.PUBLIC}) | (Q(**{privacy: Privacy.FRIENDS}) & is_friend)
+    is_self = Q(**{f"{prefix}id": viewer_id})
+    return Q(**{f"{prefix}deleted_at__isnull": True}) & (is_self | (shown & ~is_blocked))
+
+
+def _visibility_from(
+    *, viewer: Player | None, target: Player, blocked: bool, friend: bool
+) -> Visibility:
     if target.is_deleted:
         return Visibility.NONE
     if viewer is not None and viewer.id == target.id:
         return Visibility.SELF
-    if target.deletion_requested_at is not None:
+    if target.deletion_requested_at is not None or blocked:
         return Visibility.NONE  # leaving: hidden from others during the grace period
-    if viewer is not None and block_exists_between(player_id=viewer.id, other_player_id=target.id):
-        return Visibility.NONE
     if target.privacy == Privacy.PUBLIC:
         return Visibility.FULL
-    is_friend = (
-        viewer is not None
-        and target.privacy == Privacy.FRIENDS
-        and are_friends(player_id=viewer.id, other_player_id=target.id)
-    )
-    if is_friend:
+    if target.privacy == Privacy.FRIENDS and friend:
         return Visibility.FULL
     return Visibility.LIMITED
 
 
+def visibility_of(*, viewer: Player | None, target: Player) -> Visibility:
+    blocked = viewer is not None and block_exists_between(
+        player_id=viewer.id, other_player_id=target.id
+    )
+    friend = (
+        viewer is not None
+        and target.privacy == Privacy.FRIENDS
+        and are_friends(player_id=viewer.id, other_player_id=target.id)
+    )
+    return _visibility_from(viewer=viewer, target=target, blocked=blocked, friend=friend)
+
+
 def player_get_visible(*, viewer: Player | None, player_id: int) -> tuple[Player, Visibility]:
-    """The player and how much ``viewer`` may see; ``NotFound`` when nothing (blocked too)."""
-    target = Player.objects.filter(id=player_id).first()
+    """The player and how much ``viewer`` may see; ``NotFound`` when nothing (blocked too).
+    One query: the friendship and blocks between them come as columns of the player row."""
+    players = Player.objects.filter(id=player_id)
+    if viewer is not None:
+        is_friend, is_blocked = _relations_of(viewer.id)
+        players = players.annotate(
+            viewer_is_friend=ExpressionWrapper(is_friend, output_field=BooleanField()),
+            viewer_is_blocked=ExpressionWrapper(is_blocked, output_field=BooleanField()),
+        )
+    target = players.first()
     if target is None:
         raise NotFound()
-    visibility = visibility_of(viewer=viewer, target=target)
+    visibility = _visibility_from(
+        viewer=viewer,
+        target=target,
+        blocked=getattr(target, "viewer_is_blocked", False),
+        friend=getattr(target, "viewer_is_friend", False),
+    )
     if visibility == Visibility.NONE:
         raise NotFound()
     return target, visibility
 
 
 def full_visibility_ids(*, viewer: Player, candidate_ids: Iterable[int]) -> set[int]:
-    """Of ``candidate_ids`` (the viewer's friends or self), those whose activity and presence
-    the viewer may see; two queries whatever the number of candidates."""
-    candidates = set(candidate_ids) - blocked_player_ids(player_id=viewer.id)
-    friends = friend_ids(player_id=viewer.id)
-    visible = set()
-    for player_id, privacy in Player.objects.filter(
-        id__in=candidates, deleted_at__isnull=True
-    ).values_list("id", "privacy"):
-        is_friend_visible = privacy == Privacy.FRIENDS and player_id in friends
-        if player_id == viewer.id or privacy == Privacy.PUBLIC or is_friend_visible:
-            visible.add(player_id)
-    return visible
+    """Of ``candidate_ids``, those whose activity and presence the viewer may see
+    (``fully_visible_to``); one query whatever the number of candidates."""
+    visible = Player.objects.filter(
+        fully_visible_to(viewer_id=viewer.id), id__in=set(candidate_ids)
+    )
+    return set(visible.values_list("id", flat=True))
 
 
 def player_search(*, viewer: Player | None, query: str, limit: int = 20) -> list[Player]:
@@ -182,9 +235,14 @@ def player_search(*, viewer: Player | None, query: str, limit: int = 20) -> list
 
 
 def friends_of(*, player: Player) -> list[Player]:
-    return list(
-        Player.objects.filter(id__in=friend_ids(player_id=player.id)).order_by("display_name_key")
+    """The player's friends by name, each with ``viewer_sees_fully`` (``fully_visible_to``)
+    decided in the same query, for presence to read instead of asking again."""
+    is_friend, _is_blocked = _relations_of(player.id)
+    sees_fully = fully_visible_to(viewer_id=player.id)
+    friends = Player.objects.filter(is_friend).annotate(
+        viewer_sees_fully=ExpressionWrapper(sees_fully, output_field=BooleanField())
     )
+    return list(friends.order_by("display_name_key"))
 
 
 def friend_requests_received(*, player: Player) -> QuerySet[FriendRequest]:
@@ -227,19 +285,27 @@ def notification_unread_count(*, player_id: int) -> int:
 
 
 def activity_feed(*, viewer: Player) -> QuerySet[ActivityEntry]:
-    """The viewer's own activity and their friends' as their privacy allows, newest first."""
-    visible = full_visibility_ids(
-        viewer=viewer, candidate_ids=friend_ids(player_id=viewer.id) | {viewer.id}
-    )
+    """The viewer's own activity and their friends' as their privacy allows, newest first.
+    One query: who is visible is a condition of the page query itself."""
+    is_friend, _is_blocked = _relations_of(viewer.id, "player__")
+    authors = Q(player_id=viewer.id) | is_friend
     return (
-        ActivityEntry.objects.filter(player_id__in=visible)
+        ActivityEntry.objects.filter(
+            authors, fully_visible_to(viewer_id=viewer.id, prefix="player__")
+        )
         .select_related("player", "title")
         .order_by("-created_at", "-id")
     )
 
 
-def activity_of_player(*, viewer: Player | None, target: Player) -> QuerySet[ActivityEntry]:
-    if visibility_of(viewer=viewer, target=target) < Visibility.FULL:
+def activity_of_player(
+    *, viewer: Player | None, target: Player, visibility: Visibility | None = None
+) -> QuerySet[ActivityEntry]:
+    """``target``'s activity if ``viewer`` sees them fully; pass the ``visibility`` that
+    ``player_get_visible`` already decided to skip deciding it again."""
+    if visibility is None:
+        visibility = visibility_of(viewer=viewer, target=target)
+    if visibility < Visibility.FULL:
         return ActivityEntry.objects.none()
     return (
         ActivityEntry.objects.filter(player=target)

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every response (redirects and refusals too) carries its id and is measured.
     "apps.ops.middleware.RequestIdMiddleware",
+    # /healthz answers here, before everything below (apps/api/middleware.py).
+    "apps.api.middleware.LivenessMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.api.middleware.ChunkedBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -3,6 +3,7 @@
 chunked`` (no Content-Length) is read, or refused with a clear error — never dropped; a body
 the server itself cannot parse still reaches the application's JSON errors."""
 
+import contextlib
 import http.client
 import io
 import json
@@ -36,12 +37,10 @@ def send_chunked(
     host, port = url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
     pieces = [body[index : index + piece] for index in range(0, len(body), piece)]
-    try:
+    # The server may answer (413) and close before the whole body went out, as a client on a
+    # slow link sees it: the answer is still there to read.
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         connection.request(method, path, body=iter(pieces), headers=headers, encode_chunked=True)
-    except (BrokenPipeError, ConnectionResetError):
-        # The server answered (413) and closed before the whole body went out, as a client
-        # on a slow link sees it: the answer is still there to read.
-        pass
     response = connection.getresponse()
     status, content = response.status, response.read()
     connection.close()

@@ -261,8 +261,8 @@ class PlayerActivityApi(APIView):
     @extend_schema(responses={200: ActivitySerializer(many=True)}, tags=TAGS)
     def get(self, request: Request, player_id: int) -> Response:
         viewer = player_of(request)
-        player, _visibility = selectors.player_get_visible(viewer=viewer, player_id=player_id)
-        entries = selectors.activity_of_player(viewer=viewer, target=player)
+        player, visibility = selectors.player_get_visible(viewer=viewer, player_id=player_id)
+        entries = selectors.activity_of_player(viewer=viewer, target=player, visibility=visibility)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
         return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)

@@ -60,3 +60,13 @@ def test_mark_all_read_clears_the_unread_rows(db):
 
     assert 'class="unread"' not in client.get("/players/notifications/").content.decode()
     assert Notification.objects.filter(recipient=player, read_at__isnull=True).count() == 0
+
+
+def test_content_notifications_link_to_the_item(db):
+    player, commenter = PlayerFactory(), PlayerFactory(display_name="Mika")
+    _notify(player, "ugc_comment", {"item_id": 5, "name": "Sunset", "comment_id": 9}, commenter)
+
+    page = _page(player)
+
+    assert "<bdi>Mika</bdi> commented on <bdi>Sunset</bdi>." in page
+    assert 'href="/ugc/items/5/"' in page

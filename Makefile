@@ -8,7 +8,7 @@ PORT ?= 8000
 VAR_DIR := $(or $(COMMUNITY_VAR_DIR),var)
 
 .PHONY: run test lint format install install-dev services system-packages azurite migrate seed \
-	schema clean messages catalogs infra-tools
+	schema clean messages catalogs infra-tools axe
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -84,7 +84,15 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-dev system-packages infra-tools azurite catalogs lint
+# axe-core (the accessibility engine the portal's browser tests inject) from the npm registry,
+# pinned, into var/ (never committed): tests/portal/test_accessibility.py reads it there.
+AXE_VERSION := 4.14.1
+$(VAR_DIR)/axe/node_modules/axe-core/axe.min.js:
+	mkdir -p $(VAR_DIR)/axe
+	npm install --no-save --no-package-lock --no-audit --no-fund --prefix $(VAR_DIR)/axe axe-core@$(AXE_VERSION)
+axe: $(VAR_DIR)/axe/node_modules/axe-core/axe.min.js
+
+test: install-dev system-packages infra-tools azurite catalogs lint axe
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

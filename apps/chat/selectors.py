@@ -242,3 +242,15 @@ def player_chat_export(*, player: Player) -> dict[str, Any]:
             for channel_id, kind, name, last_read_seq, joined_at in memberships
         ],
     }  # fmt: skip
+
+
+def match_channels_ended_before(*, player: Player, before: datetime) -> list[int]:
+    """The ids of ``player``'s match channels closed before ``before`` (the portal stops
+    listing them)."""
+    return list(
+        Membership.objects.filter(
+            player=player, channel__kind=ChannelKind.MATCH, channel__closed_at__lt=before
+        )
+        .order_by("channel_id")
+        .values_list("channel_id", flat=True)
+    )

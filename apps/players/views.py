@@ -38,7 +38,7 @@ from apps.players.friends import (
 )
 from apps.players.identities import identity_claim_redeem, identity_unlink
 from apps.players.models import Player
-from apps.players.notifications import notification_mark_all_read
+from apps.players.notifications import notification_mark_all_read, notifications_grouped
 from apps.players.preferences import language_from_request
 from apps.players.presence import presence_visible_to
 
@@ -264,7 +264,8 @@ def friends_page(request: HttpRequest, player: Player) -> HttpResponse:
 @require_GET
 def notifications_page(request: HttpRequest, player: Player) -> HttpResponse:
     notifications = list(selectors.notification_list(player=player)[:100])
-    return render(request, "players/notifications.html", {"notifications": notifications})
+    groups = notifications_grouped(notifications)
+    return render(request, "players/notifications.html", {"groups": groups})
 
 
 @player_required

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.game_events",
     "apps.moderation",
     "apps.ugc",
+    "apps.portal",
     "apps.api",
     "apps.realtime",
     "apps.ops",
@@ -79,6 +80,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "community.urls"
 WSGI_APPLICATION = "community.wsgi.application"
 ASGI_APPLICATION = "community.asgi.application"
+
+# Field errors under their field, tied to it for screen readers (apps/portal/forms.py).
+FORM_RENDERER = "apps.portal.forms.PortalFormRenderer"
 
 TEMPLATES = [
     {

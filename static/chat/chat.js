@@ -12,6 +12,12 @@
   const sendEl = el("chat-send");
 
   const channels = new Map(); // id -> {id, name, kind, lastSeq, lastChangeSeq, unread, closed}
+  const blocked = new Set(config.blocked_player_ids || []);
+  const hidden = new Set(config.hidden_channel_ids || []); // ended more than a day ago
+  const revealed = new Set(); // blocked players' messages the viewer chose to show
+  const GROUP_WINDOW_MS = 5 * 60 * 1000; // consecutive messages of one author within 5 min
+  let firstUnreadSeq = null;
+  let pendingDirect = null; // a player to open a direct message with once connected
   const messageNodes = new Map(); // message id -> {li, message}
   let reactionChoices = [];
   let current = null;
@@ -43,6 +49,30 @@
     el("chat-error").textContent = reply && reply.type === "error" ? reply.message : "";
   }
 
+  // --- times in the viewer's zone (their profile's time zone), with the page's language ----
+  function formatter(options) {
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+        Object.assign({ timeZone: config.time_zone || undefined }, options));
+    } catch (error) {
+      return new Intl.DateTimeFormat(undefined, options);
+    }
+  }
+  const timeFormat = formatter({ hour: "numeric", minute: "2-digit" });
+  const dayFormat = formatter({ year: "numeric", month: "2-digit", day: "2-digit" });
+  const fullFormat = formatter({ dateStyle: "full", timeStyle: "short" });
+  const dayKeyFormat = formatter({ year: "numeric", month: "2-digit", day: "2-digit" });
+  const dayKey = (date) => dayKeyFormat.format(date);
+
+  function dayLabel(date) {
+    const today = dayKey(new Date());
+    const yesterday = dayKey(new Date(Date.now() - 86400000));
+    const key = dayKey(date);
+    if (key === today) return strings.today;
+    if (key === yesterday) return strings.yesterday;
+    return dayFormat.format(date);
+  }
+
   // --- channel list -------------------------------------------------------------------------
   function addChannel(data) {
     const known = channels.get(data.id);
@@ -58,23 +88,51 @@
     return channel;
   }
 
+  // Sections in the order players look for them; closed matches sink to "Ended" and leave
+  // the list a day after they closed (hidden_channel_ids), unless open right now.
+  const SECTIONS = ["direct", "guild", "lobby", "announcement", "match", "ended"];
+
+  function sectionOf(channel) {
+    if (channel.kind === "match" && channel.closed) return "ended";
+    return SECTIONS.includes(channel.kind) ? channel.kind : "lobby";
+  }
+
+  function channelButton(channel) {
+    const button = node("button", "chat-channel", "");
+    button.type = "button";
+    button.dataset.channelId = channel.id;
+    button.setAttribute("aria-current", String(current === channel.id));
+    button.appendChild(node("bdi", "", channel.name));
+    if (channel.unread > 0 && current !== channel.id) {
+      const badge = node("span", "chat-badge", String(channel.unread));
+      badge.dataset.testid = "unread";
+      button.appendChild(badge);
+    }
+    button.addEventListener("click", () => openChannel(channel.id));
+    const item = node("li");
+    item.appendChild(button);
+    return item;
+  }
+
   function renderChannels() {
     listEl.replaceChildren();
+    const bySection = new Map(SECTIONS.map((name) => [name, []]));
     for (const channel of channels.values()) {
-      const button = node("button", "", "");
-      button.type = "button";
-      button.dataset.channelId = channel.id;
-      button.setAttribute("aria-current", String(current === channel.id));
-      button.appendChild(node("bdi", "", channel.name));
-      if (channel.unread > 0 && current !== channel.id) {
-        const badge = node("span", "chat-badge", String(channel.unread));
-        badge.dataset.testid = "unread";
-        button.appendChild(badge);
-      }
-      button.addEventListener("click", () => selectChannel(channel.id));
-      const item = node("li");
-      item.appendChild(button);
-      listEl.appendChild(item);
+      if (hidden.has(channel.id) && current !== channel.id) continue;
+      bySection.get(sectionOf(channel)).push(channel);
+    }
+    for (const [name, list] of bySection) {
+      if (!list.length) continue;
+      const section = node("li", "chat-section");
+      section.dataset.section = name;
+      section.dataset.testid = "channel-section-" + name;
+      const heading = node("h3", "chat-section-title", strings["section" + name[0].toUpperCase() + name.slice(1)]);
+      heading.id = "chat-section-" + name;
+      const items = node("ul");
+      items.setAttribute("aria-labelledby", heading.id);
+      for (const channel of list) items.appendChild(channelButton(channel));
+      section.append(heading, items);
+      listEl.appendChild(section);
     }
   }
 
@@ -90,29 +148,36 @@
   }
 
   // --- messages -----------------------------------------------------------------------------
+  // Reactions people gave stay visible; choosing a new one goes through one "React" button
+  // that opens the title's set (no row of eight buttons under every line).
   function renderReactions(container, message) {
     container.replaceChildren();
     for (const reaction of message.reactions || []) {
       const mine = reaction.player_ids.includes(config.player_id);
-      const button = node("button", "", reaction.emoji + " " + reaction.count);
+      const button = node("button", "chat-reaction", reaction.emoji + " " + reaction.count);
       button.type = "button";
       button.setAttribute("aria-pressed", String(mine));
       button.addEventListener("click", () =>
         request({ type: mine ? "unreact" : "react", message_id: message.id, emoji: reaction.emoji }, showError));
       container.appendChild(button);
     }
-    if (message.is_deleted) return;
+  }
+
+  function reactionPicker(message) {
     const picker = node("span", "chat-picker");
+    picker.hidden = true;
     const channel = channels.get(message.channel_id);
     for (const emoji of (channel && channel.reactions) || reactionChoices) {
       const button = node("button", "", emoji);
       button.type = "button";
-      button.title = emoji;
-      button.addEventListener("click", () =>
-        request({ type: "react", message_id: message.id, emoji: emoji }, showError));
+      button.setAttribute("aria-label", strings.react + " " + emoji);
+      button.addEventListener("click", () => {
+        picker.hidden = true;
+        request({ type: "react", message_id: message.id, emoji: emoji }, showError);
+      });
       picker.appendChild(button);
     }
-    container.appendChild(picker);
+    return picker;
   }
 
   // A shared content item (attachment kind "ugc", docs/ugc.md#in-chat): its card links to the
@@ -135,51 +200,179 @@
     return link;
   }
 
+  // ``@name`` mentions (the server resolved them to ``message.mentions``): highlighted, and
+  // linked to the player's profile when the message mentions exactly one player.
+  const MENTION = /(^|[^\w@])@([^\s@]{1,32})/g;
+
+  function bodyWithMentions(message) {
+    const body = node("bdi", "chat-body");
+    const text = message.body;
+    let last = 0;
+    for (const match of text.matchAll(MENTION)) {
+      const start = match.index + match[1].length;
+      body.append(text.slice(last, start));
+      const mention = node(message.mentions && message.mentions.length === 1 ? "a" : "span",
+        "chat-mention", text.slice(start, match.index + match[0].length));
+      if (mention.tagName === "A") mention.href = "/players/" + Number(message.mentions[0]) + "/";
+      mention.dataset.testid = "mention";
+      body.appendChild(mention);
+      last = match.index + match[0].length;
+    }
+    body.append(text.slice(last));
+    return body;
+  }
+
+  function actionButton(label, testid, onClick) {
+    const button = node("button", "chat-action", label);
+    button.type = "button";
+    if (testid) button.dataset.testid = testid;
+    button.addEventListener("click", onClick);
+    return button;
+  }
+
+  // Edit in place: the body becomes a field; Enter saves, Escape cancels.
+  function editInline(li, message) {
+    const body = li.querySelector(".chat-body");
+    if (!body) return;
+    const form = node("form", "chat-edit");
+    const input = node("input");
+    input.value = message.body;
+    input.maxLength = 2000;
+    input.setAttribute("aria-label", strings.editPrompt);
+    input.dataset.testid = "edit-input";
+    const save = node("button", "small", strings.save);
+    save.type = "submit";
+    const cancel = actionButton(strings.cancel, null, () => fillMessage(li, message));
+    cancel.classList.add("secondary", "small");
+    form.append(input, save, cancel);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      request({ type: "edit", message_id: message.id, body: input.value }, (reply) => {
+        showError(reply);
+        if (reply.type !== "error") fillMessage(li, messageNodes.get(message.id).message);
+      });
+    });
+    input.addEventListener("keydown", (event) => { if (event.key === "Escape") fillMessage(li, message); });
+    body.replaceWith(form);
+    input.focus();
+  }
+
+  function confirmDelete(li, message) {
+    const box = node("span", "chat-confirm");
+    box.setAttribute("role", "group");
+    box.append(node("span", "", strings.deleteConfirm));
+    const yes = actionButton(strings.delete, "confirm-delete", () =>
+      request({ type: "delete", message_id: message.id }, showError));
+    yes.classList.add("danger", "small");
+    const no = actionButton(strings.cancel, null, () => fillMessage(li, message));
+    no.classList.add("secondary", "small");
+    box.append(yes, no);
+    li.querySelector(".chat-toolbar").replaceWith(box);
+    no.focus();
+  }
+
+  function toolbar(li, message) {
+    const bar = node("span", "chat-toolbar");
+    bar.setAttribute("role", "toolbar");
+    bar.setAttribute("aria-label", strings.actions);
+    if (message.is_deleted) return bar;
+    const own = message.author && message.author.id === config.player_id;
+    const picker = reactionPicker(message);
+    bar.append(
+      actionButton(strings.reply, "reply", () => {
+        if (!message.author) return;
+        inputEl.value = "@" + message.author.display_name.replace(/\s/g, "_") + " " + inputEl.value;
+        inputEl.focus();
+      }),
+      actionButton(strings.react, "react", () => { picker.hidden = !picker.hidden; }),
+    );
+    if (own) {
+      bar.append(actionButton(strings.edit, "edit", () => editInline(li, message)),
+                 actionButton(strings.delete, "delete", () => confirmDelete(li, message)));
+    } else if (message.author) {
+      bar.append(actionButton(strings.direct, "direct-message", () => startDirect(message.author.id)));
+      // The report page snapshots the message as evidence, then offers to block its author.
+      const report = node("a", "chat-action chat-report", strings.report);
+      report.href = "/moderation/report/?target_type=message&target_id=" + message.id;
+      report.dataset.testid = "report-message";
+      bar.appendChild(report);
+    }
+    bar.appendChild(picker);
+    return bar;
+  }
+
   function fillMessage(li, message) {
     li.replaceChildren();
     li.dataset.seq = message.seq;
-    li.appendChild(node("bdi", "chat-author", message.author ? message.author.display_name : "📣"));
+    li.dataset.author = message.author ? message.author.id : "";
+    li.dataset.time = message.created_at || "";
+    li.tabIndex = 0; // keyboard and long-press reach the actions (:focus-within shows them)
+    const created = message.created_at ? new Date(message.created_at) : null;
+    const time = node("time", "chat-time", created ? timeFormat.format(created) : "");
+    if (created) {
+      time.dateTime = message.created_at;
+      time.title = fullFormat.format(created);
+    }
+    li.appendChild(time);
+    const isBlocked = message.author && blocked.has(message.author.id) && !revealed.has(message.id);
+    li.classList.toggle("chat-blocked", Boolean(isBlocked));
+    li.classList.toggle("chat-mentions-me", Boolean(message.mentions && message.mentions.includes(config.player_id)));
+    if (isBlocked) {
+      li.appendChild(node("span", "chat-deleted", strings.blockedMessage));
+      const show = actionButton(strings.show, "show-blocked", () => {
+        revealed.add(message.id);
+        fillMessage(li, message);
+      });
+      show.classList.add("link");
+      li.appendChild(show);
+      return;
+    }
+    if (message.author) {
+      const author = node("a", "chat-author");
+      author.href = "/players/" + Number(message.author.id) + "/";
+      author.appendChild(node("bdi", "", message.author.display_name));
+      li.appendChild(author);
+    } else {
+      li.appendChild(node("bdi", "chat-author", "📣"));
+    }
     if (message.is_deleted) {
       li.appendChild(node("span", "chat-deleted", strings.deleted));
     } else {
-      li.appendChild(node("bdi", "chat-body", message.body));
+      li.appendChild(bodyWithMentions(message));
       if (message.edited_at) li.appendChild(node("span", "chat-meta", strings.edited));
       for (const attachment of message.attachments || []) {
         if (attachment.kind === "ugc") li.appendChild(ugcCard(attachment));
       }
     }
-    const own = message.author && message.author.id === config.player_id;
-    if (message.author && !own) {
-      const direct = node("button", "chat-direct", strings.direct);
-      direct.type = "button";
-      direct.dataset.testid = "direct-message";
-      direct.addEventListener("click", () => startDirect(message.author.id));
-      li.appendChild(direct);
-      if (!message.is_deleted) {
-        // The report page snapshots the message as evidence, then offers to block its author.
-        const report = node("a", "chat-report", strings.report);
-        report.href = "/moderation/report/?target_type=message&target_id=" + message.id;
-        report.dataset.testid = "report-message";
-        li.appendChild(report);
-      }
-    }
-    if (own && !message.is_deleted) {
-      const actions = node("span", "chat-actions");
-      const edit = node("button", "", strings.edit);
-      edit.type = "button";
-      edit.addEventListener("click", () => {
-        const body = window.prompt(strings.editPrompt, message.body);
-        if (body !== null) request({ type: "edit", message_id: message.id, body: body }, showError);
-      });
-      const remove = node("button", "", strings.delete);
-      remove.type = "button";
-      remove.addEventListener("click", () => request({ type: "delete", message_id: message.id }, showError));
-      actions.append(edit, remove);
-      li.appendChild(actions);
-    }
     const reactions = node("span", "chat-reactions");
     renderReactions(reactions, message);
-    li.appendChild(reactions);
+    li.append(reactions, toolbar(li, message));
+  }
+
+  // Day separators, the "new messages" line and author grouping are recomputed over the shown
+  // messages after each change (they arrive out of order: live, replayed, older pages).
+  function decorate() {
+    for (const extra of messagesEl.querySelectorAll(".chat-day, .chat-unread-line")) extra.remove();
+    let previous = null;
+    for (const li of Array.from(messagesEl.children)) {
+      const time = li.dataset.time ? new Date(li.dataset.time) : null;
+      if (time && (!previous || !previous.time || dayKey(previous.time) !== dayKey(time))) {
+        const separator = node("li", "chat-day", dayLabel(time));
+        separator.dataset.testid = "day-separator";
+        messagesEl.insertBefore(separator, li);
+        previous = null;
+      }
+      if (firstUnreadSeq !== null && Number(li.dataset.seq) === firstUnreadSeq) {
+        const line = node("li", "chat-unread-line", strings.newMessages);
+        line.dataset.testid = "unread-line";
+        messagesEl.insertBefore(line, li);
+        previous = null;
+      }
+      const grouped = previous && li.dataset.author && previous.author === li.dataset.author &&
+        time && previous.time && time - previous.time < GROUP_WINDOW_MS;
+      li.classList.toggle("chat-continued", Boolean(grouped));
+      previous = { author: li.dataset.author, time: time };
+    }
   }
 
   // Messages are placed by seq, whatever order they arrive in: live, replayed after a
@@ -187,6 +380,7 @@
   function insertBySeq(li, seq) {
     let next = null;
     for (let child = messagesEl.lastElementChild; child; child = child.previousElementSibling) {
+      if (child.dataset.seq === undefined) continue; // a day separator or the unread line
       if (Number(child.dataset.seq) < seq) break;
       next = child;
     }
@@ -201,7 +395,9 @@
     fillMessage(li, message);
     messageNodes.set(message.id, { li: li, message: message });
     const atBottom = messagesEl.scrollHeight - messagesEl.scrollTop - messagesEl.clientHeight < 40;
-    if (insertBySeq(li, message.seq) && atBottom) messagesEl.scrollTop = messagesEl.scrollHeight;
+    const isNewest = insertBySeq(li, message.seq);
+    decorate();
+    if (isNewest && atBottom) messagesEl.scrollTop = messagesEl.scrollHeight;
     if (oldestSeq === null || message.seq < oldestSeq) oldestSeq = message.seq;
   }
 
@@ -282,29 +478,73 @@
     });
   }
 
+  // Why the composer is off in this channel (closed match, announcements, one-way DM).
+  function composerState(channel) {
+    if (channel.kind === "match" && channel.closed) return strings.stateClosed;
+    if (channel.kind === "announcement") return strings.stateReadOnly;
+    if (channel.closed) return strings.stateClosed;
+    if (channel.canSend === false) return strings.stateCannotSend;
+    return "";
+  }
+
+  function showComposerState(channel) {
+    const note = composerState(channel);
+    el("chat-state").textContent = note;
+    el("chat-state").hidden = !note;
+    inputEl.disabled = Boolean(note);
+    sendEl.disabled = Boolean(note);
+  }
+
   function selectChannel(channelId) {
-    current = channelId;
     const channel = channels.get(channelId);
+    if (!channel) return;
+    if (current !== channelId) {
+      // The first unread message of the channel being opened gets a "new messages" line.
+      firstUnreadSeq = channel.unread > 0 && channel.lastSeq ? channel.lastSeq - channel.unread + 1 : null;
+      el("chat-error").textContent = ""; // errors belong to the channel they happened in
+    }
+    current = channelId;
     channel.unread = 0;
     el("chat-channel-name").textContent = channel.name;
+    el("chat-empty").hidden = true;
     messagesEl.replaceChildren();
     messageNodes.clear();
     oldestSeq = null;
     el("chat-typing").textContent = "";
     renderChannels();
-    const canWrite = !channel.closed && channel.kind !== "announcement" && channel.canSend !== false;
-    inputEl.disabled = !canWrite;
-    sendEl.disabled = !canWrite;
+    showComposerState(channel);
     request({ type: "history", channel_id: channelId, limit: 50 }, (reply) => {
       if (reply.type !== "history" || channelId !== current) return;
       for (const message of reply.messages) showMessage(message);
       const newest = reply.messages.length ? reply.messages[reply.messages.length - 1].seq : 0;
       if (channel.lastSeq === null || channel.lastSeq < newest) channel.lastSeq = newest;
       subscribe([channel]);
-      messagesEl.scrollTop = messagesEl.scrollHeight;
+      const unreadLine = messagesEl.querySelector(".chat-unread-line");
+      if (unreadLine) unreadLine.scrollIntoView({ block: "center" });
+      else messagesEl.scrollTop = messagesEl.scrollHeight;
       markRead();
     });
   }
+
+  // Each channel has its own address (?channel=<id>): reload and the back button keep it.
+  function openChannel(channelId) {
+    if (current !== channelId) {
+      const url = new URL(window.location.href);
+      url.searchParams.set("channel", String(channelId));
+      window.history.pushState({ channel: channelId }, "", url);
+    }
+    selectChannel(channelId);
+  }
+
+  function channelFromUrl() {
+    const id = Number(new URL(window.location.href).searchParams.get("channel"));
+    return channels.has(id) ? id : null;
+  }
+
+  window.addEventListener("popstate", () => {
+    const id = channelFromUrl();
+    if (id !== null) selectChannel(id);
+  });
 
   function subscribe(list) {
     const entries = list.map((channel) => ({
@@ -338,7 +578,13 @@
       reactionChoices = (frame.limits && frame.limits.reactions) || [];
       el("chat-status").textContent = strings.online;
       subscribe(Array.from(channels.values()).filter((c) => c.lastSeq !== null));
-      if (current !== null) selectChannel(current);
+      if (pendingDirect !== null) {
+        const playerId = pendingDirect;
+        pendingDirect = null;
+        startDirect(playerId, { replace: true });
+      } else if (current !== null) {
+        selectChannel(current);
+      }
     },
     message(frame) { onMessage(frame.channel_id, frame.message); },
     message_updated(frame) {
@@ -367,8 +613,17 @@
     },
     channel_left(frame) {
       const channel = channels.get(frame.channel_id);
-      if (channel) channel.closed = true;
-      if (frame.channel_id === current) { inputEl.disabled = true; sendEl.disabled = true; }
+      if (!channel) return;
+      channel.closed = true;
+      renderChannels();
+      if (frame.channel_id === current) showComposerState(channel);
+    },
+    // The read marker moved on another of this player's tabs or devices.
+    read(frame) {
+      const channel = channels.get(frame.channel_id);
+      if (!channel || channel.lastSeq === null) return;
+      channel.unread = Math.max(0, channel.lastSeq - frame.seq);
+      if (frame.channel_id !== current) renderChannels();
     },
     sanction(frame) { el("chat-error").textContent = sanctionText(frame); },
   };
@@ -417,7 +672,7 @@
   }
 
   // A direct message with another player: the 1:1 channel is opened (or found) over REST.
-  async function startDirect(playerId) {
+  async function startDirect(playerId, options) {
     try {
       const response = await fetch("/api/v1/chat/direct-channels", {
         method: "POST",
@@ -430,8 +685,17 @@
         el("chat-error").textContent = body.error ? body.error.message : strings.offline;
         return;
       }
-      addChannel(body);
-      selectChannel(body.id);
+      const channel = addChannel(body);
+      if (channel.lastSeq === null && body.last_seq !== undefined) channel.lastSeq = body.last_seq;
+      if (options && options.replace) {
+        const url = new URL(window.location.href);
+        url.searchParams.delete("with");
+        url.searchParams.set("channel", String(body.id));
+        window.history.replaceState({ channel: body.id }, "", url);
+        selectChannel(body.id);
+      } else {
+        openChannel(body.id);
+      }
     } catch (error) {
       el("chat-error").textContent = strings.offline;
     }
@@ -456,5 +720,19 @@
   messagesEl.addEventListener("scroll", () => { if (messagesEl.scrollTop === 0) loadOlder(); });
   setInterval(() => request({ type: "ping" }), 30000);
 
-  loadChannels().then(connect);
+  loadChannels().then(() => {
+    // ?with=<player id> (the "Message" buttons on profiles and the friends list): open the
+    // direct-message channel once connected.
+    const withPlayer = Number(new URL(window.location.href).searchParams.get("with"));
+    if (withPlayer) pendingDirect = withPlayer;
+    const initial = channelFromUrl();
+    if (initial !== null) {
+      // Selected for real once the socket says welcome (selectChannel needs it).
+      current = initial;
+      el("chat-channel-name").textContent = channels.get(initial).name;
+      el("chat-empty").hidden = true;
+      renderChannels();
+    }
+    connect();
+  });
 })();

@@ -14,3 +14,28 @@
     target.className = "presence " + frame.status;
   });
 })();
+// A friend request arriving while the page is open joins "Requests for you" at once.
+(function () {
+  "use strict";
+  var list = document.querySelector("[data-testid=requests-received]");
+  var template = document.getElementById("request-template");
+  if (!list || !template) { return; }
+  document.addEventListener("community:frame", function (event) {
+    var frame = event.detail;
+    var notification = frame && frame.type === "notification" ? frame.notification : null;
+    if (!notification || notification.kind !== "friend_request" || !notification.actor) { return; }
+    var requestId = Number(notification.data && notification.data.friend_request_id);
+    if (!requestId || list.querySelector('[data-request-id="' + requestId + '"]')) { return; }
+    var row = template.content.firstElementChild.cloneNode(true);
+    row.setAttribute("data-request-id", String(requestId));
+    var actor = row.querySelector("[data-actor]");
+    actor.href = "/players/" + Number(notification.actor.id) + "/";
+    actor.querySelector("bdi").textContent = notification.actor.display_name;
+    row.querySelectorAll("form").forEach(function (form) {
+      form.action = form.getAttribute("action").replace("/0/", "/" + requestId + "/");
+    });
+    var empty = list.querySelector("[data-empty]");
+    if (empty) { empty.remove(); }
+    list.insertBefore(row, list.firstChild);
+  });
+})();

@@ -57,6 +57,7 @@ PAGES: dict[str, str] = {
 # URLs that are not pages: each says what it is instead.
 NOT_PAGES: dict[str, str] = {
     "accounts:logout": "POST only, redirects",
+    "favicon": "a redirect to the icon image",
     "players:avatar-upload": "POST only, redirects",
     "players:showcase": "POST only, redirects",
     "players:request-answer": "POST only, redirects",

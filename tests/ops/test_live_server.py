@@ -35,7 +35,7 @@ def test_healthz_readyz_and_a_portal_page(daphne_server):
     status, page = fetch(f"{daphne_server.url}/accounts/login/")
     assert status == 200
     assert "Username or email" in page
-    status, css = fetch(f"{daphne_server.url}/static/css/site.css")
+    status, css = fetch(f"{daphne_server.url}/static/portal/portal.css")
     assert status == 200
     assert "--accent" in css
 

@@ -36,16 +36,27 @@ class TitleCredential(BaseModel):
     roll over without downtime.
     """
 
-    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="credentials")
+    title = models.ForeignKey(
+        Title, verbose_name=_("title"), on_delete=models.CASCADE, related_name="credentials"
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("key prefix"), max_length=16)
-    digest = models.CharField(max_length=64, unique=True)
+    digest = models.CharField(_("key digest"), max_length=64, unique=True)
     scopes = models.JSONField(_("scopes"), default=list)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     rotated_from = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rotated_to"
+        "self",
+        verbose_name=_("rotated from"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rotated_to",
     )
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: headless Chromium for the portal tests, GNU gettext
+# Debian packages the test suite needs: headless Chromium for the portal tests (with a CJK
+# font, so screenshots of Japanese pages show Japanese), GNU gettext
 # (msgfmt) for compiling the translation catalogs, ICU's headers with pkg-config and a C++
 # compiler to build PyICU (names' spoof checker; it has no wheels), and for the deployment
 # files' checks (tests/infra/): nginx, docker-compose and systemd's systemd-analyze.
@@ -11,7 +12,9 @@ wanted=(${wanted[*]})
 missing=()
 for package in "${wanted[@]}"; do
   case "$package" in
-    chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
+    chromium)
+      [ -x /usr/bin/chromium ] || missing+=(chromium)
+      [ -n "$(fc-list :lang=ja 2>/dev/null)" ] || missing+=(fonts-noto-cjk) ;;
     gettext) command -v msgfmt >/dev/null || missing+=(gettext) ;;
     icu)
       command -v pkg-config >/dev/null || missing+=(pkg-config)

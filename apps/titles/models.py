@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.common.localized_text import LocalizedTextField, localized
 from apps.common.models import BaseModel
 
 
@@ -17,6 +18,14 @@ class Title(BaseModel):
     website = models.URLField(_("website"), blank=True)
     platforms = models.JSONField(_("platforms"), default=list, blank=True)
     default_locale = models.CharField(_("default locale"), max_length=16, default="en")
+    # The name in other languages; ``name`` is the fallback (apps.common.localized_text).
+    name_translations = LocalizedTextField(
+        _("name in other languages"),
+        max_length=120,
+        help_text=_(
+            'Language code → name, e.g. {"ja": "スターアリーナ"}. Empty: the name above everywhere.'
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -25,7 +34,12 @@ class Title(BaseModel):
         verbose_name_plural = _("titles")
 
     def __str__(self) -> str:
-        return self.name
+        return self.localized_name
+
+    @property
+    def localized_name(self) -> str:
+        """The name in the active language, else ``name``."""
+        return localized(self.name_translations, self.name)
 
 
 class TitleCredential(BaseModel):

@@ -14,7 +14,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Stamps: reinstall only when the dependency files change.
+# PyICU builds against the system's ICU (headers, pkg-config, g++): installed first.
 $(VENV)/.runtime: $(BIN)/python pyproject.toml requirements.lock
+	./infra/system-packages.sh icu
 	$(BIN)/pip install -q -c requirements.lock -e .
 	touch $@
 

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: headless Chromium for the portal tests, GNU gettext
-# (msgfmt) for compiling the translation catalogs, and for the deployment files' checks
-# (tests/infra/): nginx, docker-compose and systemd's systemd-analyze.
+# Debian packages the test suite needs: headless Chromium for the portal tests (with a CJK
+# font, so screenshots of Japanese pages show Japanese), GNU gettext
+# (msgfmt) for compiling the translation catalogs, ICU's headers with pkg-config and a C++
+# compiler to build PyICU (names' spoof checker; it has no wheels), and for the deployment
+# files' checks (tests/infra/): nginx, docker-compose and systemd's systemd-analyze.
 # Playwright drives Debian's /usr/bin/chromium; it never downloads a browser of its own.
-# Usage: system-packages.sh [chromium] [gettext] [nginx] [compose] [systemd]  (none: all)
+# Usage: system-packages.sh [chromium] [gettext] [icu] [nginx] [compose] [systemd]  (none: all)
 set -euo pipefail
-wanted=("${@:-chromium gettext nginx compose systemd}")
+wanted=("${@:-chromium gettext icu nginx compose systemd}")
 wanted=(${wanted[*]})
 missing=()
 for package in "${wanted[@]}"; do
   case "$package" in
-    chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
+    chromium)
+      [ -x /usr/bin/chromium ] || missing+=(chromium)
+      [ -n "$(fc-list :lang=ja 2>/dev/null)" ] || missing+=(fonts-noto-cjk) ;;
     gettext) command -v msgfmt >/dev/null || missing+=(gettext) ;;
+    icu)
+      command -v pkg-config >/dev/null || missing+=(pkg-config)
+      pkg-config --exists icu-i18n 2>/dev/null || missing+=(libicu-dev)
+      command -v g++ >/dev/null || missing+=(g++) ;;
     # nginx-light: the binary for `nginx -t` and the test hosts, without extra modules.
     nginx) command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light) ;;
     compose) command -v docker-compose >/dev/null || missing+=(docker-compose) ;;

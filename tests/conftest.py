@@ -13,12 +13,16 @@ pytest_plugins = ["tests.servicebus.fixtures"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """The en-xa pseudo-locale is generated (never committed); build it before any test or
-    live server loads translations, so the translation gate sees today's catalogs."""
+    """The committed catalogs are compiled where their .mo is missing or older (``make test``
+    compiles them with GNU gettext first) and the en-xa pseudo-locale is generated (never
+    committed) before any test or live server loads translations, so tests see today's
+    catalogs."""
     from django.conf import settings
 
+    from apps.ops.catalogs import catalogs_compile
     from apps.ops.pseudo_locale import pseudo_locale_build
 
+    catalogs_compile()
     pseudo_locale_build(output_dir=Path(settings.PSEUDO_LOCALE_DIR))
 
 

@@ -15,6 +15,8 @@ class User(AbstractUser):
     objects = UserManager()  # type: ignore[misc]  # the stubs declare it a class variable
 
     class Meta:
+        verbose_name = _("login")
+        verbose_name_plural = _("logins")
         constraints = [
             # Logins are case-insensitive: "Alice" and "alice" cannot both exist.
             models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),

@@ -25,16 +25,21 @@ class Channel(BaseModel):
     changes to messages the same way, so a client can resume them too."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=ChannelKind.choices)
-    key = models.CharField(max_length=200, unique=True)
+    key = models.CharField(_("key"), max_length=200, unique=True)
     title = models.ForeignKey(
-        "titles.Title", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "titles.Title",
+        verbose_name=_("title"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     locale = models.CharField(_("locale"), max_length=16, blank=True)
     name = models.CharField(_("name"), max_length=120)
-    last_seq = models.BigIntegerField(default=0)
+    last_seq = models.BigIntegerField(_("last sequence number"), default=0)
     # The newest change (edit, delete, reaction) to the channel's messages: advanced, like
     # last_seq, in the transaction that makes the change (``apps.chat.actions``).
-    last_change_seq = models.BigIntegerField(default=0)
+    last_change_seq = models.BigIntegerField(_("last change number"), default=0)
     slow_mode_seconds = models.PositiveIntegerField(_("slow mode (seconds)"), default=0)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
@@ -75,27 +80,37 @@ class Message(BaseModel):
     """One message. ``author`` is null for system messages (announcements). ``client_msg_id``
     makes a retried send store one message (unique per author and channel)."""
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="messages")
-    seq = models.BigIntegerField()
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="messages"
+    )
+    seq = models.BigIntegerField(
+        _("sequence number"),
+    )
     author = models.ForeignKey(
         "players.Player",
+        verbose_name=_("author"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="chat_messages",
     )
-    client_msg_id = models.CharField(max_length=64, null=True, blank=True)
+    client_msg_id = models.CharField(_("client message id"), max_length=64, null=True, blank=True)
     body = models.TextField(_("body"))
-    mentioned_player_ids = models.JSONField(default=list, blank=True)
+    mentioned_player_ids = models.JSONField(_("mentioned players"), default=list, blank=True)
     # Resolved links to other apps' items (``apps.chat.attachments``), shown as stored.
-    attachments = models.JSONField(default=list, blank=True)
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
     # The channel's change number of this message's latest change (0: never changed).
-    change_seq = models.BigIntegerField(default=0)
+    change_seq = models.BigIntegerField(_("change number"), default=0)
     is_flagged = models.BooleanField(_("flagged by automod"), default=False)
-    edited_at = models.DateTimeField(null=True, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     deleted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deleted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from apps.game_events.models import EventCounter, InboxEvent
 from apps.game_events.services import inbox_requeue_failed
@@ -37,7 +38,10 @@ class InboxEventAdmin(admin.ModelAdmin):
     def requeue_failed(self, request: HttpRequest, queryset: QuerySet[InboxEvent]) -> None:
         number = inbox_requeue_failed(inbox_ids=list(queryset.values_list("id", flat=True)))
         self.message_user(
-            request, _("%(n)d failed events requeued.") % {"n": number}, messages.SUCCESS
+            request,
+            ngettext("%(n)d failed event requeued.", "%(n)d failed events requeued.", number)
+            % {"n": number},
+            messages.SUCCESS,
         )
 
 

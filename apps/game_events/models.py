@@ -31,7 +31,12 @@ class InboxEvent(BaseModel):
     source = models.CharField(_("source"), max_length=200)
     event_id = models.CharField(_("event id"), max_length=200)
     title = models.ForeignKey(
-        "titles.Title", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "titles.Title",
+        verbose_name=_("title"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     event_type = models.CharField(_("type"), max_length=120, blank=True)
     version = models.PositiveSmallIntegerField(_("version"), default=1)

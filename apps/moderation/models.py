@@ -77,9 +77,14 @@ class Sanction(BaseModel):
     issuer_detail = models.CharField(_("issuer detail"), max_length=200, blank=True)
     # A game server's own id for the sanction (``player.sanctioned``): idempotency per title.
     source_title = models.ForeignKey(
-        "titles.Title", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "titles.Title",
+        verbose_name=_("source title"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    external_id = models.CharField(max_length=128, null=True, blank=True)
+    external_id = models.CharField(_("external id"), max_length=128, null=True, blank=True)
     lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -256,7 +261,9 @@ class Report(BaseModel):
     ``evidence`` is the target as it was when reported (for a message: it, its edit history
     and the 10 messages around it), so an edit or delete cannot hide it."""
 
-    case = models.ForeignKey(ReportCase, on_delete=models.CASCADE, related_name="reports")
+    case = models.ForeignKey(
+        ReportCase, verbose_name=_("report case"), on_delete=models.CASCADE, related_name="reports"
+    )
     reporter = models.ForeignKey(
         "players.Player", on_delete=models.CASCADE, related_name="reports_made",
         verbose_name=_("reporter"),
@@ -264,7 +271,7 @@ class Report(BaseModel):
     category = models.CharField(_("category"), max_length=16, choices=ReasonCategory.choices)
     text = models.TextField(_("text"), blank=True, max_length=1000)
     evidence = models.JSONField(_("evidence"), default=dict)
-    reporter_notified_at = models.DateTimeField(null=True, blank=True)
+    reporter_notified_at = models.DateTimeField(_("reporter notified at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("report")
@@ -423,11 +430,16 @@ class AutomodHit(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     player = models.ForeignKey(
-        "players.Player", on_delete=models.CASCADE, related_name="automod_hits"
+        "players.Player",
+        verbose_name=_("player"),
+        on_delete=models.CASCADE,
+        related_name="automod_hits",
     )
-    rule = models.ForeignKey(FilterRule, null=True, on_delete=models.SET_NULL, related_name="+")
-    action = models.CharField(max_length=8)
-    excerpt = models.CharField(max_length=200, blank=True)
+    rule = models.ForeignKey(
+        FilterRule, verbose_name=_("rule"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=8)
+    excerpt = models.CharField(_("excerpt"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("automod hit")

@@ -8,6 +8,9 @@ class PlayersConfig(AppConfig):
     verbose_name = _("Players")
 
     def ready(self) -> None:
+        from apps.players.preferences import player_language
         from apps.players.realtime import register_connection_hooks
+        from apps.realtime.language import user_language_register
 
         register_connection_hooks()
+        user_language_register(player_language)

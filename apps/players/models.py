@@ -18,6 +18,7 @@ class Player(BaseModel):
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("login"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -25,7 +26,7 @@ class Player(BaseModel):
     )
     display_name = models.CharField(_("display name"), max_length=32)
     # NFKC + casefold + confusable skeleton of display_name: the uniqueness key.
-    display_name_key = models.CharField(max_length=128, unique=True)
+    display_name_key = models.CharField(_("name key"), max_length=128, unique=True)
     bio = models.TextField(_("bio"), blank=True, max_length=500)
     locale = models.CharField(_("locale"), max_length=16, default="en")
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
@@ -34,16 +35,21 @@ class Player(BaseModel):
         _("privacy"), max_length=16, choices=Privacy.choices, default=Privacy.PUBLIC
     )
     # Storage names of the re-encoded avatar renditions (server-generated; empty = none).
-    avatar_large = models.CharField(max_length=200, blank=True)
-    avatar_small = models.CharField(max_length=200, blank=True)
+    avatar_large = models.CharField(_("large avatar"), max_length=200, blank=True)
+    avatar_small = models.CharField(_("small avatar"), max_length=200, blank=True)
     # Notification kinds the player does not want (see NotificationKind).
-    notification_opt_outs = models.JSONField(default=list, blank=True)
-    deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    notification_opt_outs = models.JSONField(_("notification opt-outs"), default=list, blank=True)
+    deletion_requested_at = models.DateTimeField(_("deletion requested at"), null=True, blank=True)
     # Set once the grace period ended and the account was anonymized: irreversible.
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     # A claimed shadow player points at the player who claimed it (its history moved there).
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -77,11 +83,18 @@ class PlayerIdentity(BaseModel):
     ``is_verified`` is true when a game server vouched for it (created it, or the player
     redeemed a claim code the server minted); self-declared links in the portal are not."""
 
-    player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="identities")
+    player = models.ForeignKey(
+        Player, verbose_name=_("player"), on_delete=models.CASCADE, related_name="identities"
+    )
     provider = models.CharField(_("provider"), max_length=16, choices=IdentityProvider.choices)
     external_id = models.CharField(_("external id"), max_length=128)
     title = models.ForeignKey(
-        "titles.Title", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "titles.Title",
+        verbose_name=_("title"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     is_verified = models.BooleanField(_("verified"), default=False)
 
@@ -107,9 +120,14 @@ class IdentityTitleUse(BaseModel):
     the title first used it, for audits."""
 
     identity = models.ForeignKey(
-        PlayerIdentity, on_delete=models.CASCADE, related_name="title_uses"
+        PlayerIdentity,
+        verbose_name=_("linked identity"),
+        on_delete=models.CASCADE,
+        related_name="title_uses",
     )
-    title = models.ForeignKey("titles.Title", on_delete=models.CASCADE, related_name="+")
+    title = models.ForeignKey(
+        "titles.Title", verbose_name=_("title"), on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("title using an identity")
@@ -206,15 +224,24 @@ class NotificationKind(models.TextChoices):
 
 
 class Notification(BaseModel):
-    recipient = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="notifications")
-    actor = models.ForeignKey(
-        Player, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    recipient = models.ForeignKey(
+        Player, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
     )
-    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
-    data = models.JSONField(default=dict, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    actor = models.ForeignKey(
+        Player,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="players_notif_recent_idx"),
             models.Index(
@@ -255,17 +282,23 @@ class PlayerTitleStats(BaseModel):
     """Per-title numbers that game events fill. ``counters`` is a flat JSON object of
     title-defined integer counters (``{"kills": 12, "laps": 40}``), see docs/players.md."""
 
-    player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="title_stats")
-    title = models.ForeignKey("titles.Title", on_delete=models.CASCADE, related_name="+")
-    matches_played = models.PositiveIntegerField(default=0)
-    matches_won = models.PositiveIntegerField(default=0)
-    playtime_seconds = models.PositiveBigIntegerField(default=0)
-    level = models.PositiveIntegerField(null=True, blank=True)
-    xp = models.PositiveBigIntegerField(null=True, blank=True)
-    rank = models.CharField(max_length=64, blank=True)
-    counters = models.JSONField(default=dict, blank=True)
+    player = models.ForeignKey(
+        Player, verbose_name=_("player"), on_delete=models.CASCADE, related_name="title_stats"
+    )
+    title = models.ForeignKey(
+        "titles.Title", verbose_name=_("title"), on_delete=models.CASCADE, related_name="+"
+    )
+    matches_played = models.PositiveIntegerField(_("matches played"), default=0)
+    matches_won = models.PositiveIntegerField(_("matches won"), default=0)
+    playtime_seconds = models.PositiveBigIntegerField(_("playtime (seconds)"), default=0)
+    level = models.PositiveIntegerField(_("level"), null=True, blank=True)
+    xp = models.PositiveBigIntegerField(_("XP"), null=True, blank=True)
+    rank = models.CharField(_("rank"), max_length=64, blank=True)
+    counters = models.JSONField(_("counters"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("title stats")
+        verbose_name_plural = _("title stats")
         constraints = [models.UniqueConstraint(fields=["player", "title"], name="players_stats_uq")]
 
     def __str__(self) -> str:

@@ -26,6 +26,13 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in names]
 
 
+def player_language(user_id: int) -> str | None:
+    """The signed-in player's own language setting, if it is one of the portal's (the
+    websocket's ``user_language`` provider)."""
+    locale = Player.objects.filter(user_id=user_id).values_list("locale", flat=True).first()
+    return locale if locale in dict(settings.LANGUAGES) else None
+
+
 def language_from_request(request: HttpRequest) -> str:
     """The language a new player starts with: what their browser and cookie chose here."""
     language = translation.get_language_from_request(request)

@@ -14,6 +14,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from apps.common.exceptions import ApplicationError
@@ -22,6 +23,7 @@ from apps.common.metrics import WS_FRAMES, WS_OPEN_SOCKETS
 from apps.realtime.auth import token_resolve
 from apps.realtime.groups import user_group
 from apps.realtime.hooks import connection_hooks, run_hooks
+from apps.realtime.language import handshake_language, user_language
 from apps.realtime.middleware import SUBPROTOCOL
 from apps.realtime.registry import SocketRefused, commands, event_handlers, session_hooks
 
@@ -54,6 +56,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     joined_user_id: int | None = None
     is_closing = False
     is_counted = False  # in community_ws_open_sockets
+    # The language of this socket's error messages (apps.realtime.language).
+    language: str = settings.LANGUAGE_CODE
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -68,6 +72,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.connection_id = uuid.uuid4().hex
         # This connection's handlers run in this task: its log lines carry the id.
         log_connection_id.set(self.connection_id)
+        self.language = handshake_language(self.scope)
         subprotocol = SUBPROTOCOL if SUBPROTOCOL in self.scope.get("subprotocols", []) else None
         await self.accept(subprotocol=subprotocol)
         WS_OPEN_SOCKETS.inc()
@@ -80,6 +85,11 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def on_authenticated(self) -> bool:
         """Join the user's group and tell other apps (presence) that a socket is open."""
         user_id = self.scope["user"].id
+        self.language = await database_sync_to_async(user_language)(user_id) or self.language
+        with translation.override(self.language):
+            return await self._join(user_id)
+
+    async def _join(self, user_id: int) -> bool:
         try:
             for hook in session_hooks.on_authenticated:
                 await hook(self)
@@ -126,7 +136,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         """A server-side event for this socket's user, handled by the registered handler."""
         handler = event_handlers.get(event["name"])
         if handler is not None and not self.is_closing:
-            await handler(self, event["payload"])
+            with translation.override(self.language):
+                await handler(self, event["payload"])
 
     async def realtime_close(self, event: dict[str, Any]) -> None:
         """Close this socket at once (a ban), after an optional explaining frame."""
@@ -158,6 +169,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         WS_FRAMES.labels("in").inc()
+        with translation.override(self.language):
+            await self._receive_frame(text_data)
+
+    async def _receive_frame(self, text_data: str | None) -> None:
         if text_data is None:
             await self.send_error(None, "invalid_frame", _("Binary frames are not supported."))
             return

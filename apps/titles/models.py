@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.common.localized_text import LocalizedTextField, localized
 from apps.common.models import BaseModel
 
 
@@ -17,6 +18,14 @@ class Title(BaseModel):
     website = models.URLField(_("website"), blank=True)
     platforms = models.JSONField(_("platforms"), default=list, blank=True)
     default_locale = models.CharField(_("default locale"), max_length=16, default="en")
+    # The name in other languages; ``name`` is the fallback (apps.common.localized_text).
+    name_translations = LocalizedTextField(
+        _("name in other languages"),
+        max_length=120,
+        help_text=_(
+            'Language code → name, e.g. {"ja": "スターアリーナ"}. Empty: the name above everywhere.'
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -25,7 +34,12 @@ class Title(BaseModel):
         verbose_name_plural = _("titles")
 
     def __str__(self) -> str:
-        return self.name
+        return self.localized_name
+
+    @property
+    def localized_name(self) -> str:
+        """The name in the active language, else ``name``."""
+        return localized(self.name_translations, self.name)
 
 
 class TitleCredential(BaseModel):
@@ -36,16 +50,27 @@ class TitleCredential(BaseModel):
     roll over without downtime.
     """
 
-    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="credentials")
+    title = models.ForeignKey(
+        Title, verbose_name=_("title"), on_delete=models.CASCADE, related_name="credentials"
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("key prefix"), max_length=16)
-    digest = models.CharField(max_length=64, unique=True)
+    digest = models.CharField(_("key digest"), max_length=64, unique=True)
     scopes = models.JSONField(_("scopes"), default=list)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     rotated_from = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rotated_to"
+        "self",
+        verbose_name=_("rotated from"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rotated_to",
     )
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)

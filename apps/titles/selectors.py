@@ -31,6 +31,8 @@ def title_credential_get_usable(*, secret: str) -> TitleCredential | None:
 
 def reserved_names() -> ReservedNames:
     """Names no player or guild may take: ``settings.RESERVED_NAMES`` (staff words, the
-    brand, ``RESERVED_NAMES_EXTRA``) and every title's name and slug, active or not."""
-    titles = Title.objects.values_list("name", "slug")
-    return ReservedNames([*settings.RESERVED_NAMES, *(text for row in titles for text in row)])
+    brand, ``RESERVED_NAMES_EXTRA``) and every title's name (in every language) and slug,
+    active or not."""
+    titles = Title.objects.values_list("name", "slug", "name_translations")
+    texts = [text for name, slug, names in titles for text in (name, slug, *names.values())]
+    return ReservedNames([*settings.RESERVED_NAMES, *texts])

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from apps.common.exceptions import ApplicationError
 from apps.ugc.models import Comment, Item, ItemVersion, ReviewQueueEntry, TitleSettings
@@ -84,19 +85,22 @@ class ItemAdmin(ReadOnlyAdmin):
     def hide(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
         _each(request, queryset,
               lambda item: moderation.item_hide(item=item, moderator=request.user),
-              _("%(count)d items hidden."))  # fmt: skip
+              ngettext_lazy("%(count)d item hidden.",
+                            "%(count)d items hidden.", "count"))  # fmt: skip
 
     @admin.action(description=_("Restore (unhide) selected items"), permissions=["moderate"])
     def restore(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
         _each(request, queryset,
               lambda item: moderation.item_restore(item=item, moderator=request.user),
-              _("%(count)d items restored."))  # fmt: skip
+              ngettext_lazy("%(count)d item restored.",
+                            "%(count)d items restored.", "count"))  # fmt: skip
 
     @admin.action(description=_("Remove selected items (final)"), permissions=["moderate"])
     def remove(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
         _each(request, queryset,
               lambda item: moderation.item_remove(item=item, moderator=request.user),
-              _("%(count)d items removed."))  # fmt: skip
+              ngettext_lazy("%(count)d item removed.",
+                            "%(count)d items removed.", "count"))  # fmt: skip
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("ugc.moderate_item")
@@ -140,14 +144,16 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
         _each(request, queryset,
               lambda version: moderation.version_review_approve(version=version,
                                                                 moderator=request.user),
-              _("%(count)d versions approved."))  # fmt: skip
+              ngettext_lazy("%(count)d version approved.",
+                            "%(count)d versions approved.", "count"))  # fmt: skip
 
     @admin.action(description=_("Reject selected versions"), permissions=["moderate"])
     def reject(self, request: HttpRequest, queryset: QuerySet[ReviewQueueEntry]) -> None:
         _each(request, queryset,
               lambda version: moderation.version_review_reject(version=version,
                                                                moderator=request.user),
-              _("%(count)d versions rejected."))  # fmt: skip
+              ngettext_lazy("%(count)d version rejected.",
+                            "%(count)d versions rejected.", "count"))  # fmt: skip
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("ugc.moderate_item")
@@ -168,19 +174,22 @@ class CommentAdmin(ReadOnlyAdmin):
     def hide(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         _each(request, queryset,
               lambda comment: moderation.comment_hide(comment=comment, moderator=request.user),
-              _("%(count)d comments hidden."))  # fmt: skip
+              ngettext_lazy("%(count)d comment hidden.",
+                            "%(count)d comments hidden.", "count"))  # fmt: skip
 
     @admin.action(description=_("Restore selected comments"), permissions=["moderate"])
     def restore(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         _each(request, queryset,
               lambda comment: moderation.comment_restore(comment=comment, moderator=request.user),
-              _("%(count)d comments restored."))  # fmt: skip
+              ngettext_lazy("%(count)d comment restored.",
+                            "%(count)d comments restored.", "count"))  # fmt: skip
 
     @admin.action(description=_("Remove selected comments (final)"), permissions=["moderate"])
     def remove(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         _each(request, queryset,
               lambda comment: moderation.comment_remove(comment=comment, moderator=request.user),
-              _("%(count)d comments removed."))  # fmt: skip
+              ngettext_lazy("%(count)d comment removed.",
+                            "%(count)d comments removed.", "count"))  # fmt: skip
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("ugc.moderate_item")

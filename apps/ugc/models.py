@@ -85,10 +85,15 @@ class Item(BaseModel):
     moderator hide on top of it. Counters are written with ``F()`` by the engagement services;
     ``compat_*_key`` copy the current version's game-version range (``apps.ugc.text``)."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    title = models.ForeignKey("titles.Title", on_delete=models.CASCADE, related_name="+")
+    uuid = models.UUIDField(_("UUID"), default=uuid.uuid4, unique=True, editable=False)
+    title = models.ForeignKey(
+        "titles.Title", verbose_name=_("title"), on_delete=models.CASCADE, related_name="+"
+    )
     creator = models.ForeignKey(
-        "players.Player", on_delete=models.CASCADE, related_name="ugc_items"
+        "players.Player",
+        verbose_name=_("creator"),
+        on_delete=models.CASCADE,
+        related_name="ugc_items",
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=120)
@@ -103,28 +108,35 @@ class Item(BaseModel):
     state_reason = models.CharField(_("reason"), max_length=500, blank=True)
     is_hidden = models.BooleanField(_("hidden by a moderator"), default=False)
     hidden_reason = models.CharField(_("hide reason"), max_length=500, blank=True)
-    tags = models.ManyToManyField(Tag, through="ItemTag", related_name="items")
-    # The tags' slugs, space-separated: what search and the list serializer read.
-    tags_text = models.CharField(max_length=400, blank=True)
-    link_url = models.URLField(_("clip link"), max_length=500, blank=True)
-    source = models.CharField(max_length=8, choices=Source.choices, default="player")
-    # ``ugc.published`` events: the game's own id (unique per title) and link.
-    external_id = models.CharField(max_length=128, blank=True)
-    external_url = models.URLField(max_length=2000, blank=True)
-    current_version = models.ForeignKey(
-        "ItemVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    tags = models.ManyToManyField(
+        Tag, verbose_name=_("tags"), through="ItemTag", related_name="items"
     )
-    compat_min_key = models.BigIntegerField(null=True, blank=True)
-    compat_max_key = models.BigIntegerField(null=True, blank=True)
-    like_count = models.PositiveIntegerField(default=0)
-    favourite_count = models.PositiveIntegerField(default=0)
-    subscriber_count = models.PositiveIntegerField(default=0)
-    download_count = models.PositiveIntegerField(default=0)
-    comment_count = models.PositiveIntegerField(default=0)
-    trending_score = models.FloatField(default=0.0)
-    published_at = models.DateTimeField(null=True, blank=True)
+    # The tags' slugs, space-separated: what search and the list serializer read.
+    tags_text = models.CharField(_("tags (text)"), max_length=400, blank=True)
+    link_url = models.URLField(_("clip link"), max_length=500, blank=True)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices, default="player")
+    # ``ugc.published`` events: the game's own id (unique per title) and link.
+    external_id = models.CharField(_("external id"), max_length=128, blank=True)
+    external_url = models.URLField(_("external link"), max_length=2000, blank=True)
+    current_version = models.ForeignKey(
+        "ItemVersion",
+        verbose_name=_("current version"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    compat_min_key = models.BigIntegerField(_("compatible from (sort key)"), null=True, blank=True)
+    compat_max_key = models.BigIntegerField(_("compatible up to (sort key)"), null=True, blank=True)
+    like_count = models.PositiveIntegerField(_("likes"), default=0)
+    favourite_count = models.PositiveIntegerField(_("favourites"), default=0)
+    subscriber_count = models.PositiveIntegerField(_("subscribers"), default=0)
+    download_count = models.PositiveIntegerField(_("downloads"), default=0)
+    comment_count = models.PositiveIntegerField(_("comments"), default=0)
+    trending_score = models.FloatField(_("trending score"), default=0.0)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     # PostgreSQL full text (name A, tags B, description C); null on SQLite.
-    search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    search_vector = SearchVectorField(_("search vector"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("content item")

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # relative times ("3 minutes ago", "3分前") with their catalogs
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
@@ -37,7 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "csp",
-    "axes",
+    "apps.accounts.apps.LoginProtectionConfig",  # django-axes, with a translated name
     # Project apps, in dependency order: later apps may call earlier apps' services.
     "apps.common",
     "apps.accounts",

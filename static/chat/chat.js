@@ -628,13 +628,26 @@
     sanction(frame) { el("chat-error").textContent = sanctionText(frame); },
   };
 
+  // A UTC timestamp of a frame in the page's language and the player's zone (<html lang>,
+  // <html data-time-zone>); the browser's own zone if the page names none it knows.
+  function localTime(iso) {
+    const page = document.documentElement;
+    const options = { dateStyle: "medium", timeStyle: "short" };
+    try {
+      return new Intl.DateTimeFormat(page.lang || undefined,
+        { ...options, timeZone: page.dataset.timeZone || undefined }).format(new Date(iso));
+    } catch (error) {
+      return new Intl.DateTimeFormat(undefined, options).format(new Date(iso));
+    }
+  }
+
   // What a sanction frame tells the player: what holds, until when (their locale), and why.
   function sanctionText(frame) {
     if (frame.status === "lifted") return strings.sanctionLifted;
     const kinds = { ban: strings.sanctionBan, suspension: strings.sanctionSuspension,
                     chat_mute: strings.sanctionMute, warning: strings.sanctionWarning };
     let text = kinds[frame.kind] || strings.sanctionOther;
-    if (frame.until) text += " " + strings.sanctionUntil + " " + new Date(frame.until).toLocaleString();
+    if (frame.until) text += " " + strings.sanctionUntil + " " + localTime(frame.until);
     if (frame.reason) text += " — " + frame.reason;
     return text;
   }

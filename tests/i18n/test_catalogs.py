@@ -62,3 +62,15 @@ def test_gnu_gettext_compiles_the_catalogs(tmp_path):
 
     assert compiled.returncode == 0, compiled.stderr
     assert (code / "locale" / "ja" / "LC_MESSAGES" / "django.mo").stat().st_size > 0
+
+
+def test_the_japanese_catalog_translates_every_string():
+    for domain in ("django", "djangojs"):
+        path = BASE_DIR / "locale" / "ja" / "LC_MESSAGES" / f"{domain}.po"
+        if not path.exists():
+            continue
+        catalog = polib.pofile(str(path))
+
+        assert catalog.metadata["Plural-Forms"] == "nplurals=1; plural=0;"
+        assert [entry.msgid for entry in catalog.untranslated_entries()] == []
+        assert [entry.msgid for entry in catalog.fuzzy_entries()] == []

@@ -79,10 +79,26 @@ NOT_PAGES: dict[str, str] = {
     "ugc:comment-delete": "POST only, redirects",
     "ugc:blob": "a file (signed link)",
 }
-# The admin joins the gate once its models' names are translated (issue #17's catalogs).
-ADMIN_PAGES: list[str] = []
-# Admin cells and headings show data (object names, field values), not interface text.
-ADMIN_DATA = "#result_list tbody td, #result_list tbody th, .readonly, .breadcrumbs, #content h2"
+# The main admin pages: the index, the changelists moderators work in, and adding a sanction.
+ADMIN_PAGES: list[str] = [
+    "/admin/",
+    "/admin/players/player/",
+    "/admin/moderation/sanction/",
+    "/admin/moderation/sanction/add/",
+    "/admin/moderation/reportcase/",
+    "/admin/moderation/appeal/",
+    "/admin/moderation/auditentry/",
+    "/admin/ugc/item/",
+    "/admin/titles/title/",
+    "/admin/chat/message/",
+    "/admin/game_events/inboxevent/",
+]
+# Admin cells and headings show data (object names, field values, the staff member's login,
+# filter choices drawn from the data such as title names), not interface text.
+ADMIN_DATA = (
+    "#result_list tbody td, #result_list tbody th, .readonly, .breadcrumbs, #content h2, "
+    "#user-tools strong, #changelist-filter li"
+)
 USER_CONTENT = "bdi, [data-user-content]"
 
 VISIBLE_TEXT = """(userContent) => {

@@ -1,7 +1,7 @@
 # ruff: noqa: RUF002 -- look-alike characters are this module's subject
 """Display-name and guild-name safety: a uniqueness key and a validator.
 
-The validator follows the reference's recommendation (§3), without ICU:
+The validator follows the reference's recommendation (§3):
 
 1. invisible/format/control characters are refused outright (``name_control_characters``);
 2. the name is NFKC-normalized and trimmed; its length is measured in *display columns*
@@ -9,21 +9,25 @@ The validator follows the reference's recommendation (§3), without ICU:
    fit names: the default 3..32 allows "山田" (4 columns) and 16 kanji at most;
 3. only letters, combining marks, decimal digits, single spaces, ``_``, ``-`` and ``.`` are
    allowed, with at most two combining marks per letter (no "zalgo");
-4. each word (run between spaces, ``_``, ``-``, ``.``) must pass UTS #39 *Highly
-   Restrictive*: one script, or Latin + Han + Hiragana + Katakana (Japanese),
-   Latin + Han + Bopomofo, or Latin + Han + Hangul; and digits in the whole name must come
-   from one decimal system. Common (ー, ASCII digits) and inherited (marks) characters are
-   ignored. "Ѕonic" (Cyrillic Ѕ) fails, "Taro太郎", "ソニック2" and "Алексей" pass.
+4. ICU's spoof checker (UTS #39, ``uspoof_check``) at restriction level
+   ``NAME_RESTRICTION_LEVEL`` = *Highly Restrictive*, on each word (run between spaces,
+   ``_``, ``-``, ``.``): one script, or Latin + Han + Hiragana + Katakana (Japanese),
+   Latin + Han + Bopomofo, or Latin + Han + Hangul. Common (ー, ASCII digits) and inherited
+   (marks) characters are ignored. "たろう", "Taro太郎", "ソニック2" and "Алексей Smith" pass;
+   "pаypal" (Cyrillic а), "ЅЕGА" (Cyrillic Ѕ, Е, А around a Latin G) and "Αdmin" (Greek Α)
+   fail with ``name_mixed_script``. The same checker's ``INVISIBLE`` check (the same mark
+   twice on one letter) answers ``name_invalid_characters``, and its ``MIXED_NUMBERS`` check
+   (digits of several decimal systems in the whole name, "١٢٣abc123") ``name_mixed_script``.
 
-Scripts come from the Unicode character name (``unicodedata`` has no Script property); that
-is exact for the letters that matter here and conservative for the rest: an unknown first
-word counts as its own script.
+Words are checked one by one so that a name made of words in different scripts ("Алексей
+Smith") stays allowed: a look-alike attack needs the scripts mixed inside one word.
 """
 
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 
+import icu
 from django.utils.translation import gettext_lazy as _
 
 from apps.common.text_safety.errors import NameRejected
@@ -33,21 +37,10 @@ _ALLOWED_PUNCTUATION = frozenset(" _-.")
 _ASCII_DIGITS = "0123456789"
 _WORD_SEPARATORS = frozenset(" _-.")
 _MAX_MARKS_PER_LETTER = 2
-_HIGHLY_RESTRICTIVE_SETS: tuple[frozenset[str], ...] = (
-    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
-    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
-    frozenset({"LATIN", "HAN", "HANGUL"}),
-)
-# First word of a character name → script, where it is not the script itself.
-_NAME_PREFIX_SCRIPTS: dict[str, str | None] = {
-    "CJK": "HAN",
-    "IDEOGRAPHIC": "HAN",
-    "KATAKANA-HIRAGANA": None,  # ー is Common
-    "HALFWIDTH": "KATAKANA",
-    "MODIFIER": None,
-    "ARABIC-INDIC": "ARABIC",
-    "EXTENDED": "ARABIC",  # EXTENDED ARABIC-INDIC DIGIT …
-}
+# The UTS #39 restriction level every word of a name must meet (documented in docs/players.md).
+NAME_RESTRICTION_LEVEL = icu.URestrictionLevel.HIGHLY_RESTRICTIVE
+_WORD_CHECKS = icu.USpoofChecks.RESTRICTION_LEVEL | icu.USpoofChecks.INVISIBLE
+_NAME_CHECKS = icu.USpoofChecks.MIXED_NUMBERS
 
 
 def name_key(name: str) -> str:
@@ -78,12 +71,13 @@ def validate_display_name(name: str, *, min_length: int = 3, max_length: int = 3
         raise NameRejected("name_too_short", _("This name is too short."))
     if width > max_length:
         raise NameRejected("name_too_long", _("This name is too long."))
-    if not _has_valid_characters(cleaned):
+    spoof_checks = _spoof_failures(cleaned)
+    if not _has_valid_characters(cleaned) or spoof_checks & icu.USpoofChecks.INVISIBLE:
         raise NameRejected(
             "name_invalid_characters",
             _("Names can use letters, digits, single spaces, '_', '-' and '.' only."),
         )
-    if _is_mixed_script(cleaned):
+    if spoof_checks:
         raise NameRejected(
             "name_mixed_script",
             _("Names cannot mix look-alike alphabets (such as Latin and Cyrillic) in one word."),
@@ -193,15 +187,21 @@ def _has_valid_characters(cleaned: str) -> bool:
     return True
 
 
-def _is_mixed_script(cleaned: str) -> bool:
-    digit_systems = {
-        ord(character) - unicodedata.decimal(character)
-        for character in cleaned
-        if unicodedata.category(character) == "Nd"
-    }
-    if len(digit_systems) > 1:
-        return True
-    return any(not _is_highly_restrictive(word) for word in _words(cleaned))
+@cache
+def _spoof_checker(checks: int) -> icu.SpoofChecker:
+    """A configured checker; ICU's checks are thread-safe once it is configured."""
+    checker = icu.SpoofChecker()
+    checker.setRestrictionLevel(NAME_RESTRICTION_LEVEL)
+    checker.setChecks(checks)
+    return checker
+
+
+def _spoof_failures(cleaned: str) -> int:
+    """The ICU checks (``USpoofChecks`` bits) ``cleaned`` fails: per word, then whole."""
+    failures = _spoof_checker(_NAME_CHECKS).check(cleaned)
+    for word in _words(cleaned):
+        failures |= _spoof_checker(_WORD_CHECKS).check(word)
+    return int(failures)
 
 
 def _words(cleaned: str) -> list[str]:
@@ -215,22 +215,3 @@ def _words(cleaned: str) -> list[str]:
             current.append(character)
     words.append("".join(current))
     return [word for word in words if word]
-
-
-def _is_highly_restrictive(word: str) -> bool:
-    scripts = {script for character in word if (script := _script(character)) is not None}
-    if len(scripts) <= 1:
-        return True
-    return any(scripts <= allowed for allowed in _HIGHLY_RESTRICTIVE_SETS)
-
-
-@lru_cache(maxsize=4096)
-def _script(character: str) -> str | None:
-    """Script of ``character``; None for Common/Inherited (ASCII digits, marks, ー)."""
-    category = unicodedata.category(character)
-    if category[0] == "M" or (category == "Nd" and character.isascii()):
-        return None
-    if category[0] not in ("L", "N"):
-        return None
-    prefix = unicodedata.name(character, "UNKNOWN").split(" ", 1)[0]
-    return _NAME_PREFIX_SCRIPTS.get(prefix, prefix)

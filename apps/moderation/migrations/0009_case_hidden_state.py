@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('moderation', '0007_moderator_scope'),
+        ('moderation', '0008_verbose_names'),
     ]
 
     operations = [

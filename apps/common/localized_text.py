@@ -1,0 +1,75 @@
+"""Per-language text with a fallback: a title's name (and later announcements, guild and UGC
+descriptions) can carry a text per product language, chosen by the viewer's language.
+
+The model keeps its plain field (``name``) as the text in its default language, the fallback;
+a ``LocalizedTextField`` next to it holds the other languages:
+``{"ja": "スターフォール・アリーナ"}``.
+``localized(translations, fallback)`` picks the active language's text, else the fallback.
+"""
+
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+def localized(
+    translations: Mapping[str, str] | None, fallback: str, language: str | None = None
+) -> str:
+    """The text for ``language`` (default: the active one; ``ja-jp`` also finds ``ja``), else
+    ``fallback``."""
+    if not translations:
+        return fallback
+    language = (language or get_language() or settings.LANGUAGE_CODE).lower()
+    for candidate in (language, language.split("-")[0]):
+        text = translations.get(candidate)
+        if text:
+            return text
+    return fallback
+
+
+class LocalizedTextField(models.JSONField):
+    """A JSON object of language code → text, validated: codes are product languages
+    (``PRODUCT_LANGUAGES``), texts are non-empty strings of at most ``max_length``
+    characters without control characters."""
+
+    def __init__(self, *args: Any, max_length: int = 200, **kwargs: Any) -> None:
+        self.text_max_length = max_length
+        kwargs.setdefault("default", dict)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["max_length"] = self.text_max_length
+        return name, path, args, kwargs
+
+    def validate(self, value: Any, model_instance: models.Model | None) -> None:
+        super().validate(value, model_instance)
+        if not isinstance(value, dict):
+            raise ValidationError(_("Give an object of language code → text."), code="invalid")
+        languages = dict(settings.PRODUCT_LANGUAGES)
+        for language, text in value.items():
+            if language not in languages:
+                raise ValidationError(
+                    _("%(language)s is not one of the product's languages."),
+                    code="unknown_language",
+                    params={"language": language},
+                )
+            if not _is_valid_text(text, self.text_max_length):
+                raise ValidationError(
+                    _("The %(language)s text must have 1 to %(max)d visible characters."),
+                    code="invalid_text",
+                    params={"language": languages[language], "max": self.text_max_length},
+                )
+
+
+def _is_valid_text(text: Any, max_length: int) -> bool:
+    if not isinstance(text, str) or not text.strip() or len(text) > max_length:
+        return False
+    return not any(unicodedata.category(character) in ("Cc", "Cf") for character in text)

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api.fields import StrictCharField
 from apps.titles.permissions import title_client_of, title_scope
 from apps.ugc import selectors
 from apps.ugc.apis.common import (
@@ -34,12 +35,12 @@ from apps.ugc.services.versions import version_add
 
 
 class VersionInputSerializer(serializers.Serializer):
-    changelog = serializers.CharField(required=False, allow_blank=True, max_length=8000)
-    game_version_min = serializers.CharField(required=False, allow_blank=True, max_length=32)
-    game_version_max = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    changelog = StrictCharField(required=False, allow_blank=True, max_length=8000)
+    game_version_min = StrictCharField(required=False, allow_blank=True, max_length=32)
+    game_version_max = StrictCharField(required=False, allow_blank=True, max_length=32)
     file = serializers.FileField(required=False, allow_empty_file=True)
     preview = serializers.FileField(required=False, allow_empty_file=True)
-    upload_id = serializers.CharField(required=False)
+    upload_id = StrictCharField(required=False)
 
 
 def _version_input(values: dict) -> VersionInput:
@@ -181,9 +182,13 @@ class UploadSessionCreateApi(APIView):
     permission_classes = [IsPlayerViewer]
 
     class InputSerializer(serializers.Serializer):
-        title = serializers.SlugField(help_text="Title slug (upload bans may be per title).")
+        title = StrictCharField(
+            max_length=50,
+            pattern=r"[-a-zA-Z0-9_]+",
+            help_text="Title slug (upload bans may be per title).",
+        )
         kind = serializers.ChoiceField(choices=Kind.values, help_text="Not `clip` (no file).")
-        filename = serializers.CharField(max_length=500)
+        filename = StrictCharField(max_length=500)
         size = serializers.IntegerField(min_value=1)
 
     @extend_schema(

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api.fields import StrictCharField
 from apps.api.parsers import JSONParser
 from apps.common.exceptions import NotFound
 from apps.players.selectors import player_get_visible
@@ -124,16 +125,16 @@ class TitleItemsApi(UploadReceiving, APIView):
 
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=Kind.values)
-        name = serializers.CharField(max_length=500)
-        description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
-        tags = serializers.CharField(
+        name = StrictCharField(max_length=500)
+        description = StrictCharField(required=False, allow_blank=True, max_length=20_000)
+        tags = StrictCharField(
             required=False, allow_blank=True, max_length=1000, help_text="Comma-separated."
         )
         visibility = serializers.ChoiceField(choices=ItemVisibility.values, default="public")
-        link_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-        changelog = serializers.CharField(required=False, allow_blank=True, max_length=8000)
-        game_version_min = serializers.CharField(required=False, allow_blank=True, max_length=32)
-        game_version_max = serializers.CharField(required=False, allow_blank=True, max_length=32)
+        link_url = StrictCharField(required=False, allow_blank=True, max_length=2000)
+        changelog = StrictCharField(required=False, allow_blank=True, max_length=8000)
+        game_version_min = StrictCharField(required=False, allow_blank=True, max_length=32)
+        game_version_max = StrictCharField(required=False, allow_blank=True, max_length=32)
         publish = serializers.BooleanField(default=True)
         file = serializers.FileField(
             required=False, allow_empty_file=True, help_text="The content (not for clips)."
@@ -143,7 +144,7 @@ class TitleItemsApi(UploadReceiving, APIView):
             required=False,
             help_text="A preview image for replays, levels and mods.",
         )
-        upload_id = serializers.CharField(
+        upload_id = StrictCharField(
             required=False, help_text="A finished resumable upload instead of `file`."
         )
 
@@ -230,10 +231,10 @@ class ItemDetailApi(APIView):
     permission_classes = [IsPlayerOrReadOnly]
 
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(required=False, max_length=500)
-        description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+        name = StrictCharField(required=False, max_length=500)
+        description = StrictCharField(required=False, allow_blank=True, max_length=20_000)
         tags = serializers.ListField(
-            child=serializers.CharField(max_length=64), required=False, max_length=50
+            child=StrictCharField(max_length=64), required=False, max_length=50
         )
         visibility = serializers.ChoiceField(choices=ItemVisibility.values, required=False)
 

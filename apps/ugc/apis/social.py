@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api.fields import StrictCharField
 from apps.ugc import selectors
 from apps.ugc.apis.common import (
     TAGS,
@@ -88,7 +89,7 @@ class ItemCommentsApi(APIView):
     permission_classes = [IsPlayerOrReadOnly]
 
     class InputSerializer(serializers.Serializer):
-        body = serializers.CharField(max_length=8000, allow_blank=True)
+        body = StrictCharField(max_length=8000, allow_blank=True)
         parent_id = serializers.IntegerField(required=False, allow_null=True)
 
     @extend_schema(
@@ -149,7 +150,7 @@ class CommentDetailApi(APIView):
 
 class ReportInputSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=[key for key, _label in REPORT_REASONS])
-    details = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    details = StrictCharField(required=False, allow_blank=True, max_length=1000)
 
 
 def _report_api(kind: str) -> type[APIView]:

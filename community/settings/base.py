@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.game_events",
     "apps.moderation",
     "apps.ugc",
+    "apps.guilds",
     "apps.api",
     "apps.realtime",
     "apps.ops",
@@ -622,3 +623,13 @@ CELERY_BEAT_SCHEDULE.update(
         "ugc-storage-sweep": {"task": "ugc.storage_sweep", "schedule": 3600.0},
     }
 )
+
+# Guilds (docs/guilds.md).
+GUILD_CAPACITY_DEFAULT = env.int("GUILD_CAPACITY_DEFAULT", default=50)
+GUILD_CAPACITY_MAX = env.int("GUILD_CAPACITY_MAX", default=500)
+# How many guilds of one primary title a player may belong to at once.
+GUILD_MEMBERSHIPS_PER_TITLE = env.int("GUILD_MEMBERSHIPS_PER_TITLE", default=1)
+GUILD_INVITE_TTL_HOURS = env.int("GUILD_INVITE_TTL_HOURS", default=72)
+# A disbanded guild's name and tag stay taken this long (nobody impersonates it at once).
+GUILD_NAME_COOLDOWN_DAYS = env.int("GUILD_NAME_COOLDOWN_DAYS", default=30)
+GUILD_REGIONS = ["eu", "na", "sa", "asia", "oce", "africa"]

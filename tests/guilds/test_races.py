@@ -8,6 +8,7 @@ from apps.guilds.exceptions import GuildFull, NotMember, NotPermitted
 from apps.guilds.membership import guild_invite_respond, guild_join, guild_member_kick
 from apps.guilds.models import Guild, GuildInvite, GuildMembership
 from apps.guilds.services import guild_leader_transfer
+from apps.players.models import Player
 from tests.guilds.factories import make_guild
 from tests.players.concurrency import run_concurrently
 from tests.players.factories import PlayerFactory
@@ -60,13 +61,13 @@ def test_accepting_an_invite_while_being_kicked_ends_outside_the_guild_or_kicked
             expires_at=guild.created_at + timedelta(days=1),
         )
 
-        def kick_after_join(g: Guild = guild) -> None:
+        def kick(g: Guild = guild, actor: Player = leader, target: Player = invited) -> None:
             # The kick may run before the accept (nothing to kick: not_member) or after it.
-            guild_member_kick(actor=leader, guild=g, target=invited)
+            guild_member_kick(actor=actor, guild=g, target=target)
 
-        results, errors = run_concurrently(
+        _results, errors = run_concurrently(
             lambda i=invite, p=invited: guild_invite_respond(player=p, invite=i, accept=True),
-            kick_after_join,
+            kick,
         )
 
         guild.refresh_from_db()

@@ -19,6 +19,7 @@ from apps.guilds import exceptions as errors
 from apps.guilds import membership as membership_services
 from apps.guilds import selectors, services
 from apps.guilds.models import GuildJoinRequest, JoinPolicy, Permission
+from apps.guilds.stats import guild_leaderboard
 from apps.moderation.exceptions import Banned, GuildCreationBanned, Suspended
 from apps.players.apis.serializers import PlayerCardSerializer, PlayerWithPresenceSerializer
 from apps.players.models import Player
@@ -626,3 +627,75 @@ class GuildAuditApi(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
         return paginator.get_paginated_response(AuditEntrySerializer(page, many=True).data)
+
+
+class FeedEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    player = PlayerCardSerializer(allow_null=True)
+    details = serializers.DictField(source="data")
+    created_at = serializers.DateTimeField()
+
+
+class GuildFeedApi(APIView):
+    """Joins, leaves, promotions and members' wins and achievements from live games."""
+
+    permission_classes = [IsPlayer]
+    pagination_class = CursorPagination
+
+    @extend_schema(responses={200: FeedEntrySerializer(many=True)}, tags=TAGS)
+    def get(self, request: Request, guild_id: int) -> Response:
+        guild = selectors.guild_get(guild_id=guild_id)
+        entries = guild.feed.select_related("player")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(entries, request, view=self)
+        return paginator.get_paginated_response(FeedEntrySerializer(page, many=True).data)
+
+
+class StatsSerializer(serializers.Serializer):
+    title = serializers.CharField(source="title.slug")
+    season = serializers.CharField(help_text="Empty: all time.")
+    matches_played = serializers.IntegerField()
+    matches_won = serializers.IntegerField()
+
+
+class GuildStatsApi(APIView):
+    permission_classes = [IsPlayer]
+
+    @extend_schema(responses={200: StatsSerializer(many=True)}, tags=TAGS)
+    def get(self, request: Request, guild_id: int) -> Response:
+        guild = selectors.guild_get(guild_id=guild_id)
+        rows = guild.stats.select_related("title").order_by("title__slug", "season")
+        return Response(StatsSerializer(rows, many=True).data)
+
+
+class LeaderboardRowSerializer(serializers.Serializer):
+    guild = GuildSerializer()
+    matches_played = serializers.IntegerField()
+    matches_won = serializers.IntegerField()
+
+
+class GuildLeaderboardApi(APIView):
+    """Guilds of a title ranked by wins (then matches) in a season, or all time."""
+
+    permission_classes = [IsPlayer]
+
+    class FilterSerializer(serializers.Serializer):
+        title = StrictCharField(max_length=50)
+        season = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
+        limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: LeaderboardRowSerializer(many=True)},
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        title = _title(data["title"])
+        rows = guild_leaderboard(title_id=title.id, season=data["season"])[: data["limit"]]
+        for row in rows:
+            row.guild.title = title
+        return Response(LeaderboardRowSerializer(rows, many=True).data)

@@ -10,6 +10,7 @@ class GuildsConfig(AppConfig):
     def ready(self) -> None:
         # Registrations with earlier apps: chat's `guild` channel kind; moderation's report targets.
         from apps.chat.kinds import kind_registry
+        from apps.guilds import stats  # noqa: F401  (registers its game-event handlers)
         from apps.guilds.chat import GuildChatRules
         from apps.guilds.moderation import GUILD_TARGET
         from apps.moderation.targets import target_kind_register

@@ -33,6 +33,7 @@ from apps.guilds.exceptions import (
 )
 from apps.guilds.models import (
     AuditAction,
+    FeedKind,
     Guild,
     GuildBan,
     GuildInvite,
@@ -45,6 +46,7 @@ from apps.guilds.models import (
 )
 from apps.guilds.notifications import guild_notify
 from apps.guilds.services import audit_record, guild_disband, guild_lock, membership_of
+from apps.guilds.stats import feed_record
 from apps.moderation.enforcement import Action, sanction_check
 from apps.players import selectors as player_selectors
 from apps.players.models import Player, Privacy
@@ -89,6 +91,7 @@ def member_add(
         data={"player_id": player.id, "display_name": player.display_name, "role": role.name},
     )
     guild_chat_member_sync(guild=guild, player=player, is_member=True, role=role)
+    feed_record(guild_id=guild.id, kind=FeedKind.JOINED, player_id=player.id)
     return membership
 
 
@@ -100,6 +103,7 @@ def _member_remove(*, guild: Guild, membership: GuildMembership, event: str) -> 
     extra = [player.user_id] if player.user_id is not None else []
     guild_event_send(guild=guild, event=event, data={"player_id": player.id}, extra_user_ids=extra)
     guild_chat_member_sync(guild=guild, player=player, is_member=False, role=None)
+    feed_record(guild_id=guild.id, kind=FeedKind.LEFT, player_id=player.id, data={"event": event})
 
 
 def _admission_check(*, guild: Guild, player: Player) -> None:

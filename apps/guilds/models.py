@@ -223,3 +223,49 @@ class GuildAuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} in {self.guild_id}"
+
+
+class GuildStats(BaseModel):
+    """Matches and wins of a guild in one title and season ("" = all time), counting a match
+    once per guild when members played it while they were members (docs/guilds.md)."""
+
+    guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="stats")
+    title = models.ForeignKey("titles.Title", on_delete=models.CASCADE, related_name="+")
+    season = models.CharField(max_length=32, blank=True)
+    matches_played = models.PositiveIntegerField(default=0)
+    matches_won = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = _("guild stats")
+        constraints = [
+            models.UniqueConstraint(fields=["guild", "title", "season"], name="guilds_stats_uq")
+        ]
+        indexes = [
+            models.Index(fields=["title", "season", "-matches_won"], name="guilds_stats_board_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guild_id} {self.title_id} {self.season or 'all'}"
+
+
+class FeedKind(models.TextChoices):
+    JOINED = "joined", _("Joined")
+    LEFT = "left", _("Left")
+    PROMOTED = "promoted", _("Role changed")
+    MATCH_WON = "match_won", _("Won a match")
+    ACHIEVEMENT = "achievement", _("Unlocked an achievement")
+
+
+class GuildFeedEntry(BaseModel):
+    guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="feed")
+    kind = models.CharField(max_length=32, choices=FeedKind.choices)
+    player = models.ForeignKey(
+        "players.Player", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["guild", "-created_at"], name="guilds_feed_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} in {self.guild_id}"

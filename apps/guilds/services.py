@@ -27,6 +27,7 @@ from apps.guilds.exceptions import (
 )
 from apps.guilds.models import (
     AuditAction,
+    FeedKind,
     Guild,
     GuildAuditEntry,
     GuildMembership,
@@ -35,6 +36,7 @@ from apps.guilds.models import (
     Permission,
     RoleKind,
 )
+from apps.guilds.stats import feed_record
 from apps.moderation.enforcement import Action, sanction_check
 from apps.players.models import Player
 from apps.titles.models import Title
@@ -272,6 +274,12 @@ def guild_member_role_set(*, actor: Player, guild: Guild, target: Player, role: 
         target_membership.role = role
         target_membership.save(update_fields=["role", "updated_at"])
         guild_chat_member_sync(guild=guild, player=target, is_member=True, role=role)
+        feed_record(
+            guild_id=guild.id,
+            kind=FeedKind.PROMOTED,
+            player_id=target.id,
+            data={"role": role.name},
+        )
         audit_record(
             guild=guild,
             actor=actor,

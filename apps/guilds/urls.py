@@ -5,6 +5,7 @@ from apps.guilds import apis
 urlpatterns = [
     path("guilds", apis.GuildListApi.as_view(), name="guild-list"),
     path("guilds/new", apis.GuildCreateApi.as_view(), name="guild-create"),
+    path("guilds/leaderboard", apis.GuildLeaderboardApi.as_view(), name="guild-leaderboard"),
     path("guilds/mine", apis.GuildMineApi.as_view(), name="guild-mine"),
     path("guilds/invites", apis.GuildInviteListApi.as_view(), name="guild-invites"),
     path(
@@ -56,5 +57,7 @@ urlpatterns = [
         name="guild-request-deny",
     ),
     path("guilds/<int:guild_id>/invites", apis.GuildInviteCreateApi.as_view(), name="guild-invite"),
+    path("guilds/<int:guild_id>/feed", apis.GuildFeedApi.as_view(), name="guild-feed"),
+    path("guilds/<int:guild_id>/stats", apis.GuildStatsApi.as_view(), name="guild-stats"),
     path("guilds/<int:guild_id>/audit", apis.GuildAuditApi.as_view(), name="guild-audit"),
 ]

@@ -633,3 +633,9 @@ GUILD_INVITE_TTL_HOURS = env.int("GUILD_INVITE_TTL_HOURS", default=72)
 # A disbanded guild's name and tag stay taken this long (nobody impersonates it at once).
 GUILD_NAME_COOLDOWN_DAYS = env.int("GUILD_NAME_COOLDOWN_DAYS", default=30)
 GUILD_REGIONS = ["eu", "na", "sa", "asia", "oce", "africa"]
+# Leaderboard seasons: key, first and last day (UTC, inclusive). A match counts in the season
+# its event time falls in, and always in the all-time board.
+GUILD_SEASONS = env.json(
+    "GUILD_SEASONS",
+    default=[{"key": "2026-h2", "starts": "2026-07-01", "ends": "2026-12-31"}],
+)

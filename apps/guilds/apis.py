@@ -652,7 +652,7 @@ class GuildFeedApi(APIView):
         return paginator.get_paginated_response(FeedEntrySerializer(page, many=True).data)
 
 
-class StatsSerializer(serializers.Serializer):
+class GuildStatsSerializer(serializers.Serializer):
     title = serializers.CharField(source="title.slug")
     season = serializers.CharField(help_text="Empty: all time.")
     matches_played = serializers.IntegerField()
@@ -662,11 +662,11 @@ class StatsSerializer(serializers.Serializer):
 class GuildStatsApi(APIView):
     permission_classes = [IsPlayer]
 
-    @extend_schema(responses={200: StatsSerializer(many=True)}, tags=TAGS)
+    @extend_schema(responses={200: GuildStatsSerializer(many=True)}, tags=TAGS)
     def get(self, request: Request, guild_id: int) -> Response:
         guild = selectors.guild_get(guild_id=guild_id)
         rows = guild.stats.select_related("title").order_by("title__slug", "season")
-        return Response(StatsSerializer(rows, many=True).data)
+        return Response(GuildStatsSerializer(rows, many=True).data)
 
 
 class LeaderboardRowSerializer(serializers.Serializer):

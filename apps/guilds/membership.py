@@ -12,9 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.guilds import permissions
+from apps.guilds import permissions, realtime
 from apps.guilds.chat import guild_chat_member_sync
-from apps.guilds.events import guild_event_send
 from apps.guilds.exceptions import (
     AlreadyBanned,
     AlreadyMember,
@@ -85,25 +84,23 @@ def member_add(
     guild.member_count += 1
     GuildJoinRequest.objects.filter(guild=guild, player=player).delete()
     GuildInvite.objects.filter(guild=guild, player=player).delete()
-    guild_event_send(
-        guild=guild,
-        event="guild.member_joined",
-        data={"player_id": player.id, "display_name": player.display_name, "role": role.name},
-    )
+    realtime.guild_frame_send(guild=guild, frame=realtime.member_joined_frame(guild, player, role))
     guild_chat_member_sync(guild=guild, player=player, is_member=True, role=role)
     feed_record(guild_id=guild.id, kind=FeedKind.JOINED, player_id=player.id)
     return membership
 
 
-def _member_remove(*, guild: Guild, membership: GuildMembership, event: str) -> None:
+def _member_remove(*, guild: Guild, membership: GuildMembership, how: str) -> None:
+    """``how``: ``left``, ``kicked`` or ``banned``."""
     membership.delete()
     Guild.objects.filter(id=guild.id).update(member_count=F("member_count") - 1)
     guild.member_count -= 1
     player = membership.player
     extra = [player.user_id] if player.user_id is not None else []
-    guild_event_send(guild=guild, event=event, data={"player_id": player.id}, extra_user_ids=extra)
+    frame = realtime.REMOVAL_FRAMES[how](guild, player)
+    realtime.guild_frame_send(guild=guild, frame=frame, extra_user_ids=extra)
     guild_chat_member_sync(guild=guild, player=player, is_member=False, role=None)
-    feed_record(guild_id=guild.id, kind=FeedKind.LEFT, player_id=player.id, data={"event": event})
+    feed_record(guild_id=guild.id, kind=FeedKind.LEFT, player_id=player.id, data={"how": how})
 
 
 def _admission_check(*, guild: Guild, player: Player) -> None:
@@ -249,7 +246,7 @@ def guild_leave(*, player: Player, guild: Guild) -> None:
                 raise LeaderMustTransfer()
             guild_disband(actor=player, guild=guild)
             return
-        _member_remove(guild=guild, membership=membership, event="guild.member_left")
+        _member_remove(guild=guild, membership=membership, how="left")
         audit_record(guild=guild, actor=player, action=AuditAction.LEFT, target=player)
 
 
@@ -279,7 +276,7 @@ def guild_member_kick(*, actor: Player, guild: Guild, target: Player) -> None:
         if target_membership is None:
             raise NotMember()
         GuildInvite.objects.filter(guild=guild, player=target).delete()
-        _member_remove(guild=guild, membership=target_membership, event="guild.member_kicked")
+        _member_remove(guild=guild, membership=target_membership, how="kicked")
         audit_record(guild=guild, actor=actor, action=AuditAction.KICKED, target=target)
     guild_notify(recipient=target, actor=actor, event="guild_kicked", guild=guild)
 
@@ -302,7 +299,7 @@ def guild_member_ban(*, actor: Player, guild: Guild, target: Player, reason: str
         GuildInvite.objects.filter(guild=guild, player=target).delete()
         GuildJoinRequest.objects.filter(guild=guild, player=target).delete()
         if target_membership is not None:
-            _member_remove(guild=guild, membership=target_membership, event="guild.member_banned")
+            _member_remove(guild=guild, membership=target_membership, how="banned")
         audit_record(
             guild=guild,
             actor=actor,

@@ -13,9 +13,8 @@ from django.utils import timezone
 
 from apps.common.exceptions import InvalidInput
 from apps.common.text_safety import NameRejected, name_key, reject_reserved, validate_display_name
-from apps.guilds import permissions
+from apps.guilds import permissions, realtime
 from apps.guilds.chat import guild_chat_archive, guild_chat_member_sync
-from apps.guilds.events import guild_event_send
 from apps.guilds.exceptions import (
     GuildDisbanded,
     InvalidCapacity,
@@ -196,7 +195,9 @@ def guild_update(*, actor: Player, guild: Guild, data: dict[str, Any]) -> Guild:
         changed = {k: [before[k], v] for k, v in changes.items() if before[k] != v}
         if changed:
             audit_record(guild=guild, actor=actor, action=AuditAction.UPDATED, data=changed)
-            guild_event_send(guild=guild, event="guild.updated", data={"fields": sorted(changed)})
+            realtime.guild_frame_send(
+                guild=guild, frame=realtime.updated_frame(guild, sorted(changed))
+            )
     return guild
 
 
@@ -287,11 +288,8 @@ def guild_member_role_set(*, actor: Player, guild: Guild, target: Player, role: 
             target=target,
             data={"before": before, "after": role.name},
         )
-        guild_event_send(
-            guild=guild,
-            event="guild.role_changed",
-            data={"player_id": target.id, "role": role.name, "rank": role.rank},
-        )
+        frame = realtime.role_changed_frame(guild, target, role)
+        realtime.guild_frame_send(guild=guild, frame=frame)
     _notify(target, actor, "guild_promoted", guild, role=role.name)
 
 
@@ -323,9 +321,8 @@ def guild_leader_transfer(*, actor: Player, guild: Guild, new_leader: Player) ->
         audit_record(
             guild=guild, actor=actor, action=AuditAction.LEADER_TRANSFERRED, target=new_leader
         )
-        guild_event_send(
-            guild=guild, event="guild.leader_changed", data={"player_id": new_leader.id}
-        )
+        frame = realtime.leader_changed_frame(guild, new_leader)
+        realtime.guild_frame_send(guild=guild, frame=frame)
     _notify(new_leader, actor, "guild_promoted", guild, role=roles[RoleKind.LEADER].name)
 
 
@@ -342,7 +339,7 @@ def guild_disband(*, actor: Player | None, guild: Guild, reason: str = "") -> No
             if not membership.is_leader:
                 raise NotPermitted()
         members = list(guild.memberships.select_related("player"))
-        guild_event_send(guild=guild, event="guild.disbanded", data={})
+        realtime.guild_frame_send(guild=guild, frame=realtime.disbanded_frame(guild))
         guild.memberships.all().delete()
         guild.invites.all().delete()
         guild.join_requests.all().delete()

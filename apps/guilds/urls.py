@@ -1,8 +1,14 @@
 from django.urls import path
 
-from apps.guilds import apis
+from apps.guilds import apis, apis_game
 
 urlpatterns = [
+    path("guilds/game/player", apis_game.GamePlayerGuildsApi.as_view(), name="guild-game-player"),
+    path(
+        "guilds/game/leaderboard",
+        apis_game.GameLeaderboardApi.as_view(),
+        name="guild-game-leaderboard",
+    ),
     path("guilds", apis.GuildListApi.as_view(), name="guild-list"),
     path("guilds/new", apis.GuildCreateApi.as_view(), name="guild-create"),
     path("guilds/leaderboard", apis.GuildLeaderboardApi.as_view(), name="guild-leaderboard"),

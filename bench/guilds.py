@@ -111,7 +111,7 @@ def members_add(guild: Guild, players: list[Player]) -> None:
 
 
 def setup() -> tuple[Player, Guild, Title, list[list[str]]]:
-    title, _created = Title.objects.get_or_create(slug="bench-arena", defaults={"name": "Bench"})
+    title = Title.objects.create(slug=f"bench-{RUN}", name=f"Bench Arena {RUN}")
     viewer = player_register(username=f"v{RUN}", email=f"v{RUN}@b.test",
                              password="a-long-passphrase", display_name=f"viewer{RUN}")  # fmt: skip
     founders = shadow_players(300, "f", title)
@@ -139,7 +139,7 @@ def match_events(count: int, teams: list[list[str]], tag: str) -> list:
         data = {"match_id": f"{tag}-{n}", "mode": "bench", "duration_seconds": 600,
                 "players": players}  # fmt: skip
         events.append(envelope_validate({
-            "specversion": "1.0", "id": f"{tag}-{n}", "source": "/titles/bench-arena",
+            "specversion": "1.0", "id": f"{tag}-{n}", "source": f"/titles/bench-{RUN}",
             "type": "match.completed", "time": "2026-11-25T03:20:00Z", "data": data,
         }))  # fmt: skip
     return events

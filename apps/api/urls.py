@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("apps.game_events.urls")),
     path("", include("apps.moderation.urls")),
     path("", include("apps.ugc.urls")),
+    path("", include("apps.guilds.urls")),
 ]

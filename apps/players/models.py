@@ -214,6 +214,7 @@ class NotificationKind(models.TextChoices):
     FRIEND_REQUEST = "friend_request", _("Friend requests")
     FRIEND_ACCEPTED = "friend_accepted", _("Accepted friend requests")
     GUILD_INVITE = "guild_invite", _("Guild invitations")
+    GUILD_NEWS = "guild_news", _("Guild decisions, kicks and promotions")
     MENTION = "mention", _("Mentions")
     MODERATION = "moderation", _("Moderation notices")
     ACHIEVEMENT = "achievement", _("Achievements")

@@ -12,6 +12,7 @@ MODERATION_READ = "moderation:read"
 MODERATION_WRITE = "moderation:write"
 UGC_READ = "ugc:read"
 UGC_WRITE = "ugc:write"
+GUILDS_READ = "guilds:read"
 
 SCOPES = {
     EVENTS_PUBLISH: _("Publish game events (HTTP ingest)."),
@@ -24,6 +25,7 @@ SCOPES = {
     MODERATION_WRITE: _("Issue and lift sanctions in this title."),
     UGC_READ: _("List and download the title's public content (in-game browsers)."),
     UGC_WRITE: _("Upload files for content published in game."),
+    GUILDS_READ: _("Read a player's guilds and members, and guild leaderboards (in-game panel)."),
 }
 
 SCOPE_CHOICES = [(scope, f"{scope}: {description}") for scope, description in SCOPES.items()]

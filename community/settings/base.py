@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.moderation",
     "apps.ugc",
     "apps.portal",
+    "apps.guilds",
     "apps.api",
     "apps.realtime",
     "apps.ops",
@@ -663,4 +664,20 @@ CELERY_BEAT_SCHEDULE.update(
         "ugc-trending-recompute": {"task": "ugc.trending_recompute", "schedule": 600.0},
         "ugc-storage-sweep": {"task": "ugc.storage_sweep", "schedule": 3600.0},
     }
+)
+
+# Guilds (docs/guilds.md).
+GUILD_CAPACITY_DEFAULT = env.int("GUILD_CAPACITY_DEFAULT", default=50)
+GUILD_CAPACITY_MAX = env.int("GUILD_CAPACITY_MAX", default=500)
+# How many guilds of one primary title a player may belong to at once.
+GUILD_MEMBERSHIPS_PER_TITLE = env.int("GUILD_MEMBERSHIPS_PER_TITLE", default=1)
+GUILD_INVITE_TTL_HOURS = env.int("GUILD_INVITE_TTL_HOURS", default=72)
+# A disbanded guild's name and tag stay taken this long (nobody impersonates it at once).
+GUILD_NAME_COOLDOWN_DAYS = env.int("GUILD_NAME_COOLDOWN_DAYS", default=30)
+GUILD_REGIONS = ["eu", "na", "sa", "asia", "oce", "africa"]
+# Leaderboard seasons: key, first and last day (UTC, inclusive). A match counts in the season
+# its event time falls in, and always in the all-time board.
+GUILD_SEASONS = env.json(
+    "GUILD_SEASONS",
+    default=[{"key": "2026-h2", "starts": "2026-07-01", "ends": "2026-12-31"}],
 )

@@ -1,0 +1,131 @@
+"""Reads about guilds, scoped to the caller (docs/guilds.md)."""
+
+from django.db.models import F, Q, QuerySet
+
+from apps.common.text_safety import name_key
+from apps.guilds.exceptions import GuildNotFound, NotMember, NotPermitted
+from apps.guilds.models import (
+    Guild,
+    GuildAuditEntry,
+    GuildBan,
+    GuildInvite,
+    GuildJoinRequest,
+    GuildMembership,
+    GuildRole,
+    Permission,
+)
+from apps.guilds.permissions import OFFICER_RANK, permission_require
+from apps.players.models import Player
+
+SORTS = {"members": "-member_count", "activity": "-last_activity_at", "created": "-created_at"}
+
+
+def guild_get(*, guild_id: int) -> Guild:
+    """A guild that is not disbanded; ``not_found`` otherwise (guilds are public)."""
+    guild = Guild.objects.select_related("title").filter(id=guild_id, disbanded_at=None).first()
+    if guild is None:
+        raise GuildNotFound()
+    return guild
+
+
+def membership_get(*, guild: Guild, player: Player) -> GuildMembership | None:
+    return GuildMembership.objects.select_related("role").filter(guild=guild, player=player).first()
+
+
+def guild_browse(
+    *,
+    title_slug: str | None = None,
+    language: str | None = None,
+    region: str | None = None,
+    join_policy: str | None = None,
+    has_room: bool = False,
+    query: str = "",
+) -> QuerySet[Guild]:
+    """Live guilds matching the filters; ``query`` matches the start of the folded name or
+    tag, so fullwidth "SEGA" finds "sega", and a Cyrillic look-alike does too."""
+    guilds = Guild.objects.filter(disbanded_at=None).select_related("title")
+    if title_slug:
+        guilds = guilds.filter(title__slug=title_slug)
+    if language:
+        guilds = guilds.filter(language=language)
+    if region:
+        guilds = guilds.filter(region=region)
+    if join_policy:
+        guilds = guilds.filter(join_policy=join_policy)
+    if has_room:
+        guilds = guilds.filter(member_count__lt=F("capacity"))
+    key = name_key(query) if query else ""
+    if key:
+        guilds = guilds.filter(Q(name_key__startswith=key) | Q(tag_key__startswith=key))
+    return guilds
+
+
+def guild_members(*, guild: Guild) -> QuerySet[GuildMembership]:
+    return GuildMembership.objects.filter(guild=guild).select_related("player", "role")
+
+
+def guilds_of_player(*, player: Player) -> QuerySet[GuildMembership]:
+    return (
+        GuildMembership.objects.filter(player=player, guild__disbanded_at=None)
+        .select_related("guild", "guild__title", "role")
+        .order_by("joined_at")
+    )
+
+
+def guild_roles(*, guild: Guild) -> QuerySet[GuildRole]:
+    return guild.roles.order_by("-rank", "name")
+
+
+def guild_role_get(*, guild: Guild, role_id: int) -> GuildRole:
+    role = GuildRole.objects.filter(guild=guild, id=role_id).first()
+    if role is None:
+        raise GuildNotFound()
+    return role
+
+
+def join_requests_for(*, guild: Guild, viewer: Player) -> QuerySet[GuildJoinRequest]:
+    """Pending requests; needs ``accept_requests``."""
+    permission_require(
+        membership=membership_get(guild=guild, player=viewer),
+        permission=Permission.ACCEPT_REQUESTS,
+    )
+    return guild.join_requests.select_related("player").order_by("created_at")
+
+
+def join_request_get(*, guild: Guild, request_id: int) -> GuildJoinRequest:
+    join_request = GuildJoinRequest.objects.filter(guild=guild, id=request_id).first()
+    if join_request is None:
+        raise GuildNotFound()
+    return join_request
+
+
+def invites_received(*, player: Player) -> QuerySet[GuildInvite]:
+    return (
+        GuildInvite.objects.filter(player=player, guild__disbanded_at=None)
+        .select_related("guild", "guild__title", "inviter")
+        .order_by("-created_at")
+    )
+
+
+def invite_get_for_player(*, player: Player, invite_id: int) -> GuildInvite:
+    invite = GuildInvite.objects.filter(player=player, id=invite_id).first()
+    if invite is None:
+        raise GuildNotFound()
+    return invite
+
+
+def bans_of(*, guild: Guild, viewer: Player) -> QuerySet[GuildBan]:
+    permission_require(
+        membership=membership_get(guild=guild, player=viewer), permission=Permission.BAN
+    )
+    return guild.bans.select_related("player").order_by("-created_at")
+
+
+def audit_log_for(*, guild: Guild, viewer: Player) -> QuerySet[GuildAuditEntry]:
+    """The guild's audit log; officers and above (rank ≥ officer) only."""
+    membership = membership_get(guild=guild, player=viewer)
+    if membership is None:
+        raise NotMember()
+    if membership.role.rank < OFFICER_RANK:
+        raise NotPermitted()
+    return guild.audit_entries.select_related("actor", "target").order_by("-created_at")

@@ -48,6 +48,16 @@ def export_section_register(*, name: str, builder: ExportSection) -> None:
     _export_sections[name] = builder
 
 
+ErasureStep = Callable[[Player], None]
+_erasure_steps: dict[str, ErasureStep] = {}
+
+
+def erasure_step_register(*, name: str, step: ErasureStep) -> None:
+    """Another app's part of erasing an account: ``step(player)`` runs inside the erasure's
+    transaction, before the player is anonymized; files go once it commits."""
+    _erasure_steps[name] = step
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -149,6 +159,8 @@ def player_erase(*, player: Player) -> None:
     if player.deleted_at is not None:
         return
     avatar_remove(player=player)
+    for step in _erasure_steps.values():
+        step(player)
     for queryset in (
         PlayerIdentity.objects.filter(player=player),
         IdentityClaimCode.objects.filter(identity__player=player),

@@ -44,3 +44,33 @@ def player_export_section(player: Player) -> dict[str, Any]:
             Subscription.objects.filter(player=player).values_list("item_id", flat=True)
         ),
     }  # fmt: skip
+
+
+def player_erase_section(player: Player) -> None:
+    """Erasing an account (``apps.players.data_rights``): the player's items go with their
+    files (deleted once the erasure commits), their comments keep the thread as "deleted"
+    placeholders, and their likes, favourites and subscriptions go. Items a moderator removed
+    go too: the moderation case keeps its own evidence snapshot."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from apps.ugc.services.files import files_delete_on_commit
+    from apps.ugc.services.items import item_files
+
+    items = list(Item.objects.filter(creator=player))
+    files_delete_on_commit([name for item in items for name in item_files(item)])
+    Item.objects.filter(id__in=[item.id for item in items]).delete()
+    now = timezone.now()
+    live = Comment.objects.filter(author=player, deleted_at__isnull=True)
+    for item_id in live.values_list("item_id", flat=True):
+        Item.objects.filter(id=item_id, comment_count__gt=0).update(
+            comment_count=F("comment_count") - 1
+        )
+    live.update(deleted_at=now, body="", updated_at=now)
+    for model, counter in ((Like, "like_count"), (Favourite, "favourite_count"),
+                           (Subscription, "subscriber_count")):  # fmt: skip
+        for item_id in model.objects.filter(player=player).values_list("item_id", flat=True):
+            Item.objects.filter(id=item_id, **{f"{counter}__gt": 0}).update(
+                **{counter: F(counter) - 1}
+            )
+        model.objects.filter(player=player).delete()

@@ -90,13 +90,14 @@ def test_channel_list_has_unread_counts_in_one_query(lobby, alice, bob, django_a
     client = client_for(bob)
     client.post(f"/api/v1/chat/channels/{dm.id}/read", {"seq": 1})
 
-    # The player, memberships with channels; for can_send of direct messages: their other
-    # members, then blocks, friends and the others' privacy — whatever the number of DMs.
-    with django_assert_num_queries(6):
+    # The token with its user and player, memberships with channels; for can_send of direct
+    # messages: their other members, then blocks, friends and the others' privacy — whatever
+    # the number of DMs.
+    with django_assert_num_queries(5):
         channels = client.get("/api/v1/chat/channels").json()
     for number in range(3):
         direct_channel_get_or_create(first=bob, second=PlayerFactory(display_name=f"p{number}"))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         more = client.get("/api/v1/chat/channels").json()
     sender_view = client_for(alice).get("/api/v1/chat/channels").json()
 

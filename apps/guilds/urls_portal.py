@@ -1,0 +1,15 @@
+"""Portal pages under /guilds/ (community/urls.py includes this module)."""
+
+from django.urls import path
+
+from apps.guilds import views
+
+app_name = "guilds"
+
+urlpatterns = [
+    path("", views.browse_page, name="browse"),
+    path("create/", views.create_page, name="create"),
+    path("<int:guild_id>/", views.guild_page, name="detail"),
+    path("<int:guild_id>/join/", views.join_post, name="join"),
+    path("<int:guild_id>/leave/", views.leave_post, name="leave"),
+]

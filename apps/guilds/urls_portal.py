@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:guild_id>/", views.guild_page, name="detail"),
     path("<int:guild_id>/join/", views.join_post, name="join"),
     path("<int:guild_id>/leave/", views.leave_post, name="leave"),
+    path("<int:guild_id>/invite/<int:player_id>/", views.invite_post, name="invite"),
 ]

@@ -22,7 +22,7 @@ from apps.guilds import selectors, services
 from apps.guilds.forms import GuildActionForm, GuildCreateForm, GuildFilterForm
 from apps.guilds.models import Guild, GuildJoinRequest, GuildStats
 from apps.players.models import Player
-from apps.players.selectors import player_get_optional_for_user
+from apps.players.selectors import player_get_optional_for_user, player_get_visible
 
 PAGE_SIZE = 20
 MEMBERS_SHOWN = 100
@@ -199,3 +199,22 @@ def create_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your guild was created."))
             return redirect("guilds:detail", guild_id=guild.id)
     return render(request, "guilds/create.html", {"form": form}, status=200)
+
+
+@login_required
+@require_POST
+def invite_post(request: HttpRequest, guild_id: int, player_id: int) -> HttpResponse:
+    """ "Invite to guild" from a profile; the outcome shows as a message on the profile."""
+    inviter = _player_required(request)
+    guild = _guild_or_404(guild_id)
+    try:
+        invitee, _visibility = player_get_visible(viewer=inviter, player_id=player_id)
+    except NotFound as error:
+        raise Http404 from error
+    try:
+        membership_services.guild_invite_send(inviter=inviter, guild=guild, player=invitee)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Invitation sent."))
+    return redirect("players:profile", player_id=invitee.id)

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from apps.guilds.models import Guild, GuildJoinRequest, GuildMembership, JoinPolicy
+from apps.guilds.models import Guild, GuildInvite, GuildJoinRequest, GuildMembership, JoinPolicy
 from apps.guilds.services import guild_disband
 from apps.players.models import Player
 from tests.factories import TitleFactory
@@ -135,3 +135,42 @@ def test_visitors_browse_but_must_log_in_to_create():
     response = client.get(reverse("guilds:create"))
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
+
+
+def test_a_players_guild_shows_on_their_profile():
+    guild = make_guild(name="Profile Guild")
+    member = PlayerFactory()
+    client_for(member).post(reverse("guilds:join", kwargs={"guild_id": guild.id}))
+    page = Client().get(reverse("players:profile", kwargs={"player_id": member.id}))
+    assert page.status_code == 200
+    assert f"[{guild.tag}] Profile Guild" in page.content.decode()
+
+
+def test_invite_to_guild_from_a_profile_sends_an_invitation():
+    guild = make_guild(name="Inviting Guild", join_policy=JoinPolicy.INVITE_ONLY)
+    leader = leader_of(guild)
+    invitee = PlayerFactory()
+    client = client_for(leader)
+    profile = reverse("players:profile", kwargs={"player_id": invitee.id})
+    assert "Invite to Inviting Guild" in client.get(profile).content.decode()
+    invite = reverse("guilds:invite", kwargs={"guild_id": guild.id, "player_id": invitee.id})
+    response = client.post(invite, follow=True)
+    assert GuildInvite.objects.filter(guild=guild, player=invitee, inviter=leader).exists()
+    assert "Invitation sent." in response.content.decode()
+    again = client.post(invite, follow=True)  # the refusal shows as an error on the profile
+    assert GuildInvite.objects.filter(guild=guild, player=invitee).count() == 1
+    assert 'class="error" role="alert">This player already has a pending invitation.' in (
+        again.content.decode()
+    )
+
+
+def test_a_plain_member_sees_no_invite_button_and_cannot_invite():
+    guild = make_guild()
+    member = PlayerFactory()
+    client = client_for(member)
+    client.post(reverse("guilds:join", kwargs={"guild_id": guild.id}))
+    other = PlayerFactory()
+    profile = client.get(reverse("players:profile", kwargs={"player_id": other.id}))
+    assert "invite-to-guild" not in profile.content.decode()
+    client.post(reverse("guilds:invite", kwargs={"guild_id": guild.id, "player_id": other.id}))
+    assert not GuildInvite.objects.filter(guild=guild, player=other).exists()

@@ -83,6 +83,7 @@ NOT_PAGES: dict[str, str] = {
     "ugc:blob": "a file (signed link)",
     "guilds:join": "POST only, redirects",
     "guilds:leave": "POST only, redirects",
+    "guilds:invite": "POST only, redirects",
 }
 # The main admin pages: the index, the changelists moderators work in, and adding a sanction.
 ADMIN_PAGES: list[str] = [

@@ -98,7 +98,11 @@ def browse_page(request: HttpRequest) -> HttpResponse:
         params = request.GET.copy()
         params["cursor"] = next_cursor
         next_url = f"?{params.urlencode()}"
-    context = {"form": form, "guilds": rows, "next_url": next_url, "player": _player(request)}
+    player = _player(request)
+    invites = list(selectors.invites_received(player=player)) if player else []
+    context = {
+        "form": form, "guilds": rows, "next_url": next_url, "player": player, "invites": invites,
+    }  # fmt: skip
     return render(request, "guilds/browse.html", context)
 
 
@@ -218,3 +222,27 @@ def invite_post(request: HttpRequest, guild_id: int, player_id: int) -> HttpResp
     else:
         messages.success(request, _("Invitation sent."))
     return redirect("players:profile", player_id=invitee.id)
+
+
+@login_required
+@require_POST
+def invite_respond_post(request: HttpRequest, invite_id: int, answer: str) -> HttpResponse:
+    """Accept or decline one's own invitation (listed on the browse page)."""
+    player = _player_required(request)
+    if answer not in ("accept", "decline"):
+        raise Http404
+    try:
+        invite = selectors.invite_get_for_player(player=player, invite_id=invite_id)
+    except NotFound as error:
+        raise Http404 from error
+    accept = answer == "accept"
+    try:
+        membership_services.guild_invite_respond(player=player, invite=invite, accept=accept)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("guilds:browse")
+    if not accept:
+        messages.success(request, _("Invitation declined."))
+        return redirect("guilds:browse")
+    messages.success(request, _("You joined the guild."))
+    return redirect("guilds:detail", guild_id=invite.guild_id)

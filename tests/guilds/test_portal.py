@@ -174,3 +174,35 @@ def test_a_plain_member_sees_no_invite_button_and_cannot_invite():
     assert "invite-to-guild" not in profile.content.decode()
     client.post(reverse("guilds:invite", kwargs={"guild_id": guild.id, "player_id": other.id}))
     assert not GuildInvite.objects.filter(guild=guild, player=other).exists()
+
+
+def test_an_invitation_is_listed_on_browse_and_accepting_joins():
+    guild = make_guild(name="Closed Guild", join_policy=JoinPolicy.INVITE_ONLY)
+    invitee = PlayerFactory()
+    leader_client = client_for(leader_of(guild))
+    leader_client.post(
+        reverse("guilds:invite", kwargs={"guild_id": guild.id, "player_id": invitee.id})
+    )
+    client = client_for(invitee)
+    browse = client.get(reverse("guilds:browse")).content.decode()
+    assert 'data-testid="guild-invites"' in browse and "Closed Guild" in browse
+    invite = GuildInvite.objects.get(guild=guild, player=invitee)
+    accept = reverse("guilds:invite-respond", kwargs={"invite_id": invite.id, "answer": "accept"})
+    # Nobody else can answer it.
+    assert client_for(PlayerFactory()).post(accept).status_code == 404
+    response = client.post(accept, follow=True)
+    assert GuildMembership.objects.filter(guild=guild, player=invitee).exists()
+    assert response.redirect_chain[-1][0] == reverse("guilds:detail", kwargs={"guild_id": guild.id})
+
+
+def test_declining_an_invitation_removes_it():
+    guild = make_guild(join_policy=JoinPolicy.INVITE_ONLY)
+    invitee = PlayerFactory()
+    client_for(leader_of(guild)).post(
+        reverse("guilds:invite", kwargs={"guild_id": guild.id, "player_id": invitee.id})
+    )
+    invite = GuildInvite.objects.get(guild=guild, player=invitee)
+    decline = reverse("guilds:invite-respond", kwargs={"invite_id": invite.id, "answer": "decline"})
+    client_for(invitee).post(decline)
+    assert not GuildInvite.objects.filter(id=invite.id).exists()
+    assert not GuildMembership.objects.filter(guild=guild, player=invitee).exists()

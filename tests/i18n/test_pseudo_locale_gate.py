@@ -84,6 +84,7 @@ NOT_PAGES: dict[str, str] = {
     "guilds:join": "POST only, redirects",
     "guilds:leave": "POST only, redirects",
     "guilds:invite": "POST only, redirects",
+    "guilds:invite-respond": "POST only, redirects",
 }
 # The main admin pages: the index, the changelists moderators work in, and adding a sanction.
 ADMIN_PAGES: list[str] = [

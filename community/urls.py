@@ -19,6 +19,7 @@ urlpatterns = [
     path("chat/", include("apps.chat.urls_portal")),
     path("moderation/", include("apps.moderation.urls_portal")),
     path("ugc/", include("apps.ugc.urls_portal")),
+    path("guilds/", include("apps.guilds.urls_portal")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("apps.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

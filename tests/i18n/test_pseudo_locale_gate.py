@@ -53,6 +53,9 @@ PAGES: dict[str, str] = {
     "ugc:item": "alice",
     "ugc:creator": "alice",
     "ugc:report": "alice",
+    "guilds:browse": "alice",
+    "guilds:create": "alice",
+    "guilds:detail": "alice",
 }
 # URLs that are not pages: each says what it is instead.
 NOT_PAGES: dict[str, str] = {
@@ -78,6 +81,10 @@ NOT_PAGES: dict[str, str] = {
     "ugc:engage": "POST only, redirects",
     "ugc:comment-delete": "POST only, redirects",
     "ugc:blob": "a file (signed link)",
+    "guilds:join": "POST only, redirects",
+    "guilds:leave": "POST only, redirects",
+    "guilds:invite": "POST only, redirects",
+    "guilds:invite-respond": "POST only, redirects",
 }
 # The main admin pages: the index, the changelists moderators work in, and adding a sanction.
 ADMIN_PAGES: list[str] = [
@@ -220,6 +227,7 @@ def _emailed_links(base_url: str) -> dict[str, str]:
 def _urls(base_url: str, alice: Player, emailed: dict[str, str]) -> dict[str, str]:
     """Every page's URL, with its arguments from the demo data (before the browser starts:
     Playwright's sync API runs an event loop, where the ORM may not)."""
+    from apps.guilds.models import Guild
     from apps.ugc.models import Item
 
     # A public item of another creator, which alice may view and report.
@@ -236,6 +244,7 @@ def _urls(base_url: str, alice: Player, emailed: dict[str, str]) -> dict[str, st
             "token": appeal_link_token(sanction_id=ban.id, player_id=banned.id)
         },
         "players:profile": {"player_id": alice.id},
+        "guilds:detail": {"guild_id": Guild.objects.filter(disbanded_at=None).first().id},
         "ugc:creator": {"player_id": alice.id},
         "ugc:gallery": {"slug": "starfall-arena"},
         "ugc:item": {"item_id": item_id},

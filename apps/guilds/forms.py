@@ -1,0 +1,63 @@
+"""Portal forms for guilds (the same fields as the REST API; the services do the real checks:
+names, tags, capacity, sanctions and limits)."""
+
+from django import forms
+from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from apps.guilds.models import JoinPolicy
+from apps.titles.models import Title
+
+StrOrPromise = str | Promise
+
+SORT_CHOICES = [("members", _("Members")), ("activity", _("Activity")), ("created", _("Newest"))]
+
+
+REGION_NAMES = {
+    "eu": _("Europe"), "na": _("North America"), "sa": _("South America"), "asia": _("Asia"),
+    "oce": _("Oceania"), "africa": _("Africa"),
+}  # fmt: skip
+
+
+def _region_choices() -> list[tuple[str, StrOrPromise]]:
+    regions = [(region, REGION_NAMES.get(region, region)) for region in settings.GUILD_REGIONS]
+    return [("", _("Any region")), *regions]
+
+
+class GuildFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name or tag"), required=False, max_length=64)
+    title = forms.ModelChoiceField(
+        label=_("Game"), required=False, empty_label=_("Any game"), to_field_name="slug",
+        queryset=Title.objects.filter(is_active=True).order_by("name"),
+    )  # fmt: skip
+    language = forms.ChoiceField(
+        label=_("Language"), required=False,
+        choices=[("", _("Any language")), *settings.PRODUCT_LANGUAGES],
+    )  # fmt: skip
+    region = forms.ChoiceField(label=_("Region"), required=False, choices=_region_choices)
+    join_policy = forms.ChoiceField(
+        label=_("Joining"), required=False, choices=[("", _("Any")), *JoinPolicy.choices]
+    )
+    has_room = forms.BooleanField(label=_("Has room"), required=False)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+
+
+class GuildCreateForm(forms.Form):
+    title = forms.ModelChoiceField(
+        label=_("Game"), to_field_name="slug",
+        queryset=Title.objects.filter(is_active=True).order_by("name"),
+    )  # fmt: skip
+    name = forms.CharField(label=_("Name"), max_length=32, help_text=_("3 to 32 characters."))
+    tag = forms.CharField(label=_("Tag"), max_length=5, help_text=_("2 to 5 characters."))
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )  # fmt: skip
+    language = forms.ChoiceField(label=_("Language"), choices=settings.PRODUCT_LANGUAGES)
+    region = forms.ChoiceField(label=_("Region"), required=False, choices=_region_choices)
+    join_policy = forms.ChoiceField(label=_("Joining"), choices=JoinPolicy.choices)
+
+
+class GuildActionForm(forms.Form):
+    """Join, request or leave: no fields; the service's refusal becomes the form's error."""

@@ -52,6 +52,16 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictChoiceField(serializers.ChoiceField):
+    """A choice where an empty value that was sent in a query or form counts as sent (and is
+    refused: it is not a choice), as JSON does — DRF would take it for "not given"."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary[self.field_name]
+        return super().get_value(dictionary)
+
+
 class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
     target_class = StrictCharField
     match_subclasses = True

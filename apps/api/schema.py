@@ -38,6 +38,18 @@ class AutoSchema(SpectacularAutoSchema):
             return inner
         return outer.split(".")[-1].removesuffix("Api") + inner
 
+    def get_auth(self) -> list[dict[str, Any]]:
+        """A read that anyone may make (a permission with ``anonymous_reads``, like public
+        UGC) declares authentication optional, as DRF's own AllowAny does."""
+        auths = super().get_auth()
+        anonymous = self.method in ("GET", "HEAD") and any(
+            getattr(permission, "anonymous_reads", False)
+            for permission in self.view.get_permissions()
+        )
+        if anonymous and {} not in auths:
+            auths.append({})
+        return auths
+
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         self._declared_errors: list[ErrorCode] = []
         operation = super().get_operation(*args, **kwargs)

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.api.errors import ErrorCode, error_responses
-from apps.api.fields import StrictCharField
+from apps.api.fields import StrictCharField, StrictChoiceField
 from apps.api.pagination import CursorPagination
 from apps.common.exceptions import InvalidInput
 from apps.guilds import exceptions as errors
@@ -112,10 +112,10 @@ class GuildListApi(APIView):
         title = StrictCharField(required=False, max_length=50)
         language = StrictCharField(required=False, max_length=16)
         region = StrictCharField(required=False, max_length=16)
-        join_policy = serializers.ChoiceField(choices=JoinPolicy.choices, required=False)
+        join_policy = StrictChoiceField(choices=JoinPolicy.choices, required=False)
         has_room = serializers.BooleanField(required=False, default=False)
         q = StrictCharField(required=False, max_length=64)
-        sort = serializers.ChoiceField(choices=list(selectors.SORTS), default="members")
+        sort = StrictChoiceField(choices=list(selectors.SORTS), default="members")
 
     @extend_schema(
         parameters=[FilterSerializer],
@@ -151,6 +151,7 @@ class GuildCreateApi(APIView):
         responses={
             201: GuildSerializer,
             **error_responses(
+                InvalidInput,  # an unknown title
                 errors.NameTaken,
                 errors.TagTaken,
                 errors.GuildLimitReached,
@@ -463,15 +464,17 @@ class GuildRoleUpdateApi(APIView):
         tags=TAGS,
     )
     def patch(self, request: Request, guild_id: int, role_id: int) -> Response:
-        serializer = RoleInputSerializer(data=request.data)
+        # PATCH: fields left out stay as they are (an empty body changes nothing).
+        serializer = RoleInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         guild = selectors.guild_get(guild_id=guild_id)
         role = selectors.guild_role_get(guild=guild, role_id=role_id)
-        role = services.guild_role_update(
-            actor=player_of(request),
-            role=role,
-            permission_names=serializer.validated_data["permissions"],
-        )
+        if "permissions" in serializer.validated_data:
+            role = services.guild_role_update(
+                actor=player_of(request),
+                role=role,
+                permission_names=serializer.validated_data["permissions"],
+            )
         return Response(RoleSerializer(role).data)
 
 
@@ -687,7 +690,7 @@ class GuildLeaderboardApi(APIView):
 
     @extend_schema(
         parameters=[FilterSerializer],
-        responses={200: LeaderboardRowSerializer(many=True)},
+        responses={200: LeaderboardRowSerializer(many=True), **error_responses(InvalidInput)},
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:

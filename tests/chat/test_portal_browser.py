@@ -46,8 +46,13 @@ def alice_and_bob_in_the_lobby(base_url: str) -> Iterator[tuple]:
 
 
 def say(page, text: str) -> None:  # type: ignore[no-untyped-def]
-    page.locator("#chat-input").fill(text)
+    """Send as a player does: type, press Send, and wait for the box to clear (the page clears
+    it when the server answers `sent`), so the next line is not typed into a box that the
+    previous answer then empties."""
+    box = page.locator("#chat-input")
+    box.fill(text)
     page.get_by_role("button", name="Send").click()
+    expect(box).to_have_value("", timeout=15_000)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,8 +8,10 @@ from django.utils import timezone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("players", "0003_notification_kind_match_result")]
-AFTER = [("players", "0004_identity_title_use")]
+# Titles as they were then too: later title columns (per-language names) have no database
+# default, so the historical model could not insert a title with them present.
+BEFORE = [("players", "0003_notification_kind_match_result"), ("titles", "0001_initial")]
+AFTER = [("players", "0004_identity_title_use"), ("titles", "0001_initial")]
 
 
 def migrate(targets):  # type: ignore[no-untyped-def]

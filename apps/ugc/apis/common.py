@@ -38,6 +38,8 @@ def viewer_of(request: Request) -> Viewer:
 class CanRead(BasePermission):
     """Anyone for public content; a title key only with the ``ugc:read`` scope."""
 
+    anonymous_reads = True  # the schema marks authentication optional (apps/api/schema.py)
+
     message = _("This title key lacks the ugc:read scope.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
@@ -47,6 +49,8 @@ class CanRead(BasePermission):
 
 class IsPlayerOrReadOnly(BasePermission):
     """Reads as ``CanRead``; writes need a player (login or ``ct_`` token)."""
+
+    anonymous_reads = True
 
     message = _("This operation needs a player login.")
 

@@ -40,7 +40,10 @@ class VersionInputSerializer(serializers.Serializer):
     game_version_max = StrictCharField(required=False, allow_blank=True, max_length=32)
     file = serializers.FileField(required=False, allow_empty_file=True)
     preview = serializers.FileField(required=False, allow_empty_file=True)
-    upload_id = StrictCharField(required=False)
+    upload_id = StrictCharField(
+        required=False,
+        pattern=r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}",
+    )
 
 
 def _version_input(values: dict) -> VersionInput:
@@ -110,23 +113,29 @@ class DownloadSerializer(serializers.Serializer):
 class ItemDownloadApi(APIView):
     permission_classes = [CanRead]
 
+    class QuerySerializer(serializers.Serializer):
+        version = serializers.IntegerField(
+            required=False, min_value=1, help_text="A version number (default: current)."
+        )
+        redirect = serializers.BooleanField(
+            required=False, default=False, help_text="true: answer 302 to the signed URL."
+        )
+
     @extend_schema(
         tags=TAGS,
-        parameters=[
-            OpenApiParameter("version", int, description="A version number (default: current)."),
-            OpenApiParameter("redirect", bool, description="1: answer 302 to the signed URL."),
-        ],
+        parameters=[QuerySerializer],
         responses={200: DownloadSerializer, 302: None,
                    **error_responses("unknown_item", "no_file", "permission_denied")},
         description="A signed URL for the file (valid UGC_SIGNED_URL_TTL_SECONDS, 5 minutes).",
     )  # fmt: skip
     def get(self, request: Request, item_id: int) -> Response | HttpResponseRedirect:
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         viewer = viewer_of(request)
         item = selectors.item_get_visible(viewer=viewer, item_id=item_id)
-        raw_version = request.query_params.get("version")
-        number = int(raw_version) if raw_version and raw_version.isdigit() else None
+        number = query.validated_data.get("version")
         link = links.item_download_link(viewer=viewer, item=item, number=number)
-        if request.query_params.get("redirect") in ("1", "true"):
+        if query.validated_data["redirect"]:
             return HttpResponseRedirect(link.signed.url)
         return Response({
             "url": request.build_absolute_uri(link.signed.url),

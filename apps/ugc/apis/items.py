@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.fields import StrictCharField
+from apps.api.fields import StrictCharField, StrictChoiceField
 from apps.api.parsers import JSONParser
 from apps.common.exceptions import NotFound
 from apps.players.selectors import player_get_visible
@@ -25,7 +25,12 @@ from apps.ugc.apis.common import (
     error_responses,
     viewer_of,
 )
-from apps.ugc.apis.serializers import ItemPageSerializer, ItemSerializer, ListQuerySerializer
+from apps.ugc.apis.serializers import (
+    ItemPageSerializer,
+    ItemSerializer,
+    ListQuerySerializer,
+    PageQuerySerializer,
+)
 from apps.ugc.exceptions import TooLarge, UnknownCreator, UnknownTitle
 from apps.ugc.models import ItemVisibility, Kind
 from apps.ugc.pagination import keyset_page, limit_of
@@ -130,7 +135,7 @@ class TitleItemsApi(UploadReceiving, APIView):
         tags = StrictCharField(
             required=False, allow_blank=True, max_length=1000, help_text="Comma-separated."
         )
-        visibility = serializers.ChoiceField(choices=ItemVisibility.values, default="public")
+        visibility = StrictChoiceField(choices=ItemVisibility.values, default="public")
         link_url = StrictCharField(required=False, allow_blank=True, max_length=2000)
         changelog = StrictCharField(required=False, allow_blank=True, max_length=8000)
         game_version_min = StrictCharField(required=False, allow_blank=True, max_length=32)
@@ -145,7 +150,9 @@ class TitleItemsApi(UploadReceiving, APIView):
             help_text="A preview image for replays, levels and mods.",
         )
         upload_id = StrictCharField(
-            required=False, help_text="A finished resumable upload instead of `file`."
+            required=False,
+            help_text="A finished resumable upload instead of `file`.",
+            pattern=r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}",
         )
 
     @extend_schema(
@@ -236,7 +243,7 @@ class ItemDetailApi(APIView):
         tags = serializers.ListField(
             child=StrictCharField(max_length=64), required=False, max_length=50
         )
-        visibility = serializers.ChoiceField(choices=ItemVisibility.values, required=False)
+        visibility = StrictChoiceField(choices=ItemVisibility.values, required=False)
 
     @extend_schema(tags=TAGS, responses={200: ItemSerializer, **error_responses("unknown_item")})
     def get(self, request: Request, item_id: int) -> Response:
@@ -296,7 +303,8 @@ class MyItemsApi(APIView):
 
     @extend_schema(
         tags=TAGS, parameters=[ListQuerySerializer],
-        responses={200: ItemPageSerializer, **error_responses("invalid_cursor")},
+        responses={200: ItemPageSerializer,
+                   **error_responses("invalid_cursor", "invalid_game_version")},
         description="All my items, whatever their state or visibility, newest first.",
     )  # fmt: skip
     def get(self, request: Request) -> Response:
@@ -311,11 +319,12 @@ class MySubscriptionsApi(APIView):
     permission_classes = [IsPlayerViewer]
 
     @extend_schema(
-        tags=TAGS, parameters=[ListQuerySerializer],
+        tags=TAGS, parameters=[PageQuerySerializer],
         responses={200: ItemPageSerializer, **error_responses("invalid_cursor")},
         description="Items I subscribed to (what an in-game client keeps up to date).",
     )  # fmt: skip
     def get(self, request: Request) -> Response:
+        PageQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         viewer = viewer_of(request)
         items = selectors.items_subscribed(viewer=viewer)
         return items_page_response(request, items, sort="new", viewer=viewer)
@@ -326,7 +335,8 @@ class CreatorItemsApi(APIView):
 
     @extend_schema(
         tags=TAGS, parameters=[ListQuerySerializer],
-        responses={200: ItemPageSerializer, **error_responses("unknown_creator", "invalid_cursor")},
+        responses={200: ItemPageSerializer,
+                   **error_responses("unknown_creator", "invalid_cursor", "invalid_game_version")},
         description="A creator's page: their listed items (404 when blocked either way).",
     )  # fmt: skip
     def get(self, request: Request, player_id: int) -> Response:

@@ -3,6 +3,7 @@
 
 from rest_framework import serializers
 
+from apps.api.fields import StrictCharField, StrictChoiceField
 from apps.ugc.models import ItemVisibility, Kind
 from apps.ugc.pagination import MAX_LIMIT
 
@@ -119,13 +120,22 @@ class CommentPageSerializer(serializers.Serializer):
 
 
 class ListQuerySerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=Kind.values, required=False)
-    tag = serializers.CharField(required=False, max_length=64)
+    kind = StrictChoiceField(choices=Kind.values, required=False)
+    # An empty filter is no filter (tag=&q= from a cleared search form).
+    tag = StrictCharField(required=False, allow_blank=True, max_length=64)
     creator = serializers.IntegerField(required=False, min_value=1)
-    q = serializers.CharField(required=False, max_length=200)
-    game_version = serializers.CharField(
-        required=False, max_length=32, help_text="Only items compatible with this game version."
+    q = StrictCharField(required=False, allow_blank=True, max_length=200)
+    game_version = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text="Only items compatible with this game version.",
     )
-    sort = serializers.ChoiceField(choices=["new", "top", "trending"], default="new")
-    cursor = serializers.CharField(required=False, max_length=500)
+    sort = StrictChoiceField(choices=["new", "top", "trending"], default="new")
+    cursor = StrictCharField(required=False, max_length=500)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
+
+
+class PageQuerySerializer(serializers.Serializer):
+    cursor = StrictCharField(required=False, max_length=500)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)

@@ -42,7 +42,7 @@ class VersionInputSerializer(serializers.Serializer):
     preview = serializers.FileField(required=False, allow_empty_file=True)
     upload_id = StrictCharField(
         required=False,
-        pattern=r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}",
+        pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$",
     )
 
 

@@ -152,7 +152,7 @@ class TitleItemsApi(UploadReceiving, APIView):
         upload_id = StrictCharField(
             required=False,
             help_text="A finished resumable upload instead of `file`.",
-            pattern=r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}",
+            pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$",
         )
 
     @extend_schema(

@@ -459,13 +459,23 @@
     }
   }
 
+  function sendRead() {
+    readTimer = null;
+    const channel = channels.get(current);
+    if (channel && channel.lastSeq) request({ type: "read", channel_id: channel.id, seq: channel.lastSeq });
+  }
+
   function markRead() {
     clearTimeout(readTimer);
-    readTimer = setTimeout(() => {
-      const channel = channels.get(current);
-      if (channel && channel.lastSeq) request({ type: "read", channel_id: channel.id, seq: channel.lastSeq });
-    }, 300);
+    readTimer = setTimeout(sendRead, 300);
   }
+
+  // A read marker still waiting when the player leaves or reloads the page is sent now, not lost.
+  window.addEventListener("pagehide", () => {
+    if (readTimer === null) return;
+    clearTimeout(readTimer);
+    sendRead();
+  });
 
   function loadOlder() {
     if (current === null || oldestSeq === null || oldestSeq <= 1) return;

@@ -2,6 +2,7 @@
 addresses, mentions, tabs kept in sync, blocked players collapsed, ended matches set apart."""
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
 from apps.chat.channels import lobby_channel_get_or_create, match_channel_open
-from apps.chat.models import Channel
+from apps.chat.models import Channel, Membership
 from apps.chat.services import message_send
 from apps.players.friends import block_create
 from tests.browser.test_portal_login import CHROMIUM_ARGS
@@ -33,6 +34,17 @@ def log_in(browser, base_url: str, username: str):  # type: ignore[no-untyped-de
     expect(page.get_by_test_id("chat-status")).to_have_text("Connected", timeout=10_000)
     page.get_by_role("button", name="Starfall Arena", exact=True).click()
     return page
+
+
+def wait_until_read(player, title_slug: str, *, seq: int, timeout: float = 5.0) -> None:
+    """The page's read marker is stored (it is sent a moment after the messages are shown)."""
+    deadline = time.monotonic() + timeout
+    membership = Membership.objects.filter(
+        player=player, channel__kind="lobby", channel__title__slug=title_slug
+    )
+    while membership.values_list("last_read_seq", flat=True).first() != seq:
+        assert time.monotonic() < deadline, "the read marker was never stored"
+        time.sleep(0.05)
 
 
 def has_class(name: str) -> re.Pattern[str]:
@@ -79,6 +91,7 @@ def test_mentions_link_the_channel_has_an_address_and_tabs_share_read_state(daph
             first.reload()
             expect(first.locator("#chat-channel-name")).to_have_text("Starfall Arena")
             expect(first.get_by_test_id("message")).to_have_count(2)
+            wait_until_read(alice, "starfall-arena", seq=2)
 
             # A second tab of the same player, on no channel, counts what bob says next; the
             # first tab reading it clears the count in the second (through the websocket).

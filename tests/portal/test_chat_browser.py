@@ -3,9 +3,11 @@ addresses, mentions, tabs kept in sync, blocked players collapsed, ended matches
 
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
@@ -37,14 +39,24 @@ def log_in(browser, base_url: str, username: str):  # type: ignore[no-untyped-de
 
 
 def wait_until_read(player, title_slug: str, *, seq: int, timeout: float = 5.0) -> None:
-    """The page's read marker is stored (it is sent a moment after the messages are shown)."""
+    """The page's read marker is stored (it is sent a moment after the messages are shown).
+    Queried from a thread of its own: Playwright's sync API runs an event loop in this one."""
+
+    def stored() -> int | None:
+        return (
+            Membership.objects.filter(
+                player=player, channel__kind="lobby", channel__title__slug=title_slug
+            )
+            .values_list("last_read_seq", flat=True)
+            .first()
+        )
+
     deadline = time.monotonic() + timeout
-    membership = Membership.objects.filter(
-        player=player, channel__kind="lobby", channel__title__slug=title_slug
-    )
-    while membership.values_list("last_read_seq", flat=True).first() != seq:
-        assert time.monotonic() < deadline, "the read marker was never stored"
-        time.sleep(0.05)
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        while thread.submit(stored).result() != seq:
+            assert time.monotonic() < deadline, "the read marker was never stored"
+            time.sleep(0.05)
+        thread.submit(connections.close_all).result()
 
 
 def has_class(name: str) -> re.Pattern[str]:

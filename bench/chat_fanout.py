@@ -468,7 +468,7 @@ async def storm(kind: str, port: int, fixture: Fixture, *, sockets: int = 1000,
     gaps = 0
     opened: list[wsload.Socket] = []
     slots = asyncio.Semaphore(concurrent)
-    seq_pattern = re.compile(rb'"seq":(\d+)')
+    seq_pattern = re.compile(rb'"seq": ?(\d+)')
 
     async def one() -> None:
         nonlocal gaps

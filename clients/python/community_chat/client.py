@@ -36,9 +36,11 @@ Only depends on the ``websockets`` library.
 import asyncio
 import collections
 import contextlib
+import inspect
 import json
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +57,8 @@ RETRIED_SEND_CODES = frozenset({"rate_limited", "unavailable", "internal_error"}
 DEFAULT_HEARTBEAT_SECONDS = 30.0
 # What a dead or half-open connection raises; the request's outcome is unknown.
 CONNECTION_LOST = (ConnectionError, TimeoutError, websockets.ConnectionClosed)
+# A token, or what fetches a fresh one (a chat token lives minutes; a socket may outlive it).
+TokenSource = str | Callable[[], str | Awaitable[str]]
 
 
 class ChatError(Exception):
@@ -74,7 +78,10 @@ class Delivery:
 
 
 class ChatClient:
-    """``heartbeat_seconds``: how often to ``ping`` (None: the server's
+    """``token``: a token, or a function (sync or async) returning a fresh one, called before
+    every connect — a chat token only opens sockets and expires within minutes, so a
+    reconnect after that needs a new one from your game server.
+    ``heartbeat_seconds``: how often to ``ping`` (None: the server's
     ``limits.heartbeat_seconds``). ``backoff_initial``/``backoff_max``: the reconnect schedule
     (``Backoff``); ``rng`` draws its jitter (seed one to reproduce a schedule).
     ``send_timeout``: how long ``send`` keeps retrying an outcome-unknown message."""
@@ -82,7 +89,7 @@ class ChatClient:
     def __init__(
         self,
         url: str,
-        token: str,
+        token: TokenSource,
         *,
         request_timeout: float = 10.0,
         backoff_initial: float = 0.2,
@@ -133,12 +140,19 @@ class ChatClient:
         self._supervisor = asyncio.create_task(self._supervise())
         return self.welcome
 
+    async def _current_token(self) -> str:
+        if isinstance(self.token, str):
+            return self.token
+        token = self.token()
+        return await token if inspect.isawaitable(token) else token
+
     async def _open(self) -> None:
         """Connect, ``hello``, start the heartbeat, resume every channel. On any failure the
         new socket is dropped before raising, so no half-open socket is left behind."""
+        token = await self._current_token()
         socket = await websockets.connect(
             self.url,
-            subprotocols=[SUBPROTOCOL, f"bearer.{self.token}"],
+            subprotocols=[SUBPROTOCOL, f"bearer.{token}"],
             origin=self.origin,
             open_timeout=self.request_timeout,
             max_size=2**20,
@@ -229,7 +243,7 @@ class ChatClient:
             await asyncio.sleep(self.backoff.next_delay(at_least=hint))
             try:
                 await self._open()
-            except (OSError, websockets.WebSocketException, ChatError, TimeoutError):
+            except Exception:  # refused, unreachable, or the token source failed: try again
                 if self._stop_if_sanctioned():
                     return False
                 continue

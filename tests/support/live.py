@@ -94,10 +94,14 @@ class LiveServer:
 
 
 @contextmanager
-def run_daphne(tmp_dir: Path, **env_overrides: str) -> Iterator[LiveServer]:
-    port = free_port()
+def run_daphne(
+    tmp_dir: Path, *, port: int | None = None, **env_overrides: str
+) -> Iterator[LiveServer]:
+    """A Daphne on ``port`` (a free one if None; pass the port of one that died to restart it
+    where its clients reconnect)."""
+    port = port or free_port()
     log_path = tmp_dir / f"daphne-{port}.log"
-    with log_path.open("w") as log:
+    with log_path.open("a") as log:
         process = subprocess.Popen(
             daphne_argv(host="127.0.0.1", port=port, python=sys.executable),
             cwd=BASE_DIR,

@@ -1,5 +1,6 @@
 """Reference asyncio client of the community chat protocol (docs/websocket-protocol.md)."""
 
+from community_chat.backoff import Backoff
 from community_chat.client import ChatClient, ChatError, Delivery
 
-__all__ = ["ChatClient", "ChatError", "Delivery"]
+__all__ = ["Backoff", "ChatClient", "ChatError", "Delivery"]

@@ -17,11 +17,18 @@ What it shows, in order of importance:
   passes each change on once: a change frame whose ``change_seq`` is not newer than the one
   it holds for that message is a duplicate; a gap in a channel's ``change_seq`` (a frame the
   lossy live path dropped) is filled by re-subscribing;
-* **idempotent sends** — every send carries a ``client_msg_id``; a send interrupted by a
-  disconnect is retried with the same id after reconnecting, so it is stored once;
-* **reconnect with jittered exponential backoff**, honouring ``rate_limited.retry_after`` —
-  except after a ban or suspension (close 4008 / 4009): then it stops, ``stopped_by`` holds
-  the last ``sanction`` frame (why and until when) and ``events`` gets ``closed_by_moderation``.
+* **presence** — a ``ping`` every ``limits.heartbeat_seconds`` (from ``welcome``) keeps the
+  player online (the server forgets a socket that has not pinged for its presence timeout);
+  a ``pong`` that does not come within ``request_timeout`` means the connection is dead
+  (a half-open TCP connection shows no error): the client drops it and reconnects;
+* **idempotent sends** — every send carries a ``client_msg_id``; a send whose outcome is
+  unknown (the socket dropped or no reply came) or that the server could not store
+  (``internal_error``, ``unavailable``, ``rate_limited``) is retried with the same id, after
+  reconnecting if need be, so it is stored once;
+* **reconnect with jittered exponential backoff** (``backoff.py``), honouring any
+  ``details.retry_after`` the server sends — except after a ban or suspension (close 4008 /
+  4009): then it stops, ``stopped_by`` holds the last ``sanction`` frame (why and until
+  when) and ``events`` gets ``closed_by_moderation``.
 
 Only depends on the ``websockets`` library.
 """
@@ -29,17 +36,29 @@ Only depends on the ``websockets`` library.
 import asyncio
 import collections
 import contextlib
+import inspect
 import json
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import websockets
 
+from community_chat.backoff import Backoff
+
 SUBPROTOCOL = "community.v1"
 # Close codes of a ban and a suspension (docs/websocket-protocol.md): never reconnect after them.
 SANCTION_CLOSE_CODES = (4008, 4009)
+# Refusals of a ``send`` that stored nothing and may pass later: retried with the same id.
+RETRIED_SEND_CODES = frozenset({"rate_limited", "unavailable", "internal_error"})
+# The interval the protocol documents, for a server whose ``welcome`` does not say.
+DEFAULT_HEARTBEAT_SECONDS = 30.0
+# What a dead or half-open connection raises; the request's outcome is unknown.
+CONNECTION_LOST = (ConnectionError, TimeoutError, websockets.ConnectionClosed)
+# A token, or what fetches a fresh one (a chat token lives minutes; a socket may outlive it).
+TokenSource = str | Callable[[], str | Awaitable[str]]
 
 
 class ChatError(Exception):
@@ -59,22 +78,35 @@ class Delivery:
 
 
 class ChatClient:
+    """``token``: a token, or a function (sync or async) returning a fresh one, called before
+    every connect — a chat token only opens sockets and expires within minutes, so a
+    reconnect after that needs a new one from your game server.
+    ``heartbeat_seconds``: how often to ``ping`` (None: the server's
+    ``limits.heartbeat_seconds``). ``backoff_initial``/``backoff_max``: the reconnect schedule
+    (``Backoff``); ``rng`` draws its jitter (seed one to reproduce a schedule).
+    ``send_timeout``: how long ``send`` keeps retrying an outcome-unknown message."""
+
     def __init__(
         self,
         url: str,
-        token: str,
+        token: TokenSource,
         *,
         request_timeout: float = 10.0,
         backoff_initial: float = 0.2,
         backoff_max: float = 10.0,
+        heartbeat_seconds: float | None = None,
+        send_timeout: float = 60.0,
+        rng: random.Random | None = None,
         origin: str | None = None,
     ) -> None:
         self.url = url
         self.token = token
         self.origin = origin
         self.request_timeout = request_timeout
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
+        self.send_timeout = send_timeout
+        self.heartbeat_seconds = heartbeat_seconds
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
+        self.backoff = Backoff(initial=backoff_initial, maximum=backoff_max, rng=self.rng)
         self.last_seq: dict[int, int] = {}  # channel id → last sequence delivered
         # channel id → every change up to here was passed on (-1: not known yet)
         self.last_change_seq: dict[int, int] = {}
@@ -89,10 +121,14 @@ class ChatClient:
         self._pending: dict[str, asyncio.Future] = {}
         self._socket: Any = None
         self._reader: asyncio.Task | None = None
+        self._heartbeat: asyncio.Task | None = None
         self._connected = asyncio.Event()
+        self._connected_at = 0.0
         self._closing = False
         self._supervisor: asyncio.Task | None = None
+        self._retry_after = 0.0  # the server's last "not before" hint for reconnecting
         self.reconnects = 0
+        self.pongs = 0
         self.sanction: dict[str, Any] | None = None  # the last ``sanction`` frame
         self.stopped_by: dict[str, Any] | None = None  # set when a ban/suspension closed us
 
@@ -104,19 +140,71 @@ class ChatClient:
         self._supervisor = asyncio.create_task(self._supervise())
         return self.welcome
 
+    async def _current_token(self) -> str:
+        if isinstance(self.token, str):
+            return self.token
+        token = self.token()
+        return await token if inspect.isawaitable(token) else token
+
     async def _open(self) -> None:
-        self._socket = await websockets.connect(
+        """Connect, ``hello``, start the heartbeat, resume every channel. On any failure the
+        new socket is dropped before raising, so no half-open socket is left behind."""
+        token = await self._current_token()
+        socket = await websockets.connect(
             self.url,
-            subprotocols=[SUBPROTOCOL, f"bearer.{self.token}"],
+            subprotocols=[SUBPROTOCOL, f"bearer.{token}"],
             origin=self.origin,
             open_timeout=self.request_timeout,
             max_size=2**20,
         )
-        self._reader = asyncio.create_task(self._read(self._socket))
-        self.welcome = await self._request({"type": "hello", "version": 1})
-        self._connected.set()
-        if self.last_seq:
-            await self._resubscribe(list(self.last_seq))
+        self._socket = socket
+        self._reader = asyncio.create_task(self._read(socket))
+        try:
+            self.welcome = await self._request({"type": "hello", "version": 1})
+            self._connected.set()
+            self._connected_at = asyncio.get_running_loop().time()
+            self._heartbeat = asyncio.create_task(self._keep_alive(socket))
+            if self.last_seq:
+                await self._resubscribe(list(self.last_seq))
+        except BaseException as error:
+            if isinstance(error, ChatError):
+                self._retry_after = float(error.details.get("retry_after") or 0)
+            await self._discard(socket)
+            raise
+
+    async def _discard(self, socket: Any) -> None:
+        self._connected.clear()
+        self._stop_heartbeat()
+        socket.transport.abort()
+        if self._reader is not None:
+            with contextlib.suppress(BaseException):
+                await self._reader
+
+    def _stop_heartbeat(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            self._heartbeat = None
+
+    def heartbeat_interval(self) -> float:
+        """Seconds between pings: the override, else what ``welcome`` says."""
+        if self.heartbeat_seconds is not None:
+            return self.heartbeat_seconds
+        limits = self.welcome.get("limits") or {}
+        return float(limits.get("heartbeat_seconds") or DEFAULT_HEARTBEAT_SECONDS)
+
+    async def _keep_alive(self, socket: Any) -> None:
+        """Ping every interval: it keeps the player online (presence expires without it), and
+        a missing ``pong`` is the only sign of a connection that died without a close."""
+        while True:
+            await asyncio.sleep(self.heartbeat_interval())
+            try:
+                await self._request({"type": "ping"}, socket=socket)
+            except ChatError:
+                pass  # an answer all the same: the connection is alive
+            except CONNECTION_LOST:
+                socket.transport.abort()  # the supervisor reconnects
+                return
+            self.pongs += 1
 
     def _stop_if_sanctioned(self) -> bool:
         """A ban or suspension closed the socket: reconnecting would only be refused."""
@@ -130,7 +218,7 @@ class ChatClient:
         return True
 
     async def _supervise(self) -> None:
-        delay = self.backoff_initial
+        loop = asyncio.get_running_loop()
         while not self._closing:
             assert self._reader is not None
             with contextlib.suppress(Exception):
@@ -138,24 +226,34 @@ class ChatClient:
             if self._closing:
                 return
             self._connected.clear()
+            self._stop_heartbeat()
             if self._stop_if_sanctioned():
                 return
-            while not self._closing:
-                # Full jitter: a server restart must not become a synchronized stampede.
-                await asyncio.sleep(random.uniform(0, delay))  # noqa: S311 - jitter
-                delay = min(self.backoff_max, delay * 2)
-                try:
-                    await self._open()
-                    self.reconnects += 1
-                    delay = self.backoff_initial
-                    break
-                except (OSError, websockets.WebSocketException, ChatError, TimeoutError):
-                    if self._stop_if_sanctioned():
-                        return
-                    continue
+            # Only a connection that held longer than the longest wait starts the schedule
+            # again: a server that accepts and drops at once is not hammered.
+            if loop.time() - self._connected_at >= self.backoff.maximum:
+                self.backoff.reset()
+            if not await self._reconnect():
+                return
+
+    async def _reconnect(self) -> bool:
+        """Reconnect with jittered back-off until it works; False if it must stop."""
+        while not self._closing:
+            hint, self._retry_after = self._retry_after, 0.0
+            await asyncio.sleep(self.backoff.next_delay(at_least=hint))
+            try:
+                await self._open()
+            except Exception:  # refused, unreachable, or the token source failed: try again
+                if self._stop_if_sanctioned():
+                    return False
+                continue
+            self.reconnects += 1
+            return True
+        return False
 
     async def close(self) -> None:
         self._closing = True
+        self._stop_heartbeat()
         if self._socket is not None:
             await self._socket.close()
         for task in (self._reader, self._supervisor):
@@ -170,12 +268,12 @@ class ChatClient:
 
     # --- requests ---------------------------------------------------------------------------
 
-    async def _request(self, frame: dict[str, Any]) -> dict[str, Any]:
+    async def _request(self, frame: dict[str, Any], *, socket: Any = None) -> dict[str, Any]:
         request_id = uuid.uuid4().hex
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         try:
-            await self._socket.send(json.dumps({**frame, "id": request_id}))
+            await (socket or self._socket).send(json.dumps({**frame, "id": request_id}))
             reply = await asyncio.wait_for(future, self.request_timeout)
         finally:
             self._pending.pop(request_id, None)
@@ -263,8 +361,12 @@ class ChatClient:
         attempts: int = 5,
     ) -> dict[str, Any]:
         """Send a message (``attachments``: ``[{"kind", "id"}]`` references; the body may then
-        be empty); retried with the same ``client_msg_id`` across reconnects and rate limits,
-        so the server stores it exactly once. Returns the ``sent`` reply."""
+        be empty) and return the ``sent`` reply (``duplicate`` true when an earlier attempt
+        was stored). Up to ``attempts`` frames within ``send_timeout``: a send whose outcome
+        is unknown (the socket dropped, no reply) is sent again with the same
+        ``client_msg_id`` once reconnected, and one refused for a passing reason
+        (``RETRIED_SEND_CODES``) after ``details.retry_after`` or a jittered back-off — the
+        server stores it exactly once. Other refusals raise ``ChatError`` at once."""
         frame: dict[str, Any] = {"type": "send", "body": body,
                                  "client_msg_id": client_msg_id or uuid.uuid4().hex}  # fmt: skip
         if attachments:
@@ -273,15 +375,22 @@ class ChatClient:
             frame["to_player_id"] = to_player_id
         else:
             frame["channel_id"] = channel_id
-        for attempt in range(attempts):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.send_timeout
+        backoff = Backoff(initial=self.backoff.initial, maximum=self.backoff.maximum, rng=self.rng)
+        for attempt in range(1, attempts + 1):
+            is_last = attempt == attempts
             try:
-                return await self.request(frame)
+                await asyncio.wait_for(self._connected.wait(), max(0.0, deadline - loop.time()))
+                return await self._request(frame)
             except ChatError as error:
-                if error.code != "rate_limited" or attempt == attempts - 1:
+                if error.code not in RETRIED_SEND_CODES or is_last:
                     raise
-                await asyncio.sleep(error.details.get("retry_after", 1))
-            except (ConnectionError, TimeoutError, websockets.ConnectionClosed):
-                if attempt == attempts - 1:
+                hint = float(error.details.get("retry_after") or 0)
+                await asyncio.sleep(backoff.next_delay(at_least=hint))
+            except CONNECTION_LOST:
+                # Maybe stored, maybe not: only the same client_msg_id makes a retry safe.
+                if is_last or loop.time() >= deadline:
                     raise
         raise AssertionError("unreachable")
 
@@ -304,6 +413,8 @@ class ChatClient:
                 else:
                     self.events.put_nowait(frame)
         finally:
+            if socket is self._socket:
+                self._connected.clear()  # before the senders below wake up and retry
             for future in self._pending.values():
                 if not future.done():
                     future.set_exception(ConnectionError("the socket closed"))

@@ -1,6 +1,7 @@
 """Throwaway Redis and PostgreSQL servers for fault tests: started, stopped and restarted by the
 test on their own port and data directory, never the machine's shared services."""
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -101,12 +102,17 @@ class ThrowawayPostgres:
             "start",
         )  # fmt: skip
 
+    def is_running(self) -> bool:
+        status = subprocess.run(
+            [*self._as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "status"],
+            capture_output=True,
+        )
+        return status.returncode == 0
+
     def stop(self, *, mode: str = "immediate") -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already down
             self.stop()
-        except subprocess.CalledProcessError:
-            pass  # already down
         shutil.rmtree(self.directory, ignore_errors=True)

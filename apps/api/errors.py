@@ -85,6 +85,12 @@ RATE_LIMITED = ErrorCode(
     "rate_limited", 429, _("Throttled; retry after `details.retry_after` seconds.")
 )
 INTERNAL_ERROR = ErrorCode("internal_error", 500, _("A bug on our side; it was logged."))
+UNAVAILABLE = ErrorCode(
+    "unavailable",
+    503,
+    _("A backing service is down for a moment; retry after `Retry-After` seconds "
+      "(`details.retry_after_ms`). Nothing was changed."),
+)  # fmt: skip
 
 
 def error_schema(codes: Iterable[str]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 ``{"error": {"code": "<machine-readable>", "message": "<human, translated>", "details": {}}}``
 """
 
+import math
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.api.errors import BAD_REQUEST, PayloadTooLarge
 from apps.common.exceptions import ApplicationError
+from apps.common.outage import database_unavailable, is_database_outage
 
 # DRF's exception classes → our stable codes.
 _DRF_CODES: dict[type[exceptions.APIException], str] = {
@@ -35,6 +37,11 @@ _DRF_CODES: dict[type[exceptions.APIException], str] = {
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "rate_limited",
 }
+
+
+def retry_after_header(retry_after_ms: int) -> str:
+    """``Retry-After`` in whole seconds, rounded up (at least 1)."""
+    return str(max(1, math.ceil(retry_after_ms / 1000)))
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -58,13 +65,24 @@ def django_refusal(exc: Exception) -> Exception:
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
+    if is_database_outage(exc):
+        return database_unavailable()
     return exc
+
+
+def _application_error_response(error: ApplicationError) -> Response:
+    response = Response(error_body(error.code, error.message, error.details),
+                        status=error.status_code)  # fmt: skip
+    retry_after_ms = error.details.get("retry_after_ms")
+    if error.status_code == status.HTTP_503_SERVICE_UNAVAILABLE and retry_after_ms:
+        response["Retry-After"] = retry_after_header(int(retry_after_ms))
+    return response
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     exc = django_refusal(exc)
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+        return _application_error_response(exc)
 
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):

@@ -8,6 +8,7 @@ being down.
 """
 
 import logging
+import sys
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
@@ -19,10 +20,12 @@ from apps.api.errors import (
     INTERNAL_ERROR,
     NOT_FOUND,
     PERMISSION_DENIED,
+    UNAVAILABLE,
     ErrorCode,
     PayloadTooLarge,
 )
-from apps.api.exceptions import django_refusal, error_body
+from apps.api.exceptions import django_refusal, error_body, retry_after_header
+from apps.common.outage import database_unavailable, is_database_outage
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +90,26 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     )
 
 
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """The database is down: ``unavailable`` (503, ``Retry-After``) under /api/, the error
+    page with the same status elsewhere."""
+    refusal = database_unavailable()
+    response = error_response(
+        request,
+        error=UNAVAILABLE,
+        message=refusal.message,
+        details=refusal.details,
+        title=gettext_lazy("Temporarily unavailable"),
+    )
+    response["Retry-After"] = retry_after_header(refusal.details["retry_after_ms"])
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the exception: a database outage is not a bug.
+    error = sys.exc_info()[1]
+    if error is not None and is_database_outage(error):
+        return service_unavailable(request)
     return error_response(
         request,
         error=INTERNAL_ERROR,

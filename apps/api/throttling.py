@@ -1,11 +1,24 @@
+"""REST throttles: DRF's sliding window, counted in Redis in one round trip.
+
+With Redis down a throttle cannot count. Each throttle decides (docs/api.md, "Rate limits";
+docs/operations.md, "Redis outages"): the general per-caller limits (``anon``, ``user``) fail
+open — the call goes through uncounted, since they guard capacity, not secrets, and refusing
+would take the whole API down with the cache — while the ``auth`` scope (password and
+credential checks, guarded against guessing) fails closed with ``unavailable`` (503,
+``Retry-After``).
+"""
+
 import secrets
 from typing import TYPE_CHECKING, Any
 
+import redis
 from django.core.cache.backends.redis import RedisCache
+from django.utils.translation import gettext_lazy as _
 from rest_framework import throttling
 from rest_framework.request import Request
 
 from apps.common.client_address import client_address_of_request
+from apps.common.exceptions import ApplicationError
 from apps.titles.authentication import TitleClient
 
 if TYPE_CHECKING:  # rest_framework.views imports this module through its settings
@@ -30,6 +43,20 @@ return {1, count + 1, ARGV[1]}
 """
 
 
+# Scopes whose throttle refuses calls it cannot count (Redis down) instead of letting them by.
+FAIL_CLOSED_SCOPES = frozenset({"auth"})
+# How soon to retry a call refused because Redis could not count it (its connect timeout).
+CACHE_DOWN_RETRY_AFTER_MS = 2000
+
+
+class CacheUnavailable(ApplicationError):
+    """A fail-closed throttle could not count the call: Redis is down."""
+
+    code = "unavailable"
+    status_code = 503
+    default_message = _("The service is briefly unavailable. Try again shortly.")
+
+
 class OneRoundTripMixin(throttling.SimpleRateThrottle):
     """DRF's rate throttle in one Redis round trip when the cache is Redis (production); any
     other cache (the bare test run's local memory) keeps DRF's own GET-then-SET."""
@@ -38,7 +65,19 @@ class OneRoundTripMixin(throttling.SimpleRateThrottle):
     num_requests: int  # set by SimpleRateThrottle.__init__ from the rate
     duration: int
 
+    @property
+    def fails_open(self) -> bool:
+        return self.scope not in FAIL_CLOSED_SCOPES
+
     def allow_request(self, request: Request, view: "APIView") -> bool:
+        try:
+            return self._allow_request(request, view)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            if self.fails_open:
+                return True
+            raise CacheUnavailable(details={"retry_after_ms": CACHE_DOWN_RETRY_AFTER_MS}) from error
+
+    def _allow_request(self, request: Request, view: "APIView") -> bool:
         if not isinstance(self.cache, RedisCache):
             return super().allow_request(request, view)
         if self.rate is None:

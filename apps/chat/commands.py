@@ -15,7 +15,7 @@ from apps.chat import actions, events, selectors, services
 from apps.chat.admission import Pending
 from apps.chat.channels import title_open_channels
 from apps.chat.commit import store_async
-from apps.chat.exceptions import TooManySubscriptions, UnknownPlayer
+from apps.chat.exceptions import SendOutcomeUnknown, TooManySubscriptions, UnknownPlayer
 from apps.chat.frames import (
     client_msg_id_field,
     int_field,
@@ -38,6 +38,7 @@ from apps.chat.realtime import (
 )
 from apps.chat.resume import missed_get
 from apps.common.exceptions import ApplicationError
+from apps.common.outage import is_database_outage
 from apps.players.models import Player
 from apps.realtime.fanout import Subscription, hub
 
@@ -171,7 +172,12 @@ async def send(consumer: Any, frame: dict[str, Any]) -> None:
     if settings.CHAT_GROUP_COMMIT:
         consumer.finish_later(frame, _reply_when_stored(consumer, frame, store_async(pending)))
     else:
-        stored = await call(services.message_store, parallel=True, pending=pending)
+        try:
+            stored = await call(services.message_store, parallel=True, pending=pending)
+        except Exception as error:
+            if is_database_outage(error):  # the commit may or may not have happened
+                raise SendOutcomeUnknown.now() from error
+            raise
         await reply(consumer, frame, await call(_sent, result=stored))
 
 
@@ -245,9 +251,17 @@ def _read(*, player: Player, channel_id: int, seq: int, reach: ChatReach) -> dic
 
 
 async def typing(consumer: Any, frame: dict[str, Any]) -> None:
+    """With the database down the player's rights in the channel cannot be checked: the
+    indicator is dropped (``dropped: true``), as an excess one is — never an error."""
     session = session_of(consumer)
     channel_id = int_field(frame, "channel_id")
-    body = await call(_typing, player=session.player, channel_id=channel_id, reach=session.reach)
+    try:
+        body = await call(_typing, player=session.player, channel_id=channel_id,
+                          reach=session.reach)  # fmt: skip
+    except Exception as error:
+        if not is_database_outage(error):
+            raise
+        body = {"type": "ack", "dropped": True}
     await reply(consumer, frame, body)
 
 

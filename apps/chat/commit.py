@@ -39,10 +39,12 @@ from django.utils import timezone
 
 from apps.chat import events
 from apps.chat.admission import Outcome, Pending, Stored, admit, idempotency_key, stored_before
+from apps.chat.exceptions import SendOutcomeUnknown
 from apps.chat.mentions import mentions_notify_on_commit
 from apps.chat.models import Membership, Message
 from apps.common.bulk import rows_copy
 from apps.common.metrics import CHAT_COMMIT_BATCH_SIZE, CHAT_COMMIT_SECONDS, CHAT_MESSAGES_STORED
+from apps.common.outage import is_database_outage
 from apps.realtime.fanout import server_loop, topic_publish_from_sync, topics_publish_sequenced
 
 logger = logging.getLogger(__name__)
@@ -290,7 +292,11 @@ class Committer:
 
     def _run(self) -> None:
         while (batch := self._next_batch()) is not None:
-            self._flush(batch)
+            # A sender that gave up (answered ``unavailable``: outcome unknown) retries with
+            # the same client_msg_id, or not at all: its message is not stored late.
+            batch = [pending for pending in batch if not _given_up(pending)]
+            if batch:
+                self._flush(batch)
         connection.close()
 
     def _flush(self, batch: list[Pending]) -> None:
@@ -311,6 +317,12 @@ class Committer:
         _answer(batch, results)
 
 
+def _given_up(pending: Pending) -> bool:
+    if pending.waiter is not None:
+        return pending.waiter.done()
+    return pending.future is not None and pending.future.cancelled()
+
+
 def _answer(batch: list[Pending], results: list[Stored | Exception]) -> None:
     """Settle every sender's wait: one wake-up per event loop, not one per message."""
     by_loop: dict[asyncio.AbstractEventLoop, list] = defaultdict(list)
@@ -318,13 +330,20 @@ def _answer(batch: list[Pending], results: list[Stored | Exception]) -> None:
         if pending.waiter is not None and pending.loop is not None:
             by_loop[pending.loop].append((pending.waiter, result))
         elif pending.future is not None:
-            if isinstance(result, Stored):
-                pending.future.set_result(result)
-            else:
-                pending.future.set_exception(result)
+            _settle_future(pending.future, result)
     for loop, answers in by_loop.items():
         if not loop.is_closed():
             loop.call_soon_threadsafe(_settle_waiters, answers)
+
+
+def _settle_future(future: concurrent.futures.Future, result: Stored | Exception) -> None:
+    try:
+        if isinstance(result, Stored):
+            future.set_result(result)
+        else:
+            future.set_exception(result)
+    except concurrent.futures.InvalidStateError:
+        pass  # the sender gave up (its wait timed out) and cancelled it
 
 
 def _settle_waiters(answers: list[tuple[asyncio.Future, Stored | Exception]]) -> None:
@@ -386,11 +405,22 @@ def store_inline(pending: Pending) -> Stored:
 
 
 def store_and_wait(pending: Pending) -> Stored:
-    """Store through the committer and wait (sync callers outside a transaction)."""
+    """Store through the committer and wait (sync callers outside a transaction). Raises
+    ``SendOutcomeUnknown`` when the commit cannot be confirmed (the database is down or the
+    wait timed out): the message may be stored; a retry with its client_msg_id is safe."""
     pending.loop = server_loop()
-    pending.future = concurrent.futures.Future()
+    future: concurrent.futures.Future = concurrent.futures.Future()
+    pending.future = future
     committer().submit(pending)
-    return pending.future.result(timeout=settings.CHAT_GROUP_COMMIT_TIMEOUT_SECONDS)
+    try:
+        return future.result(timeout=settings.CHAT_GROUP_COMMIT_TIMEOUT_SECONDS)
+    except concurrent.futures.TimeoutError as error:
+        future.cancel()  # not stored later if the committer has not taken it yet
+        raise SendOutcomeUnknown.now() from error
+    except Exception as error:
+        if is_database_outage(error):
+            raise SendOutcomeUnknown.now() from error
+        raise
 
 
 def store_async(pending: Pending) -> Awaitable[Stored]:
@@ -403,5 +433,14 @@ def store_async(pending: Pending) -> Awaitable[Stored]:
 
 
 async def _wait(waiter: asyncio.Future) -> Stored:
-    async with asyncio.timeout(settings.CHAT_GROUP_COMMIT_TIMEOUT_SECONDS):
-        return await waiter
+    """The commit's answer; ``SendOutcomeUnknown`` as ``store_and_wait`` raises it (a wait that
+    timed out cancels the waiter, so the committer drops the message if it has not taken it)."""
+    try:
+        async with asyncio.timeout(settings.CHAT_GROUP_COMMIT_TIMEOUT_SECONDS):
+            return await waiter
+    except TimeoutError as error:
+        raise SendOutcomeUnknown.now() from error
+    except Exception as error:
+        if is_database_outage(error):
+            raise SendOutcomeUnknown.now() from error
+        raise

@@ -4,6 +4,7 @@ API and the websocket ``error`` frame render the same code."""
 from django.utils.translation import gettext_lazy as _
 
 from apps.common.exceptions import ApplicationError, InvalidInput, NotFound, PermissionDenied
+from apps.common.outage import DatabaseUnavailable, database_outage
 
 
 class UnknownChannel(NotFound):
@@ -107,3 +108,19 @@ class InvalidAttachment(InvalidInput):
 
     code = "invalid_attachment"
     default_message = _("That attachment is not available.")
+
+
+class SendOutcomeUnknown(DatabaseUnavailable):
+    """A send whose commit could not be confirmed (the database went down, or the commit did
+    not finish in time): it may or may not be stored. Retrying with the same
+    ``client_msg_id`` is safe — it stores the message once, or answers the stored one as a
+    duplicate (``details.retry``: ``same_client_msg_id``)."""
+
+    default_message = _(
+        "The message could not be confirmed as stored. Send it again with the same client_msg_id."
+    )
+
+    @classmethod
+    def now(cls) -> "SendOutcomeUnknown":
+        return cls(details={"retry_after_ms": database_outage.retry_after_ms(),
+                            "retry": "same_client_msg_id"})  # fmt: skip

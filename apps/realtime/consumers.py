@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from apps.common.exceptions import ApplicationError
 from apps.common.logging import connection_id as log_connection_id
 from apps.common.metrics import WS_FRAMES, WS_OPEN_SOCKETS
+from apps.common.outage import database_unavailable, is_database_outage
 from apps.realtime.auth import token_resolve
 from apps.realtime.groups import user_group
 from apps.realtime.hooks import connection_hooks, run_hooks
@@ -34,6 +35,10 @@ PROTOCOL_VERSIONS = (1,)
 # Close codes (documented in docs/websocket-protocol.md).
 CLOSE_AUTH_TIMEOUT = 4001
 CLOSE_AUTH_FAILED = 4003
+# "Try again later" (as HTTP 503; the standard 1013 is not available to servers on Daphne):
+# the handshake could not authenticate because the database is down (an ``unavailable``
+# error frame with ``retry_after_ms`` comes first).
+CLOSE_TRY_AGAIN_LATER = 4503
 
 
 def _is_request_id(value: object) -> bool:
@@ -66,7 +71,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.unfinished: set[asyncio.Task] = set()
 
     async def connect(self) -> None:
-        if self.scope.get("auth_error"):
+        auth_error = self.scope.get("auth_error")
+        if auth_error and auth_error != "unavailable":
             await self.close()  # before accept: the handshake is refused with HTTP 403
             return
         self.connection_id = uuid.uuid4().hex
@@ -77,17 +83,36 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         await self.accept(subprotocol=subprotocol)
         WS_OPEN_SOCKETS.inc()
         self.is_counted = True
-        if self.scope["user"].is_authenticated:
+        if auth_error:
+            with translation.override(self.language):
+                await self.refuse_unavailable(None)
+        elif self.scope["user"].is_authenticated:
             await self.on_authenticated()
         else:
             self.auth_timer = asyncio.create_task(self._close_if_unauthenticated())
 
-    async def on_authenticated(self) -> bool:
-        """Join the user's group and tell other apps (presence) that a socket is open."""
+    async def refuse_unavailable(self, request_id: Any) -> None:
+        """The token or session could not be checked (the database is down): say when to
+        retry, then close with 4503 (try again later)."""
+        refusal = database_unavailable()
+        await self.send_error(request_id, refusal.code, refusal.message, **refusal.details)
+        await self.close(code=CLOSE_TRY_AGAIN_LATER)
+
+    async def on_authenticated(self, request_id: Any = None) -> bool:
+        """Join the user's group and tell other apps (presence) that a socket is open; with
+        the database down, refuse with ``unavailable`` and close 4503."""
         user_id = self.scope["user"].id
-        self.language = await database_sync_to_async(user_language)(user_id) or self.language
-        with translation.override(self.language):
-            return await self._join(user_id)
+        try:
+            language = await database_sync_to_async(user_language)(user_id)
+            self.language = language or self.language
+            with translation.override(self.language):
+                return await self._join(user_id)
+        except Exception as error:
+            if not is_database_outage(error):
+                raise
+            with translation.override(self.language):
+                await self.refuse_unavailable(request_id)
+            return False
 
     async def _join(self, user_id: int) -> bool:
         try:
@@ -207,12 +232,14 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         elif self.joined_user_id is None:
             await self.send_error(request_id, "not_authenticated", _("Send hello first."))
         elif frame_type == "ping":
-            await database_sync_to_async(run_hooks)(
+            await self.send_json({"type": "pong", "id": request_id})
+            # Presence is in Redis: not queued behind the ORM thread's database work, so a
+            # database outage does not hold up heartbeats.
+            await database_sync_to_async(run_hooks, thread_sensitive=False)(
                 connection_hooks.on_heartbeat,
                 user_id=self.scope["user"].id,
                 connection_id=self.connection_id,
             )
-            await self.send_json({"type": "pong", "id": request_id})
         elif frame_type in commands:
             await self.run_command(frame_type, content)
         else:
@@ -232,7 +259,13 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await work
         except ApplicationError as error:
             await self.send_error(content.get("id"), error.code, error.message, **error.details)
-        except Exception:
+        except Exception as error:
+            if is_database_outage(error):  # logged once, by apps.common.outage
+                refusal = database_unavailable()
+                await self.send_error(
+                    content.get("id"), refusal.code, refusal.message, **refusal.details
+                )
+                return
             logger.exception("websocket command failed", extra={"frame_type": content["type"]})
             await self.send_error(content.get("id"), "internal_error", _("Something went wrong."))
 
@@ -263,7 +296,13 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         if not self.scope["user"].is_authenticated:
-            credential = await database_sync_to_async(token_resolve)(token) if token else None
+            try:
+                credential = await database_sync_to_async(token_resolve)(token) if token else None
+            except Exception as error:
+                if not is_database_outage(error):
+                    raise
+                await self.refuse_unavailable(request_id)
+                return
             if credential is None:
                 await self.send_error(request_id, "invalid_token", _("The token is not valid."))
                 await self.close(code=CLOSE_AUTH_FAILED)
@@ -273,7 +312,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             self.scope["auth_method"] = "bearer"
             if self.auth_timer is not None:
                 self.auth_timer.cancel()
-            if not await self.on_authenticated():
+            if not await self.on_authenticated(request_id):
                 return
         elif self.joined_user_id is None:
             return  # refused on connect; the socket is closing

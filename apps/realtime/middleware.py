@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import validate_host
 
+from apps.common.outage import is_database_outage
 from apps.realtime.auth import token_resolve
 
 SUBPROTOCOL = "community.v1"
@@ -65,7 +66,9 @@ class RealtimeAuthMiddleware:
     """Sets ``scope["user"]``, ``scope["auth_method"]`` (bearer, session or none) and, for a
     bearer token, ``scope["credential"]`` (``apps.realtime.auth.credential_of`` reads it).
 
-    An invalid bearer token sets ``scope["auth_error"]`` so the consumer refuses the handshake.
+    An invalid bearer token sets ``scope["auth_error"]`` so the consumer refuses the handshake;
+    one that cannot be checked because the database is down sets it to ``unavailable`` (the
+    consumer answers ``unavailable`` and closes 4503).
     """
 
     def __init__(self, inner: Any) -> None:
@@ -76,12 +79,18 @@ class RealtimeAuthMiddleware:
         scope = dict(scope)
         token = bearer_from_subprotocols(scope)
         if token is not None:
-            credential = await database_sync_to_async(token_resolve)(token)
+            try:
+                credential = await database_sync_to_async(token_resolve)(token)
+            except Exception as error:
+                if not is_database_outage(error):
+                    raise
+                credential = None
+                scope["auth_error"] = "unavailable"
             scope["user"] = credential.user if credential else AnonymousUser()
             scope["credential"] = credential
             scope["auth_method"] = "bearer"
             if credential is None:
-                scope["auth_error"] = "invalid_token"
+                scope.setdefault("auth_error", "invalid_token")
             return await self.inner(scope, receive, send)
         if scope.get("has_origin"):
             scope["auth_method"] = "session"

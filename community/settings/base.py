@@ -107,16 +107,31 @@ TEMPLATES = [
 # Under ASGI every sync ORM call may run on a fresh thread, so persistent connections leak
 # (daphne#442); PostgreSQL uses psycopg 3's pool instead and CONN_MAX_AGE stays 0.
 DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=10)
+# Fail fast while the database is down (apps/common/outage.py, docs/operations.md, "Database
+# outages"): a connection attempt gives up after DATABASE_CONNECT_TIMEOUT_SECONDS (libpq) and
+# a wait for a pooled connection after DATABASE_POOL_TIMEOUT_SECONDS; after a failure, new
+# connections fail at once for DATABASE_OUTAGE_RETRY_SECONDS before one caller tries again.
+# The pool stops its own reconnect attempts after DATABASE_POOL_RECONNECT_SECONDS (their
+# back-off would otherwise delay the recovery by up to minutes); the next request starts anew.
+DATABASE_CONNECT_TIMEOUT_SECONDS = env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=2)
+DATABASE_POOL_TIMEOUT_SECONDS = env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=2.0)
+DATABASE_POOL_RECONNECT_SECONDS = env.float("DATABASE_POOL_RECONNECT_SECONDS", default=5.0)
+DATABASE_OUTAGE_RETRY_SECONDS = env.float("DATABASE_OUTAGE_RETRY_SECONDS", default=2.0)
 if env.str("DATABASE_URL", default=""):
     _database = env.db_url("DATABASE_URL")
     if _database["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with the outage breaker in front of every new connection.
+        _database["ENGINE"] = "apps.common.postgresql"
         _database["CONN_MAX_AGE"] = 0
         _database["CONN_HEALTH_CHECKS"] = True
+        _options = _database.setdefault("OPTIONS", {})
+        _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS)
         if DATABASE_POOL_MAX_SIZE > 0:
-            _database.setdefault("OPTIONS", {})["pool"] = {
+            _options["pool"] = {
                 "min_size": 1,
                 "max_size": DATABASE_POOL_MAX_SIZE,
-                "timeout": 10,
+                "timeout": DATABASE_POOL_TIMEOUT_SECONDS,
+                "reconnect_timeout": DATABASE_POOL_RECONNECT_SECONDS,
             }
 else:
     # SQLite creates its file but not its folder: a fresh clone has no var/ until something
@@ -377,12 +392,16 @@ LOGGING = {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "apps.common.logging.JsonFormatter"},
     },
-    "filters": {"context_ids": {"()": "apps.common.logging.ContextIdsFilter"}},
+    "filters": {
+        "context_ids": {"()": "apps.common.logging.ContextIdsFilter"},
+        # A database outage is logged once per state change, not per request or socket.
+        "database_outage": {"()": "apps.common.outage.OutageLogFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["context_ids"],
+            "filters": ["context_ids", "database_outage"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -391,6 +410,8 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
         # Failures and lockouts (username and address masked); not its per-login clean-up lines.
         "axes": {"level": "WARNING"},
+        # The pool warns on every reconnect attempt; apps.common.outage logs the outage once.
+        "psycopg.pool": {"level": "ERROR"},
     },
 }
 

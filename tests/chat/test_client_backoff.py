@@ -6,6 +6,7 @@ what a game team's port must do, not of timing."""
 import random
 
 from community_chat import Backoff, ChatClient
+from community_chat.client import retry_hint
 
 
 def schedule(seed: int, count: int, **kwargs: float) -> list[float]:
@@ -48,6 +49,17 @@ def test_a_servers_retry_after_is_honoured_and_still_jittered():
 
     assert all(5.0 <= delay <= 5.0 + 10.0 for delay in delays)
     assert len(set(delays)) == 6
+
+
+def test_an_outages_retry_after_ms_is_honoured_like_retry_after():
+    backoff = Backoff(initial=0.2, maximum=10.0, rng=random.Random(5))
+    hint = retry_hint({"retry_after_ms": 2500, "retry": "same_client_msg_id"})
+    delays = [backoff.next_delay(at_least=hint) for _ in range(6)]
+
+    assert hint == 2.5
+    assert all(delay >= 2.5 for delay in delays)
+    assert retry_hint({"retry_after": 4}) == 4.0
+    assert retry_hint({}) == 0.0
 
 
 def test_a_connection_that_held_starts_the_schedule_again():

@@ -23,6 +23,7 @@ print(json.dumps({
     "engine": db["ENGINE"],
     "conn_max_age": db.get("CONN_MAX_AGE"),
     "pool": db.get("OPTIONS", {}).get("pool"),
+    "connect_timeout": db.get("OPTIONS", {}).get("connect_timeout"),
     "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "layer_hosts": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts"),
     "cache": settings.CACHES["default"]["BACKEND"],
@@ -66,9 +67,12 @@ def test_embedded_defaults_need_no_server():
 
 def test_database_url_switches_to_postgresql_with_a_pool_and_no_persistent_connections():
     result = settings_under(DATABASE_URL="postgres://postgres@127.0.0.1:5432/community")
-    assert result["engine"] == "django.db.backends.postgresql"
+    # Django's backend with the outage breaker in front of it (apps/common/postgresql).
+    assert result["engine"] == "apps.common.postgresql"
     assert result["conn_max_age"] == 0
-    assert result["pool"] == {"min_size": 1, "max_size": 10, "timeout": 10}
+    assert result["pool"] == {"min_size": 1, "max_size": 10, "timeout": 2.0,
+                              "reconnect_timeout": 5.0}  # fmt: skip
+    assert result["connect_timeout"] == 2
     assert result["layer"] == "channels.layers.InMemoryChannelLayer"
 
 

@@ -28,7 +28,7 @@ def free_port() -> int:
 def test_database_url() -> str:
     """A DATABASE_URL for the test database pytest-django created (call after db setup)."""
     db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.postgresql":
+    if connection.vendor == "postgresql":
         auth = db["USER"] or "postgres"
         if db["PASSWORD"]:
             auth += f":{db['PASSWORD']}"

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 REQUIRE_SERVICES = os.environ.get("COMMUNITY_REQUIRE_SERVICES") == "1"
 CHROMIUM = Path("/usr/bin/chromium")
 
 
 def _missing_reason(marker: str) -> str | None:
-    if marker == "postgres" and settings.DATABASES["default"]["ENGINE"] != (
-        "django.db.backends.postgresql"
-    ):
+    if marker == "postgres" and connection.vendor != "postgresql":
         return "PostgreSQL not configured (set DATABASE_URL=postgres://…)"
     if marker == "redis" and not settings.REDIS_URL:
         return "Redis not configured (set REDIS_URL=redis://…)"

@@ -102,6 +102,13 @@ class ThrowawayPostgres:
             "start",
         )  # fmt: skip
 
+    def is_running(self) -> bool:
+        status = subprocess.run(
+            [*self._as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "status"],
+            capture_output=True,
+        )
+        return status.returncode == 0
+
     def stop(self, *, mode: str = "immediate") -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 

@@ -26,9 +26,9 @@ What it shows, in order of importance:
   (``internal_error``, ``unavailable``, ``rate_limited``) is retried with the same id, after
   reconnecting if need be, so it is stored once;
 * **reconnect with jittered exponential backoff** (``backoff.py``), honouring any
-  ``details.retry_after`` the server sends — except after a ban or suspension (close 4008 /
-  4009): then it stops, ``stopped_by`` holds the last ``sanction`` frame (why and until
-  when) and ``events`` gets ``closed_by_moderation``.
+  ``details.retry_after`` (or ``retry_after_ms``) the server sends — except after a ban or
+  suspension (close 4008 / 4009): then it stops, ``stopped_by`` holds the last ``sanction``
+  frame (why and until when) and ``events`` gets ``closed_by_moderation``.
 
 Only depends on the ``websockets`` library.
 """
@@ -59,6 +59,14 @@ DEFAULT_HEARTBEAT_SECONDS = 30.0
 CONNECTION_LOST = (ConnectionError, TimeoutError, websockets.ConnectionClosed)
 # A token, or what fetches a fresh one (a chat token lives minutes; a socket may outlive it).
 TokenSource = str | Callable[[], str | Awaitable[str]]
+
+
+def retry_hint(details: dict[str, Any]) -> float:
+    """Seconds the server asked us to wait: ``retry_after`` (seconds, e.g. ``rate_limited``)
+    or ``retry_after_ms`` (``unavailable`` during a database outage); 0 when it named none."""
+    if details.get("retry_after_ms") is not None:
+        return float(details["retry_after_ms"]) / 1000
+    return float(details.get("retry_after") or 0)
 
 
 class ChatError(Exception):
@@ -168,7 +176,7 @@ class ChatClient:
                 await self._resubscribe(list(self.last_seq))
         except BaseException as error:
             if isinstance(error, ChatError):
-                self._retry_after = float(error.details.get("retry_after") or 0)
+                self._retry_after = retry_hint(error.details)
             await self._discard(socket)
             raise
 
@@ -386,7 +394,7 @@ class ChatClient:
             except ChatError as error:
                 if error.code not in RETRIED_SEND_CODES or is_last:
                     raise
-                hint = float(error.details.get("retry_after") or 0)
+                hint = retry_hint(error.details)
                 await asyncio.sleep(backoff.next_delay(at_least=hint))
             except CONNECTION_LOST:
                 # Maybe stored, maybe not: only the same client_msg_id makes a retry safe.

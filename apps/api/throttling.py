@@ -12,6 +12,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 import redis
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
 from django.utils.translation import gettext_lazy as _
 from rest_framework import throttling
@@ -77,8 +78,16 @@ class OneRoundTripMixin(throttling.SimpleRateThrottle):
                 return True
             raise CacheUnavailable(details={"retry_after_ms": CACHE_DOWN_RETRY_AFTER_MS}) from error
 
+    @staticmethod
+    def _redis_backend() -> RedisCache | None:
+        """The cache backend itself when it is Redis (``self.cache`` is Django's connection
+        proxy, never an instance of the backend class)."""
+        backend = caches[DEFAULT_CACHE_ALIAS]
+        return backend if isinstance(backend, RedisCache) else None
+
     def _allow_request(self, request: Request, view: "APIView") -> bool:
-        if not isinstance(self.cache, RedisCache):
+        backend = self._redis_backend()
+        if backend is None:
             return super().allow_request(request, view)
         if self.rate is None:
             return True
@@ -86,17 +95,17 @@ class OneRoundTripMixin(throttling.SimpleRateThrottle):
         if self.key is None:
             return True
         self.now = self.timer()
-        allowed, count, oldest = self._count_call()
+        allowed, count, oldest = self._count_call(backend)
         # wait() reads how many calls the window holds and when its oldest one was.
         self.history = [float(oldest)] * int(count)
         return bool(allowed)
 
-    def _count_call(self) -> list[Any]:
-        client = self.cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    def _count_call(self, backend: RedisCache) -> list[Any]:
+        client = backend._cache.get_client(write=True)
         if OneRoundTripMixin._script is None:
             OneRoundTripMixin._script = client.register_script(SLIDING_WINDOW_SCRIPT)
         # Not DRF's key: a sorted set, never the list an older worker may still hold there.
-        key = self.cache.make_and_validate_key(f"{self.key}:window")
+        key = backend.make_and_validate_key(f"{self.key}:window")
         member = f"{self.now!r}:{secrets.token_hex(4)}"
         arguments = [repr(self.now), self.duration, self.num_requests, member]
         return OneRoundTripMixin._script(keys=[key], args=arguments, client=client)

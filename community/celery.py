@@ -19,7 +19,9 @@ if not app.conf.broker_url:
     # apply_async still takes a producer from the pool; an empty URL makes kombu warn "No
     # hostname was supplied" as if a broker were misconfigured. The in-memory transport is
     # what "no broker" means here, and it never leaves the process.
-    app.conf.broker_url = "memory://localhost/"
+    # (Set under the settings' own name: Celery 5.6 reads CELERY_BROKER_URL before an
+    # assignment to app.conf.broker_url.)
+    app.conf["CELERY_BROKER_URL"] = "memory://localhost/"
 app.autodiscover_tasks()
 
 # Game events: with SERVICEBUS_CONNECTION_STRING set, every worker also runs and supervises the

@@ -1,12 +1,16 @@
 """The Celery app: configured from Django settings (``CELERY_*``), tasks autodiscovered."""
 
+import logging
 import os
+from typing import Any
 
 from celery import Celery, signals
 
 from community.env import default_settings_module
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())
+
+logger = logging.getLogger(__name__)
 
 app = Celery("community")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -15,7 +19,9 @@ if not app.conf.broker_url:
     # apply_async still takes a producer from the pool; an empty URL makes kombu warn "No
     # hostname was supplied" as if a broker were misconfigured. The in-memory transport is
     # what "no broker" means here, and it never leaves the process.
-    app.conf.broker_url = "memory://localhost/"
+    # (Set under the settings' own name: Celery 5.6 reads CELERY_BROKER_URL before an
+    # assignment to app.conf.broker_url.)
+    app.conf["CELERY_BROKER_URL"] = "memory://localhost/"
 app.autodiscover_tasks()
 
 # Game events: with SERVICEBUS_CONNECTION_STRING set, every worker also runs and supervises the
@@ -24,6 +30,43 @@ app.autodiscover_tasks()
 from apps.game_events.bootstep import GameEventsConsumerStep  # noqa: E402
 
 app.steps["worker"].add(GameEventsConsumerStep)
+
+
+@signals.celeryd_init.connect
+@signals.setup_logging.connect
+def _logging_from_settings(**kwargs: object) -> None:
+    """Celery's own lines (ready, task received/succeeded, connection lost) go through the
+    project's LOGGING like every other process's: one JSON object per line with
+    LOG_FORMAT=json, at LOG_LEVEL. A ``setup_logging`` receiver stops Celery from replacing
+    the root logger's handlers with its own plain-text one (``worker_hijack_root_logger``);
+    ``celeryd_init`` comes earlier, before the worker's privilege check warns."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+    # Python warnings (Celery's SecurityWarning, deprecations) become log lines too, so a
+    # JSON log stays one object per line.
+    logging.captureWarnings(True)
+
+
+@signals.celeryd_after_setup.connect
+def _startup_line(sender: str, instance: Any, **kwargs: object) -> None:
+    """With JSON logs, the worker's start is one log line, not Celery's multi-line banner
+    (which is printed, not logged, and would break one-object-per-line)."""
+    from django.conf import settings
+
+    if settings.LOG_FORMAT != "json":
+        return
+    instance.quiet = True
+    logger.info(
+        "worker starting",
+        extra={
+            "hostname": sender,
+            "concurrency": instance.concurrency,
+            "queues": sorted(instance.app.amqp.queues.consume_from),
+        },
+    )
 
 
 @signals.worker_init.connect

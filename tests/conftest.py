@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import UserFactory
-from tests.support.live import LiveServer, run_celery_worker, run_daphne
+from tests.support.live import LiveServer, run_celery_worker, run_daphne, tasks_through_broker
 from tests.support.services import enforce_service_markers
 
 # The Service Bus test broker's fixtures (imports proton only when a test uses them).
@@ -96,12 +96,5 @@ def daphne_server(django_db_setup, django_db_blocker, live_tmp: Path) -> Iterato
 def celery_worker(django_db_setup, django_db_blocker, live_tmp: Path) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """A real ``celery -A community worker`` on the configured broker; while it runs, tasks
     sent from the test go through the broker instead of running in-process."""
-    from community.celery import app
-
-    with django_db_blocker.unblock(), run_celery_worker(live_tmp):
-        previous = app.conf.task_always_eager
-        app.conf.task_always_eager = False
-        try:
-            yield
-        finally:
-            app.conf.task_always_eager = previous
+    with django_db_blocker.unblock(), run_celery_worker(live_tmp), tasks_through_broker():
+        yield

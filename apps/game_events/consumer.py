@@ -22,10 +22,13 @@ alone, and is dead-lettered with ``storage_refused``; its group-mates are record
 Any other database error (the database is unreachable) abandons the batch's messages, and
 those of the group received meanwhile (Service Bus redelivers them; each outage costs each
 message one delivery attempt, because the consumer stops receiving until the database answers
-again). Broker errors rebuild the client with backoff. SIGTERM finishes the batch in hand, then
-stops. Locks of a batch are renewed by an ``AutoLockRenewer`` while it is processed. The SDK is
-not thread-safe: only the consumer's own thread touches its client; run more processes for
-parallelism.
+again). Service Bus errors rebuild the client with backoff. Redis refusing the applier's
+wake-up task (sent after the commit) abandons the batch too, and is logged as a Redis failure,
+not a Service Bus one: the redelivered messages are duplicates and are completed, and the
+recorded events are applied once Redis answers (the beat schedule, or the next wake-up).
+SIGTERM finishes the batch in hand, then stops. Locks of a batch are renewed by an
+``AutoLockRenewer`` while it is processed. The SDK is not thread-safe: only the consumer's own
+thread touches its client; run more processes for parallelism.
 """
 
 import contextlib
@@ -50,6 +53,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils.module_loading import import_string
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 
 from apps.common.metrics import EVENTS_LAG_SECONDS, EVENTS_SETTLED
 from apps.game_events.envelope import CloudEvent, EventRejected, envelope_validate, event_parse_json
@@ -140,6 +145,18 @@ def servicebus_configured() -> bool:
 
 class DatabaseUnavailable(Exception):
     """The batch in hand was abandoned because the database did not answer."""
+
+
+class RedisUnavailable(Exception):
+    """The batch in hand was abandoned because Redis, the task broker, refused the wake-up of
+    the effect applier (the events were recorded; their redelivery is completed as
+    duplicates, and the applier's beat schedule applies them once Redis answers)."""
+
+
+def _is_redis_failure(error: BaseException) -> bool:
+    """Redis (the Celery broker) failed, not Service Bus nor the database: kombu raises its
+    ``OperationalError`` around the redis-py error when a publish gives up."""
+    return isinstance(error, (KombuOperationalError, RedisError))
 
 
 # With a group in the database, an idle receive waits this long before settling that group.
@@ -239,6 +256,15 @@ class EventConsumer:
                     backoff.reset()
                 except DatabaseUnavailable:
                     logger.warning("database unavailable; batch abandoned")
+                except RedisUnavailable as error:
+                    # Not a Service Bus failure: the receiver is fine, only the wake-up of the
+                    # effect applier could not be sent. One line, no traceback.
+                    delay = backoff.next()
+                    logger.warning(
+                        "redis (task broker) unavailable; batch abandoned, effects wait",
+                        extra={"error": _describe(error.__cause__), "delay": delay},
+                    )
+                    self.stop.wait(delay)
                 except Exception as error:
                     # ServiceBusError, OSError, and the ValueError the SDK raises once a
                     # handler has shut itself down: every one is cured by a new client.
@@ -246,7 +272,7 @@ class EventConsumer:
                     delay = backoff.next()
                     logger.warning(
                         "service bus error; reconnecting",
-                        extra={"error": f"{type(error).__name__}: {error}"[:300], "delay": delay},
+                        extra={"error": _describe(error), "delay": delay},
                     )
                     self.stop.wait(delay)
         finally:
@@ -389,6 +415,8 @@ class EventConsumer:
                 self._abandon(receiver, [message for message, _ in batch.messages])
                 if isinstance(error, DatabaseError):
                     raise DatabaseUnavailable() from error
+                if _is_redis_failure(error):
+                    raise RedisUnavailable() from error
                 logger.exception("game event group failed; abandoned")
                 raise
             for (message, _event), outcome in zip(batch.messages, outcomes, strict=True):
@@ -455,6 +483,10 @@ class EventConsumer:
         enqueued = message.enqueued_time_utc
         if enqueued is not None:
             EVENTS_LAG_SECONDS.observe(max(0.0, time.time() - enqueued.timestamp()))
+
+
+def _describe(error: BaseException | None) -> str:
+    return f"{type(error).__name__}: {error}"[:300]
 
 
 def _database_close() -> None:

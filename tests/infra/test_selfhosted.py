@@ -119,10 +119,24 @@ def test_systemd_verify_sees_a_missing_executable(tmp_path):
     assert _verify(root, "community-beat.service").returncode != 0
 
 
-def test_every_process_restarts_by_itself():
-    for unit in UNITS:
-        if unit.suffix == ".service":
-            assert "\nRestart=always\n" in unit.read_text(), unit.name
+def _unit_settings(unit: Path) -> dict[str, str]:
+    """The unit's ``Key=value`` lines (our units set each key once)."""
+    lines = [line.strip() for line in unit.read_text().splitlines()]
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def test_every_process_restarts_by_itself_and_is_never_parked_as_failed():
+    """A worker killed by a broker outage (or anything else) comes back with no hand, however
+    often it dies: systemd's start limit would otherwise leave it stopped for good."""
+    services = [unit for unit in UNITS if unit.suffix == ".service"]
+    assert {unit.name for unit in services} >= {
+        "community-worker@.service", "community-events.service", "community-beat.service",
+    }  # fmt: skip
+    for unit in services:
+        settings = _unit_settings(unit)
+        assert settings.get("Restart") == "always", unit.name
+        assert 1 <= int(settings["RestartSec"]) <= 10, unit.name
+        assert settings.get("StartLimitIntervalSec") == "0", unit.name
 
 
 def test_hadolint_passes_the_dockerfile():
@@ -188,3 +202,12 @@ def test_compose_services_run_locked_down_and_only_nginx_is_published():
         assert "privileged" not in service, name
     published = {name for name, service in services.items() if service.get("ports")}
     assert published == {"nginx"}
+
+
+def test_every_long_running_compose_service_restarts_by_itself():
+    """Docker restarts a container whose process exits (a worker after a broker outage);
+    only the one-shot migration runs once."""
+    services = _compose()["services"]
+    for name, service in services.items():
+        expected = "no" if name == "migrate" else "unless-stopped"
+        assert service.get("restart", "no") == expected, name

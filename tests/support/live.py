@@ -121,14 +121,40 @@ def run_daphne(
 
 
 @contextmanager
+def tasks_through_broker() -> Iterator[None]:
+    """Tasks this process sends go to the broker (for a live worker) instead of running here.
+    Set under the settings' own name: Celery 5.6 reads ``CELERY_TASK_ALWAYS_EAGER`` before an
+    assignment to ``app.conf.task_always_eager`` (which it silently ignores)."""
+    from community.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf["CELERY_TASK_ALWAYS_EAGER"] = False
+    try:
+        yield
+    finally:
+        app.conf["CELERY_TASK_ALWAYS_EAGER"] = previous
+
+
+# How the deployment units run the worker (infra/selfhosted/systemd/community-worker@.service,
+# compose.yaml, infra/azure/modules/containerapps.bicep): the default prefork pool, with gossip
+# and heartbeats, only mingle off. Fault tests reproduce with this, not the light test options.
+PRODUCTION_WORKER_OPTIONS = ("--pool", "prefork", "--concurrency", "2", "--without-mingle")
+TEST_WORKER_OPTIONS = ("--pool", "solo", "--without-gossip", "--without-mingle")
+
+
+@contextmanager
 def run_celery_worker(
-    tmp_dir: Path, *, queues: str = "celery", **env_overrides: str
+    tmp_dir: Path,
+    *,
+    queues: str = "celery",
+    options: tuple[str, ...] = TEST_WORKER_OPTIONS,
+    **env_overrides: str,
 ) -> Iterator[subprocess.Popen]:
     log_path = tmp_dir / "celery-worker.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "community", "worker", "--pool", "solo",
-             "--loglevel", "INFO", "--queues", queues, "--without-gossip", "--without-mingle"],
+            [sys.executable, "-m", "celery", "-A", "community", "worker", "--loglevel", "INFO",
+             "--queues", queues, *options],
             cwd=BASE_DIR,
             env=live_env(**env_overrides),
             stdout=log,

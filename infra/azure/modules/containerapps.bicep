@@ -7,6 +7,12 @@
 //   events  Service Bus consumer                     KEDA azure-servicebus scaler (backlog)
 //
 // No sticky sessions: a client that reconnects to another asgi replica resumes by seq.
+//
+// Restarts: Container Apps restarts any container whose process exits (its restart policy is
+// always and cannot be changed for apps; repeated exits back off like a Kubernetes
+// CrashLoopBackOff, up to about 5 minutes). worker, beat and events rely on that: a process
+// that dies on a Redis or PostgreSQL outage comes back by itself (docs/operations.md,
+// "Restarts"); web and asgi are also restarted when their /healthz liveness probe fails.
 param name string
 param location string
 param tags object

@@ -22,6 +22,8 @@ from apps.game_events.consumer import ConsumerConfig, EventConsumer
 # receive batch 1 a shorter interval measured 493 → 528-545 events/s (bench/event_ingest.py).
 GIL_SWITCH_INTERVAL_SECONDS = 0.0005
 
+logger = logging.getLogger(__name__)
+
 
 class Command(BaseCommand):
     help = "Consume game events from Azure Service Bus into the inbox."
@@ -58,14 +60,19 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         consumer = EventConsumer(config, stop=stop)
-        self.stdout.write(f"consuming {config.entity} (batch {config.batch_size})", ending="\n")
-        self.stdout.flush()
+        # Log lines, not stdout: with LOG_FORMAT=json the process writes JSON objects only.
+        logger.info("consuming %s (batch %d)", config.entity, config.batch_size)
         # The process is ours alone: let the SDK thread preempt the database thread quickly.
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
         consumer.run()
         stats = consumer.stats
-        self.stdout.write(
-            f"stopped: batches={stats.batches} completed={stats.completed} "
-            f"dead_lettered={stats.dead_lettered} abandoned={stats.abandoned} "
-            f"settle_failures={stats.settle_failures} reconnects={stats.reconnects}"
+        logger.info(
+            "stopped: batches=%d completed=%d dead_lettered=%d abandoned=%d "
+            "settle_failures=%d reconnects=%d",
+            stats.batches,
+            stats.completed,
+            stats.dead_lettered,
+            stats.abandoned,
+            stats.settle_failures,
+            stats.reconnects,
         )

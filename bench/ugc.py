@@ -386,7 +386,8 @@ def setup_django(database_url: str, env: dict[str, str]) -> None:
     call_command("ugc_storage_init", stdout=io.StringIO())
     from community.celery import app
 
-    app.conf.task_always_eager = False
+    # The Django-prefixed key: Celery 5.6 ignores app.conf.task_always_eager when it is set.
+    app.conf["CELERY_TASK_ALWAYS_EAGER"] = False
 
 
 def fixtures() -> str:

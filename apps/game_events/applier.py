@@ -69,13 +69,19 @@ def _mark_failed(row: InboxEvent, error: Exception) -> None:
 
 
 def _latest_per_key(rows: list[InboxEvent]) -> dict[tuple[Any, str], int]:
-    """For coalescing handlers: (handler, key) -> id of the batch's last row with that key."""
+    """For coalescing handlers: (handler, key) -> id of the batch's newest row with that key,
+    by event time then event id (the order the handlers themselves compare)."""
     latest: dict[tuple[Any, str], int] = {}
+    newest: dict[tuple[Any, str], tuple[Any, str]] = {}
     for row in rows:
+        event = _handled_event(row, {})
         for handler in handlers_for(row.event_type, row.version):
             key_of = coalesce_key_of(handler)
-            if key_of is not None:
-                latest[(handler, key_of(_handled_event(row, {})))] = row.id
+            if key_of is None:
+                continue
+            key, order = (handler, key_of(event)), (event.time, event.id)
+            if key not in newest or order > newest[key]:
+                latest[key], newest[key] = row.id, order
     return latest
 
 

@@ -5,7 +5,8 @@ Same rules as the one-at-a-time services in ``apps.players.services`` (same vali
 feed entries and notifications, pushed after commit). One item's bad data is reported back and
 skipped; it never fails the others. Call inside the caller's transaction.
 
-Idempotency: level/xp/rank are set (applying the same item twice leaves the same values) and an
+Idempotency: level/xp/rank are set (applying the same item twice leaves the same values; a
+timed change older than the stored one changes nothing) and an
 achievement unlocks once per (player, title, key) by its unique constraint. Match results are
 additions: the caller must apply each result once (the game-events inbox is keyed per event).
 """
@@ -40,10 +41,20 @@ from apps.titles.models import Title
 
 @dataclass(frozen=True)
 class ProgressChange:
+    """``at``/``event_id``: the time and id of the game event reporting the change. A timed
+    change is applied only if it is newer, by (time, id), than the one that set the stored
+    values; an untimed one (demo, admin) always is."""
+
     player: Player
     level: int | None
     xp: int | None
     rank: str | None
+    at: datetime | None = None
+    event_id: str = ""
+
+    def order_key(self) -> tuple[datetime, str]:
+        assert self.at is not None
+        return (self.at, self.event_id)
 
 
 @dataclass(frozen=True)
@@ -84,36 +95,62 @@ def _progress_error(change: ProgressChange) -> InvalidInput | None:
 
 
 _PROGRESS_DEFAULTS = {"level": None, "xp": None, "rank": ""}
+# (fields set, timed) -> the rows of one upsert statement.
+_Upserts = dict[tuple[tuple[str, ...], bool], list[tuple[int, dict[str, object]]]]
+
+
+def _progress_values(change: ProgressChange) -> dict[str, object]:
+    values = {
+        "level": change.level,
+        "xp": change.xp,
+        "rank": change.rank[:64] if change.rank is not None else None,
+    }
+    return {name: value for name, value in values.items() if value is not None}
 
 
 @transaction.atomic
 def stats_progress_set_many(
     *, title: Title, changes: list[ProgressChange]
 ) -> dict[int, InvalidInput]:
-    """Set level/xp/rank of many players (None leaves a value as it is; a later change of the
-    same player wins). Returns the refused changes by index; the others are applied with one
-    upsert per distinct set of fields (usually one statement for the whole batch), which
-    creates missing stats rows and locks the players' rows, in player order."""
+    """Set level/xp/rank of many players (None leaves a value as it is). Per player, the newest
+    timed change wins (by event time, then event id) and is written only if newer than the
+    stored one; untimed changes apply in list order, a later one winning. Returns the refused
+    changes by index; the others are applied with one upsert per distinct set of fields
+    (usually one statement for the whole batch), which creates missing stats rows and locks
+    the players' rows, in player order."""
     refused: dict[int, InvalidInput] = {}
-    latest: dict[int, dict[str, object]] = defaultdict(dict)
+    untimed: dict[int, dict[str, object]] = defaultdict(dict)
+    newest: dict[int, ProgressChange] = {}
     for index, change in enumerate(changes):
         if (error := _progress_error(change)) is not None:
             refused[index] = error
-            continue
-        values = {
-            "level": change.level,
-            "xp": change.xp,
-            "rank": change.rank[:64] if change.rank is not None else None,
-        }
-        latest[change.player.id].update({k: v for k, v in values.items() if v is not None})
-    by_fields: dict[tuple[str, ...], list[tuple[int, dict[str, object]]]] = defaultdict(list)
-    for player_id in sorted(latest):
-        by_fields[tuple(sorted(latest[player_id]))].append((player_id, latest[player_id]))
+        elif change.at is None:
+            untimed[change.player.id].update(_progress_values(change))
+        else:
+            known = newest.get(change.player.id)
+            if known is None or change.order_key() > known.order_key():
+                newest[change.player.id] = change
+    upserts: _Upserts = defaultdict(list)
+    for player_id in sorted(untimed):
+        upserts[(tuple(sorted(untimed[player_id])), False)].append((player_id, untimed[player_id]))
+    for player_id in sorted(newest):
+        change = newest[player_id]
+        values = {**_progress_values(change), "progress_time": change.at,
+                  "progress_event_id": change.event_id[:200]}  # fmt: skip
+        upserts[(tuple(sorted(values)), True)].append((player_id, values))
     now = timezone.now()
-    for fields, rows in by_fields.items():
+    for (fields, timed), rows in upserts.items():
         if fields:
-            _progress_upsert(title=title, fields=fields, rows=rows, now=now)
+            _progress_upsert(title=title, fields=fields, rows=rows, now=now, timed=timed)
     return refused
+
+
+_UPSERT_COLUMNS = ("level", "xp", "rank", "progress_time", "progress_event_id")
+_UPSERT_DEFAULTS: dict[str, object] = {
+    **_PROGRESS_DEFAULTS,
+    "progress_time": None,
+    "progress_event_id": "",
+}
 
 
 def _progress_upsert(
@@ -122,22 +159,31 @@ def _progress_upsert(
     fields: tuple[str, ...],
     rows: list[tuple[int, dict[str, object]]],
     now: datetime,
+    timed: bool,
 ) -> None:
     """``INSERT … ON CONFLICT (player, title) DO UPDATE`` of ``fields`` (PostgreSQL and SQLite
-    both speak it): a missing row is created with the given values and the defaults."""
+    both speak it): a missing row is created with the given values and the defaults. Timed:
+    a stored row is updated only if the change's (time, event id) is newer than its own."""
     table = PlayerTitleStats._meta.db_table
     params: list[Any] = []
     for player_id, values in rows:
         params += [player_id, title.id]
-        params += [values.get(name, _PROGRESS_DEFAULTS[name]) for name in _PROGRESS_DEFAULTS]
+        params += [values.get(name, _UPSERT_DEFAULTS[name]) for name in _UPSERT_COLUMNS]
         params += [now, now]
-    placeholders = ", ".join(["(%s, %s, 0, 0, 0, %s, %s, %s, '{}', %s, %s)"] * len(rows))
+    placeholders = ", ".join(["(%s, %s, 0, 0, 0, %s, %s, %s, %s, %s, '{}', %s, %s)"] * len(rows))
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*fields, "updated_at"))
+    newer = (
+        f" WHERE {table}.progress_time IS NULL OR ({table}.progress_time, "
+        f"{table}.progress_event_id) < (EXCLUDED.progress_time, EXCLUDED.progress_event_id)"
+        if timed
+        else ""
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (player_id, title_id, matches_played, matches_won, "  # noqa: S608 - names from the model, values bound
-            f"playtime_seconds, level, xp, rank, counters, created_at, updated_at) "
-            f"VALUES {placeholders} ON CONFLICT (player_id, title_id) DO UPDATE SET {updates}",
+            f"playtime_seconds, level, xp, rank, progress_time, progress_event_id, counters, "
+            f"created_at, updated_at) VALUES {placeholders} "
+            f"ON CONFLICT (player_id, title_id) DO UPDATE SET {updates}{newer}",
             params,
         )
 

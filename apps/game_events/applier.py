@@ -9,6 +9,7 @@ import logging
 from collections import Counter
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -28,6 +29,11 @@ logger = logging.getLogger(__name__)
 # One applier at a time: handlers set state (presence, level) whose order matters, and
 # parallel appliers could apply a later event before an earlier one.
 APPLY_LOCK_KEY = 0x67616D65  # "game"
+
+
+# Never a handler's fault: they abort the whole batch (rolled back, its events stay
+# ``received``). The database is gone, or the task reached its soft time limit.
+ABORTS_BATCH = (OperationalError, InterfaceError, SoftTimeLimitExceeded)
 
 
 class _HandlerFailed(Exception):
@@ -96,7 +102,7 @@ def _prepared(rows: list[InboxEvent], memo: dict[str, Any]) -> list[HandledEvent
     for preparer in batch_preparers():
         try:
             preparer(events)
-        except (OperationalError, InterfaceError):
+        except ABORTS_BATCH:
             raise
         except Exception:
             logger.exception("game event batch preparer failed", extra={"preparer": preparer})
@@ -118,7 +124,7 @@ def _bulk_applied(
     for handler, items in grouped.items():
         try:
             errors = batch_form_of(handler)([event for _, event in items])  # type: ignore[misc]
-        except (OperationalError, InterfaceError):
+        except ABORTS_BATCH:
             raise
         except Exception as error:
             raise _HandlerFailed() from error
@@ -157,8 +163,8 @@ def _apply_one(
             for handler in handlers:
                 if handler not in in_bulk and _runs(handler, event, row, latest):
                     handler(event)
-    except (OperationalError, InterfaceError):
-        raise  # the database is gone: the whole batch rolls back and the task retries
+    except ABORTS_BATCH:
+        raise  # the whole batch rolls back; a healthy event is never marked failed
     except Exception as error:
         if not isolated:
             raise _HandlerFailed() from error

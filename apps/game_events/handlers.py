@@ -192,19 +192,45 @@ def match_stats(event: HandledEvent) -> None:
         )
 
 
+def match_feed_many(events: list[HandledEvent]) -> dict[int, Exception]:
+    """Bulk form of ``match_feed``: every result's feed entry and notification in a few
+    queries for the whole batch (players' ``announcements_record_many``)."""
+    from apps.players import bulk
+
+    items = []
+    for event in events:
+        for entry in event.data["players"]:
+            try:
+                player = _player(event, entry["player"])
+            except ApplicationError as error:  # a match is all or nothing
+                raise _RedoOneByOne() from error
+            items.append(
+                bulk.Announcement(
+                    player=player, title=event.title, data=_match_summary(event, entry)
+                )
+            )
+    bulk.announcements_record_many(
+        activity_kind=MATCH_ACTIVITY_KIND, notification_kind=MATCH_NOTIFICATION_KIND, items=items
+    )
+    return {}
+
+
+@event_handler("match.completed", batch=match_feed_many)
+def match_feed(event: HandledEvent) -> None:
+    """A match's feed entries (``match_completed``) and notifications (``match_result``)."""
+    match_feed_many([event])
+
+
 @event_handler("match.completed")
 def match_completed(event: HandledEvent) -> None:
-    """The rest of a match's end (its stats are ``match_stats``): feed entries, notifications,
-    presence back to "in game", and the match chat channel closed."""
+    """The rest of a match's end (stats: ``match_stats``, feed and notifications:
+    ``match_feed``): presence back to "in game" and the match chat channel closed, one event
+    at a time in time order (a match's start and end in one batch must open, then close)."""
     players = _players()
     for entry in event.data["players"]:
-        player = _player(event, entry["player"])
-        summary = _match_summary(event, entry)
-        players.activity_record(
-            player=player, kind=MATCH_ACTIVITY_KIND, data=summary, title=event.title
+        players.presence_match_set(
+            player=_player(event, entry["player"]), title=event.title, match_id=None, **_when(event)
         )
-        players.notification_create(recipient=player, kind=MATCH_NOTIFICATION_KIND, data=summary)
-        players.presence_match_set(player=player, title=event.title, match_id=None, **_when(event))
     _chat().match_channel_close(title=event.title, match_id=event.data["match_id"])
 
 

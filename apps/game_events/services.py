@@ -336,9 +336,9 @@ def _outcome_of(
 
 
 def _schedule_apply() -> None:
-    from apps.game_events.tasks import events_apply_pending_task
+    from apps.game_events.tasks import apply_wakeup_on_commit
 
-    events_apply_pending_task.delay_on_commit()
+    apply_wakeup_on_commit()
 
 
 def inbox_requeue_failed(

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,17 +26,19 @@ from apps.players.models import (
     Achievement,
     ActivityEntry,
     ActivityKind,
+    Notification,
     NotificationKind,
     Player,
     PlayerTitleStats,
 )
+from apps.players.realtime import notification_frame
 from apps.players.services import (
     MAX_COUNTER_KEYS,
     STATS_MATCH_FIELDS,
     _validate_counters,
     achievement_unlock,
-    notification_create,
 )
+from apps.realtime.broadcast import frame_send_to_user_on_commit
 from apps.titles.models import Title
 
 
@@ -277,19 +280,76 @@ def achievements_unlock_many(*, title: Title, unlocks: list[AchievementUnlock]) 
 
 
 def _announce_unlocks(*, title: Title, achievements: list[Achievement]) -> int:
-    entries = []
-    for achievement in achievements:
-        data = {"key": achievement.key, "name": achievement.name, "title": title.slug}
-        entries.append(
-            ActivityEntry(
-                player=achievement.player,
-                kind=ActivityKind.ACHIEVEMENT_UNLOCKED,
-                data=data,
-                title=title,
-            )
+    items = [
+        Announcement(
+            player=achievement.player,
+            title=title,
+            data={"key": achievement.key, "name": achievement.name, "title": title.slug},
         )
-        notification_create(
-            recipient=achievement.player, kind=NotificationKind.ACHIEVEMENT, data=data
-        )
-    ActivityEntry.objects.bulk_create(entries)
+        for achievement in achievements
+    ]
+    announcements_record_many(
+        activity_kind=ActivityKind.ACHIEVEMENT_UNLOCKED,
+        notification_kind=NotificationKind.ACHIEVEMENT,
+        items=items,
+    )
     return len(achievements)
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """Something that happened to ``player`` in ``title``: a feed entry and a notification."""
+
+    player: Player
+    title: Title
+    data: dict[str, Any]
+
+
+def announcements_record_many(
+    *, activity_kind: str, notification_kind: str, items: list[Announcement]
+) -> None:
+    """A feed entry of ``activity_kind`` and a notification of ``notification_kind`` per item,
+    as ``activity_record`` plus ``notification_create`` do for one: one insert of the entries,
+    then ``notifications_create_many``."""
+    ActivityEntry.objects.bulk_create(
+        ActivityEntry(player=item.player, kind=activity_kind, data=item.data, title=item.title)
+        for item in items
+    )
+    notifications_create_many(
+        kind=notification_kind, items=[(item.player, item.data) for item in items]
+    )
+
+
+def notifications_create_many(*, kind: str, items: list[tuple[Player, dict[str, Any]]]) -> int:
+    """Store many notifications without an actor (``notification_create`` for each: skipped
+    for a recipient who opted out of ``kind`` or is deleted) in three queries, and push each
+    live after commit with its recipient's unread count. Returns how many were stored."""
+    if not items:
+        return 0
+    states = Player.objects.filter(id__in={player.id for player, _data in items}).values_list(
+        "id", "notification_opt_outs", "deleted_at"
+    )
+    allowed = {
+        player_id
+        for player_id, opt_outs, deleted_at in states
+        if kind not in opt_outs and not deleted_at
+    }
+    created = Notification.objects.bulk_create(
+        Notification(recipient=player, kind=kind, data=data)
+        for player, data in items
+        if player.id in allowed
+    )
+    users = {n.recipient_id: n.recipient.user_id for n in created if n.recipient.user_id}
+    unread = dict(
+        Notification.objects.filter(recipient_id__in=users, read_at__isnull=True)
+        .values("recipient_id")
+        .annotate(number=Count("id"))
+        .values_list("recipient_id", "number")
+    )
+    for notification in created:
+        user_id = users.get(notification.recipient_id)
+        if user_id is not None:
+            count = unread.get(notification.recipient_id, 0)
+            frame = notification_frame(notification, unread_count=count)
+            frame_send_to_user_on_commit(user_id=user_id, frame=frame)
+    return len(created)

@@ -2,7 +2,6 @@
 events arrive and are applied in (docs/events.md, "Ordering")."""
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 from django.db import connection, transaction
@@ -15,7 +14,6 @@ from apps.game_events.services import events_apply_pending, events_ingest
 from apps.players.models import PlayerTitleStats
 from apps.players.presence import presence_states
 from apps.players.services import player_get_or_create_by_identity
-from community.celery import app as celery_app
 from tests.game_events.events import cloud_event, player_ref
 
 OLDER, NEWER = "2026-11-25T03:20:00Z", "2026-11-25T03:21:00Z"
@@ -163,20 +161,6 @@ def test_a_match_end_applied_before_its_older_start_leaves_the_player_in_game(ti
     events_apply_pending()
 
     assert _status_of_ada(title) == "in_game"
-
-
-@pytest.fixture
-def apply_task_queued() -> Iterator[None]:
-    """Apply tasks go to the broker (nobody consumes them here) instead of running at once, so
-    the test decides when the applier runs."""
-    celery_app.control.purge()
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    try:
-        yield
-    finally:
-        celery_app.conf.task_always_eager = previous
-        celery_app.control.purge()
 
 
 @pytest.mark.postgres

@@ -64,6 +64,12 @@ def apply_task_queued(settings) -> Iterator[None]:  # type: ignore[no-untyped-de
     finally:
         app.conf.task_always_eager = previous
         app.control.purge()
+        # The purged tasks' wake-up key would hold back the next commit's wake-up.
+        from django.core.cache import cache
+
+        from apps.game_events.tasks import WAKEUP_KEY
+
+        cache.delete(WAKEUP_KEY)
 
 
 def queued_tasks() -> int:

@@ -11,14 +11,19 @@ test broker (``python -m tests.servicebus.broker``) and, for receive batch sizes
 
 * **end to end**: ``manage.py consume_events`` (peek-lock receive, grouped across receive
   calls → validate → inbox in one transaction → complete) plus ``celery -A community worker``
-  applying the effects (``player.progressed``: players prefetched per batch, stats set by
-  players' bulk service) in batches; measured from the first inbox row written to the last
-  effect applied;
+  applying the effects in batches; measured from the first inbox row written to the last
+  effect applied. The events are the mix ``manage.py simulate_game`` produces, made by its own
+  generator (``GameSimulator``): sessions, matches of 2 to 10 players (per-title stats, guild
+  stats, feed entries, notifications, presence, match channels), progress, achievements and
+  the odd sanction, UGC item or announcement; the header prints the shares;
 * **bare SDK**: an ``azure-servicebus`` receive-and-complete loop on the same broker with the
   same batch size and prefetch, doing nothing else (the ceiling for any consumer);
-* **raw PostgreSQL**: batched inserts of the same inbox rows plus the same stats updates with
-  psycopg ``executemany``, one transaction per batch (the ceiling for the database work).
+* **raw PostgreSQL**: batched inbox inserts plus one level/xp update per event with psycopg
+  ``executemany``, one transaction per batch (a floor for the cheapest event's database work,
+  not for the mix).
 
+Each run prints a calibration line: the bare loop's rate with the CPU of its client (this
+process) and of the broker, and the load average before and after (benchmarking.md).
 It also prints the CPU each event costs (milliseconds of user + system time per event, read
 from ``/proc``): our consumer process and the Celery worker against the bare loop's client.
 Events/s at batch 1 are latency-bound and move with where the scheduler puts the processes
@@ -33,6 +38,7 @@ takes its settings from the environment (e.g. ``SERVICEBUS_GROUP_WAIT_SECONDS``)
 import argparse
 import json
 import os
+import random
 import resource
 import statistics
 import subprocess
@@ -40,14 +46,16 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from math import nan
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BATCH_SIZES = (1, 32, 256)
-IDENTITIES = 100
+IDENTITIES = 200
 TITLE = "bench-arena"
 
 
@@ -106,14 +114,33 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def make_events(prefix: str, count: int) -> list[dict]:
-    return [
-        {"specversion": "1.0", "id": f"{prefix}-{index}", "source": f"/titles/{TITLE}",
-         "type": "player.progressed", "time": "2026-11-25T04:00:00Z",
-         "data": {"player": {"provider": "custom", "external_id": f"bench-{index % IDENTITIES}"},
-                  "level": index // IDENTITIES + 1, "xp": index, "rank": "gold"}}
-        for index in range(count)
-    ]  # fmt: skip
+def make_events(prefix: str, count: int, seed: int = 0) -> list[dict]:
+    """``count`` events of the mix ``manage.py simulate_game`` produces (its generator: sessions,
+    matches of 2 to 10 players with stats, feed and notifications, progress, achievements, the
+    odd sanction/UGC/announcement), ids prefixed so a run finds its rows. Each run continues
+    the same world (one simulator per seed), so later runs see players already in matches."""
+    from apps.game_events.simulator import GameSimulator, roster_for
+
+    simulator = _SIMULATORS.setdefault(
+        seed, GameSimulator(TITLE, roster_for(IDENTITIES, TITLE), random.Random(seed))
+    )
+    events: list[dict] = []
+    while len(events) < count:
+        for event in simulator.step():
+            event["id"] = f"{prefix}-{len(events)}"
+            events.append(event)
+    return events[:count]
+
+
+_SIMULATORS: dict[int, Any] = {}
+
+
+def mix_of(events: list[dict]) -> str:
+    types = Counter(event["type"] for event in events)
+    players = [len(e["data"]["players"]) for e in events if e["type"] == "match.completed"]
+    share = ", ".join(f"{kind} {100 * n / len(events):.0f}%" for kind, n in types.most_common())
+    size = f"{min(players)}-{max(players)} players, mean {statistics.mean(players):.1f}"
+    return f"{share}; matches {size}" if players else share
 
 
 def publish(connection_string: str, topic: str, events: list[dict]) -> None:
@@ -128,8 +155,13 @@ def publish(connection_string: str, topic: str, events: list[dict]) -> None:
             )
 
 
-def bare_sdk(connection_string: str, topic: str, count: int, batch: int) -> tuple[float, float]:
-    """Events/s of a receive-and-complete loop, and its CPU milliseconds per message."""
+def bare_sdk(
+    connection_string: str, topic: str, count: int, batch: int, broker: int
+) -> tuple[float, float, float, float]:
+    """Events/s of a receive-and-complete loop, its CPU milliseconds per message, and the
+    share of one core the loop's client (this process) and the broker used meanwhile: the
+    calibration (if the client is near 100 % and the broker is not, the bench measures its
+    own client, not the ceiling)."""
     from azure.servicebus import ServiceBusClient
 
     client = ServiceBusClient.from_connection_string(connection_string)
@@ -143,13 +175,15 @@ def bare_sdk(connection_string: str, topic: str, count: int, batch: int) -> tupl
             )
             if not started:
                 started, cpu = time.perf_counter(), cpu_seconds()
+                broker_cpu = cpu_seconds(broker)
             if not messages:
                 raise RuntimeError(f"bare SDK loop starved at {done}/{count}")
             for message in messages:
                 receiver.complete_message(message)
             done += len(messages)
     elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-    return count / elapsed, 1000 * cpu / count
+    broker_cpu = cpu_seconds(broker) - broker_cpu
+    return count / elapsed, 1000 * cpu / count, 100 * cpu / elapsed, 100 * broker_cpu / elapsed
 
 
 def end_to_end(env: dict, connection_string: str, topic: str, prefix: str, count: int,
@@ -174,7 +208,8 @@ def end_to_end(env: dict, connection_string: str, topic: str, prefix: str, count
 
     try:
         deadline, first = time.monotonic() + 600, None
-        while (applied := rows.filter(state="applied").count()) < count:
+        # Done when no row waits any more (a rare event a handler refuses ends ``failed``).
+        while (applied := rows.exclude(state="received").count()) < count:
             if time.monotonic() > deadline or consumer.poll() is not None:
                 raise RuntimeError(f"end to end stalled: {applied}")
             if first is None and (stored := rows.count()):
@@ -233,9 +268,7 @@ def _bench_ids(connection) -> tuple[int, list[int]]:
     title_id = connection.execute(
         "SELECT id FROM titles_title WHERE slug = %s", [TITLE]
     ).fetchone()[0]
-    players = connection.execute(
-        "SELECT player_id FROM players_playeridentity WHERE external_id LIKE 'bench-%%'"
-    ).fetchall()
+    players = connection.execute("SELECT DISTINCT player_id FROM players_playeridentity").fetchall()
     return title_id, [row[0] for row in players]
 
 
@@ -273,7 +306,9 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
     try:
-        measure(env, connection_string, database_url, count, runs, worker and worker.pid)
+        measure(
+            env, connection_string, database_url, count, runs, worker and worker.pid, broker.pid
+        )
     finally:
         for process in (worker, broker):
             if process is not None:
@@ -282,23 +317,36 @@ def main() -> None:
 
 
 def measure(env: dict, connection_string: str, database_url: str, count: int, runs: int,
-            worker: int | None) -> None:  # fmt: skip
+            worker: int | None, broker: int) -> None:  # fmt: skip
     # Warm-up: creates the shadow players and their stats rows, so every run updates them.
-    publish(connection_string, "warmup", make_events("warmup", IDENTITIES))
-    end_to_end(env, connection_string, "warmup", "warmup", IDENTITIES, 32, worker)
+    warmup = make_events("warmup", 4 * IDENTITIES)
+    publish(connection_string, "warmup", warmup)
+    end_to_end(env, connection_string, "warmup", "warmup", len(warmup), 32, worker)
     where = "a Celery worker" if worker else "in-process tasks (no CELERY_BROKER_URL)"
-    print(f"{count} player.progressed events per run; effects applied by {where}")
+    print(f"{count} events per run, the simulate_game mix: {mix_of(make_events('mix', count, 1))}")
+    print(f"effects applied by {where}; {IDENTITIES} players")
     print("CPU ms/event: our consumer process, the worker, the bare loop's client\n")
     header = (f"{'batch':>5} {'end to end/s':>13} {'(inbox/s)':>10} {'bare SDK/s':>11} "
               f"{'raw PG/s':>9} {'e2e/bare':>9} {'e2e/raw PG':>11} {'CPU consumer':>13} "
               f"{'worker':>7} {'bare':>6}")  # fmt: skip
     print(header)
     figures: dict[int, list[tuple[float, ...]]] = {batch: [] for batch in BATCH_SIZES}
+    calibrations: list[str] = []
     for run in range(runs):
         for batch in BATCH_SIZES:
-            row = one_run(env, connection_string, database_url, count, batch, run, worker)
+            before = Path("/proc/loadavg").read_text().split()[:3]
+            row, client, server = one_run(
+                env, connection_string, database_url, count, batch, run, worker, broker
+            )
+            after = Path("/proc/loadavg").read_text().split()[:3]
             figures[batch].append(row)
             print_row(batch, row)
+            calibrations.append(
+                f"calibration batch {batch} run {run}: bare SDK loop {row[2]:.0f} msg/s, CPU "
+                f"client {client:.0f}% broker {server:.0f}% of a core; load {' '.join(before)}"
+                f" -> {' '.join(after)}"
+            )
+    print("\n" + "\n".join(calibrations))
     if runs > 1:
         print(f"\nmedians of {runs} runs (each column on its own)\n{header}")
         for batch in BATCH_SIZES:
@@ -306,16 +354,19 @@ def measure(env: dict, connection_string: str, database_url: str, count: int, ru
 
 
 def one_run(env: dict, connection_string: str, database_url: str, count: int, batch: int,
-            run: int, worker: int | None) -> tuple[float, ...]:  # fmt: skip
+            run: int, worker: int | None, broker: int) -> tuple[Any, float, float]:  # fmt: skip
     e2e_prefix, bare_prefix = f"e2e{batch}r{run}", f"bare{batch}r{run}"
     publish(connection_string, f"e2e-{batch}-{run}", make_events(e2e_prefix, count))
     publish(connection_string, f"bare-{batch}-{run}", make_events(bare_prefix, count))
     e2e, consumed, consumer_ms, worker_ms = end_to_end(
         env, connection_string, f"e2e-{batch}-{run}", e2e_prefix, count, batch, worker
     )
-    bare, bare_ms = bare_sdk(connection_string, f"bare-{batch}-{run}", count, batch)
+    bare, bare_ms, client, server = bare_sdk(
+        connection_string, f"bare-{batch}-{run}", count, batch, broker
+    )
     raw = raw_postgres(database_url, count, batch)
-    return e2e, consumed, bare, raw, e2e / bare, e2e / raw, consumer_ms, worker_ms, bare_ms
+    row = (e2e, consumed, bare, raw, e2e / bare, e2e / raw, consumer_ms, worker_ms, bare_ms)
+    return row, client, server
 
 
 def print_row(batch: int, row: tuple[float, ...]) -> None:

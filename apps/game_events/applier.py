@@ -9,6 +9,7 @@ import logging
 from collections import Counter
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -28,6 +29,11 @@ logger = logging.getLogger(__name__)
 # One applier at a time: handlers set state (presence, level) whose order matters, and
 # parallel appliers could apply a later event before an earlier one.
 APPLY_LOCK_KEY = 0x67616D65  # "game"
+
+
+# Never a handler's fault: they abort the whole batch (rolled back, its events stay
+# ``received``). The database is gone, or the task reached its soft time limit.
+ABORTS_BATCH = (OperationalError, InterfaceError, SoftTimeLimitExceeded)
 
 
 class _HandlerFailed(Exception):
@@ -69,13 +75,19 @@ def _mark_failed(row: InboxEvent, error: Exception) -> None:
 
 
 def _latest_per_key(rows: list[InboxEvent]) -> dict[tuple[Any, str], int]:
-    """For coalescing handlers: (handler, key) -> id of the batch's last row with that key."""
+    """For coalescing handlers: (handler, key) -> id of the batch's newest row with that key,
+    by event time then event id (the order the handlers themselves compare)."""
     latest: dict[tuple[Any, str], int] = {}
+    newest: dict[tuple[Any, str], tuple[Any, str]] = {}
     for row in rows:
+        event = _handled_event(row, {})
         for handler in handlers_for(row.event_type, row.version):
             key_of = coalesce_key_of(handler)
-            if key_of is not None:
-                latest[(handler, key_of(_handled_event(row, {})))] = row.id
+            if key_of is None:
+                continue
+            key, order = (handler, key_of(event)), (event.time, event.id)
+            if key not in newest or order > newest[key]:
+                latest[key], newest[key] = row.id, order
     return latest
 
 
@@ -90,7 +102,7 @@ def _prepared(rows: list[InboxEvent], memo: dict[str, Any]) -> list[HandledEvent
     for preparer in batch_preparers():
         try:
             preparer(events)
-        except (OperationalError, InterfaceError):
+        except ABORTS_BATCH:
             raise
         except Exception:
             logger.exception("game event batch preparer failed", extra={"preparer": preparer})
@@ -112,7 +124,7 @@ def _bulk_applied(
     for handler, items in grouped.items():
         try:
             errors = batch_form_of(handler)([event for _, event in items])  # type: ignore[misc]
-        except (OperationalError, InterfaceError):
+        except ABORTS_BATCH:
             raise
         except Exception as error:
             raise _HandlerFailed() from error
@@ -151,8 +163,8 @@ def _apply_one(
             for handler in handlers:
                 if handler not in in_bulk and _runs(handler, event, row, latest):
                     handler(event)
-    except (OperationalError, InterfaceError):
-        raise  # the database is gone: the whole batch rolls back and the task retries
+    except ABORTS_BATCH:
+        raise  # the whole batch rolls back; a healthy event is never marked failed
     except Exception as error:
         if not isolated:
             raise _HandlerFailed() from error

@@ -85,11 +85,16 @@ def _player(event: HandledEvent, ref: dict[str, Any]) -> Any:
     return event.memo[key]
 
 
+def _when(event: HandledEvent) -> dict[str, Any]:
+    """The event's time and id, for services that keep the newest state (presence, level)."""
+    return {"at": event.time, "event_id": event.id}
+
+
 @event_handler("player.session.started")
 def session_started(event: HandledEvent) -> None:
     player = _player(event, event.data["player"])
     _players().presence_game_session_start(
-        player=player, title=event.title, session_id=event.data["session_id"]
+        player=player, title=event.title, session_id=event.data["session_id"], **_when(event)
     )
 
 
@@ -97,7 +102,7 @@ def session_started(event: HandledEvent) -> None:
 def session_ended(event: HandledEvent) -> None:
     player = _player(event, event.data["player"])
     _players().presence_game_session_end(
-        player=player, title=event.title, session_id=event.data["session_id"]
+        player=player, title=event.title, session_id=event.data["session_id"], **_when(event)
     )
 
 
@@ -109,7 +114,9 @@ def match_started(event: HandledEvent) -> None:
         title=event.title, match_id=match_id, player_ids=[player.id for player in players]
     )
     for player in players:
-        _players().presence_match_set(player=player, title=event.title, match_id=match_id)
+        _players().presence_match_set(
+            player=player, title=event.title, match_id=match_id, **_when(event)
+        )
 
 
 def _match_summary(event: HandledEvent, entry: dict[str, Any]) -> dict[str, Any]:
@@ -185,19 +192,45 @@ def match_stats(event: HandledEvent) -> None:
         )
 
 
+def match_feed_many(events: list[HandledEvent]) -> dict[int, Exception]:
+    """Bulk form of ``match_feed``: every result's feed entry and notification in a few
+    queries for the whole batch (players' ``announcements_record_many``)."""
+    from apps.players import bulk
+
+    items = []
+    for event in events:
+        for entry in event.data["players"]:
+            try:
+                player = _player(event, entry["player"])
+            except ApplicationError as error:  # a match is all or nothing
+                raise _RedoOneByOne() from error
+            items.append(
+                bulk.Announcement(
+                    player=player, title=event.title, data=_match_summary(event, entry)
+                )
+            )
+    bulk.announcements_record_many(
+        activity_kind=MATCH_ACTIVITY_KIND, notification_kind=MATCH_NOTIFICATION_KIND, items=items
+    )
+    return {}
+
+
+@event_handler("match.completed", batch=match_feed_many)
+def match_feed(event: HandledEvent) -> None:
+    """A match's feed entries (``match_completed``) and notifications (``match_result``)."""
+    match_feed_many([event])
+
+
 @event_handler("match.completed")
 def match_completed(event: HandledEvent) -> None:
-    """The rest of a match's end (its stats are ``match_stats``): feed entries, notifications,
-    presence back to "in game", and the match chat channel closed."""
+    """The rest of a match's end (stats: ``match_stats``, feed and notifications:
+    ``match_feed``): presence back to "in game" and the match chat channel closed, one event
+    at a time in time order (a match's start and end in one batch must open, then close)."""
     players = _players()
     for entry in event.data["players"]:
-        player = _player(event, entry["player"])
-        summary = _match_summary(event, entry)
-        players.activity_record(
-            player=player, kind=MATCH_ACTIVITY_KIND, data=summary, title=event.title
+        players.presence_match_set(
+            player=_player(event, entry["player"]), title=event.title, match_id=None, **_when(event)
         )
-        players.notification_create(recipient=player, kind=MATCH_NOTIFICATION_KIND, data=summary)
-        players.presence_match_set(player=player, title=event.title, match_id=None)
     _chat().match_channel_close(title=event.title, match_id=event.data["match_id"])
 
 
@@ -254,35 +287,50 @@ def _player_key(event: HandledEvent) -> str:
 
 
 def player_progressed_many(events: list[HandledEvent]) -> dict[int, Exception]:
-    """Bulk form of ``player_progressed``: per title, the last event of each player sets
-    level/xp/rank, all in a few queries (players' ``stats_progress_set_many``)."""
+    """Bulk form of ``player_progressed``: per title, the newest event of each player (by time,
+    then id) sets level/xp/rank unless the stored values come from a newer one, all in a few
+    queries (players' ``stats_progress_set_many``)."""
     from apps.players import bulk
 
-    last = {(event.title.id, _player_key(event)): index for index, event in enumerate(events)}
+    newest: dict[tuple[int, str], int] = {}
+    for index, event in enumerate(events):
+        key = (event.title.id, _player_key(event))
+        if key not in newest or _order_key(event) > _order_key(events[newest[key]]):
+            newest[key] = index
     by_title: dict[int, list[int]] = {}
-    for (title_id, _key), index in sorted(last.items(), key=lambda item: item[1]):
+    for (title_id, _key), index in sorted(newest.items(), key=lambda item: item[1]):
         by_title.setdefault(title_id, []).append(index)
     refused: dict[int, Exception] = {}
     for indexes in by_title.values():
         changes, positions = [], []
         for index in indexes:
-            data = events[index].data
+            event = events[index]
             try:
-                player = _player(events[index], data["player"])
+                player = _player(event, event.data["player"])
             except ApplicationError as error:  # e.g. an identity players refuse
                 refused[index] = error
                 continue
-            rank = data.get("rank", "")
-            changes.append(
-                bulk.ProgressChange(player=player, level=data["level"], xp=data["xp"], rank=rank)
-            )
+            changes.append(_progress_change(bulk, player, event))
             positions.append(index)
         errors = bulk.stats_progress_set_many(title=events[indexes[0]].title, changes=changes)
         refused.update({positions[position]: error for position, error in errors.items()})
     return refused
 
 
-# Level, xp and rank are set, not added: a batch's last event per player decides them.
+def _order_key(event: HandledEvent) -> tuple[datetime, str]:
+    return (event.time, event.id)
+
+
+def _progress_change(bulk: ModuleType, player: Any, event: HandledEvent) -> Any:
+    data = event.data
+    return bulk.ProgressChange(
+        player=player, level=data["level"], xp=data["xp"], rank=data.get("rank", ""),
+        at=event.time, event_id=event.id,
+    )  # fmt: skip
+
+
+# Level, xp and rank are set, not added: the newest event per player (by time, then id)
+# decides them, whatever order the events arrive in.
 @event_handler("player.progressed", coalesce_key=_player_key, batch=player_progressed_many)
 def player_progressed(event: HandledEvent) -> None:
     player = _player(event, event.data["player"])
@@ -292,6 +340,8 @@ def player_progressed(event: HandledEvent) -> None:
         level=event.data["level"],
         xp=event.data["xp"],
         rank=event.data.get("rank", ""),
+        at=event.time,
+        event_id=event.id,
     )
 
 

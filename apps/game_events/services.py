@@ -274,11 +274,11 @@ def _existing(classified: list[_Classified]) -> dict[tuple[str, str], InboxEvent
     keys = Q()
     for source, ids in ids_by_source.items():
         keys |= Q(source=source, event_id__in=ids)
-    rows = (
-        InboxEvent.objects.select_for_update()
-        .filter(keys)
-        .only("id", "source", "event_id", "state")
-    )
+    # A plain read, no row locks: the unique (source, event_id) constraint is what keeps an
+    # event once (a concurrent insert of the same id fails and the retry finds its row). A
+    # ``FOR UPDATE`` here held ``received`` rows the applier claims with ``SKIP LOCKED``: it
+    # skipped an older event, applied a newer one, then the older one after it.
+    rows = InboxEvent.objects.filter(keys).only("id", "source", "event_id", "state")
     return {(row.source, row.event_id): row for row in rows}
 
 
@@ -324,8 +324,9 @@ def _outcome_of(
     if rejected and not record_rejected:
         return IngestOutcome("rejected", item.code, item.reason)
     if previous is not None:
-        # A dead-lettered event replayed: it gets the new verdict (replay after a fix).
-        previous.delete()
+        # A dead-lettered event replayed: it gets the new verdict (replay after a fix). Only
+        # while still dead-lettered; a concurrent replay's insert then fails and is retried.
+        InboxEvent.objects.filter(id=previous.id, state=InboxState.DEAD_LETTERED).delete()
     new_rows.append(_row_for(item, channel))
     if rejected:
         return IngestOutcome("rejected", item.code, item.reason)
@@ -335,9 +336,9 @@ def _outcome_of(
 
 
 def _schedule_apply() -> None:
-    from apps.game_events.tasks import events_apply_pending_task
+    from apps.game_events.tasks import apply_wakeup_on_commit
 
-    events_apply_pending_task.delay_on_commit()
+    apply_wakeup_on_commit()
 
 
 def inbox_requeue_failed(

@@ -17,7 +17,7 @@ from typing import Any
 
 from apps.game_events.envelope import source_for_title
 
-MODES = [("duel", 2), ("squad-2v2", 4), ("ranked-3v3", 6)]
+MODES = [("duel", 2), ("squad-2v2", 4), ("ranked-3v3", 6), ("ranked-5v5", 10)]
 ACHIEVEMENTS = [
     ("first-win", "First Victory"),
     ("hat-trick", "Hat Trick"),

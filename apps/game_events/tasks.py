@@ -1,12 +1,46 @@
 """Celery interfaces of the game-event pipeline (idempotent, late-acked)."""
 
+import logging
+import time
+
 from celery import Task, shared_task
-from django.db import InterfaceError, OperationalError
+from django.conf import settings
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError, transaction
 
 from apps.game_events.services import events_apply_pending
 
-# Bounded so one run stays well inside the task time limit; more work re-enqueues the task.
-BATCHES_PER_RUN = 20
+logger = logging.getLogger(__name__)
+
+# Set while a wake-up (an apply task) is queued and has not started: commits in between need
+# no task of their own, the queued one will see their rows.
+WAKEUP_KEY = "game_events:apply_wakeup"
+
+
+def apply_wakeup() -> None:
+    """Queue an apply run unless one is already queued (``WAKEUP_KEY``): a burst of inbox
+    commits queues one task, not one per commit. The key expires after
+    ``GAME_EVENTS_APPLY_WAKEUP_TTL_SECONDS``, so a lost task is replaced by the next commit's
+    (and beat runs the task every minute anyway)."""
+    try:
+        queued = not cache.add(WAKEUP_KEY, 1, timeout=settings.GAME_EVENTS_APPLY_WAKEUP_TTL_SECONDS)
+    except Exception:  # the cache is down: better a spare task than none
+        logger.warning("apply wake-up not coalesced: cache unavailable", exc_info=True)
+        queued = False
+    if not queued:
+        events_apply_pending_task.delay()
+
+
+def apply_wakeup_on_commit() -> None:
+    transaction.on_commit(apply_wakeup)
+
+
+def _wakeup_taken() -> None:
+    """The queued wake-up has started: a commit from now on needs a new one."""
+    try:
+        cache.delete(WAKEUP_KEY)
+    except Exception:
+        logger.warning("apply wake-up key not cleared: cache unavailable", exc_info=True)
 
 
 @shared_task(
@@ -21,18 +55,24 @@ BATCHES_PER_RUN = 20
     time_limit=150,
 )
 def events_apply_pending_task(self: Task) -> int:
-    """Apply ``received`` inbox events in batches. Not keyed per event on purpose: every run
-    claims whatever is pending (SKIP LOCKED), so a duplicate or extra run is a cheap no-op and a
-    lost run is covered by the next one (and by the beat schedule)."""
+    """Apply ``received`` inbox events in batches, oldest first, until none is left or the run
+    reached ``GAME_EVENTS_APPLY_RUN_MAX_EVENTS`` events or ``GAME_EVENTS_APPLY_RUN_SECONDS``
+    (well inside the time limits: a batch that starts before the bound still finishes); the
+    rest goes to the next run, queued through the coalesced wake-up.
+
+    Not keyed per event on purpose: every run claims whatever is pending (SKIP LOCKED), so an
+    extra run is a cheap no-op and a lost one is covered by the next. While another run holds
+    the applier lock this one waits for it (one batch at most) rather than retrying."""
+    _wakeup_taken()
+    deadline = time.monotonic() + settings.GAME_EVENTS_APPLY_RUN_SECONDS
+    batch_size = settings.GAME_EVENTS_APPLY_BATCH_SIZE
     applied = 0
-    for _ in range(BATCHES_PER_RUN):
-        # In-process (eager) runs wait for the lock: a retry there would recurse at once.
-        claimed = events_apply_pending(wait=bool(self.request.is_eager))
-        if claimed is None:
-            # Another applier is running; it may finish before seeing our rows, so come back.
-            raise self.retry(countdown=1)
+    while True:
+        claimed = events_apply_pending(batch_size=batch_size, wait=True) or 0
         applied += claimed
-        if claimed == 0:
-            return applied
-    events_apply_pending_task.delay()
+        if claimed < batch_size:
+            return applied  # nothing left that was committed before this run started
+        if applied >= settings.GAME_EVENTS_APPLY_RUN_MAX_EVENTS or time.monotonic() >= deadline:
+            break
+    apply_wakeup()
     return applied

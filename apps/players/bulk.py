@@ -5,7 +5,8 @@ Same rules as the one-at-a-time services in ``apps.players.services`` (same vali
 feed entries and notifications, pushed after commit). One item's bad data is reported back and
 skipped; it never fails the others. Call inside the caller's transaction.
 
-Idempotency: level/xp/rank are set (applying the same item twice leaves the same values) and an
+Idempotency: level/xp/rank are set (applying the same item twice leaves the same values; a
+timed change older than the stored one changes nothing) and an
 achievement unlocks once per (player, title, key) by its unique constraint. Match results are
 additions: the caller must apply each result once (the game-events inbox is keyed per event).
 """
@@ -16,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,26 +26,38 @@ from apps.players.models import (
     Achievement,
     ActivityEntry,
     ActivityKind,
+    Notification,
     NotificationKind,
     Player,
     PlayerTitleStats,
 )
+from apps.players.realtime import notification_frame
 from apps.players.services import (
     MAX_COUNTER_KEYS,
     STATS_MATCH_FIELDS,
     _validate_counters,
     achievement_unlock,
-    notification_create,
 )
+from apps.realtime.broadcast import frame_send_to_user_on_commit
 from apps.titles.models import Title
 
 
 @dataclass(frozen=True)
 class ProgressChange:
+    """``at``/``event_id``: the time and id of the game event reporting the change. A timed
+    change is applied only if it is newer, by (time, id), than the one that set the stored
+    values; an untimed one (demo, admin) always is."""
+
     player: Player
     level: int | None
     xp: int | None
     rank: str | None
+    at: datetime | None = None
+    event_id: str = ""
+
+    def order_key(self) -> tuple[datetime, str]:
+        assert self.at is not None
+        return (self.at, self.event_id)
 
 
 @dataclass(frozen=True)
@@ -84,36 +98,62 @@ def _progress_error(change: ProgressChange) -> InvalidInput | None:
 
 
 _PROGRESS_DEFAULTS = {"level": None, "xp": None, "rank": ""}
+# (fields set, timed) -> the rows of one upsert statement.
+_Upserts = dict[tuple[tuple[str, ...], bool], list[tuple[int, dict[str, object]]]]
+
+
+def _progress_values(change: ProgressChange) -> dict[str, object]:
+    values = {
+        "level": change.level,
+        "xp": change.xp,
+        "rank": change.rank[:64] if change.rank is not None else None,
+    }
+    return {name: value for name, value in values.items() if value is not None}
 
 
 @transaction.atomic
 def stats_progress_set_many(
     *, title: Title, changes: list[ProgressChange]
 ) -> dict[int, InvalidInput]:
-    """Set level/xp/rank of many players (None leaves a value as it is; a later change of the
-    same player wins). Returns the refused changes by index; the others are applied with one
-    upsert per distinct set of fields (usually one statement for the whole batch), which
-    creates missing stats rows and locks the players' rows, in player order."""
+    """Set level/xp/rank of many players (None leaves a value as it is). Per player, the newest
+    timed change wins (by event time, then event id) and is written only if newer than the
+    stored one; untimed changes apply in list order, a later one winning. Returns the refused
+    changes by index; the others are applied with one upsert per distinct set of fields
+    (usually one statement for the whole batch), which creates missing stats rows and locks
+    the players' rows, in player order."""
     refused: dict[int, InvalidInput] = {}
-    latest: dict[int, dict[str, object]] = defaultdict(dict)
+    untimed: dict[int, dict[str, object]] = defaultdict(dict)
+    newest: dict[int, ProgressChange] = {}
     for index, change in enumerate(changes):
         if (error := _progress_error(change)) is not None:
             refused[index] = error
-            continue
-        values = {
-            "level": change.level,
-            "xp": change.xp,
-            "rank": change.rank[:64] if change.rank is not None else None,
-        }
-        latest[change.player.id].update({k: v for k, v in values.items() if v is not None})
-    by_fields: dict[tuple[str, ...], list[tuple[int, dict[str, object]]]] = defaultdict(list)
-    for player_id in sorted(latest):
-        by_fields[tuple(sorted(latest[player_id]))].append((player_id, latest[player_id]))
+        elif change.at is None:
+            untimed[change.player.id].update(_progress_values(change))
+        else:
+            known = newest.get(change.player.id)
+            if known is None or change.order_key() > known.order_key():
+                newest[change.player.id] = change
+    upserts: _Upserts = defaultdict(list)
+    for player_id in sorted(untimed):
+        upserts[(tuple(sorted(untimed[player_id])), False)].append((player_id, untimed[player_id]))
+    for player_id in sorted(newest):
+        change = newest[player_id]
+        values = {**_progress_values(change), "progress_time": change.at,
+                  "progress_event_id": change.event_id[:200]}  # fmt: skip
+        upserts[(tuple(sorted(values)), True)].append((player_id, values))
     now = timezone.now()
-    for fields, rows in by_fields.items():
+    for (fields, timed), rows in upserts.items():
         if fields:
-            _progress_upsert(title=title, fields=fields, rows=rows, now=now)
+            _progress_upsert(title=title, fields=fields, rows=rows, now=now, timed=timed)
     return refused
+
+
+_UPSERT_COLUMNS = ("level", "xp", "rank", "progress_time", "progress_event_id")
+_UPSERT_DEFAULTS: dict[str, object] = {
+    **_PROGRESS_DEFAULTS,
+    "progress_time": None,
+    "progress_event_id": "",
+}
 
 
 def _progress_upsert(
@@ -122,22 +162,31 @@ def _progress_upsert(
     fields: tuple[str, ...],
     rows: list[tuple[int, dict[str, object]]],
     now: datetime,
+    timed: bool,
 ) -> None:
     """``INSERT … ON CONFLICT (player, title) DO UPDATE`` of ``fields`` (PostgreSQL and SQLite
-    both speak it): a missing row is created with the given values and the defaults."""
+    both speak it): a missing row is created with the given values and the defaults. Timed:
+    a stored row is updated only if the change's (time, event id) is newer than its own."""
     table = PlayerTitleStats._meta.db_table
     params: list[Any] = []
     for player_id, values in rows:
         params += [player_id, title.id]
-        params += [values.get(name, _PROGRESS_DEFAULTS[name]) for name in _PROGRESS_DEFAULTS]
+        params += [values.get(name, _UPSERT_DEFAULTS[name]) for name in _UPSERT_COLUMNS]
         params += [now, now]
-    placeholders = ", ".join(["(%s, %s, 0, 0, 0, %s, %s, %s, '{}', %s, %s)"] * len(rows))
+    placeholders = ", ".join(["(%s, %s, 0, 0, 0, %s, %s, %s, %s, %s, '{}', %s, %s)"] * len(rows))
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*fields, "updated_at"))
+    newer = (
+        f" WHERE {table}.progress_time IS NULL OR ({table}.progress_time, "
+        f"{table}.progress_event_id) < (EXCLUDED.progress_time, EXCLUDED.progress_event_id)"
+        if timed
+        else ""
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (player_id, title_id, matches_played, matches_won, "  # noqa: S608 - names from the model, values bound
-            f"playtime_seconds, level, xp, rank, counters, created_at, updated_at) "
-            f"VALUES {placeholders} ON CONFLICT (player_id, title_id) DO UPDATE SET {updates}",
+            f"playtime_seconds, level, xp, rank, progress_time, progress_event_id, counters, "
+            f"created_at, updated_at) VALUES {placeholders} "
+            f"ON CONFLICT (player_id, title_id) DO UPDATE SET {updates}{newer}",
             params,
         )
 
@@ -231,19 +280,76 @@ def achievements_unlock_many(*, title: Title, unlocks: list[AchievementUnlock]) 
 
 
 def _announce_unlocks(*, title: Title, achievements: list[Achievement]) -> int:
-    entries = []
-    for achievement in achievements:
-        data = {"key": achievement.key, "name": achievement.name, "title": title.slug}
-        entries.append(
-            ActivityEntry(
-                player=achievement.player,
-                kind=ActivityKind.ACHIEVEMENT_UNLOCKED,
-                data=data,
-                title=title,
-            )
+    items = [
+        Announcement(
+            player=achievement.player,
+            title=title,
+            data={"key": achievement.key, "name": achievement.name, "title": title.slug},
         )
-        notification_create(
-            recipient=achievement.player, kind=NotificationKind.ACHIEVEMENT, data=data
-        )
-    ActivityEntry.objects.bulk_create(entries)
+        for achievement in achievements
+    ]
+    announcements_record_many(
+        activity_kind=ActivityKind.ACHIEVEMENT_UNLOCKED,
+        notification_kind=NotificationKind.ACHIEVEMENT,
+        items=items,
+    )
     return len(achievements)
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """Something that happened to ``player`` in ``title``: a feed entry and a notification."""
+
+    player: Player
+    title: Title
+    data: dict[str, Any]
+
+
+def announcements_record_many(
+    *, activity_kind: str, notification_kind: str, items: list[Announcement]
+) -> None:
+    """A feed entry of ``activity_kind`` and a notification of ``notification_kind`` per item,
+    as ``activity_record`` plus ``notification_create`` do for one: one insert of the entries,
+    then ``notifications_create_many``."""
+    ActivityEntry.objects.bulk_create(
+        ActivityEntry(player=item.player, kind=activity_kind, data=item.data, title=item.title)
+        for item in items
+    )
+    notifications_create_many(
+        kind=notification_kind, items=[(item.player, item.data) for item in items]
+    )
+
+
+def notifications_create_many(*, kind: str, items: list[tuple[Player, dict[str, Any]]]) -> int:
+    """Store many notifications without an actor (``notification_create`` for each: skipped
+    for a recipient who opted out of ``kind`` or is deleted) in three queries, and push each
+    live after commit with its recipient's unread count. Returns how many were stored."""
+    if not items:
+        return 0
+    states = Player.objects.filter(id__in={player.id for player, _data in items}).values_list(
+        "id", "notification_opt_outs", "deleted_at"
+    )
+    allowed = {
+        player_id
+        for player_id, opt_outs, deleted_at in states
+        if kind not in opt_outs and not deleted_at
+    }
+    created = Notification.objects.bulk_create(
+        Notification(recipient=player, kind=kind, data=data)
+        for player, data in items
+        if player.id in allowed
+    )
+    users = {n.recipient_id: n.recipient.user_id for n in created if n.recipient.user_id}
+    unread = dict(
+        Notification.objects.filter(recipient_id__in=users, read_at__isnull=True)
+        .values("recipient_id")
+        .annotate(number=Count("id"))
+        .values_list("recipient_id", "number")
+    )
+    for notification in created:
+        user_id = users.get(notification.recipient_id)
+        if user_id is not None:
+            count = unread.get(notification.recipient_id, 0)
+            frame = notification_frame(notification, unread_count=count)
+            frame_send_to_user_on_commit(user_id=user_id, frame=frame)
+    return len(created)

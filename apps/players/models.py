@@ -296,6 +296,10 @@ class PlayerTitleStats(BaseModel):
     xp = models.PositiveBigIntegerField(_("XP"), null=True, blank=True)
     rank = models.CharField(_("rank"), max_length=64, blank=True)
     counters = models.JSONField(_("counters"), default=dict, blank=True)
+    # The event that set level/xp/rank: its time and id. An event applied later but older by
+    # (time, id) leaves them as they are (docs/events.md, "Ordering").
+    progress_time = models.DateTimeField(_("progress event time"), null=True, blank=True)
+    progress_event_id = models.CharField(_("progress event id"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("title stats")
@@ -327,14 +331,20 @@ class Achievement(BaseModel):
 class GameSession(BaseModel):
     """An in-game session reported by game events: the "in game X / in match" presence.
 
-    Ended sessions are deleted; ``last_seen_at`` lets the sweep end sessions whose game
-    server never reported the end (a crash)."""
+    Ended sessions keep their row (``ended_at``) until the sweep deletes it; ``last_seen_at``
+    lets the sweep end sessions whose game server never reported the end (a crash)."""
 
     player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="game_sessions")
     title = models.ForeignKey("titles.Title", on_delete=models.CASCADE, related_name="+")
     session_id = models.CharField(max_length=128)
     match_id = models.CharField(max_length=128, blank=True)
     last_seen_at = models.DateTimeField()
+    # The newest event (by time, then id) that set this row's state; older ones arriving later
+    # change nothing. An ended session is kept (``ended_at``) until the sweep, so a late
+    # ``session.started`` older than its end cannot bring the player back in game.
+    state_time = models.DateTimeField(null=True, blank=True)
+    state_event_id = models.CharField(max_length=200, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -8,11 +8,12 @@ see them (never when the player is private), after commit.
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.players import selectors
@@ -60,7 +61,7 @@ def presence_states(*, players: list[Player]) -> dict[int, PresenceState]:
     online = presence_store().online_user_ids([p.user_id for p in players if p.user_id])
     sessions: dict[int, GameSession] = {}
     for session in (
-        GameSession.objects.filter(player__in=players)
+        GameSession.objects.filter(player__in=players, ended_at__isnull=True)
         .select_related("title")
         .order_by("last_seen_at")
     ):
@@ -148,38 +149,102 @@ def on_connection_close(*, user_id: int, connection_id: str) -> None:
         logger.exception("presence close failed", extra={"user_id": user_id})
 
 
-# Game session services: called by game-event handlers inside the inbox transaction.
-def presence_game_session_start(*, player: Player, title: Title, session_id: str) -> None:
-    GameSession.objects.update_or_create(
-        player=player,
-        title=title,
-        session_id=session_id,
-        defaults={"last_seen_at": timezone.now(), "match_id": ""},
+# Game session services: called by game-event handlers inside the inbox transaction. With
+# ``at`` (the event's time) and ``event_id``, a session's state is changed only by an event
+# newer, by (time, id), than the one that set it: the newest event wins whatever the arrival
+# order (docs/events.md, "Ordering"). Without ``at``, the change always applies.
+def _newer(at: datetime | None, event_id: str) -> Q:
+    if at is None:
+        return Q()
+    return (
+        Q(state_time__isnull=True)
+        | Q(state_time__lt=at)
+        | Q(state_time=at, state_event_id__lt=event_id)
     )
+
+
+def _stamp(at: datetime | None, event_id: str) -> dict[str, Any]:
+    return {} if at is None else {"state_time": at, "state_event_id": event_id[:200]}
+
+
+def presence_game_session_start(
+    *,
+    player: Player,
+    title: Title,
+    session_id: str,
+    at: datetime | None = None,
+    event_id: str = "",
+) -> None:
+    now = timezone.now()
+    values = {"last_seen_at": now, "match_id": "", "ended_at": None, **_stamp(at, event_id)}
+    session = GameSession.objects.filter(player=player, title=title, session_id=session_id)
+    if not session.filter(_newer(at, event_id)).update(**values, updated_at=now):
+        _, created = GameSession.objects.get_or_create(
+            player=player, title=title, session_id=session_id, defaults=values
+        )
+        if not created:
+            return  # a newer event already decided this session
     presence_broadcast(player=player)
 
 
-def presence_game_session_end(*, player: Player, title: Title, session_id: str) -> None:
-    deleted, _ = GameSession.objects.filter(
-        player=player, title=title, session_id=session_id
-    ).delete()
-    if deleted:
-        presence_broadcast(player=player)
-
-
-def presence_match_set(*, player: Player, title: Title, match_id: str | None) -> None:
-    """Enter (``match_id``) or leave (None) a match in the player's sessions of ``title``;
-    with no session open, one keyed by the match is opened so the player shows in game."""
+def presence_game_session_end(
+    *,
+    player: Player,
+    title: Title,
+    session_id: str,
+    at: datetime | None = None,
+    event_id: str = "",
+) -> None:
+    """End a session. Timed: the row stays, ended, until the sweep (an older start arriving
+    later then finds it and changes nothing); an end with no session known leaves such a
+    row too."""
+    session = GameSession.objects.filter(player=player, title=title, session_id=session_id)
+    if at is None:
+        if session.delete()[0]:
+            presence_broadcast(player=player)
+        return
     now = timezone.now()
-    updated = GameSession.objects.filter(player=player, title=title).update(
-        match_id=match_id or "", last_seen_at=now, updated_at=now
-    )
-    if not updated and match_id:
+    values = {"ended_at": now, "match_id": "", "last_seen_at": now, **_stamp(at, event_id)}
+    if session.filter(_newer(at, event_id)).update(**values, updated_at=now):
+        presence_broadcast(player=player)
+    else:
+        GameSession.objects.get_or_create(
+            player=player, title=title, session_id=session_id, defaults=values
+        )
+
+
+def presence_match_set(
+    *,
+    player: Player,
+    title: Title,
+    match_id: str | None,
+    at: datetime | None = None,
+    event_id: str = "",
+) -> None:
+    """Enter (``match_id``) or leave (None) a match in the player's open sessions of ``title``;
+    with no session known, one keyed by the match is opened so the player shows in game."""
+    now = timezone.now()
+    stamp = _stamp(at, event_id)
+    sessions = GameSession.objects.filter(player=player, title=title)
+    updated = (
+        sessions.filter(_newer(at, event_id), ended_at__isnull=True)
+        .update(match_id=match_id or "", last_seen_at=now, updated_at=now, **stamp)
+    )  # fmt: skip
+    if not updated:
+        # No open session took it. Entering a match with no session known opens one, unless
+        # a newer event already decided the player's state in this title (e.g. a later end).
+        known = (
+            sessions.filter(ended_at__isnull=True)
+            if at is None
+            else sessions.exclude(_newer(at, event_id))
+        )
+        if not match_id or known.exists():
+            return
         GameSession.objects.get_or_create(
             player=player,
             title=title,
             session_id=f"match:{match_id}",
-            defaults={"last_seen_at": now, "match_id": match_id},
+            defaults={"last_seen_at": now, "match_id": match_id, **stamp},
         )
     presence_broadcast(player=player)
 
@@ -192,7 +257,9 @@ def presence_sweep() -> dict[str, int]:
         _broadcast_for_user(user_id)
     cutoff = timezone.now() - timedelta(seconds=settings.PLAYERS_GAME_SESSION_TTL_SECONDS)
     stale_players = set(
-        GameSession.objects.filter(last_seen_at__lt=cutoff).values_list("player_id", flat=True)
+        GameSession.objects.filter(last_seen_at__lt=cutoff, ended_at__isnull=True).values_list(
+            "player_id", flat=True
+        )
     )
     with transaction.atomic():
         GameSession.objects.filter(last_seen_at__lt=cutoff).delete()

@@ -339,13 +339,22 @@ def player_match_record(
 
 
 def player_progress_update(
-    *, player: Player, title: Title, level: int | None, xp: int | None, rank: str | None
+    *,
+    player: Player,
+    title: Title,
+    level: int | None,
+    xp: int | None,
+    rank: str | None,
+    at: datetime | None = None,
+    event_id: str = "",
 ) -> None:
     """Set level/xp/rank; a None leaves that value as it is (``bulk.stats_progress_set_many``
-    for one player). Raises ``invalid_progress`` for a negative level or xp."""
+    for one player). With ``at`` (the reporting event's time) and ``event_id``: only if newer
+    than the event that set the stored values. Raises ``invalid_progress`` for a negative
+    level or xp."""
     from apps.players.bulk import ProgressChange, stats_progress_set_many  # bulk builds on us
 
-    change = ProgressChange(player=player, level=level, xp=xp, rank=rank)
+    change = ProgressChange(player=player, level=level, xp=xp, rank=rank, at=at, event_id=event_id)
     refused = stats_progress_set_many(title=title, changes=[change])
     if refused:
         raise refused[0]

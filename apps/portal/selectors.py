@@ -80,7 +80,10 @@ def public_numbers() -> PublicNumbers:
     since = timezone.now() - timedelta(days=1)
     return PublicNumbers(
         players=Player.objects.filter(user__isnull=False, deleted_at__isnull=True).count(),
-        playing_now=GameSession.objects.values("player_id").distinct().count(),
+        playing_now=GameSession.objects.filter(ended_at__isnull=True)
+        .values("player_id")
+        .distinct()
+        .count(),
         titles=Title.objects.count(),
         matches_today=ActivityEntry.objects.filter(
             kind=ActivityKind.MATCH_COMPLETED, created_at__gte=since

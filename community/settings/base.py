@@ -513,6 +513,13 @@ GAME_EVENTS_HTTP_MAX_BODY_BYTES = env.int("GAME_EVENTS_HTTP_MAX_BODY_BYTES", def
 GAME_EVENTS_MAX_FUTURE_SECONDS = env.int("GAME_EVENTS_MAX_FUTURE_SECONDS", default=300)
 # Effects are applied by a Celery task in batches of this many events per transaction.
 GAME_EVENTS_APPLY_BATCH_SIZE = env.int("GAME_EVENTS_APPLY_BATCH_SIZE", default=500)
+# One apply run stops starting batches after this many events or seconds (its soft time limit
+# is 120 s); the rest goes to the next run.
+GAME_EVENTS_APPLY_RUN_MAX_EVENTS = env.int("GAME_EVENTS_APPLY_RUN_MAX_EVENTS", default=5000)
+GAME_EVENTS_APPLY_RUN_SECONDS = env.float("GAME_EVENTS_APPLY_RUN_SECONDS", default=30.0)
+# While an apply task is queued and not started, inbox commits queue no other; after this
+# long a commit queues one anyway (a lost task; beat also runs one every minute).
+GAME_EVENTS_APPLY_WAKEUP_TTL_SECONDS = env.int("GAME_EVENTS_APPLY_WAKEUP_TTL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE["game-events-apply-pending"] = {
     # Safety net: applies rows whose apply task was lost (crash between commit and publish).
     "task": "game_events.apply_pending",

@@ -92,12 +92,23 @@ def membership_ensure(*, channel: Channel, player: Player) -> tuple[Membership, 
 
 
 def _members_add(channel: Channel, players: list[Player]) -> None:
-    joined = []
-    for player in players:
-        _membership, created = membership_ensure(channel=channel, player=player)
-        if created and player.user_id is not None:
-            can_send = channel.id in channels_writable(player=player, channels=[channel])
-            joined.append((player.user_id, can_send))
+    """Make ``players`` members (one query for who is one already, one insert for the rest);
+    the new members' sockets get ``channel_joined``."""
+    existing = set(
+        Membership.objects.filter(channel=channel, player__in=players).values_list(
+            "player_id", flat=True
+        )
+    )
+    added = [player for player in players if player.id not in existing]
+    Membership.objects.bulk_create(
+        [Membership(channel=channel, player=player, last_read_seq=0) for player in added],
+        ignore_conflicts=True,  # made meanwhile by a concurrent subscribe: a member either way
+    )
+    joined = [
+        (player.user_id, channel.id in channels_writable(player=player, channels=[channel]))
+        for player in added
+        if player.user_id is not None
+    ]
     events.channel_joined_on_commit(joined=joined, channel=channel)
 
 

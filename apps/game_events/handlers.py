@@ -113,10 +113,9 @@ def match_started(event: HandledEvent) -> None:
     _chat().match_channel_open(
         title=event.title, match_id=match_id, player_ids=[player.id for player in players]
     )
-    for player in players:
-        _players().presence_match_set(
-            player=player, title=event.title, match_id=match_id, **_when(event)
-        )
+    _players().presence_match_set_many(
+        players=players, title=event.title, match_id=match_id, **_when(event)
+    )
 
 
 def _match_summary(event: HandledEvent, entry: dict[str, Any]) -> dict[str, Any]:
@@ -226,11 +225,12 @@ def match_completed(event: HandledEvent) -> None:
     """The rest of a match's end (stats: ``match_stats``, feed and notifications:
     ``match_feed``): presence back to "in game" and the match chat channel closed, one event
     at a time in time order (a match's start and end in one batch must open, then close)."""
-    players = _players()
-    for entry in event.data["players"]:
-        players.presence_match_set(
-            player=_player(event, entry["player"]), title=event.title, match_id=None, **_when(event)
-        )
+    _players().presence_match_set_many(
+        players=[_player(event, entry["player"]) for entry in event.data["players"]],
+        title=event.title,
+        match_id=None,
+        **_when(event),
+    )
     _chat().match_channel_close(title=event.title, match_id=event.data["match_id"])
 
 

@@ -100,13 +100,26 @@ def presence_broadcast(*, player: Player) -> None:
     A private player's friends get nothing at all: even an ``offline`` frame on every change
     would tell them when the player comes and goes.
     """
-    state = presence_states(players=[player])[player.id]
-    frame = presence_frame(player, state)
-    recipients = [player.user_id] if player.user_id else []
-    if player.privacy != Privacy.PRIVATE and not player.is_deleted:
-        recipients.extend(_friend_user_ids(player))
-    for user_id in recipients:
-        frame_send_to_user_on_commit(user_id=user_id, frame=frame)
+    presence_broadcast_many(players=[player])
+
+
+def presence_broadcast_many(*, players: list[Player]) -> None:
+    """``presence_broadcast`` for several players (a match's) in a fixed number of queries."""
+    if not players:
+        return
+    states = presence_states(players=players)
+    sharing = [p.id for p in players if p.privacy != Privacy.PRIVATE and not p.is_deleted]
+    friends = selectors.friend_ids_many(player_ids=sharing) if sharing else {}
+    every_friend = set().union(*friends.values()) if friends else set()
+    user_of = dict(
+        Player.objects.filter(id__in=every_friend, user__isnull=False).values_list("id", "user_id")
+    ) if every_friend else {}  # fmt: skip
+    for player in players:
+        frame = presence_frame(player, states[player.id])
+        recipients = [player.user_id] if player.user_id else []
+        recipients += [user_of[f] for f in friends.get(player.id, ()) if f in user_of]
+        for user_id in recipients:
+            frame_send_to_user_on_commit(user_id=user_id, frame=frame)
 
 
 def presence_privacy_changed(*, player: Player) -> None:
@@ -223,30 +236,55 @@ def presence_match_set(
 ) -> None:
     """Enter (``match_id``) or leave (None) a match in the player's open sessions of ``title``;
     with no session known, one keyed by the match is opened so the player shows in game."""
+    presence_match_set_many(
+        players=[player], title=title, match_id=match_id, at=at, event_id=event_id
+    )
+
+
+def presence_match_set_many(
+    *,
+    players: list[Player],
+    title: Title,
+    match_id: str | None,
+    at: datetime | None = None,
+    event_id: str = "",
+) -> None:
+    """``presence_match_set`` for every player of a match at once: a fixed number of queries
+    and one broadcast pass, whatever the number of players."""
+    if not players:
+        return
     now = timezone.now()
     stamp = _stamp(at, event_id)
-    sessions = GameSession.objects.filter(player=player, title=title)
-    updated = (
-        sessions.filter(_newer(at, event_id), ended_at__isnull=True)
-        .update(match_id=match_id or "", last_seen_at=now, updated_at=now, **stamp)
-    )  # fmt: skip
-    if not updated:
-        # No open session took it. Entering a match with no session known opens one, unless
-        # a newer event already decided the player's state in this title (e.g. a later end).
+    sessions = GameSession.objects.filter(player__in=players, title=title)
+    taken = list(
+        sessions.filter(_newer(at, event_id), ended_at__isnull=True).values_list("id", "player_id")
+    )
+    if taken:
+        GameSession.objects.filter(id__in=[session_id for session_id, _ in taken]).update(
+            match_id=match_id or "", last_seen_at=now, updated_at=now, **stamp
+        )
+    changed = {player_id for _, player_id in taken}
+    untouched = [player for player in players if player.id not in changed]
+    if match_id and untouched:
+        # Entering a match with no session known opens one, unless a newer event already
+        # decided the player's state in this title (e.g. a later end).
         known = (
             sessions.filter(ended_at__isnull=True)
             if at is None
             else sessions.exclude(_newer(at, event_id))
         )
-        if not match_id or known.exists():
-            return
-        GameSession.objects.get_or_create(
-            player=player,
-            title=title,
-            session_id=f"match:{match_id}",
-            defaults={"last_seen_at": now, "match_id": match_id, **stamp},
-        )
-    presence_broadcast(player=player)
+        decided = set(known.filter(player__in=untouched).values_list("player_id", flat=True))
+        opened = [player for player in untouched if player.id not in decided]
+        GameSession.objects.bulk_create(
+            [
+                GameSession(player=player, title=title, session_id=f"match:{match_id}",
+                            last_seen_at=now, match_id=match_id, **stamp)
+                for player in opened
+            ],
+            ignore_conflicts=True,  # the same match announced twice: the session exists
+        )  # fmt: skip
+        changed |= {player.id for player in opened}
+    presence_broadcast_many(players=[player for player in players if player.id in changed])
 
 
 def presence_sweep() -> dict[str, int]:

@@ -70,6 +70,21 @@ def friend_ids(*, player_id: int) -> set[int]:
     return {low if high == player_id else high for low, high in pairs}
 
 
+def friend_ids_many(*, player_ids: list[int]) -> dict[int, set[int]]:
+    """``friend_ids`` of several players in one query."""
+    wanted = set(player_ids)
+    friends: dict[int, set[int]] = {player_id: set() for player_id in wanted}
+    pairs = Friendship.objects.filter(
+        Q(player_low_id__in=wanted) | Q(player_high_id__in=wanted)
+    ).values_list("player_low_id", "player_high_id")
+    for low, high in pairs:
+        if low in wanted:
+            friends[low].add(high)
+        if high in wanted:
+            friends[high].add(low)
+    return friends
+
+
 def block_exists_between(*, player_id: int, other_player_id: int) -> bool:
     return Block.objects.filter(
         Q(blocker_id=player_id, blocked_id=other_player_id)

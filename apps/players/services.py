@@ -52,6 +52,7 @@ from apps.players.presence import (
     presence_game_session_start as presence_game_session_start,
 )
 from apps.players.presence import presence_match_set as presence_match_set
+from apps.players.presence import presence_match_set_many as presence_match_set_many
 from apps.players.presence import presence_privacy_changed
 from apps.players.realtime import notification_frame
 from apps.realtime.broadcast import frame_send_to_user_on_commit

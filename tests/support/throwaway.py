@@ -1,6 +1,7 @@
 """Throwaway Redis and PostgreSQL servers for fault tests: started, stopped and restarted by the
 test on their own port and data directory, never the machine's shared services."""
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -105,8 +106,6 @@ class ThrowawayPostgres:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already down
             self.stop()
-        except subprocess.CalledProcessError:
-            pass  # already down
         shutil.rmtree(self.directory, ignore_errors=True)

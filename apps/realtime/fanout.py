@@ -271,9 +271,13 @@ class TopicHub:
             logger.exception("fan-out catch-up failed", extra={"topic": topic})
             return
         known = self.heads.get(topic)
-        if known is not None and head > known:
+        if known is None or head <= known:
+            return
+        # After a long outage of a busy channel the sockets resume it themselves instead (the
+        # hole they see makes them re-subscribe with last_seq: replay or history_required).
+        if head - known <= settings.CHAT_RESUME_MAX_MESSAGES:
             await self._backfill(topic, known, head + 1)
-            self.heads[topic] = max(self.heads.get(topic, 0), head)
+        self.heads[topic] = max(self.heads.get(topic, 0), head)
 
     async def dispatch(self, topic: str, seq: int | None, text: str) -> None:
         subscribers = self.topics.get(topic)

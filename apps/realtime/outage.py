@@ -103,13 +103,16 @@ class LayerWatch:
         while True:
             try:
                 forgotten = not await self._probe()
+                if not self.has_marker:
+                    self.has_marker, forgotten = True, False
+                is_restored = not (forgotten or self.is_down) or await self._recover()
             except OUTAGE_ERRORS:
                 self.outage_seen()
-                await asyncio.sleep(next(delays))
-                continue
-            if not self.has_marker:
-                self.has_marker, forgotten = True, False
-            if (forgotten or self.is_down) and not await self._recover():
+                is_restored = False
+            except Exception:  # a bug must not end the watch: the next outage needs it
+                logger.exception("channel layer watch failed; retrying")
+                is_restored = False
+            if not is_restored:
                 await asyncio.sleep(next(delays))
                 continue
             delays = backoff_delays(initial=0.05, cap=settings.REALTIME_REDIS_BACKOFF_MAX_SECONDS)

@@ -21,6 +21,7 @@ from apps.common.exceptions import ApplicationError
 from apps.players.models import Player
 from apps.realtime.auth import credential_of
 from apps.realtime.fanout import Subscription, TopicSource, encode_frame, hub
+from apps.realtime.outage import OUTAGE_ERRORS
 from apps.realtime.registry import SocketRefused
 
 CLOSE_TOO_MANY_SOCKETS = 4029
@@ -52,10 +53,13 @@ async def _keep_slot(consumer: Any) -> None:
     ttl = settings.CHAT_SOCKET_SLOT_TTL_SECONDS
     while True:
         await asyncio.sleep(ttl / 3)
-        await database_sync_to_async(socket_acquire)(
-            user_id=consumer.scope["user"].id, connection_id=consumer.connection_id,
-            limit=settings.CHAT_SOCKETS_PER_PLAYER, ttl=ttl,
-        )  # fmt: skip
+        try:
+            await database_sync_to_async(socket_acquire)(
+                user_id=consumer.scope["user"].id, connection_id=consumer.connection_id,
+                limit=settings.CHAT_SOCKETS_PER_PLAYER, ttl=ttl,
+            )  # fmt: skip
+        except OUTAGE_ERRORS:
+            continue  # Redis is down: the slot is taken again on the next round after it
 
 
 async def on_authenticated(consumer: Any) -> None:

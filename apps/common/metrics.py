@@ -49,6 +49,11 @@ WS_OPEN_SOCKETS = Gauge(
 WS_FRAMES = Counter(
     "community_ws_frames_total", "Websocket frames by direction (in, out).", ["direction"]
 )
+WS_SLOW_CONSUMERS_CLOSED = Counter(
+    "community_ws_slow_consumers_closed_total",
+    "Websockets closed with 4010 because they stopped reading: their outgoing queue passed "
+    "WEBSOCKET_SEND_QUEUE_MAX_BYTES or WEBSOCKET_SEND_QUEUE_MAX_FRAMES.",
+)
 FANOUT_LAG_SECONDS = Histogram(
     "community_fanout_lag_seconds",
     "From a frame's publication in one process to its arrival in another (fan-out lag).",

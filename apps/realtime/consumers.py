@@ -5,6 +5,8 @@ The full protocol is in docs/websocket-protocol.md.
 """
 
 import asyncio
+import contextlib
+import functools
 import json
 import logging
 import uuid
@@ -12,7 +14,10 @@ from collections.abc import Awaitable
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -22,10 +27,12 @@ from apps.common.logging import connection_id as log_connection_id
 from apps.common.metrics import WS_FRAMES, WS_OPEN_SOCKETS
 from apps.common.outage import database_unavailable, is_database_outage
 from apps.realtime.auth import token_resolve
+from apps.realtime.backpressure import CLOSE_TOO_SLOW, SendQueue, send_queue_for
 from apps.realtime.groups import user_group
 from apps.realtime.hooks import connection_hooks, run_hooks
 from apps.realtime.language import handshake_language, user_language
 from apps.realtime.middleware import SUBPROTOCOL
+from apps.realtime.outage import OUTAGE_ERRORS, receive_riding_outages, retry_after_ms, watch
 from apps.realtime.registry import SocketRefused, commands, event_handlers, session_hooks
 
 logger = logging.getLogger(__name__)
@@ -35,9 +42,10 @@ PROTOCOL_VERSIONS = (1,)
 # Close codes (documented in docs/websocket-protocol.md).
 CLOSE_AUTH_TIMEOUT = 4001
 CLOSE_AUTH_FAILED = 4003
-# "Try again later" (as HTTP 503; the standard 1013 is not available to servers on Daphne):
-# the handshake could not authenticate because the database is down (an ``unavailable``
-# error frame with ``retry_after_ms`` comes first).
+# "Try again later" (as HTTP 503; the standard 1013 is not available to servers on Daphne,
+# which only sends 1000 or 3000-4999): the socket cannot be set up because the database (its
+# credentials cannot be checked) or Redis (it cannot join its groups) is unreachable. An
+# ``unavailable`` error frame with ``details.retry_after_ms`` comes first.
 CLOSE_TRY_AGAIN_LATER = 4503
 
 
@@ -61,6 +69,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     joined_user_id: int | None = None
     is_closing = False
     is_counted = False  # in community_ws_open_sockets
+    send_queue: SendQueue | None = None  # None: no transport to watch (in-process tests)
     # The language of this socket's error messages (apps.realtime.language).
     language: str = settings.LANGUAGE_CODE
 
@@ -69,6 +78,44 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         # Per-socket state of domain apps, by app label (e.g. chat's subscriptions).
         self.sessions: dict[str, Any] = {}
         self.unfinished: set[asyncio.Task] = set()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' consumer loop, with the channel-layer receive riding out a Redis outage:
+        in stock Channels its error ends the consumer and Daphne closes the socket with 1011,
+        so a Redis restart closed every socket of every server at once."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.send_queue = send_queue_for(send)
+        self.network_send = send
+        self.base_send = self._send_bounded
+        sources = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            layer_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+            self.channel_receive = functools.partial(receive_riding_outages, layer_receive)
+            sources.append(self.channel_receive)
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch(sources, self.dispatch)
+
+    async def _send_bounded(self, message: dict[str, Any]) -> None:
+        """Every ASGI message goes out here: a frame for a socket whose outgoing queue is past
+        its bound is not written, and the socket is closed with 4010 instead (it stopped
+        reading; ``apps.realtime.backpressure``)."""
+        if message["type"] == "websocket.send" and self.send_queue is not None:
+            if self.send_queue.is_over:
+                return
+            payload = message.get("text") or message.get("bytes") or b""
+            if not self.send_queue.admit(len(payload)):
+                logger.warning("websocket closed: the client stopped reading (slow consumer)")
+                self.is_closing = True
+                await self.network_send({"type": "websocket.close", "code": CLOSE_TOO_SLOW})
+                return
+        await self.network_send(message)
+
+    async def recover_after_outage(self) -> None:
+        """Redis forgot its groups (a restart): re-join the user's (``apps.realtime.outage``)."""
+        if self.joined_user_id is not None and not self.is_closing:
+            await self.channel_layer.group_add(user_group(self.joined_user_id), self.channel_name)
 
     async def connect(self) -> None:
         auth_error = self.scope.get("auth_error")
@@ -118,16 +165,39 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         try:
             for hook in session_hooks.on_authenticated:
                 await hook(self)
+            await self.channel_layer.group_add(user_group(user_id), self.channel_name)
         except SocketRefused as refused:
             await self.send_error(None, refused.code, refused.message)
             await self.close(code=refused.close_code)
             return False
-        await self.channel_layer.group_add(user_group(user_id), self.channel_name)
+        except OUTAGE_ERRORS:
+            await self._refuse_during_outage()
+            return False
         self.joined_user_id = user_id
-        await database_sync_to_async(run_hooks)(
-            connection_hooks.on_connect, user_id=user_id, connection_id=self.connection_id
-        )
+        watch().register(self)
+        await self._run_connection_hooks(connection_hooks.on_connect)
         return True
+
+    async def _refuse_during_outage(self) -> None:
+        """Redis is unreachable, so the socket cannot join its groups or take its slot: say
+        when to come back (jittered, so refused clients do not return together) and close."""
+        watch().outage_seen()
+        await self.send_error(
+            None, "unavailable", _("The service is briefly unavailable. Reconnect later."),
+            retry_after_ms=retry_after_ms(),
+        )  # fmt: skip
+        self.is_closing = True
+        await self.close(code=CLOSE_TRY_AGAIN_LATER)
+
+    async def _run_connection_hooks(self, hooks: list, *, thread_sensitive: bool = True) -> None:
+        """Presence hooks keep their state in Redis; while it is unreachable they are skipped
+        (the next heartbeat after it is back puts the socket online again)."""
+        try:
+            await database_sync_to_async(run_hooks, thread_sensitive=thread_sensitive)(
+                hooks, user_id=self.scope["user"].id, connection_id=self.connection_id
+            )
+        except OUTAGE_ERRORS:
+            watch().outage_seen()
 
     async def disconnect(self, code: int) -> None:
         self.is_closing = True
@@ -144,14 +214,13 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             except Exception:
                 logger.exception("session close hook failed")
         if self.joined_user_id is not None:
-            await self.channel_layer.group_discard(
-                user_group(self.joined_user_id), self.channel_name
-            )
-            await database_sync_to_async(run_hooks)(
-                connection_hooks.on_disconnect,
-                user_id=self.joined_user_id,
-                connection_id=self.connection_id,
-            )
+            watch().unregister(self)
+            # A restarted Redis forgot the group anyway; else it expires.
+            with contextlib.suppress(*OUTAGE_ERRORS):
+                await self.channel_layer.group_discard(
+                    user_group(self.joined_user_id), self.channel_name
+                )
+            await self._run_connection_hooks(connection_hooks.on_disconnect)
 
     async def frame_send(self, event: dict[str, Any]) -> None:
         """A frame pushed by ``apps.realtime.broadcast`` to a group this socket is in."""
@@ -235,11 +304,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong", "id": request_id})
             # Presence is in Redis: not queued behind the ORM thread's database work, so a
             # database outage does not hold up heartbeats.
-            await database_sync_to_async(run_hooks, thread_sensitive=False)(
-                connection_hooks.on_heartbeat,
-                user_id=self.scope["user"].id,
-                connection_id=self.connection_id,
-            )
+            await self._run_connection_hooks(connection_hooks.on_heartbeat, thread_sensitive=False)
         elif frame_type in commands:
             await self.run_command(frame_type, content)
         else:

@@ -14,6 +14,7 @@ what it missed, then flushed without duplicates.
 """
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import logging
@@ -30,6 +31,7 @@ from django.conf import settings
 
 from apps.common.metrics import FANOUT_LAG_SECONDS
 from apps.realtime.groups import topic_group
+from apps.realtime.outage import OUTAGE_ERRORS, receive_riding_outages, watch
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +74,12 @@ async def topic_publish_text(*, topic: str, text: str, seq: int | None = None) -
     if seq is not None:
         await hub().dispatch(topic, seq, text)
     event = {"type": FANOUT_EVENT, "topic": topic, "seq": seq, "text": text, "at": time.time()}
-    await get_channel_layer().group_send(topic_group(topic), event)
+    try:
+        await get_channel_layer().group_send(topic_group(topic), event)
+    except OUTAGE_ERRORS:
+        # Redis is down: the other processes backfill a sequenced frame once it is back;
+        # an unsequenced one (typing) is a hint that is simply gone.
+        watch().outage_seen()
 
 
 # Frames per layer message when a batch of sequenced frames is published together.
@@ -93,6 +100,8 @@ async def topics_publish_sequenced(batches: list[tuple[str, list[tuple[int, str]
             event = {"type": FANOUT_EVENT, "topic": topic, "frames": chunk, "at": time.time()}
             try:
                 await layer.group_send(topic_group(topic), event)
+            except OUTAGE_ERRORS:
+                watch().outage_seen()  # the other processes backfill once Redis is back
             except Exception:  # best effort: the other processes fill holes by backfill/resume
                 logger.exception("fan-out publish failed", extra={"topic": topic})
 
@@ -177,6 +186,7 @@ class TopicHub:
                 asyncio.create_task(self._read_forever()),
                 asyncio.create_task(self._refresh_forever()),
             ]
+            watch().register(self)
 
     async def subscribe(self, subscription: Subscription) -> None:
         await self._start()
@@ -184,7 +194,10 @@ class TopicHub:
         if topic not in self.topics:
             self.topics[topic] = set()
             self.ready[topic] = asyncio.Event()
-            await self.layer.group_add(topic_group(topic), self.channel_name)
+            try:
+                await self.layer.group_add(topic_group(topic), self.channel_name)
+            except OUTAGE_ERRORS:
+                watch().outage_seen()  # joined by the watch's recovery once Redis is back
             source = _source_for(topic)
             if source is not None:
                 head = await source.head(topic)
@@ -202,12 +215,14 @@ class TopicHub:
             del self.topics[subscription.topic]
             self.heads.pop(subscription.topic, None)
             del self.ready[subscription.topic]
-            await self.layer.group_discard(topic_group(subscription.topic), self.channel_name)
+            # A restarted Redis forgot the group anyway; else it expires.
+            with contextlib.suppress(*OUTAGE_ERRORS):
+                await self.layer.group_discard(topic_group(subscription.topic), self.channel_name)
 
     async def _read_forever(self) -> None:
         while True:
             try:
-                event = await self.layer.receive(self.channel_name)
+                event = await receive_riding_outages(lambda: self.layer.receive(self.channel_name))
                 if "at" in event:
                     FANOUT_LAG_SECONDS.observe(max(0.0, time.time() - event["at"]))
                 if "frames" in event:  # a batch: [[seq, text], …] in order
@@ -229,8 +244,40 @@ class TopicHub:
             for topic in list(self.topics):
                 try:
                     await self.layer.group_add(topic_group(topic), self.channel_name)
+                except OUTAGE_ERRORS:
+                    watch().outage_seen()  # the watch restores every group once it is back
+                    break
                 except Exception:
                     logger.exception("fan-out group refresh failed", extra={"topic": topic})
+
+    async def recover_after_outage(self) -> None:
+        """Redis forgot this process (a restart) or was unreachable: re-join every topic's
+        group, then send each sequenced topic's subscribers what was stored meanwhile, from
+        the database. Joining first means a frame published from now on arrives live, and
+        one stored before is found by the backfill; a socket drops what it already has.
+        Raises ``OUTAGE_ERRORS`` when Redis fails again (the watch retries)."""
+        for topic in list(self.topics):
+            await self.layer.group_add(topic_group(topic), self.channel_name)
+        for topic in list(self.topics):
+            await self._catch_up(topic)
+
+    async def _catch_up(self, topic: str) -> None:
+        source = _source_for(topic)
+        if source is None or topic not in self.heads:
+            return
+        try:
+            head = await source.head(topic)
+        except Exception:
+            logger.exception("fan-out catch-up failed", extra={"topic": topic})
+            return
+        known = self.heads.get(topic)
+        if known is None or head <= known:
+            return
+        # After a long outage of a busy channel the sockets resume it themselves instead (the
+        # hole they see makes them re-subscribe with last_seq: replay or history_required).
+        if head - known <= settings.CHAT_RESUME_MAX_MESSAGES:
+            await self._backfill(topic, known, head + 1)
+        self.heads[topic] = max(self.heads.get(topic, 0), head)
 
     async def dispatch(self, topic: str, seq: int | None, text: str) -> None:
         subscribers = self.topics.get(topic)

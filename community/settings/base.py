@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 
 from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from community.env import BASE_DIR, env
 
@@ -156,7 +159,11 @@ if REDIS_URL:
             "KEY_PREFIX": "community",
             "TIMEOUT": 300,
             # Fail fast when Redis is down rather than hang a request (readyz reports it).
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": 2,
+                "socket_timeout": 2,
+                "health_check_interval": 5,
+            },
         }
     }
     # More than one Redis instance shards the channel layer: channels-redis spreads groups and
@@ -170,8 +177,20 @@ if REDIS_URL:
                 # needs headroom (stack-pitfalls §1.1). redis-py 8 reads with a 5 s timeout,
                 # as long as channels_redis' own blocking receive: a loaded consumer then dies
                 # with "Timeout reading from Redis", so reads get a longer bound.
+                # After a Redis restart no pooled connection is used stale: each is checked
+                # (PING) when idle longer than the interval, and a command that meets a dead
+                # one reconnects and runs once more instead of failing (apps/realtime/outage.py).
                 "hosts": [
-                    {"address": url, "max_connections": 1000, "socket_timeout": 30}
+                    {
+                        "address": url,
+                        "max_connections": 1000,
+                        "socket_timeout": 30,
+                        "socket_connect_timeout": 2,
+                        "socket_keepalive": True,
+                        "health_check_interval": 5,
+                        "retry": Retry(NoBackoff(), 1),
+                        "retry_on_error": [RedisConnectionError],
+                    }
                     for url in CHANNEL_LAYER_URLS
                 ],
                 "prefix": "community:asgi",
@@ -360,6 +379,18 @@ SPECTACULAR_SETTINGS = {
 # Browsers always send Origin on websocket handshakes; these origins may use the session cookie.
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
 WEBSOCKET_AUTH_TIMEOUT_SECONDS = env.float("WEBSOCKET_AUTH_TIMEOUT_SECONDS", default=10.0)
+# Redis outages (apps/realtime/outage.py): each Daphne process checks this often that Redis
+# still knows it (a restart forgets groups), and retries with jittered back-off up to the cap.
+REALTIME_REDIS_PROBE_SECONDS = env.float("REALTIME_REDIS_PROBE_SECONDS", default=1.0)
+REALTIME_REDIS_BACKOFF_MAX_SECONDS = env.float("REALTIME_REDIS_BACKOFF_MAX_SECONDS", default=2.0)
+# A socket refused while Redis is unreachable (close 1013) is told to come back after a random
+# delay in this range (`details.retry_after_ms`), so refused clients do not return together.
+REALTIME_RECONNECT_MIN_MS = env.int("REALTIME_RECONNECT_MIN_MS", default=1000)
+REALTIME_RECONNECT_MAX_MS = env.int("REALTIME_RECONNECT_MAX_MS", default=10000)
+# Slow consumers: a socket whose unsent frames (written but not yet taken by the network)
+# exceed either bound is closed with 4010 (docs/websocket-protocol.md, "Close codes").
+WEBSOCKET_SEND_QUEUE_MAX_BYTES = env.int("WEBSOCKET_SEND_QUEUE_MAX_BYTES", default=1024 * 1024)
+WEBSOCKET_SEND_QUEUE_MAX_FRAMES = env.int("WEBSOCKET_SEND_QUEUE_MAX_FRAMES", default=2000)
 
 # --- Security headers that hold everywhere ----------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -34,7 +34,7 @@ print(json.dumps({
     "ugc_storage": settings.STORAGES["ugc"]["BACKEND"],
     "ugc_credential": type(settings.STORAGES["ugc"]["OPTIONS"].get("token_credential")).__name__,
     "ugc_key": settings.STORAGES["ugc"]["OPTIONS"].get("account_key"),
-}))
+}, default=lambda value: getattr(value, "__name__", type(value).__name__)))
 """
 
 SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_ENV")
@@ -79,8 +79,18 @@ def test_database_url_switches_to_postgresql_with_a_pool_and_no_persistent_conne
 def test_redis_url_switches_channel_layer_and_cache_to_redis():
     result = settings_under(REDIS_URL="redis://127.0.0.1:6379/3")
     assert result["layer"] == "channels_redis.core.RedisChannelLayer"
+    # Pooled connections are health-checked and retried once after a Redis restart.
     assert result["layer_hosts"] == [
-        {"address": "redis://127.0.0.1:6379/3", "max_connections": 1000, "socket_timeout": 30}
+        {
+            "address": "redis://127.0.0.1:6379/3",
+            "max_connections": 1000,
+            "socket_timeout": 30,
+            "socket_connect_timeout": 2,
+            "socket_keepalive": True,
+            "health_check_interval": 5,
+            "retry": "Retry",
+            "retry_on_error": ["ConnectionError"],
+        }
     ]
     assert result["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert result["engine"] == "django.db.backends.sqlite3"

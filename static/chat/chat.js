@@ -561,8 +561,31 @@
       const unreadLine = messagesEl.querySelector(".chat-unread-line");
       if (unreadLine) unreadLine.scrollIntoView({ block: "center" });
       else messagesEl.scrollTop = messagesEl.scrollHeight;
+      highlightLinked(channelId);
       markRead();
     });
+  }
+
+  // A mention notification links to ?channel=<id>&seq=<seq>: that message is scrolled to,
+  // highlighted and focused (an older one is fetched with the page before it).
+  function highlightLinked(channelId) {
+    const url = new URL(window.location.href);
+    const seq = Number(url.searchParams.get("seq"));
+    if (!seq || Number(url.searchParams.get("channel")) !== channelId) return;
+    const found = messagesEl.querySelector('li[data-seq="' + seq + '"]');
+    if (found) {
+      found.classList.add("chat-highlight");
+      found.scrollIntoView({ block: "center" });
+      found.focus({ preventScroll: true });
+      url.searchParams.delete("seq"); // once: a reload or another channel does not jump back
+      window.history.replaceState(window.history.state, "", url);
+    } else if (oldestSeq !== null && seq < oldestSeq) {
+      request({ type: "history", channel_id: channelId, before: seq + 1, limit: 50 }, (reply) => {
+        if (reply.type !== "history" || channelId !== current) return;
+        for (const message of reply.messages) showMessage(message);
+        if (messagesEl.querySelector('li[data-seq="' + seq + '"]')) highlightLinked(channelId);
+      });
+    }
   }
 
   // Each channel has its own address (?channel=<id>): reload and the back button keep it.

@@ -9,7 +9,10 @@
     if (!input.value) { input.value = browserZone; }
   });
 
-  function words(text) { return text.toLowerCase().replace(/[_\s/]+/g, " ").trim(); }
+  // No regular-expression literals in this file: xgettext's JavaScript reader misreads "/" in
+  // them and stops extracting the strings after (makemessages -d djangojs).
+  var SEPARATORS = new RegExp("[_\\s/]+", "g");
+  function words(text) { return text.toLowerCase().replace(SEPARATORS, " ").trim(); }
 
   document.querySelectorAll("select[data-time-zone-select]").forEach(function (select) {
     var box = document.createElement("div");
@@ -59,7 +62,7 @@
       use.type = "button";
       use.className = "secondary small";
       use.setAttribute("data-testid", "use-browser-time-zone");
-      use.textContent = interpolate(gettext("Use this device's zone (%(zone)s)"), { zone: browserZone.replace(/_/g, " ") }, true);
+      use.textContent = interpolate(gettext("Use this device's zone (%(zone)s)"), { zone: browserZone.split("_").join(" ") }, true);
       use.addEventListener("click", function () {
         select.value = browserZone;
         use.remove();

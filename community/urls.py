@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from apps.ops import views as ops_views
 from apps.players import views as players_views
 from apps.portal import views as portal_views
+from apps.portal.jsi18n import javascript_catalog
 
 urlpatterns = [
     path("", portal_views.home_page, name="home"),
@@ -27,6 +28,8 @@ urlpatterns = [
     # The language menu keeps a signed-in player's choice on their profile.
     path("i18n/setlang/", players_views.language_set, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The portal scripts' translations (apps/portal/jsi18n.py): language in the path, cached.
+    path("jsi18n/<str:language>/", javascript_catalog, name="javascript-catalog"),
 ]
 
 # JSON error envelope under /api/, HTML pages elsewhere (apps/api/handlers.py).

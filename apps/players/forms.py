@@ -15,7 +15,11 @@ class ProfileForm(forms.Form):
     )
     locale = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     time_zone = forms.ChoiceField(
-        label=_("Time zone"), choices=time_zone_choices, help_text=TIME_ZONE_HELP
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        help_text=TIME_ZONE_HELP,
+        # static/players/time_zone.js: a search box over the list, the browser's zone offered
+        widget=forms.Select(attrs={"data-time-zone-select": ""}),
     )
     country = forms.CharField(
         label=_("Country (two letters)"), max_length=2, required=False, strip=True
@@ -27,6 +31,17 @@ class ProfileForm(forms.Form):
 
 class PlayerCreateForm(forms.Form):
     display_name = forms.CharField(label=_("Display name"), max_length=64)
+    # The browser's zone (Intl), filled by static/players/time_zone.js: a new player starts in
+    # it. Empty or unknown (no script, an odd browser) leaves the default, UTC.
+    time_zone = forms.CharField(
+        required=False,
+        max_length=64,
+        widget=forms.HiddenInput(attrs={"data-browser-time-zone": ""}),
+    )
+
+    def clean_time_zone(self) -> str:
+        zone = self.cleaned_data["time_zone"]
+        return zone if zone in dict(time_zone_choices()) else ""
 
 
 class AvatarForm(forms.Form):

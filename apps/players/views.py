@@ -80,11 +80,14 @@ def player_create_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["display_name"]
         user = cast(User, request.user)  # login_required
+        # A new player starts in the language and the time zone of the browser they signed up in.
+        start = {"locale": language_from_request(request)}
+        if form.cleaned_data["time_zone"]:
+            start["time_zone"] = form.cleaned_data["time_zone"]
 
         def create() -> None:
             player = services.player_create(user=user, display_name=name)
-            locale = language_from_request(request)
-            services.player_profile_update(player=player, data={"locale": locale})
+            services.player_profile_update(player=player, data=start)
 
         if _run(request, create, ""):
             return redirect("players:me")

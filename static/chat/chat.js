@@ -4,7 +4,30 @@
   "use strict";
 
   const config = JSON.parse(document.getElementById("chat-config").textContent);
-  const strings = document.getElementById("chat-strings").dataset;
+  // Interface text from the JavaScript catalog (/jsi18n/, base.html); any string a template
+  // still passes in data-* attributes of #chat-strings comes first.
+  const strings = Object.assign({
+    edit: gettext("Edit"), delete: gettext("Delete"), deleted: gettext("Message deleted"),
+    edited: gettext("(edited)"), typing: gettext("is typing…"), online: gettext("Connected"),
+    offline: gettext("Reconnecting…"), editPrompt: gettext("Edit your message"),
+    save: gettext("Save"), cancel: gettext("Cancel"), deleteConfirm: gettext("Delete this message?"),
+    reply: gettext("Reply"), react: gettext("React"), actions: gettext("Message actions"),
+    blockedMessage: gettext("Message from a player you blocked or who blocked you."),
+    show: gettext("Show"), today: gettext("Today"), yesterday: gettext("Yesterday"),
+    newMessages: gettext("New messages"),
+    sectionDirect: gettext("Direct messages"), sectionGuild: gettext("Guilds"),
+    sectionLobby: gettext("Game lobbies"), sectionAnnouncement: gettext("Announcements"),
+    sectionMatch: gettext("Live matches"), sectionEnded: gettext("Ended matches"),
+    stateClosed: gettext("This match is over: the channel is read-only."),
+    stateReadOnly: gettext("Only the game team posts here."),
+    stateCannotSend: gettext("You cannot message this player."),
+    direct: gettext("Message"), report: gettext("Report"),
+    sanctionBan: gettext("You are banned."), sanctionSuspension: gettext("Your account is suspended."),
+    sanctionMute: gettext("You are muted."), sanctionWarning: gettext("A moderator warned you."),
+    sanctionOther: gettext("A moderator restricted your account."),
+    sanctionLifted: gettext("A sanction on your account was lifted."),
+    sanctionClosed: gettext("Disconnected by moderation"),
+  }, (document.getElementById("chat-strings") || { dataset: {} }).dataset);
   const el = (id) => document.getElementById(id);
   const listEl = el("chat-channel-list");
   const messagesEl = el("chat-messages");
@@ -154,7 +177,8 @@
     container.replaceChildren();
     for (const reaction of message.reactions || []) {
       const mine = reaction.player_ids.includes(config.player_id);
-      const button = node("button", "chat-reaction", reaction.emoji + " " + reaction.count);
+      const button = node("button", "chat-reaction");
+      button.append(node("bdi", "", reaction.emoji), " " + reaction.count); // the title's set
       button.type = "button";
       button.setAttribute("aria-pressed", String(mine));
       button.addEventListener("click", () =>
@@ -168,9 +192,10 @@
     picker.hidden = true;
     const channel = channels.get(message.channel_id);
     for (const emoji of (channel && channel.reactions) || reactionChoices) {
-      const button = node("button", "", emoji);
+      const button = node("button");
       button.type = "button";
-      button.setAttribute("aria-label", strings.react + " " + emoji);
+      // Named "React with <emoji>"; the emoji (or a title's word, such as GG) is the title's.
+      button.append(node("span", "visually-hidden", gettext("React with") + " "), node("bdi", "", emoji));
       button.addEventListener("click", () => {
         picker.hidden = true;
         request({ type: "react", message_id: message.id, emoji: emoji }, showError);
@@ -309,6 +334,7 @@
     li.tabIndex = 0; // keyboard and long-press reach the actions (:focus-within shows them)
     const created = message.created_at ? new Date(message.created_at) : null;
     const time = node("time", "chat-time", created ? timeFormat.format(created) : "");
+    time.dataset.intl = ""; // the browser's locale data (Intl), not catalog text
     if (created) {
       time.dateTime = message.created_at;
       time.title = fullFormat.format(created);
@@ -358,6 +384,9 @@
       const time = li.dataset.time ? new Date(li.dataset.time) : null;
       if (time && (!previous || !previous.time || dayKey(previous.time) !== dayKey(time))) {
         const separator = node("li", "chat-day", dayLabel(time));
+        if (separator.textContent !== strings.today && separator.textContent !== strings.yesterday) {
+          separator.dataset.intl = ""; // a date from Intl
+        }
         separator.dataset.testid = "day-separator";
         messagesEl.insertBefore(separator, li);
         previous = null;
@@ -532,8 +561,31 @@
       const unreadLine = messagesEl.querySelector(".chat-unread-line");
       if (unreadLine) unreadLine.scrollIntoView({ block: "center" });
       else messagesEl.scrollTop = messagesEl.scrollHeight;
+      highlightLinked(channelId);
       markRead();
     });
+  }
+
+  // A mention notification links to ?channel=<id>&seq=<seq>: that message is scrolled to,
+  // highlighted and focused (an older one is fetched with the page before it).
+  function highlightLinked(channelId) {
+    const url = new URL(window.location.href);
+    const seq = Number(url.searchParams.get("seq"));
+    if (!seq || Number(url.searchParams.get("channel")) !== channelId) return;
+    const found = messagesEl.querySelector('li[data-seq="' + seq + '"]');
+    if (found) {
+      found.classList.add("chat-highlight");
+      found.scrollIntoView({ block: "center" });
+      found.focus({ preventScroll: true });
+      url.searchParams.delete("seq"); // once: a reload or another channel does not jump back
+      window.history.replaceState(window.history.state, "", url);
+    } else if (oldestSeq !== null && seq < oldestSeq) {
+      request({ type: "history", channel_id: channelId, before: seq + 1, limit: 50 }, (reply) => {
+        if (reply.type !== "history" || channelId !== current) return;
+        for (const message of reply.messages) showMessage(message);
+        if (messagesEl.querySelector('li[data-seq="' + seq + '"]')) highlightLinked(channelId);
+      });
+    }
   }
 
   // Each channel has its own address (?channel=<id>): reload and the back button keep it.
@@ -657,7 +709,7 @@
     const kinds = { ban: strings.sanctionBan, suspension: strings.sanctionSuspension,
                     chat_mute: strings.sanctionMute, warning: strings.sanctionWarning };
     let text = kinds[frame.kind] || strings.sanctionOther;
-    if (frame.until) text += " " + strings.sanctionUntil + " " + localTime(frame.until);
+    if (frame.until) text += " " + interpolate(gettext("Until: %(time)s"), { time: localTime(frame.until) }, true);
     if (frame.reason) text += " — " + frame.reason;
     return text;
   }

@@ -1,5 +1,5 @@
 // Friends page: follow `presence` frames (re-dispatched by live.js) and update each friend's
-// status in place. Labels come translated from the list's data attributes.
+// status in place. Labels come from the JavaScript catalog (gettext).
 (function () {
   "use strict";
   var list = document.querySelector("[data-testid=friend-list]");
@@ -9,8 +9,12 @@
     if (!frame || frame.type !== "presence" || !frame.player) { return; }
     var target = list.querySelector('[data-presence-player="' + frame.player.id + '"]');
     if (!target) { return; }
-    var label = list.getAttribute("data-label-" + frame.status) || frame.status;
-    target.textContent = label.replace("{title}", frame.title_name || "");
+    var labels = {
+      online: gettext("Online"), offline: gettext("Offline"),
+      in_game: gettext("Playing %(title)s"), in_match: gettext("In a match in %(title)s"),
+    };
+    var label = labels[frame.status] || labels.online;
+    target.textContent = interpolate(label, { title: frame.title_name || "" }, true);
     target.className = "presence " + frame.status;
   });
 })();

@@ -29,13 +29,13 @@
     progress.hidden = false;
     progress.value = 0;
     submit.disabled = true;
-    say(form.dataset.msgUploading);
+    say(gettext("Uploading…"));
     request.upload.addEventListener("progress", function (e) {
       if (e.lengthComputable) { progress.value = Math.round((e.loaded / e.total) * 100); }
     });
     request.upload.addEventListener("load", function () {
       progress.value = 100;
-      say(form.dataset.msgChecking);
+      say(gettext("Checking the file…"));
     });
     request.addEventListener("load", function () {
       var body = null;
@@ -45,12 +45,12 @@
         return;
       }
       submit.disabled = false;
-      var message = body && body.error ? body.error.message + " (" + body.error.code + ")" : form.dataset.msgFailed;
+      var message = body && body.error ? body.error.message + " (" + body.error.code + ")" : gettext("The upload failed.");
       say(message);
     });
     request.addEventListener("error", function () {
       submit.disabled = false;
-      say(form.dataset.msgFailed);
+      say(gettext("The upload failed."));
     });
     request.send(data);
   });

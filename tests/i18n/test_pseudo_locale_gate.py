@@ -61,6 +61,7 @@ PAGES: dict[str, str] = {
 NOT_PAGES: dict[str, str] = {
     "accounts:logout": "POST only, redirects",
     "favicon": "a redirect to the icon image",
+    "javascript-catalog": "JavaScript: the scripts' catalog (test_javascript_catalog.py)",
     "players:avatar-upload": "POST only, redirects",
     "players:showcase": "POST only, redirects",
     "players:request-answer": "POST only, redirects",
@@ -106,7 +107,9 @@ ADMIN_DATA = (
     "#result_list tbody td, #result_list tbody th, .readonly, .breadcrumbs, #content h2, "
     "#user-tools strong, #changelist-filter li"
 )
-USER_CONTENT = "bdi, [data-user-content]"
+# [data-intl]: dates and times a script formats with Intl (the browser's locale data, which
+# knows no pseudo-locale), never a string of ours.
+USER_CONTENT = "bdi, [data-user-content], [data-intl]"
 
 VISIBLE_TEXT = """(userContent) => {
   const text = [];

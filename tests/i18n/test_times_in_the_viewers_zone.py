@@ -53,3 +53,21 @@ def test_recent_times_are_relative_in_the_viewers_language():
 
     assert ">3分前</time>" in _notifications_page_of(japanese)
     assert ">3\xa0minutes ago</time>" in _notifications_page_of(english)
+
+
+def test_a_sanctions_end_on_my_sanctions_is_in_the_viewers_zone():
+    from apps.moderation.sanctions import sanction_issue
+
+    until = datetime(2027, 1, 15, 3, 7, tzinfo=UTC)
+    pages = {}
+    for zone, locale in (("Asia/Tokyo", "ja"), ("America/New_York", "en")):
+        player = PlayerFactory(locale=locale, time_zone=zone)
+        sanction_issue(player=player, kind="chat_mute", expires_at=until)
+        client = Client()
+        client.force_login(player.user)
+        pages[zone] = client.get(reverse("moderation:my-sanctions")).content.decode()
+
+    for page in pages.values():
+        assert '<time datetime="2027-01-15T03:07:00Z"' in page
+    assert ">2027/01/15 12:07</time>" in pages["Asia/Tokyo"]
+    assert ">01/14/2027 10:07 p.m.</time>" in pages["America/New_York"]

@@ -122,6 +122,8 @@ def test_mentions_link_the_channel_has_an_address_and_tabs_share_read_state(daph
             expect(lobby_in_second.get_by_test_id("unread")).to_have_count(0)
 
             # Leaving for another page and coming back with the back button lands in the channel.
+            if first.get_by_test_id("nav-toggle").is_visible():  # phone: links behind Menu
+                first.get_by_test_id("nav-toggle").click()
             first.get_by_role("link", name="My profile").click()
             first.go_back()
             expect(first.locator("#chat-channel-name")).to_have_text("Starfall Arena")

@@ -1,4 +1,5 @@
-"""``{{ value|when }}``: a stored (UTC) time as the viewer reads it.
+"""``{{ value|when }}``: a stored (UTC) time as the viewer reads it (a ``datetime``, or an ISO
+8601 string as REST bodies carry them).
 
 Within a day it is relative ("3 minutes ago", "3分前": django.contrib.humanize, translated);
 older or future times are the active language's short date and time format (Django's ``en``
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import formats, timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -21,7 +23,9 @@ RELATIVE_WITHIN = timedelta(days=1)
 
 
 @register.filter(is_safe=True)
-def when(value: datetime | None) -> SafeString | str:
+def when(value: datetime | str | None) -> SafeString | str:
+    if isinstance(value, str):
+        value = parse_datetime(value)
     if value is None:
         return ""
     local = timezone.localtime(value)

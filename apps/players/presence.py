@@ -104,9 +104,40 @@ def presence_broadcast(*, player: Player) -> None:
 
 
 def presence_broadcast_many(*, players: list[Player]) -> None:
-    """``presence_broadcast`` for several players (a match's) in a fixed number of queries."""
+    """``presence_broadcast`` for several players (a match's) in a fixed number of queries.
+
+    Inside a transaction (a batch of game events), the players are only noted: once it
+    commits, each one's presence *then* is broadcast once, however many of the batch's events
+    changed it — the same final state for a fraction of the work. A rollback drops the note
+    with the transaction's other on-commit work."""
     if not players:
         return
+    if not transaction.get_connection().in_atomic_block:
+        _broadcast_now(players)
+        return
+    pending = _pending_broadcast()
+    for player in players:
+        pending.setdefault(player.id, player)
+
+
+class _PendingBroadcast(dict[int, Player]):
+    """The players whose presence the current transaction changed (an on-commit callback)."""
+
+    def __call__(self) -> None:
+        _broadcast_now(list(self.values()))
+
+
+def _pending_broadcast() -> _PendingBroadcast:
+    """This transaction's pending broadcast, registered on commit when first needed."""
+    for _savepoints, callback, _robust in transaction.get_connection().run_on_commit:
+        if isinstance(callback, _PendingBroadcast):
+            return callback
+    pending = _PendingBroadcast()
+    transaction.on_commit(pending)
+    return pending
+
+
+def _broadcast_now(players: list[Player]) -> None:
     states = presence_states(players=players)
     sharing = [p.id for p in players if p.privacy != Privacy.PRIVATE and not p.is_deleted]
     friends = selectors.friend_ids_many(player_ids=sharing) if sharing else {}

@@ -213,3 +213,36 @@ async def test_going_private_shows_the_player_offline_to_friends_at_once():
     assert [online["status"], hidden["status"], shown["status"]] == ["online", "offline", "online"]
     await alice_socket.disconnect()
     await bob_socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_batch_of_game_events_tells_friends_each_players_final_presence_once():
+    """A batch (one transaction) that opens a session and plays matches sends a friend one
+    frame per player, with the state after the batch, not one per step."""
+    from asgiref.sync import sync_to_async
+    from django.db import transaction
+
+    alice, bob, carol = [await sync_to_async(PlayerFactory)() for _ in range(3)]
+    title = await sync_to_async(TitleFactory)(slug="kaiju", name="Kaiju")
+    await sync_to_async(befriend)(alice, bob)
+    await sync_to_async(befriend)(carol, bob)
+    token = (await sync_to_async(api_token_create)(user=bob.user, name="t")).secret
+    bob_socket = await open_socket(token)
+
+    def batch() -> None:
+        with transaction.atomic():
+            presence_game_session_start(player=alice, title=title, session_id="s1")
+            presence_match_set(player=alice, title=title, match_id="m-1")
+            presence_match_set(player=alice, title=title, match_id=None)
+            presence_match_set(player=alice, title=title, match_id="m-2")
+        # Sent after the batch's frames, through the same group: marks their end.
+        presence_game_session_start(player=carol, title=title, session_id="s2")
+
+    await sync_to_async(batch)()
+    frames = []
+    while (frame := await next_frame_of_type(bob_socket, "presence"))["player"]["id"] != carol.id:
+        frames.append(frame)
+
+    assert [(f["status"], f["match_id"]) for f in frames] == [("in_match", "m-2")]
+    assert {f["player"]["id"] for f in frames} == {alice.id}
+    await bob_socket.disconnect()

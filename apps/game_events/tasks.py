@@ -24,8 +24,11 @@ def apply_wakeup() -> None:
     (and beat runs the task every minute anyway)."""
     try:
         queued = not cache.add(WAKEUP_KEY, 1, timeout=settings.GAME_EVENTS_APPLY_WAKEUP_TTL_SECONDS)
-    except Exception:  # the cache is down: better a spare task than none
-        logger.warning("apply wake-up not coalesced: cache unavailable", exc_info=True)
+    except Exception as error:  # the cache is down: better a spare task than none
+        # One line, no traceback: an outage of Redis is logged as such, once per wake-up.
+        logger.warning(
+            "apply wake-up not coalesced: redis (cache) unavailable", extra={"error": str(error)}
+        )
         queued = False
     if not queued:
         events_apply_pending_task.delay()

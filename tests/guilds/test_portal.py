@@ -159,8 +159,9 @@ def test_invite_to_guild_from_a_profile_sends_an_invitation():
     assert "Invitation sent." in response.content.decode()
     again = client.post(invite, follow=True)  # the refusal shows as an error on the profile
     assert GuildInvite.objects.filter(guild=guild, player=invitee).count() == 1
-    assert 'class="error" role="alert">This player already has a pending invitation.' in (
-        again.content.decode()
+    assert (
+        '<li class="error"><span role="alert">This player already has a pending invitation.'
+        in again.content.decode()
     )
 
 

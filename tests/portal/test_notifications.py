@@ -44,7 +44,7 @@ def test_a_mention_links_to_its_channel_and_a_friend_to_their_profile(db):
     page = _page(player)
 
     assert "<bdi>Bruno</bdi> mentioned you in chat." in page
-    assert 'href="/chat/?channel=42" data-testid="mention-link"' in page
+    assert 'href="/chat/?channel=42&amp;seq=3" data-testid="mention-link"' in page
     assert f'href="/players/{friend.id}/"' in page
     assert page.count('data-testid="notification"') == 2
 

@@ -240,3 +240,17 @@ def test_without_settings_every_kind_is_allowed(title):
 
     assert title_allowed_kinds(title=title) == [
         "screenshot", "artwork", "replay", "level", "mod", "clip"]  # fmt: skip
+
+
+def test_the_upload_form_offers_only_the_kinds_the_chosen_title_accepts(
+    title, alice, screenshots_and_levels
+):
+    portal = Client()
+    portal.force_login(alice.user)
+
+    for_title = portal.get(f"/ugc/upload/?title={title.slug}").content.decode()
+    unknown_title = portal.get("/ugc/upload/?title=no-such-game")
+
+    kind_select = for_title.split('name="kind"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\w+)"', kind_select) == ["screenshot", "level"]
+    assert unknown_title.status_code == 200

@@ -76,6 +76,9 @@ def _application_error_response(error: ApplicationError) -> Response:
     retry_after_ms = error.details.get("retry_after_ms")
     if error.status_code == status.HTTP_503_SERVICE_UNAVAILABLE and retry_after_ms:
         response["Retry-After"] = retry_after_header(int(retry_after_ms))
+    retry_after = error.details.get("retry_after")
+    if error.status_code == status.HTTP_429_TOO_MANY_REQUESTS and retry_after:
+        response["Retry-After"] = str(int(retry_after))
     return response
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from apps.game_events.exceptions import EventRefused
 from apps.game_events.metrics import counters_add
 from apps.game_events.models import InboxEvent, InboxState
 from apps.game_events.registry import (
@@ -66,7 +67,18 @@ def _handled_event(row: InboxEvent, memo: dict[str, Any]) -> HandledEvent:
     )
 
 
+def _mark_refused_by_domain(row: InboxEvent, error: EventRefused) -> None:
+    logger.warning(
+        "game event refused by its handler",
+        extra={"event_id": row.event_id, "type": row.event_type, "code": error.code},
+    )
+    row.state, row.reason, row.detail = InboxState.FAILED, error.code[:64], error.message[:2000]
+
+
 def _mark_failed(row: InboxEvent, error: Exception) -> None:
+    if isinstance(error, EventRefused):
+        _mark_refused_by_domain(row, error)
+        return
     logger.exception(
         "game event handler failed", extra={"event_id": row.event_id, "type": row.event_type}
     )
@@ -133,6 +145,9 @@ def _bulk_applied(
 
 
 def _mark_refused(row: InboxEvent, error: Exception) -> None:
+    if isinstance(error, EventRefused):
+        _mark_refused_by_domain(row, error)
+        return
     logger.warning(
         "game event refused by a bulk handler",
         extra={

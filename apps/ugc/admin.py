@@ -1,10 +1,12 @@
 """UGC in the admin: the review queue (versions waiting for review), items with bulk hide /
-restore / remove, comments, and the per-title "review before publish" switch. Rows are read
+restore / remove, comments, and the per-title settings ("review before publish", the kinds
+players may share). Rows are read
 only: every change goes through ``apps.ugc.services.moderation`` (the services moderation's
 own queue calls too)."""
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -14,7 +16,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from apps.common.exceptions import ApplicationError
-from apps.ugc.models import Comment, Item, ItemVersion, ReviewQueueEntry, TitleSettings
+from apps.ugc.models import (
+    Comment,
+    Item,
+    ItemVersion,
+    Kind,
+    ReviewQueueEntry,
+    TitleSettings,
+    all_kinds,
+)
 from apps.ugc.services import moderation
 
 
@@ -43,10 +53,39 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         )
 
 
+class TitleSettingsForm(forms.ModelForm):
+    """The allowed kinds as checkboxes (stored as the list of kind values)."""
+
+    allowed_kinds = forms.MultipleChoiceField(
+        label=_("allowed kinds"),
+        choices=Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "The kinds of content players may share for this game. Items already shared stay."
+        ),
+    )
+
+    class Meta:
+        model = TitleSettings
+        fields = ["title", "requires_review", "allowed_kinds"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            self.initial.setdefault("allowed_kinds", all_kinds())
+
+
 @admin.register(TitleSettings)
 class TitleSettingsAdmin(admin.ModelAdmin):
-    list_display = ["title", "requires_review"]
+    form = TitleSettingsForm
+    list_display = ["title", "requires_review", "allowed_kinds_display"]
     list_editable = ["requires_review"]
+
+    @admin.display(description=_("allowed kinds"))
+    def allowed_kinds_display(self, obj: TitleSettings) -> str:
+        labels = dict(Kind.choices)
+        return ", ".join(str(labels[kind]) for kind in Kind.values if kind in obj.allowed_kinds)
 
 
 _VERSION_FIELDS = ("number", "original_filename", "size", "sha256", "review_state",

@@ -189,3 +189,20 @@ class ReportsUnavailable(ApplicationError):
 class LinkExpired(BasePermissionDenied):
     code = "link_expired"
     default_message = _("This download link has expired.")
+
+
+class UploadRateLimited(ApplicationError):
+    """Too many uploads (new items and versions) by one player in one title:
+    ``details.retry_after`` (seconds), ``details.limit`` and ``details.window_seconds``."""
+
+    code = "upload_rate_limited"
+    status_code = 429
+    default_message = _("You are uploading too much to this game. Try again later.")
+
+
+class KindNotAllowed(BasePermissionDenied):
+    """The title does not let its players share this kind of content; ``details.allowed``
+    lists the kinds it does."""
+
+    code = "kind_not_allowed"
+    default_message = _("This game does not accept this kind of content.")

@@ -35,6 +35,13 @@ class UploadForm(forms.Form):
                                        max_length=32)  # fmt: skip
     publish = forms.BooleanField(label=_("Publish now"), required=False, initial=True)
 
+    def kinds_limit_to(self, allowed: list[str]) -> None:
+        """Offer only the kinds the chosen title accepts (the service refuses the others)."""
+        field = self.fields["kind"]
+        field.choices = [  # type: ignore[attr-defined]
+            (value, label) for value, label in Kind.choices if value in allowed
+        ]
+
 
 class VersionForm(forms.Form):
     file = forms.FileField(label=_("New file"))

@@ -45,8 +45,13 @@ class Source(models.TextChoices):
     GAME = "game", _("Published in game")
 
 
+def all_kinds() -> list[str]:
+    """Default of ``TitleSettings.allowed_kinds``: every kind."""
+    return list(Kind.values)
+
+
 class TitleSettings(BaseModel):
-    """A title's UGC switches. No row: the defaults (publish without review)."""
+    """A title's UGC switches. No row: the defaults (publish without review, every kind)."""
 
     title = models.OneToOneField(
         "titles.Title", on_delete=models.CASCADE, related_name="ugc_settings"
@@ -55,6 +60,14 @@ class TitleSettings(BaseModel):
         _("review before publish"),
         default=False,
         help_text=_("New items and new versions wait in the review queue until approved."),
+    )
+    allowed_kinds = models.JSONField(
+        _("allowed kinds"),
+        default=all_kinds,
+        blank=True,
+        help_text=_(
+            "The kinds of content players may share for this game. Items already shared stay."
+        ),
     )
 
     class Meta:

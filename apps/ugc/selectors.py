@@ -35,6 +35,7 @@ from apps.ugc.models import (
     Item,
     ItemVersion,
     ItemVisibility,
+    Kind,
     Like,
     ReviewState,
     Subscription,
@@ -69,6 +70,15 @@ def title_get(*, slug: str) -> Title:
 
 def title_requires_review(*, title: Title) -> bool:
     return TitleSettings.objects.filter(title=title, requires_review=True).exists()
+
+
+def title_allowed_kinds(*, title: Title) -> list[str]:
+    """The kinds ``title``'s players may share, in the kinds' order (no settings row: all)."""
+    allowed = TitleSettings.objects.filter(title=title).values_list("allowed_kinds", flat=True)
+    chosen = next(iter(allowed), None)
+    if chosen is None:
+        return list(Kind.values)
+    return [kind for kind in Kind.values if kind in chosen]
 
 
 def item_can_view(*, viewer: Viewer, item: Item) -> bool:

@@ -20,7 +20,7 @@ from apps.players.selectors import player_get_optional_for_user, player_get_visi
 from apps.titles.models import Title
 from apps.ugc import selectors
 from apps.ugc.enforcement import ugc_report_submit
-from apps.ugc.exceptions import LinkExpired, UnknownItem
+from apps.ugc.exceptions import LinkExpired, UnknownItem, UnknownTitle
 from apps.ugc.forms import (
     CommentForm,
     EditForm,
@@ -247,6 +247,13 @@ def upload_page(request: HttpRequest) -> HttpResponse:
 def _upload_page(request: HttpRequest) -> HttpResponse:
     _viewer, player = _player_viewer(request)
     form = UploadForm(request.POST or None, initial={"title": request.GET.get("title")})
+    if request.method == "GET" and request.GET.get("title"):
+        try:
+            chosen = selectors.title_get(slug=request.GET["title"])
+        except UnknownTitle:
+            chosen = None
+        if chosen is not None:
+            form.kinds_limit_to(selectors.title_allowed_kinds(title=chosen))
     if request.method == "POST" and form.is_valid():
         values = form.cleaned_data
         received = preview = None

@@ -696,6 +696,10 @@ UGC_ARCHIVE_MAX_RATIO = env.int("UGC_ARCHIVE_MAX_RATIO", default=100)
 # Resumable uploads: chunk size offered, lifetime of an unfinished session.
 UGC_UPLOAD_CHUNK_BYTES = env.int("UGC_UPLOAD_CHUNK_BYTES", default=8 << 20)
 UGC_UPLOAD_SESSION_TTL_SECONDS = env.int("UGC_UPLOAD_SESSION_TTL_SECONDS", default=24 * 3600)
+# Upload rate limit per player and title (items and new versions; docs/ugc.md, "Upload rate
+# limit"): a token bucket of UGC_UPLOAD_RATE_COUNT uploads, refilled at that many per window.
+UGC_UPLOAD_RATE_COUNT = env.int("UGC_UPLOAD_RATE_COUNT", default=30)
+UGC_UPLOAD_RATE_WINDOW_SECONDS = env.int("UGC_UPLOAD_RATE_WINDOW_SECONDS", default=3600)
 # Stored files no row points at (a crash between storing and committing) are deleted once
 # older than this by the sweep, which looks at the last UGC_ORPHAN_SWEEP_DAYS days of files.
 UGC_ORPHAN_GRACE_SECONDS = env.int("UGC_ORPHAN_GRACE_SECONDS", default=3600)

@@ -26,7 +26,7 @@ from apps.ugc.exceptions import UnknownItem, UploadOffsetMismatch
 from apps.ugc.models import Kind
 from apps.ugc.presenters import placeholder_url, version_dict
 from apps.ugc.receiving import body_spool
-from apps.ugc.services import links
+from apps.ugc.services import links, policy
 from apps.ugc.services import uploads as upload_services
 from apps.ugc.services.fields import VersionInput
 from apps.ugc.services.thumbnails import THUMBNAIL_SIZES
@@ -79,11 +79,8 @@ class ItemVersionsApi(UploadReceiving, APIView):
         viewer = viewer_of(request)
         assert viewer.player is not None
         item = selectors.item_get_own(player=viewer.player, item_id=item_id)
-        from apps.ugc import enforcement
-
-        enforcement.ugc_sanction_check(
-            player=viewer.player, action=enforcement.ACTION_UPLOAD, title=item.title
-        )
+        # Before the body is read: a banned or rate-limited upload is refused without it.
+        policy.upload_admit(player=viewer.player, title=item.title)
         data = VersionInputSerializer(data=self.form_of(request))
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -91,7 +88,7 @@ class ItemVersionsApi(UploadReceiving, APIView):
         try:
             version = version_add(
                 item=item, creator=viewer.player, received=received, preview=preview,
-                data=_version_input(values),
+                data=_version_input(values), is_rate_counted=True,
             )  # fmt: skip
         finally:
             _close(received, preview)
@@ -204,7 +201,7 @@ class UploadSessionCreateApi(APIView):
         tags=TAGS, request=InputSerializer,
         responses={201: UploadSessionSerializer, **error_responses(
             "unknown_title", "too_large", "empty_file", "file_required", "upload_banned",
-            "suspended", "banned", "validation_error")},
+            "suspended", "banned", "kind_not_allowed", "validation_error")},
         description="Start a resumable upload (docs/ugc.md, \"Resumable uploads\").",
     )  # fmt: skip
     def post(self, request: Request) -> Response:
@@ -282,13 +279,15 @@ class TitleExternalVersionApi(UploadReceiving, APIView):
     def post(self, request: Request, external_id: str) -> Response:
         client = title_client_of(request)
         item = selectors.item_get_by_external_id(title=client.title, external_id=external_id)
+        # Counted against the item's creator, before the body is read.
+        policy.upload_admit(player=item.creator, title=item.title)
         data = VersionInputSerializer(data=self.form_of(request))
         data.is_valid(raise_exception=True)
         received, preview, _session = self.files_of(request)
         try:
             version = version_add(
                 item=item, creator=item.creator, received=received, preview=preview,
-                data=_version_input(data.validated_data),
+                data=_version_input(data.validated_data), is_rate_counted=True,
             )  # fmt: skip
         finally:
             _close(received, preview)

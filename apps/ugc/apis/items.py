@@ -37,6 +37,7 @@ from apps.ugc.pagination import keyset_page, limit_of
 from apps.ugc.presenters import item_dict
 from apps.ugc.receiving import UgcUploadHandler, max_file_bytes, received_file
 from apps.ugc.services import items as item_services
+from apps.ugc.services import policy
 from apps.ugc.services.fields import ItemInput, VersionInput
 from apps.ugc.services.uploads import (
     upload_session_assemble,
@@ -51,6 +52,7 @@ UPLOAD_ERRORS = (
     "file_required", "invalid_link",
     "invalid_tags", "invalid_game_version", "invalid_name", "invalid_visibility",
     "text_too_long", "content_rejected", "unknown_upload", "upload_incomplete",
+    "kind_not_allowed", "upload_rate_limited",
     "validation_error", "not_authenticated", "permission_denied",
 )  # fmt: skip
 
@@ -181,11 +183,8 @@ class TitleItemsApi(UploadReceiving, APIView):
         title = selectors.title_get(slug=slug)
         viewer = viewer_of(request)
         assert viewer.player is not None
-        from apps.ugc import enforcement
-
-        enforcement.ugc_sanction_check(
-            player=viewer.player, action=enforcement.ACTION_UPLOAD, title=title
-        )
+        # Before the body is read: a banned or rate-limited upload is refused without it.
+        policy.upload_admit(player=viewer.player, title=title)
         data = self.InputSerializer(data=self.form_of(request))
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -199,6 +198,7 @@ class TitleItemsApi(UploadReceiving, APIView):
                     visibility=values["visibility"], link_url=values.get("link_url", ""),
                 ),
                 received=received, preview=preview, publish=values["publish"],
+                is_rate_counted=True,
                 version=VersionInput(
                     changelog=values.get("changelog", ""),
                     game_version_min=values.get("game_version_min", ""),
@@ -285,7 +285,8 @@ class ItemPublishApi(APIView):
 
     @extend_schema(
         tags=TAGS, request=None,
-        responses={200: ItemSerializer, **error_responses("unknown_item", "invalid_state")},
+        responses={200: ItemSerializer, **error_responses("unknown_item", "invalid_state",
+                                                          "kind_not_allowed")},
         description="Submit a draft: published at once, or queued for review when the title "
         "reviews content first (state `pending_review`).",
     )  # fmt: skip

@@ -17,6 +17,7 @@ from apps.ugc import enforcement, selectors
 from apps.ugc.enforcement import ACTION_UPLOAD
 from apps.ugc.exceptions import FileRequired, InvalidState, InvalidVisibility, UnsupportedType
 from apps.ugc.models import Item, ItemVersion, ItemVisibility, Kind, ReviewState, Source, Thumbnail
+from apps.ugc.services import policy
 from apps.ugc.services.fields import (
     DESCRIPTION_MAX,
     ItemInput,
@@ -106,13 +107,18 @@ def _prepare(
 def item_create(
     *, creator: Player, title: Title, data: ItemInput, received: ReceivedFile | None = None,
     preview: ReceivedFile | None = None, version: VersionInput | None = None,
-    publish: bool = True,
+    publish: bool = True, is_rate_counted: bool = False,
 ) -> Item:  # fmt: skip
     """Create an item with its first file (or a clip link). Checks run before anything is
-    stored (sanctions, text, tags, versions, the file by content, duplicates); the file is
-    stored, then the rows committed — a failure at any point leaves nothing behind. Call
-    outside a transaction (``services.files``)."""
+    stored (sanctions, the upload rate limit unless ``is_rate_counted`` — the interface
+    already took it with ``policy.upload_admit`` —, the title's kinds, text, tags, versions,
+    the file by content, duplicates); the file is stored, then the rows committed — a failure
+    at any point leaves nothing behind. Call outside a transaction (``services.files``)."""
     enforcement.ugc_sanction_check(player=creator, action=ACTION_UPLOAD, title=title)
+    if not is_rate_counted:
+        policy.upload_rate_take(player=creator, title=title)
+    if data.kind in Kind.values:
+        policy.kind_allowed_check(title=title, kind=data.kind)
     fields = _fields_clean(title=title, data=data)
     clean_version = version_clean(version or VersionInput(), title=title)
     prepared, link_url = _prepare(
@@ -171,6 +177,7 @@ def item_publish(*, item: Item, creator: Player) -> Item:
         locked = Item.objects.select_for_update().get(id=item.id)
         if locked.state != ReviewState.DRAFT:
             raise InvalidState(details={"state": locked.state})
+        policy.kind_allowed_check(title=item.title, kind=locked.kind)
         requires_review = selectors.title_requires_review(title=item.title)
         locked.state = _state_after_submit(publish=True, requires_review=requires_review)
         if locked.state == ReviewState.PUBLISHED:
@@ -208,7 +215,9 @@ def item_publish_from_game(
 ) -> Item:
     """An item a player published in game (``ugc.published``): created once per title and
     game id (a repeated event renames it at most); public, no file until the title uploads
-    one (``version_add`` through a title key). Runs inside the event's transaction."""
+    one (``version_add`` through a title key). A new item of a kind the title does not accept
+    raises ``kind_not_allowed``. Events do not count against the upload rate limit (the
+    title's file upload does). Runs inside the event's transaction."""
     enforcement.ugc_sanction_check(player=creator, action=ACTION_UPLOAD, title=title)
     clean_name = name_clean(name, title=title)
     existing = Item.objects.filter(title=title, external_id=external_id).first()
@@ -218,6 +227,7 @@ def item_publish_from_game(
             existing.save(update_fields=["name", "updated_at"])
             search_vector_update(item=existing)
         return existing
+    policy.kind_allowed_check(title=title, kind=kind)
     requires_review = selectors.title_requires_review(title=title)
     state = _state_after_submit(publish=True, requires_review=requires_review)
     item = Item.objects.create(

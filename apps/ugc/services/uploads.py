@@ -32,6 +32,7 @@ from apps.ugc.exceptions import (
     UploadOffsetMismatch,
 )
 from apps.ugc.models import Kind, UploadSession
+from apps.ugc.services import policy
 from apps.ugc.storage import blob_delete, blob_open, blob_save, staging_chunk_name
 from apps.ugc.text import plain_text
 from apps.ugc.validation import ReceivedFile
@@ -43,10 +44,13 @@ _COPY_CHUNK = 1 << 20
 def upload_session_create(
     *, player: Player, title: Title, kind: str, filename: str, size: int
 ) -> UploadSession:
-    """Open a session for a file of ``size`` bytes (within the kind's limit)."""
+    """Open a session for a file of ``size`` bytes (within the kind's limit, of a kind the
+    title accepts). Opening a session does not count against the upload rate limit: the
+    item or version made from it does."""
     enforcement.ugc_sanction_check(player=player, action=ACTION_UPLOAD, title=title)
     if kind not in Kind.values or kind == Kind.CLIP:
         raise FileRequired(details={"kind": kind})
+    policy.kind_allowed_check(title=title, kind=kind)
     if size <= 0:
         raise EmptyFile()
     limit = settings.UGC_MAX_BYTES[kind]

@@ -26,6 +26,7 @@ from apps.ugc.models import (
     ThumbnailState,
     VersionReview,
 )
+from apps.ugc.services import policy
 from apps.ugc.services.fields import CleanVersion, VersionInput, version_clean
 from apps.ugc.services.files import StoredFiles, files_committed_or_deleted, files_store
 from apps.ugc.validation import PreparedFile, ReceivedFile, file_prepare
@@ -112,12 +113,17 @@ def subscribers_notify_on_commit(*, version: ItemVersion) -> None:
 
 def version_add(
     *, item: Item, creator: Player, received: ReceivedFile | None, data: VersionInput,
-    preview: ReceivedFile | None = None,
+    preview: ReceivedFile | None = None, is_rate_counted: bool = False,
 ) -> ItemVersion:  # fmt: skip
     """A new file for one of ``creator``'s items (``item`` comes from ``item_get_own``).
-    Stores the file, then commits the version; nothing is left behind on failure. Call
-    outside a transaction (``services.files``)."""
+    Counts against the upload rate limit unless ``is_rate_counted`` (``policy.upload_admit``
+    took it); refused when the title no longer accepts the item's kind. Stores the file,
+    then commits the version; nothing is left behind on failure. Call outside a transaction
+    (``services.files``)."""
     enforcement.ugc_sanction_check(player=creator, action=ACTION_UPLOAD, title=item.title)
+    if not is_rate_counted:
+        policy.upload_rate_take(player=creator, title=item.title)
+    policy.kind_allowed_check(title=item.title, kind=item.kind)
     if item.state == ReviewState.REMOVED:
         raise InvalidState(details={"state": item.state})
     clean = version_clean(data, title=item.title)

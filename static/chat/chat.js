@@ -488,8 +488,12 @@
     });
   }
 
-  // Why the composer is off in this channel (closed match, announcements, one-way DM).
+  // Why the composer is off in this channel (closed match, announcements, one-way DM, a
+  // guild the player left or that was disbanded).
   function composerState(channel) {
+    if (channel.kind === "guild" && channel.leftReason === "role_changed") return strings.stateOfficersOnly;
+    if (channel.kind === "guild" && channel.leftReason) return strings.stateGuildLeft;
+    if (channel.kind === "guild" && channel.closed) return strings.stateGuildArchived;
     if (channel.kind === "match" && channel.closed) return strings.stateClosed;
     if (channel.kind === "announcement") return strings.stateReadOnly;
     if (channel.closed) return strings.stateClosed;
@@ -618,13 +622,16 @@
       const channel = addChannel(frame.channel);
       channel.lastSeq = 0;
       channel.unread = 0; // the replay from seq 0 counts them
+      channel.leftReason = null; // back in a guild (or promoted again) after leaving it
       renderChannels();
       subscribe([channel]);
+      if (channel.id === current) showComposerState(channel);
     },
     channel_left(frame) {
       const channel = channels.get(frame.channel_id);
       if (!channel) return;
       channel.closed = true;
+      channel.leftReason = frame.reason; // guild_left, role_changed (guilds), match_closed
       renderChannels();
       if (frame.channel_id === current) showComposerState(channel);
     },

@@ -22,6 +22,11 @@ urlpatterns = [
         name="manage-member",
     ),
     path(
+        "<int:guild_id>/manage/bans/<int:player_id>/lift/",
+        views_manage.ban_lift_post,
+        name="manage-ban-lift",
+    ),
+    path(
         "<int:guild_id>/manage/requests/<int:request_id>/<str:answer>/",
         views_manage.request_post,
         name="manage-request",

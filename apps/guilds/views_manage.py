@@ -21,6 +21,9 @@ from apps.guilds.forms import GuildSettingsForm
 from apps.guilds.models import Guild, GuildMembership, Permission, RoleKind
 from apps.guilds.views import MEMBERS_SHOWN, _guild_or_404, _player_required
 
+BANS_SHOWN = 100
+AUDIT_SHOWN = 50
+
 
 def _manager(request: HttpRequest, guild_id: int) -> tuple[Guild, GuildMembership]:
     player = _player_required(request)
@@ -68,9 +71,18 @@ def manage_page(request: HttpRequest, guild_id: int) -> HttpResponse:
     requests = []
     if Permission.ACCEPT_REQUESTS in held:
         requests = list(selectors.join_requests_for(guild=guild, viewer=manager.player))
+    bans = []
+    if Permission.BAN in held:
+        bans = list(selectors.bans_of(guild=guild, viewer=manager.player)[:BANS_SHOWN])
+    audit = []
+    if manager.role.rank >= permissions.OFFICER_RANK:
+        entries = selectors.audit_log_for(guild=guild, viewer=manager.player)
+        audit = list(entries[:AUDIT_SHOWN])
     context = {
         "guild": guild,
         "held": held,
+        "bans": bans,
+        "audit": audit,
         "settings_form": settings_form,
         "members": _member_rows(guild, manager, held),
         "more_members": max(guild.member_count - MEMBERS_SHOWN, 0),
@@ -172,5 +184,24 @@ def request_post(request: HttpRequest, guild_id: int, request_id: int, answer: s
             actor=manager.player, join_request=join_request, approve=approve
         ),
         _("The player joined the guild.") if approve else _("The request was denied."),
+    )
+    return redirect("guilds:manage", guild_id=guild.id)
+
+
+@login_required
+@require_POST
+def ban_lift_post(request: HttpRequest, guild_id: int, player_id: int) -> HttpResponse:
+    """Lift a ban of this guild (``ban``); a player this guild has not banned is a 404."""
+    guild, manager = _manager(request, guild_id)
+    ban = guild.bans.select_related("player").filter(player_id=player_id).first()
+    if ban is None:
+        raise Http404
+    _act(
+        request,
+        guild,
+        lambda: membership_services.guild_ban_lift(
+            actor=manager.player, guild=guild, target=ban.player
+        ),
+        _("The ban was lifted."),
     )
     return redirect("guilds:manage", guild_id=guild.id)

@@ -166,3 +166,25 @@ def test_requests_are_approved_and_denied_and_another_guilds_request_is_not_foun
     assert applicant.id in roles_of(guild)
     assert refused_one.id not in roles_of(guild)
     assert list(GuildJoinRequest.objects.values_list("player", flat=True)) == [elsewhere.id]
+
+
+def test_a_ban_is_listed_and_lifted_and_the_audit_log_shows_who_did_what():
+    guild, leader, officer, member = staffed_guild()
+    client = client_for(officer)
+    client.post(member_url(guild, member, "ban"))
+    page = client.get(manage_url(guild)).content.decode()
+    lift = reverse("guilds:manage-ban-lift", kwargs={"guild_id": guild.id, "player_id": member.id})
+    assert lift in page
+    stranger = reverse(
+        "guilds:manage-ban-lift", kwargs={"guild_id": guild.id, "player_id": leader.id}
+    )
+
+    assert client.post(stranger).status_code == 404  # not banned here
+    lifted = client.post(lift, follow=True)
+
+    assert "The ban was lifted." in lifted.content.decode()
+    assert not GuildBan.objects.filter(guild=guild).exists()
+    audit = lifted.content.decode().split('data-testid="guild-audit"', 1)[1]
+    assert "Ban lifted" in audit and "Banned" in audit and "Role changed" in audit
+    # Members below officer rank see no audit log (and no manage page at all).
+    assert client_for(PlayerFactory()).get(manage_url(guild)).status_code == 403

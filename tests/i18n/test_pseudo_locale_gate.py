@@ -89,6 +89,7 @@ NOT_PAGES: dict[str, str] = {
     "guilds:manage-settings": "POST only, redirects",
     "guilds:manage-member": "POST only, redirects",
     "guilds:manage-request": "POST only, redirects",
+    "guilds:manage-ban-lift": "POST only, redirects",
 }
 # The main admin pages: the index, the changelists moderators work in, and adding a sanction.
 ADMIN_PAGES: list[str] = [

@@ -26,8 +26,12 @@ from apps.chat.models import Channel, Membership, Message, MessageEdit, Reaction
 from apps.chat.moderation import text_filter
 from apps.chat.reactions import reaction_emoji_for_channel
 from apps.chat.services import clean_body, read_marker_advance
+from apps.common.exceptions import InvalidInput
 from apps.moderation.enforcement import Action, sanction_check
 from apps.players.models import Player
+
+# A player may wait at most this long between messages in slow mode (six hours).
+SLOW_MODE_MAX_SECONDS = 6 * 60 * 60
 
 
 def _check_writer(message: Message, player: Player, action: Action) -> None:
@@ -113,14 +117,23 @@ def message_delete(
     moderator: User | None = None,
     by_moderation: bool = False,
 ) -> None:
-    """Delete by its author or by a moderator (``chat.delete_message`` permission), or by
+    """Delete by its author, by a moderator (``chat.delete_message`` permission), by a player
+    who moderates the channel (``KindRules.can_moderate``: a guild's ``manage_chat``), or by
     moderation itself (``by_moderation``: an escalated report hides it; the caller checked
     the rights). The text is kept as evidence (an edit-history row); every subscriber gets
     ``message_deleted``."""
     is_moderator = by_moderation or (
         moderator is not None and moderator.has_perm("chat.delete_message")
     )
-    if not is_moderator and (player is None or message.author_id != player.id):
+    is_author = player is not None and message.author_id == player.id
+    rules = kind_registry.for_channel(message.channel)
+    channel_moderator = (
+        player
+        if not is_moderator and not is_author and player is not None
+        and rules.can_moderate(message.channel, player)
+        else None
+    )  # fmt: skip
+    if not (is_moderator or is_author or channel_moderator):
         raise Forbidden()
     with transaction.atomic():
         locked = Message.objects.select_for_update().get(id=message.id)
@@ -131,8 +144,41 @@ def message_delete(
         locked.deleted_by = moderator if is_moderator else (player.user if player else None)
         locked.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
         locked.change_seq = _change_stamp(message_id=locked.id, channel_id=locked.channel_id)
-        frame = events.message_deleted_frame(locked, by_moderator=is_moderator)
+        if channel_moderator is not None:
+            data = {"message_id": locked.id, "author_id": locked.author_id}
+            rules.moderation_record(message.channel, channel_moderator, "message_deleted", data)
+        frame = events.message_deleted_frame(
+            locked, by_moderator=is_moderator or channel_moderator is not None
+        )
         events.channel_publish_on_commit(channel_id=locked.channel_id, frame=frame)
+
+
+def channel_slow_mode_set(
+    *, channel: Channel, seconds: int, player: Player | None = None, moderator: User | None = None
+) -> int:
+    """Set ``channel``'s slow mode (one message per player per ``seconds``; 0 turns it off,
+    at most ``SLOW_MODE_MAX_SECONDS``) as staff (``chat.change_channel``) or as a player who
+    moderates the channel (``KindRules.can_moderate``); ``forbidden`` otherwise. Subscribers
+    get ``channel_updated``. Returns the seconds now in force."""
+    if not 0 <= seconds <= SLOW_MODE_MAX_SECONDS:
+        raise InvalidInput(details={"fields": {"seconds": [f"0 to {SLOW_MODE_MAX_SECONDS}"]}})
+    is_staff = moderator is not None and moderator.has_perm("chat.change_channel")
+    rules = kind_registry.for_channel(channel)
+    if not is_staff and (player is None or not rules.can_moderate(channel, player)):
+        raise Forbidden()
+    with transaction.atomic():
+        locked = Channel.objects.select_for_update().get(id=channel.id)
+        before = locked.slow_mode_seconds
+        if before == seconds:
+            return seconds
+        locked.slow_mode_seconds = seconds
+        locked.save(update_fields=["slow_mode_seconds", "updated_at"])
+        if not is_staff and player is not None:
+            data = {"before": before, "after": seconds}
+            rules.moderation_record(locked, player, "slow_mode_set", data)
+        frame = {"type": "channel_updated", "channel_id": locked.id, "slow_mode_seconds": seconds}
+        events.channel_publish_on_commit(channel_id=locked.id, frame=frame)
+    return seconds
 
 
 def message_restore_hidden(*, message: Message, hidden_at: datetime) -> bool:

@@ -306,6 +306,28 @@ async def history(consumer: Any, frame: dict[str, Any]) -> None:
     await reply(consumer, frame, body)
 
 
+def _slow_mode(
+    *, player: Player, user: Any, channel_id: int, seconds: int, reach: ChatReach
+) -> dict[str, Any]:
+    channel = selectors.channel_get_for_player(channel_id=channel_id, player=player, reach=reach)
+    moderator = user if user is not None and user.is_staff else None
+    now = actions.channel_slow_mode_set(
+        channel=channel, seconds=seconds, player=player, moderator=moderator
+    )
+    return {"type": "ack", "channel_id": channel.id, "slow_mode_seconds": now}
+
+
+async def slow_mode(consumer: Any, frame: dict[str, Any]) -> None:
+    """Set a channel's slow mode: staff (a session or their own API token, never a chat
+    token) or a player who moderates the channel (a guild's ``manage_chat``)."""
+    session = session_of(consumer)
+    channel_id, seconds = int_field(frame, "channel_id"), int_field(frame, "seconds")
+    user = consumer.scope["user"] if session.carries_staff_powers else None
+    body = await call(_slow_mode, player=session.player, user=user, channel_id=channel_id,
+                      seconds=seconds, reach=session.reach)  # fmt: skip
+    await reply(consumer, frame, body)
+
+
 def _lobbies(*, player: Player, title: str | None, reach: ChatReach) -> dict[str, Any]:
     found = [channel for channel in title_open_channels(title_slug=title) if reach.allows(channel)]
     reactions = reaction_emoji_for_titles(channel.title_id for channel in found)
@@ -339,4 +361,5 @@ COMMANDS = {
     "typing": typing,
     "read": read,
     "history": history,
+    "slow_mode": slow_mode,
 }

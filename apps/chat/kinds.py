@@ -6,6 +6,7 @@ REST call that touches a channel: authorization is never cached on the socket.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from apps.chat.models import Channel, ChannelKind, Membership
 from apps.players.models import Player
@@ -55,6 +56,19 @@ class KindRules:
         if not self.is_player_writable or channel.is_closed:
             return False
         return self.can_read(channel, player)
+
+    def can_moderate(self, channel: Channel, player: Player) -> bool:
+        """Whether ``player`` moderates ``channel`` as a player, not as staff: deletes others'
+        messages and sets its slow mode. No kind grants it by default; guild chat grants it
+        to holders of the guild's ``manage_chat`` (a guild power, so a chat token carries it
+        too, unlike staff powers)."""
+        return False
+
+    def moderation_record(
+        self, channel: Channel, player: Player, action: str, data: dict[str, Any]
+    ) -> None:
+        """Record what a player moderator (``can_moderate``) did, inside the transaction of
+        the change; the owning app keeps its own log (guilds: the guild's audit log)."""
 
 
 class LobbyRules(KindRules):

@@ -8,6 +8,8 @@ ends their sockets' subscriptions, and the read rule (a chat membership) refuses
 then on. A disbanded guild's channels are closed: read-only, kept as an archive.
 """
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -15,7 +17,15 @@ from apps.chat import events as chat_events
 from apps.chat.channels import membership_ensure
 from apps.chat.kinds import KindRules
 from apps.chat.models import Channel, ChannelKind, Membership
-from apps.guilds.models import Guild, GuildRole
+from apps.guilds import permissions
+from apps.guilds.models import (
+    AuditAction,
+    Guild,
+    GuildAuditEntry,
+    GuildMembership,
+    GuildRole,
+    Permission,
+)
 from apps.guilds.permissions import OFFICER_RANK
 from apps.players.models import Player
 
@@ -26,6 +36,51 @@ class GuildChatRules(KindRules):
 
     kind = ChannelKind.GUILD
     belongs_to_title = False
+
+    def can_moderate(self, channel: Channel, player: Player) -> bool:
+        """Holders of the guild's ``manage_chat`` delete others' messages and set slow mode in
+        both of its channels (a disbanded guild has no members, so no one)."""
+        membership = _membership_in_guild_of(channel, player)
+        return permissions.has_permission(membership, Permission.MANAGE_CHAT)
+
+    def moderation_record(
+        self, channel: Channel, player: Player, action: str, data: dict[str, Any]
+    ) -> None:
+        guild_id = _guild_id_of(channel)
+        if guild_id is None:
+            return
+        GuildAuditEntry.objects.create(
+            guild_id=guild_id,
+            actor=player,
+            action=_AUDIT_ACTIONS[action],
+            target_id=data.get("author_id"),
+            data={"channel_id": channel.id, **data},
+        )
+
+
+_AUDIT_ACTIONS = {
+    "message_deleted": AuditAction.CHAT_MESSAGE_DELETED,
+    "slow_mode_set": AuditAction.CHAT_SLOW_MODE_SET,
+}
+
+
+def _guild_id_of(channel: Channel) -> int | None:
+    """The guild of a ``guild:<id>`` or ``guild:<id>:officers`` channel key."""
+    parts = channel.key.split(":")
+    if len(parts) < 2 or parts[0] != "guild" or not parts[1].isdigit():
+        return None
+    return int(parts[1])
+
+
+def _membership_in_guild_of(channel: Channel, player: Player) -> GuildMembership | None:
+    guild_id = _guild_id_of(channel)
+    if guild_id is None:
+        return None
+    return (
+        GuildMembership.objects.select_related("role")
+        .filter(guild_id=guild_id, player=player)
+        .first()
+    )
 
 
 def _key(guild: Guild, *, officers: bool) -> str:

@@ -61,3 +61,15 @@ class GuildCreateForm(forms.Form):
 
 class GuildActionForm(forms.Form):
     """Join, request or leave: no fields; the service's refusal becomes the form's error."""
+
+
+class GuildSettingsForm(forms.Form):
+    """The settings a holder of ``edit_guild`` changes on the manage page."""
+
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )  # fmt: skip
+    join_policy = forms.ChoiceField(label=_("Joining"), choices=JoinPolicy.choices)
+    language = forms.ChoiceField(label=_("Language"), choices=settings.PRODUCT_LANGUAGES)
+    region = forms.ChoiceField(label=_("Region"), required=False, choices=_region_choices)

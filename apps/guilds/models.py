@@ -202,6 +202,8 @@ class AuditAction(models.TextChoices):
     LEADER_TRANSFERRED = "leader_transferred", _("Leadership transferred")
     DISBANDED = "disbanded", _("Disbanded")
     STAFF_RENAMED = "staff_renamed", _("Renamed by staff")
+    CHAT_MESSAGE_DELETED = "chat_message_deleted", _("Chat message deleted")
+    CHAT_SLOW_MODE_SET = "chat_slow_mode_set", _("Chat slow mode changed")
 
 
 class GuildAuditEntry(models.Model):

@@ -53,3 +53,15 @@ def grant_require(*, actor: GuildMembership, permissions: Iterable[str]) -> None
     missing = set(permissions) - role_permissions(actor.role)
     if missing:
         raise PermissionNotHeld(details={"permissions": sorted(missing)})
+
+
+# Holding any of these opens the guild's manage page in the portal.
+MANAGING = frozenset({Permission.EDIT_GUILD, Permission.KICK, Permission.BAN,
+                      Permission.MANAGE_ROLES, Permission.ACCEPT_REQUESTS})  # fmt: skip
+
+
+def managing_permissions(membership: GuildMembership | None) -> frozenset[str]:
+    """What of the manage page ``membership`` may use (empty: the page is not theirs)."""
+    if membership is None:
+        return frozenset()
+    return role_permissions(membership.role) & MANAGING

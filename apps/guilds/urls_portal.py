@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.guilds import views
+from apps.guilds import views, views_manage
 
 app_name = "guilds"
 
@@ -14,4 +14,21 @@ urlpatterns = [
     path("<int:guild_id>/join/", views.join_post, name="join"),
     path("<int:guild_id>/leave/", views.leave_post, name="leave"),
     path("<int:guild_id>/invite/<int:player_id>/", views.invite_post, name="invite"),
+    path("<int:guild_id>/manage/", views_manage.manage_page, name="manage"),
+    path("<int:guild_id>/manage/settings/", views_manage.settings_post, name="manage-settings"),
+    path(
+        "<int:guild_id>/manage/members/<int:player_id>/<str:action>/",
+        views_manage.member_post,
+        name="manage-member",
+    ),
+    path(
+        "<int:guild_id>/manage/bans/<int:player_id>/lift/",
+        views_manage.ban_lift_post,
+        name="manage-ban-lift",
+    ),
+    path(
+        "<int:guild_id>/manage/requests/<int:request_id>/<str:answer>/",
+        views_manage.request_post,
+        name="manage-request",
+    ),
 ]

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.common.exceptions import ApplicationError, NotFound
 from apps.guilds import membership as membership_services
-from apps.guilds import selectors, services
+from apps.guilds import permissions, selectors, services
 from apps.guilds.forms import GuildActionForm, GuildCreateForm, GuildFilterForm
 from apps.guilds.models import Guild, GuildJoinRequest, GuildStats
 from apps.players.models import Player
@@ -127,6 +127,7 @@ def _guild_context(request: HttpRequest, guild: Guild, action_form: GuildActionF
         "feed": feed,
         "stats": stats.order_by("title__name", "-season"),
         "action_form": action_form,
+        "can_manage": bool(permissions.managing_permissions(membership)),
     }
 
 

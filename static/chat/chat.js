@@ -21,6 +21,9 @@
     stateClosed: gettext("This match is over: the channel is read-only."),
     stateReadOnly: gettext("Only the game team posts here."),
     stateCannotSend: gettext("You cannot message this player."),
+    stateGuildLeft: gettext("You are no longer in this guild: its chat is read-only for you."),
+    stateOfficersOnly: gettext("Officers only: this channel is read-only for you now."),
+    stateGuildArchived: gettext("This guild was disbanded: its chat is a read-only archive."),
     direct: gettext("Message"), report: gettext("Report"),
     sanctionBan: gettext("You are banned."), sanctionSuspension: gettext("Your account is suspended."),
     sanctionMute: gettext("You are muted."), sanctionWarning: gettext("A moderator warned you."),
@@ -517,8 +520,12 @@
     });
   }
 
-  // Why the composer is off in this channel (closed match, announcements, one-way DM).
+  // Why the composer is off in this channel (closed match, announcements, one-way DM, a
+  // guild the player left or that was disbanded).
   function composerState(channel) {
+    if (channel.kind === "guild" && channel.leftReason === "role_changed") return strings.stateOfficersOnly;
+    if (channel.kind === "guild" && channel.leftReason) return strings.stateGuildLeft;
+    if (channel.kind === "guild" && channel.closed) return strings.stateGuildArchived;
     if (channel.kind === "match" && channel.closed) return strings.stateClosed;
     if (channel.kind === "announcement") return strings.stateReadOnly;
     if (channel.closed) return strings.stateClosed;
@@ -670,13 +677,16 @@
       const channel = addChannel(frame.channel);
       channel.lastSeq = 0;
       channel.unread = 0; // the replay from seq 0 counts them
+      channel.leftReason = null; // back in a guild (or promoted again) after leaving it
       renderChannels();
       subscribe([channel]);
+      if (channel.id === current) showComposerState(channel);
     },
     channel_left(frame) {
       const channel = channels.get(frame.channel_id);
       if (!channel) return;
       channel.closed = true;
+      channel.leftReason = frame.reason; // guild_left, role_changed (guilds), match_closed
       renderChannels();
       if (frame.channel_id === current) showComposerState(channel);
     },

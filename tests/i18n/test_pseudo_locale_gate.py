@@ -56,6 +56,7 @@ PAGES: dict[str, str] = {
     "guilds:browse": "alice",
     "guilds:create": "alice",
     "guilds:detail": "alice",
+    "guilds:manage": "alice",
 }
 # URLs that are not pages: each says what it is instead.
 NOT_PAGES: dict[str, str] = {
@@ -86,6 +87,10 @@ NOT_PAGES: dict[str, str] = {
     "guilds:leave": "POST only, redirects",
     "guilds:invite": "POST only, redirects",
     "guilds:invite-respond": "POST only, redirects",
+    "guilds:manage-settings": "POST only, redirects",
+    "guilds:manage-member": "POST only, redirects",
+    "guilds:manage-request": "POST only, redirects",
+    "guilds:manage-ban-lift": "POST only, redirects",
 }
 # The main admin pages: the index, the changelists moderators work in, and adding a sanction.
 ADMIN_PAGES: list[str] = [
@@ -248,6 +253,8 @@ def _urls(base_url: str, alice: Player, emailed: dict[str, str]) -> dict[str, st
         },
         "players:profile": {"player_id": alice.id},
         "guilds:detail": {"guild_id": Guild.objects.filter(disbanded_at=None).first().id},
+        # A guild alice leads: every part of the manage page shows.
+        "guilds:manage": {"guild_id": Guild.objects.get(name="Orbital Vanguard").id},
         "ugc:creator": {"player_id": alice.id},
         "ugc:gallery": {"slug": "starfall-arena"},
         "ugc:item": {"item_id": item_id},

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect, sync_playwright
 
+from apps.guilds.models import Guild
 from apps.players.models import Player
 from tests.browser.test_portal_login import CHROMIUM_ARGS
 from tests.portal.browser import (
@@ -34,6 +35,9 @@ PLAYER_PAGES = {
     "profile": "/players/{other}/",
     "content": "/ugc/",
     "my-sanctions": "/moderation/me/",
+    "guilds": "/guilds/",
+    "guild": "/guilds/{guild}/",
+    "guild-manage": "/guilds/{guild}/manage/",
 }
 
 
@@ -50,6 +54,7 @@ def test_main_pages_have_no_serious_accessibility_violation_at_both_widths(daphn
     source = axe_source()
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     other = Player.objects.exclude(user__username="alice").filter(user__isnull=False).first()
+    guild = Guild.objects.get(name="Orbital Vanguard")  # alice leads it: the manage page is hers
     base = daphne_server.url
     violations: list[str] = []
     console: list[str] = []
@@ -69,7 +74,7 @@ def test_main_pages_have_no_serious_accessibility_violation_at_both_widths(daphn
                 record_console_errors(page, console)
                 _log_in(page, base, "alice")
                 for name, path in PLAYER_PAGES.items():
-                    page.goto(base + path.format(other=other.id))
+                    page.goto(base + path.format(other=other.id, guild=guild.id))
                     violations += axe_violations(page, source)
                     screenshot(page, f"{name}-{label}")
                 page.goto(base + "/chat/")

@@ -17,7 +17,9 @@ from tests.players.factories import PlayerFactory
 from tests.portal.browser import WIDTHS, record_console_errors, screenshot
 from tests.support.services import CHROMIUM
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# The kick is made in the test process and reaches the Daphne process through the channel
+# layer: the shared (Redis) one, not the embedded in-memory one.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.redis]
 
 
 def chat_page(browser, base_url: str, username: str, width: int):  # type: ignore[no-untyped-def]

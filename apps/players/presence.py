@@ -128,12 +128,17 @@ class _PendingBroadcast(dict[int, Player]):
 
 
 def _pending_broadcast() -> _PendingBroadcast:
-    """This transaction's pending broadcast, registered on commit when first needed."""
+    """This transaction's pending broadcast, registered on commit when first needed.
+
+    A savepoint rolled back drops the pending broadcast only if it was registered inside it,
+    and then at once, so the next change registers a new one (the applier's per-event
+    savepoints: a failed event does not take the other events' broadcasts with it). Robust: a
+    failure to broadcast after the commit is logged, never raised into the committer."""
     for _savepoints, callback, _robust in transaction.get_connection().run_on_commit:
         if isinstance(callback, _PendingBroadcast):
             return callback
     pending = _PendingBroadcast()
-    transaction.on_commit(pending)
+    transaction.on_commit(pending, robust=True)
     return pending
 
 

@@ -246,3 +246,38 @@ async def test_a_batch_of_game_events_tells_friends_each_players_final_presence_
     assert [(f["status"], f["match_id"]) for f in frames] == [("in_match", "m-2")]
     assert {f["player"]["id"] for f in frames} == {alice.id}
     await bob_socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_failed_event_in_a_batch_does_not_hold_back_the_others_presence():
+    """The applier's careful path gives each event a savepoint: one rolled back (its event
+    failed) drops its own presence change, and the batch's other players are still told."""
+    from asgiref.sync import sync_to_async
+    from django.db import transaction
+
+    alice, bob, carol, dave = [await sync_to_async(PlayerFactory)() for _ in range(4)]
+    title = await sync_to_async(TitleFactory)(slug="kaiju", name="Kaiju")
+    for friend in (alice, carol, dave):
+        await sync_to_async(befriend)(friend, bob)
+    token = (await sync_to_async(api_token_create)(user=bob.user, name="t")).secret
+    bob_socket = await open_socket(token)
+
+    def batch() -> None:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():  # the failed event
+                    presence_game_session_start(player=alice, title=title, session_id="s1")
+                    raise RuntimeError("handler failed")
+            except RuntimeError:
+                pass
+            with transaction.atomic():  # the next event
+                presence_game_session_start(player=carol, title=title, session_id="s2")
+        presence_game_session_start(player=dave, title=title, session_id="s3")  # end marker
+
+    await sync_to_async(batch)()
+    frames = []
+    while (frame := await next_frame_of_type(bob_socket, "presence"))["player"]["id"] != dave.id:
+        frames.append(frame)
+
+    assert [(f["player"]["id"], f["status"]) for f in frames] == [(carol.id, "in_game")]
+    await bob_socket.disconnect()

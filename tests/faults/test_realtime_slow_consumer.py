@@ -121,7 +121,11 @@ def test_a_socket_that_stops_reading_is_closed_with_4010_and_the_others_get_ever
         stalled.close()
 
     assert counted == 1
-    assert stalled_outcome["close_code"] == CLOSE_TOO_SLOW
+    # The close frame sits behind the data the client did not read: a client that drains
+    # within the server's close timeout (1 s) reads 4010; one that wakes later (a loaded
+    # machine) finds the connection dropped (no close frame), as docs/websocket-protocol.md
+    # says. The metric above is what proves the cut was the slow-consumer bound.
+    assert stalled_outcome["close_code"] in (CLOSE_TOO_SLOW, None)
     # It was cut after a bounded part of the stream, not fed all of it.
     assert stalled_outcome["received"] < MESSAGES // 2
     assert outcome["open"] == [True] * 3

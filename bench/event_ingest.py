@@ -59,11 +59,13 @@ IDENTITIES = 200
 TITLE = "bench-arena"
 
 
-def scratch_database(base_url: str) -> str:
+def scratch_database(base_url: str, suffix: str = "_bench_events") -> str:
+    """A new, empty database ``<name><suffix>`` on ``base_url``'s server (dropped first if a
+    previous run left it); its URL."""
     import psycopg
 
     url = urlsplit(base_url)
-    name = f"{url.path.lstrip('/') or 'community'}_bench_events"
+    name = f"{url.path.lstrip('/') or 'community'}{suffix}"
     admin = url._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

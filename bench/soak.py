@@ -33,30 +33,17 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
 from bench import wsload  # noqa: E402
 from bench.chat_fanout import free_port, loadavg, wait_for_port  # noqa: E402
-from bench.event_ingest import start_broker  # noqa: E402
+from bench.event_ingest import scratch_database, start_broker  # noqa: E402
 
 TITLE = "soak-arena"
 TOPIC = "game-events"
 SENDERS = 40  # distinct players: 20 messages/s is half a message a second each
-
-
-def scratch_database(base_url: str) -> str:
-    import psycopg
-
-    url = urlsplit(base_url)
-    name = f"{url.path.lstrip('/') or 'community'}_soak"
-    admin = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return url._replace(path=f"/{name}").geturl()
 
 
 def rss_mb(pid: int) -> float:
@@ -205,12 +192,15 @@ async def chat_load(chat: Chat, ports: list[int], lobby: int, tokens: list[str],
 
 
 def report_interval(label: str, chat: Chat, processes: dict[str, subprocess.Popen],
-                    events: tuple[int, int]) -> None:  # fmt: skip
+                    events: tuple[int | None, int]) -> None:  # fmt: skip
+    """One report line; ``events`` = (published but not stored — known only at the end, when
+    the simulator has said how many it published — and stored but not applied)."""
     ordered = sorted(chat.latencies)
     p99 = ordered[int(len(ordered) * 0.99)] * 1000 if ordered else float("nan")
     memory = ", ".join(f"{name} {rss_mb(p.pid):.0f}" for name, p in processes.items())
     print(f"{label}: deliveries {chat.deliveries:,} p99 {p99:.0f} ms; lost {chat.lost}; "
-          f"events waiting: to store {events[0]}, to apply {events[1]}; RSS MB: {memory}; "
+          f"events waiting: to store {'?' if events[0] is None else events[0]}, "
+          f"to apply {events[1]}; RSS MB: {memory}; "
           f"load {loadavg()}", flush=True)  # fmt: skip
     chat.latencies.clear()
     chat.deliveries = 0
@@ -227,8 +217,8 @@ async def soak(args: argparse.Namespace, processes: dict[str, subprocess.Popen],
         await asyncio.sleep(min(args.every, max(0.0, ends - time.monotonic())))
         if load.done():
             load.result()  # raises what stopped it
-        events = await asyncio.to_thread(backlog, 0)
-        report_interval(f"{time.monotonic() - started:5.0f} s", chat, processes, (0, events[1]))
+        _unknown, to_apply = await asyncio.to_thread(backlog, 0)
+        report_interval(f"{time.monotonic() - started:5.0f} s", chat, processes, (None, to_apply))
     stop.set()
     await load
     simulator = processes.pop("simulator")
@@ -261,7 +251,7 @@ def main() -> None:
     for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
         if not os.environ.get(name):
             sys.exit(f"Set {name}: the soak runs the production parts.")
-    database_url = scratch_database(os.environ["DATABASE_URL"])
+    database_url = scratch_database(os.environ["DATABASE_URL"], "_soak")
     tmp = Path(tempfile.mkdtemp(prefix="soak-"))
     broker, connection_string = start_broker(tmp, [TOPIC])
     env = {

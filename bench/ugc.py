@@ -43,24 +43,14 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.event_ingest import scratch_database  # noqa: E402
+
 TITLE = "bench-arena"
 UPLOAD_CONCURRENCY = "2"
-
-
-def scratch_database(base_url: str) -> str:
-    import psycopg
-
-    url = urlsplit(base_url)
-    name = f"{url.path.lstrip('/') or 'community'}_bench_ugc"
-    admin = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return url._replace(path=f"/{name}").geturl()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -554,7 +544,7 @@ def main() -> None:
     args = parser.parse_args()
     from tests.support.azurite import run_azurite
 
-    database_url = scratch_database(os.environ["DATABASE_URL"])
+    database_url = scratch_database(os.environ["DATABASE_URL"], "_bench_ugc")
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=ROOT,

@@ -54,7 +54,7 @@ def frame(opcode: int, payload: bytes) -> bytes:
 
 
 class HandshakeError(ConnectionError):
-    pass
+    """The server did not answer the upgrade with 101 (its status line is the message)."""
 
 
 class Socket(asyncio.Protocol):

@@ -16,6 +16,7 @@ receive raised, the consumer died. Now:
 """
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import random
@@ -146,24 +147,22 @@ class LayerWatch:
         return True
 
     async def _forget_marker(self) -> None:
-        try:
+        with contextlib.suppress(*OUTAGE_ERRORS):  # gone with Redis anyway
             for index in range(self.layer.ring_size):
                 await self.layer.connection(index).delete(self.marker)
-        except OUTAGE_ERRORS:
-            pass  # gone with Redis anyway
 
 
 class _NoWatch:
-    """The in-memory layer (no Redis) never loses anything."""
+    """The in-memory layer (no Redis) never loses anything: nothing to watch or recover."""
 
     def register(self, owner: Any) -> None:
-        pass
+        """Nothing to recover after: the in-memory layer has no outages."""
 
     def unregister(self, owner: Any) -> None:
-        pass
+        """Nothing was registered."""
 
     def outage_seen(self) -> None:
-        pass
+        """The in-memory layer cannot be down."""
 
 
 _watches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LayerWatch | _NoWatch]" = (

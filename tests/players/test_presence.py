@@ -1,5 +1,6 @@
 """Presence from open websockets (several devices), game sessions, and the sweep."""
 
+import contextlib
 import json
 import os
 import signal
@@ -264,12 +265,9 @@ async def test_a_failed_event_in_a_batch_does_not_hold_back_the_others_presence(
 
     def batch() -> None:
         with transaction.atomic():
-            try:
-                with transaction.atomic():  # the failed event
-                    presence_game_session_start(player=alice, title=title, session_id="s1")
-                    raise RuntimeError("handler failed")
-            except RuntimeError:
-                pass
+            with contextlib.suppress(RuntimeError), transaction.atomic():  # the failed event
+                presence_game_session_start(player=alice, title=title, session_id="s1")
+                raise RuntimeError("handler failed")
             with transaction.atomic():  # the next event
                 presence_game_session_start(player=carol, title=title, session_id="s2")
         presence_game_session_start(player=dave, title=title, session_id="s3")  # end marker

@@ -51,7 +51,7 @@ class RawSocket:
                 async with self.arrived:
                     self.arrived.notify_all()
         except websockets.ConnectionClosed:
-            pass
+            pass  # the server closed it: the waiters below learn it from the finally
         finally:
             for future in self.replies.values():
                 if not future.done():
@@ -177,7 +177,7 @@ class StalledSocket:
                 if opcode == 0x1 and json.loads(payload).get("type") == "message":
                     messages += 1
         except (ConnectionResetError, TimeoutError):
-            pass
+            pass  # dropped without a close frame, or nothing more came: no close code
         return messages, None
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ PORT ?= 8000
 # Where SQLite, static files and logs live (the settings read the same variable).
 VAR_DIR := $(or $(COMMUNITY_VAR_DIR),var)
 
-.PHONY: run test lint format install install-dev services system-packages azurite migrate seed \
+.PHONY: run test lint format install install-dev services system-packages bench-tools azurite migrate seed \
 	schema clean messages catalogs infra-tools axe
 
 $(BIN)/python:
@@ -69,6 +69,10 @@ run: seed
 
 system-packages:
 	./infra/system-packages.sh
+
+# What the benches need beyond the tests' packages (wrk for bench/rest_reads.py).
+bench-tools: install-dev
+	./infra/system-packages.sh wrk
 
 # The Azure Storage emulator for the UGC tests (npm, pinned, into $(VENV)/azurite).
 azurite: $(BIN)/python

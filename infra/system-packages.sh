@@ -5,7 +5,8 @@
 # compiler to build PyICU (names' spoof checker; it has no wheels), and for the deployment
 # files' checks (tests/infra/): nginx, docker-compose and systemd's systemd-analyze.
 # Playwright drives Debian's /usr/bin/chromium; it never downloads a browser of its own.
-# Usage: system-packages.sh [chromium] [gettext] [icu] [nginx] [compose] [systemd]  (none: all)
+# Usage: system-packages.sh [chromium] [gettext] [icu] [nginx] [compose] [systemd] [wrk]
+# (none: all but wrk, the HTTP load generator of bench/rest_reads.py, which `make bench-tools` asks for)
 set -euo pipefail
 wanted=("${@:-chromium gettext icu nginx compose systemd}")
 wanted=(${wanted[*]})
@@ -24,6 +25,7 @@ for package in "${wanted[@]}"; do
     nginx) command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light) ;;
     compose) command -v docker-compose >/dev/null || missing+=(docker-compose) ;;
     systemd) command -v systemd-analyze >/dev/null || missing+=(systemd) ;;
+    wrk) command -v wrk >/dev/null || missing+=(wrk) ;;
     *) echo "system-packages: unknown package $package" >&2; exit 2 ;;
   esac
 done

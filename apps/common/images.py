@@ -98,19 +98,20 @@ def image_encode(image: Image.Image, *, image_format: str, quality: int = 85) ->
     kept: dict[str | tuple[int, int], Any] = {
         key: image.info[key] for key in _KEPT_INFO if key in image.info
     }
-    image = image.copy()
-    image.info = kept
-    out = io.BytesIO()
-    if image_format == "JPEG":
-        if image.mode not in ("RGB", "L"):
-            image = image.convert("RGB")
-        image.save(out, format="JPEG", quality=quality, optimize=True)
-    elif image_format == "PNG":
-        if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
-            image = image.convert("RGBA")
-        image.save(out, format="PNG")
-    else:
-        if image.mode not in ("RGB", "RGBA"):
-            image = image.convert("RGBA")
-        image.save(out, format="WEBP", quality=quality)
+    # The caller's image keeps its info: it is swapped out only while saving (no pixel copy).
+    original_info, image.info = image.info, kept
+    try:
+        out = io.BytesIO()
+        if image_format == "JPEG":
+            converted = image if image.mode in ("RGB", "L") else image.convert("RGB")
+            converted.save(out, format="JPEG", quality=quality, optimize=True)
+        elif image_format == "PNG":
+            ok = ("RGB", "RGBA", "L", "LA", "P")
+            converted = image if image.mode in ok else image.convert("RGBA")
+            converted.save(out, format="PNG")
+        else:
+            converted = image if image.mode in ("RGB", "RGBA") else image.convert("RGBA")
+            converted.save(out, format="WEBP", quality=quality)
+    finally:
+        image.info = original_info
     return out.getvalue()

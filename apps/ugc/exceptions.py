@@ -168,6 +168,15 @@ class UploadIncomplete(Conflict):
     default_message = _("The upload has not received all of its bytes yet.")
 
 
+class TooManyUploads(Conflict):
+    """The player has too many unfinished resumable uploads open (or they reserve too many
+    bytes): finish or delete one first. ``details``: ``max_open``, ``open``, ``max_bytes``,
+    ``open_bytes``."""
+
+    code = "too_many_uploads"
+    default_message = _("You have too many unfinished uploads. Finish or cancel one first.")
+
+
 class UploadOffsetMismatch(Conflict):
     """``details.offset`` is where the next chunk must start."""
 

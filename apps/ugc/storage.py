@@ -66,6 +66,17 @@ def blob_save(*, name: str, source: IO[bytes], content_type: str) -> str:
     return ugc_storage().save(name, _TypedFile(source, name=name, content_type=content_type))
 
 
+def blob_read(name: str) -> bytes:
+    """A whole (small) file in memory: thumbnail sources. On Azure straight from the download
+    stream, not through django-storages' spooled file (which spills past 2 MB to disk)."""
+    storage: Any = ugc_storage()
+    if storage_is_azure(storage):
+        path = f"{storage.location.rstrip('/')}/{name}" if storage.location else name
+        return bytes(storage.client.download_blob(path, timeout=storage.timeout).readall())
+    with storage.open(name, "rb") as source:
+        return bytes(source.read())
+
+
 def blob_delete(names: list[str]) -> None:
     """Delete files; missing ones are fine (deletes are retried and repeated)."""
     storage = ugc_storage()

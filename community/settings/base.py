@@ -696,6 +696,10 @@ UGC_ARCHIVE_MAX_RATIO = env.int("UGC_ARCHIVE_MAX_RATIO", default=100)
 # Resumable uploads: chunk size offered, lifetime of an unfinished session.
 UGC_UPLOAD_CHUNK_BYTES = env.int("UGC_UPLOAD_CHUNK_BYTES", default=8 << 20)
 UGC_UPLOAD_SESSION_TTL_SECONDS = env.int("UGC_UPLOAD_SESSION_TTL_SECONDS", default=24 * 3600)
+# Unfinished sessions one player may hold, and the bytes they may reserve in all (staging
+# space is bounded per player; `too_many_uploads`).
+UGC_UPLOAD_SESSIONS_MAX_OPEN = env.int("UGC_UPLOAD_SESSIONS_MAX_OPEN", default=4)
+UGC_UPLOAD_SESSIONS_MAX_BYTES = env.int("UGC_UPLOAD_SESSIONS_MAX_BYTES", default=2 << 30)
 # Upload rate limit per player and title (items and new versions; docs/ugc.md, "Upload rate
 # limit"): a token bucket of UGC_UPLOAD_RATE_COUNT uploads, refilled at that many per window.
 UGC_UPLOAD_RATE_COUNT = env.int("UGC_UPLOAD_RATE_COUNT", default=30)

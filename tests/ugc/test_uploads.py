@@ -93,6 +93,54 @@ def test_an_incomplete_or_foreign_upload_cannot_be_used(ugc_storage, title, alic
     assert not Item.objects.exists()
 
 
+def test_a_player_holds_a_bounded_number_of_unfinished_uploads(
+    ugc_storage, spooled, settings, title, alice, bob, django_capture_on_commit_callbacks
+):
+    """Staging space is bounded per player: a fifth open session, or one that would reserve
+    more than the byte budget, is refused until one is used, deleted or expires."""
+    settings.UGC_UPLOAD_SESSIONS_MAX_OPEN = 4
+    settings.UGC_UPLOAD_SESSIONS_MAX_BYTES = 10_000
+    client = client_for(alice)
+
+    def open_session(size: int = 1000):  # type: ignore[no-untyped-def]
+        return client.post("/api/v1/ugc/uploads", {"title": title.slug, "kind": "level",
+                                                   "filename": "l.zip", "size": size})  # fmt: skip
+
+    opened = [open_session().json()["id"] for _ in range(4)]
+    fifth = open_session()
+    held_after_refusal = UploadSession.objects.filter(player=alice).count()
+    others = client_for(bob).post(
+        "/api/v1/ugc/uploads",
+        {"title": title.slug, "kind": "level", "filename": "b.zip", "size": 1000},
+    )
+    client.delete(f"/api/v1/ugc/uploads/{opened[0]}")
+    after_delete = open_session()
+    UploadSession.objects.filter(uuid=opened[1]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    after_expiry_too_big = open_session(size=8000)  # 3 open x 1000 + 8000 > 10,000 bytes
+    level = corpus.level_zip()
+    used = open_session(size=len(level)).json()["id"]
+    put_chunk(client, used, level, 0, len(level))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/api/v1/ugc/titles/{title.slug}/items",
+                    {"kind": "level", "name": "From a session", "upload_id": used},
+                    format="multipart")  # fmt: skip
+    after_use = open_session()
+
+    assert (fifth.status_code, fifth.json()["error"]) == (409, {
+        "code": "too_many_uploads",
+        "message": "You have too many unfinished uploads. Finish or cancel one first.",
+        "details": {"max_open": 4, "open": 4, "max_bytes": 10_000,
+                    "open_bytes": 4000}})  # fmt: skip
+    assert held_after_refusal == 4  # a refusal makes nothing
+    assert others.status_code == 201  # another player's budget is their own
+    assert after_delete.status_code == 201
+    assert (after_expiry_too_big.status_code, after_expiry_too_big.json()["error"]["details"]) == (
+        409, {"max_open": 4, "open": 3, "max_bytes": 10_000, "open_bytes": 3000})  # fmt: skip
+    assert after_use.status_code == 201, after_use.json()
+
+
 @pytest.mark.django_db(transaction=True)  # deletions after commit happen as in production
 def test_expired_sessions_and_orphans_are_swept(ugc_storage, settings, title, alice):
     settings.UGC_ORPHAN_GRACE_SECONDS = 0

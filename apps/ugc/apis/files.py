@@ -201,8 +201,10 @@ class UploadSessionCreateApi(APIView):
         tags=TAGS, request=InputSerializer,
         responses={201: UploadSessionSerializer, **error_responses(
             "unknown_title", "too_large", "empty_file", "file_required", "upload_banned",
-            "suspended", "banned", "kind_not_allowed", "validation_error")},
-        description="Start a resumable upload (docs/ugc.md, \"Resumable uploads\").",
+            "suspended", "banned", "kind_not_allowed", "too_many_uploads", "validation_error")},
+        description="Start a resumable upload (docs/ugc.md, \"Resumable uploads\"). A player "
+        "holds a bounded number of unfinished uploads (`too_many_uploads`: finish or delete "
+        "one first).",
     )  # fmt: skip
     def post(self, request: Request) -> Response:
         viewer = viewer_of(request)

@@ -17,6 +17,7 @@ from typing import IO
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from apps.players.models import Player
@@ -27,6 +28,7 @@ from apps.ugc.exceptions import (
     EmptyFile,
     FileRequired,
     TooLarge,
+    TooManyUploads,
     UnknownUpload,
     UploadIncomplete,
     UploadOffsetMismatch,
@@ -46,7 +48,10 @@ def upload_session_create(
 ) -> UploadSession:
     """Open a session for a file of ``size`` bytes (within the kind's limit, of a kind the
     title accepts). Opening a session does not count against the upload rate limit: the
-    item or version made from it does."""
+    item or version made from it does. A player holds at most
+    ``UGC_UPLOAD_SESSIONS_MAX_OPEN`` unexpired sessions reserving at most
+    ``UGC_UPLOAD_SESSIONS_MAX_BYTES`` in all (``too_many_uploads``): staging space is
+    bounded per player whatever the client does."""
     enforcement.ugc_sanction_check(player=player, action=ACTION_UPLOAD, title=title)
     if kind not in Kind.values or kind == Kind.CLIP:
         raise FileRequired(details={"kind": kind})
@@ -56,13 +61,33 @@ def upload_session_create(
     limit = settings.UGC_MAX_BYTES[kind]
     if size > limit:
         raise TooLarge(details={"max_bytes": limit})
-    return UploadSession.objects.create(
-        player=player,
-        kind=kind,
-        filename=plain_text(filename, multiline=False)[:120],
-        size=size,
-        expires_at=timezone.now() + timedelta(seconds=settings.UGC_UPLOAD_SESSION_TTL_SECONDS),
+    with transaction.atomic():
+        # The player's row serializes concurrent opens, so two at once cannot both pass.
+        Player.objects.select_for_update().filter(id=player.id).exists()
+        _open_sessions_check(player=player, size=size)
+        return UploadSession.objects.create(
+            player=player,
+            kind=kind,
+            filename=plain_text(filename, multiline=False)[:120],
+            size=size,
+            expires_at=timezone.now() + timedelta(seconds=settings.UGC_UPLOAD_SESSION_TTL_SECONDS),
+        )
+
+
+def _open_sessions_check(*, player: Player, size: int) -> None:
+    totals = UploadSession.objects.filter(player=player, expires_at__gt=timezone.now()).aggregate(
+        count=Count("id"), reserved=Sum("size")
     )
+    open_count, reserved = totals["count"], totals["reserved"] or 0
+    max_open, max_bytes = (
+        settings.UGC_UPLOAD_SESSIONS_MAX_OPEN,
+        settings.UGC_UPLOAD_SESSIONS_MAX_BYTES,
+    )
+    if open_count >= max_open or reserved + size > max_bytes:
+        raise TooManyUploads(
+            details={"max_open": max_open, "open": open_count, "max_bytes": max_bytes,
+                     "open_bytes": reserved}
+        )  # fmt: skip
 
 
 def upload_session_get(*, player: Player, upload_uuid: str) -> UploadSession:

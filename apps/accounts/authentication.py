@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from apps.accounts.gates import login_gates_check
+from apps.accounts.gates import login_gate_hint_values, login_gates_check
 from apps.accounts.selectors import api_token_get_active
 from apps.accounts.services import API_TOKEN_KIND
 
@@ -28,7 +28,9 @@ class PlayerTokenAuthentication(authentication.BaseAuthentication):
         token = api_token_get_active(secret=secret)
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
-        login_gates_check(token.user)  # a suspended player's tokens are refused (403 suspended)
+        # A suspended player's tokens are refused (403 suspended); the gates' hints came with
+        # the token, so a player with nothing against them costs no further query.
+        login_gates_check(token.user, hints=login_gate_hint_values(token))
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

@@ -10,11 +10,11 @@ class ModerationConfig(AppConfig):
     def ready(self) -> None:
         from apps.accounts.gates import login_gate_register
         from apps.moderation import handlers, realtime  # noqa: F401 - handlers register
-        from apps.moderation.enforcement import login_gate
+        from apps.moderation.enforcement import login_gate, login_gate_hint
         from apps.moderation.targets import register_builtin_kinds
         from apps.realtime.registry import session_hooks
 
-        login_gate_register(login_gate)
+        login_gate_register(login_gate, hint=login_gate_hint)
         register_builtin_kinds()
         # First: a refused socket must not take a chat slot or show up as online.
         if realtime.on_authenticated not in session_hooks.on_authenticated:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -262,6 +262,19 @@ def session_refusal_for_user(*, user_id: int) -> exceptions.Sanctioned | None:
     ).values_list(*_FIELDS)
     sanctions = [ActiveSanction(*values) for values in rows]
     return sanction_refusal(sanctions, action=Action.LOGIN)
+
+
+def login_gate_hint(user_id: Any) -> Exists:
+    """Registered with ``login_gate``: false when ``login_gate`` cannot refuse the user (no
+    session-ending sanction active), read inside the token lookup's own query."""
+    return Exists(
+        Sanction.objects.filter(
+            active_filter(timezone.now()),
+            player__user_id=user_id,
+            kind__in=list(SESSION_ENDING_KINDS),
+            title__isnull=True,
+        )
+    )
 
 
 def login_gate(user: Any) -> None:

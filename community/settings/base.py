@@ -120,12 +120,17 @@ DATABASE_CONNECT_TIMEOUT_SECONDS = env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", d
 DATABASE_POOL_TIMEOUT_SECONDS = env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=2.0)
 DATABASE_POOL_RECONNECT_SECONDS = env.float("DATABASE_POOL_RECONNECT_SECONDS", default=5.0)
 DATABASE_OUTAGE_RETRY_SECONDS = env.float("DATABASE_OUTAGE_RETRY_SECONDS", default=2.0)
+# A pooled connection idle for this long is checked (one round trip) before it is handed out;
+# one returned more recently is not (apps/common/postgresql/pool.py). 0 checks every checkout.
+DATABASE_POOL_CHECK_IDLE_SECONDS = env.float("DATABASE_POOL_CHECK_IDLE_SECONDS", default=1.0)
 if env.str("DATABASE_URL", default=""):
     _database = env.db_url("DATABASE_URL")
     if _database["ENGINE"] == "django.db.backends.postgresql":
         # Django's backend with the outage breaker in front of every new connection.
         _database["ENGINE"] = "apps.common.postgresql"
         _database["CONN_MAX_AGE"] = 0
+        # Pooled connections are checked before use, those idle a while only
+        # (apps/common/postgresql/pool.py).
         _database["CONN_HEALTH_CHECKS"] = True
         _options = _database.setdefault("OPTIONS", {})
         _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS)

@@ -1,6 +1,8 @@
-"""What a list read costs with a real bearer token: the query count is fixed (token, user and
-player in one query; the login gate; the page) and does not grow with the page size; and a
-revoked token fails at once, on every worker (nothing about a token is cached)."""
+"""What a list read costs with a real bearer token: the query count is fixed (token, user,
+player and the login gates' hints in one query; the page) and does not grow with the page
+size; and a revoked token fails at once, on every worker (nothing about a token is cached).
+A suspension refuses the very next request too, though the gate's own query is skipped when
+its hint is false (tests/moderation/test_enforcement.py)."""
 
 import pytest
 from django.test import Client
@@ -12,9 +14,9 @@ from apps.players.models import Player, Privacy
 from apps.players.services import activity_record, notification_create
 from tests.players.factories import PlayerFactory
 
-# One query resolves the token with its user and player, one asks the login gates (a banned
-# or suspended player is refused at once), one reads the page.
-LIST_QUERIES = 3
+# One query resolves the token with its user and player and whether a login gate could refuse
+# them (a banned or suspended player is refused at once); one reads the page.
+LIST_QUERIES = 2
 
 
 def token_client(player: Player) -> Client:
@@ -42,7 +44,7 @@ def viewer_with_friends(count: int) -> tuple[Player, list[Player]]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("limit", [2, 40])
 @pytest.mark.parametrize("path", ["/api/v1/feed", "/api/v1/notifications"])
-def test_a_list_read_costs_three_queries_at_any_page_size(django_assert_num_queries, path, limit):
+def test_a_list_read_costs_two_queries_at_any_page_size(django_assert_num_queries, path, limit):
     me, _friends = viewer_with_friends(12)
     client = token_client(me)
 

@@ -8,9 +8,17 @@ from django.db.backends.postgresql import base
 from psycopg_pool import PoolTimeout
 
 from apps.common.outage import CircuitOpen, database_outage
+from apps.common.postgresql.pool import pool_checks_install
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    @property
+    def pool(self) -> Any:
+        pool = super().pool
+        if pool is not None and self.settings_dict["CONN_HEALTH_CHECKS"]:
+            pool_checks_install(pool)
+        return pool
+
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         try:
             database_outage.before_connect()

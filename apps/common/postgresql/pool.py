@@ -1,0 +1,43 @@
+"""Health checks of pooled connections that cost a round trip only when one can help.
+
+With ``CONN_HEALTH_CHECKS`` Django gives psycopg's pool ``ConnectionPool.check_connection``,
+which sends an empty query on every checkout: one extra round trip per request. A connection
+handed back to the pool moments ago is as healthy as it was then, so only a connection idle
+for ``DATABASE_POOL_CHECK_IDLE_SECONDS`` or more is checked (0 checks every checkout). A
+server that went away in those moments is met by the query itself and the outage breaker
+(``apps.common.outage``), as a failure in the middle of a request is.
+"""
+
+import time
+from typing import Any
+
+from django.conf import settings
+from psycopg_pool import ConnectionPool
+
+_RETURNED_AT = "_community_returned_at"
+
+
+def _connection_returned(connection: Any) -> None:
+    """The pool's ``reset`` callback: note when the connection came back."""
+    setattr(connection, _RETURNED_AT, time.monotonic())
+
+
+def _connection_check(connection: Any) -> None:
+    """The pool's ``check`` callback."""
+    returned_at = getattr(connection, _RETURNED_AT, None)
+    idle_for = None if returned_at is None else time.monotonic() - returned_at
+    if idle_for is not None and idle_for < settings.DATABASE_POOL_CHECK_IDLE_SECONDS:
+        return
+    ConnectionPool.check_connection(connection)
+
+
+def pool_checks_install(pool: ConnectionPool) -> None:
+    """Replace the every-checkout check Django installed (once per pool). psycopg_pool takes
+    ``check`` and ``reset`` only in its constructor, which Django calls with ``check`` fixed;
+    both are kept as these attributes (psycopg_pool 3.3, pinned; tested in
+    tests/ops/test_database_pool.py)."""
+    if getattr(pool, "_community_checks", False):
+        return
+    pool._check = _connection_check
+    pool._reset = _connection_returned
+    pool._community_checks = True  # type: ignore[attr-defined]

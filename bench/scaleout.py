@@ -206,7 +206,9 @@ async def fanout(kind: str, port: int, fixture: Fixture, hosts: list[int], proxy
     finally:
         room.close()
     if room.lost:
-        print(f"  {room.lost} messages lost", flush=True)
+        print(f"  {room.lost} messages had not reached every socket within "
+              f"{LOST_AFTER_SECONDS:.0f} s; {room.late} deliveries came after that "
+              "(late, not necessarily lost)", flush=True)  # fmt: skip
     return figure, number
 
 

@@ -20,8 +20,12 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from apps.common.telemetry import telemetry_start  # noqa: E402
 from apps.realtime.middleware import RealtimeAuthMiddleware, WebsocketOriginValidator  # noqa: E402
 from community.routing import websocket_urlpatterns  # noqa: E402
+
+# OpenTelemetry export when configured (docs/operations.md); nothing otherwise.
+telemetry_start(service="community-asgi")
 
 application = ProtocolTypeRouter(
     {

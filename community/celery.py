@@ -81,6 +81,39 @@ def _metrics_serve(**kwargs: object) -> None:
         metrics_serve(settings.METRICS_PORT, settings.METRICS_ADDRESS)
 
 
+@signals.worker_init.connect
+def _telemetry_start_main(**kwargs: object) -> None:
+    """OpenTelemetry export when configured: the main process exports what its /metrics
+    serves (with PROMETHEUS_MULTIPROC_DIR, the pool's and the event consumers' sum)."""
+    from apps.common.telemetry import telemetry_start
+
+    telemetry_start(service="community-worker")
+
+
+@signals.worker_process_init.connect
+def _telemetry_start_child(**kwargs: object) -> None:
+    """A prefork pool process: spans of the tasks it runs; its metrics too unless the main
+    process exports them summed."""
+    from apps.common.metrics import is_multiprocess
+    from apps.common.telemetry import telemetry_start
+
+    telemetry_start(service="community-worker", metrics=not is_multiprocess())
+
+
+@signals.task_prerun.connect
+def _task_span_start(task_id: str, task: Any, **kwargs: object) -> None:
+    from apps.common.telemetry import task_span_start
+
+    task_span_start(task_id=task_id, task_name=task.name)
+
+
+@signals.task_postrun.connect
+def _task_span_end(task_id: str, state: str | None = None, **kwargs: object) -> None:
+    from apps.common.telemetry import task_span_end
+
+    task_span_end(task_id=task_id, state=state)
+
+
 @signals.worker_process_shutdown.connect
 def _metrics_process_dead(pid: int | None = None, **kwargs: object) -> None:
     from apps.common.metrics import process_dead

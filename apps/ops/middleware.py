@@ -1,15 +1,17 @@
-"""Every request gets an id (on its log lines and in ``X-Request-ID``) and its latency counted
-by route (``community_http_request_seconds``)."""
+"""Every request gets an id (on its log lines and in ``X-Request-ID``), its latency counted
+by route (``community_http_request_seconds``) and, when OpenTelemetry export is on, a span."""
 
 import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
+from apps.common import telemetry
 from apps.common.logging import request_id
 from apps.common.metrics import HTTP_REQUEST_SECONDS
 
@@ -45,14 +47,27 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         rid = _incoming_id(request) or uuid.uuid4().hex
         token = request_id.set(rid)
-        started = time.perf_counter()
         try:
-            response = self.get_response(request)
-            method = request.method if request.method in _METHODS else "other"
-            HTTP_REQUEST_SECONDS.labels(
-                _route(request, response.status_code), method, str(response.status_code)
-            ).observe(time.perf_counter() - started)
+            if telemetry.active_tracer is None:
+                response = self._respond(request)
+            else:
+                with telemetry.request_span(request.method or "", request.headers) as span:
+                    response = self._respond(request, span=span, rid=rid)
         finally:
             request_id.reset(token)
         response["X-Request-ID"] = rid
+        return response
+
+    def _respond(self, request: HttpRequest, span: Any = None, rid: str = "") -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        method = request.method if request.method in _METHODS else "other"
+        route = _route(request, response.status_code)
+        HTTP_REQUEST_SECONDS.labels(route, method, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        if span is not None:
+            telemetry.request_span_finish(
+                span, method=method, route=route, status=response.status_code, rid=rid
+            )
         return response

@@ -459,6 +459,18 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_PORT = env.int("METRICS_PORT", default=0)
 METRICS_ADDRESS = env.str("METRICS_ADDRESS", default="127.0.0.1")
 
+# --- OpenTelemetry (docs/operations.md, "OpenTelemetry") ------------------------------------------
+# Off unless one is set: the same metrics as /metrics, and spans of requests and tasks, to an
+# OTLP/HTTP endpoint (a collector; OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME and the
+# OTEL_TRACES_SAMPLER variables are read by the SDK itself) and/or to Application Insights.
+OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+APPLICATIONINSIGHTS_CONNECTION_STRING = env.str("APPLICATIONINSIGHTS_CONNECTION_STRING", default="")
+# With the component's local auth disabled (ours, infra/azure): send with DefaultAzureCredential
+# (the managed identity, AZURE_CLIENT_ID) instead of the connection string's key.
+APPLICATIONINSIGHTS_ENTRA_AUTH = env.bool("APPLICATIONINSIGHTS_ENTRA_AUTH", default=False)
+# The OpenTelemetry variable (milliseconds; the SDK's default is 60 s).
+OTEL_METRIC_EXPORT_INTERVAL_MS = env.int("OTEL_METRIC_EXPORT_INTERVAL", default=60_000)
+
 # --- Product limits -----------------------------------------------------------------------------
 TITLE_CREDENTIAL_ROTATION_GRACE = timedelta(
     seconds=env.int("TITLE_CREDENTIAL_ROTATION_GRACE_SECONDS", default=24 * 3600)

@@ -38,7 +38,13 @@ var sizing = isProduction ? {
 
 module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
-  params: { name: name, location: location, tags: tags, retentionDays: isProduction ? 90 : 30 }
+  params: {
+    name: name
+    location: location
+    tags: tags
+    retentionDays: isProduction ? 90 : 30
+    publisherPrincipalId: identity.outputs.principalId
+  }
 }
 
 module identity 'modules/identity.bicep' = {

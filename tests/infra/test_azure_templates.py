@@ -164,3 +164,20 @@ def test_parameter_files_set_every_required_parameter_and_no_unknown_one(environ
     }  # fmt: skip
     assert required <= set(given)
     assert given["environmentName"]["value"] == environment
+
+
+def test_telemetry_reaches_application_insights_with_the_identity_not_a_key():
+    ((_, insights),) = resources_of_type("Microsoft.Insights/components")
+    assert insights["config"]["properties"]["DisableLocalAuth"] is True
+    monitoring = bicep("modules/monitoring.bicep")
+    publisher = monitoring["resources"]["publishTelemetry"]["config"]
+    assert publisher["scope"] == "insights"
+    assert publisher["properties"]["principalId"] == "publisherPrincipalId"
+    role = monitoring["variables"]["metricsPublisherRole"]["value"]
+    assert "3913510d-42f4-4e42-8a64-420c390055eb" in json.dumps(role)  # Metrics Publisher
+    main = bicep("main.bicep")["modules"]["monitoring"]["config"]["params"]
+    assert '"principalId"' in json.dumps(main["publisherPrincipalId"])  # identity.outputs.…
+    variables = bicep("modules/containerapps.bicep")["variables"]
+    environment = {entry["name"]: entry for entry in variables["commonEnv"]["value"]}
+    assert environment["APPLICATIONINSIGHTS_ENTRA_AUTH"]["value"] == "true"
+    assert "APPLICATIONINSIGHTS_CONNECTION_STRING" in environment

@@ -80,7 +80,10 @@ var commonEnv = [
   // Contributor and signs download links with a user delegation key.
   { name: 'UGC_AZURE_ACCOUNT_NAME', value: blobAccountName }
   { name: 'UGC_AZURE_CONTAINER', value: blobContainerName }
+  // OpenTelemetry metrics and traces (docs/operations.md), sent with the identity's Entra
+  // token (the component accepts no key; the identity is its Monitoring Metrics Publisher).
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insightsConnectionString }
+  { name: 'APPLICATIONINSIGHTS_ENTRA_AUTH', value: 'true' }
   // The consumer runs as its own app (events); workers do not start one.
   { name: 'GAME_EVENTS_CONSUMERS', value: '0' }
 ]

@@ -4,6 +4,8 @@ param name string
 param location string
 param retentionDays int
 param tags object
+@description('The processes\' identity: it publishes their OpenTelemetry metrics and traces.')
+param publisherPrincipalId string
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: 'log-${name}'
@@ -27,6 +29,20 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
     // Ingestion only through Entra-authenticated clients (the processes' managed identity).
     DisableLocalAuth: true
     IngestionMode: 'LogAnalytics'
+  }
+}
+
+// Monitoring Metrics Publisher: with local auth disabled, the only way in for telemetry.
+var metricsPublisherRole = subscriptionResourceId(
+  'Microsoft.Authorization/roleDefinitions', '3913510d-42f4-4e42-8a64-420c390055eb')
+
+resource publishTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(insights.id, publisherPrincipalId, metricsPublisherRole)
+  scope: insights
+  properties: {
+    roleDefinitionId: metricsPublisherRole
+    principalId: publisherPrincipalId
+    principalType: 'ServicePrincipal'
   }
 }
 

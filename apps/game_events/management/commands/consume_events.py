@@ -14,7 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.common.metrics import metrics_serve
+from apps.common.metrics import is_multiprocess, metrics_serve
+from apps.common.telemetry import telemetry_start
 from apps.game_events.consumer import ConsumerConfig, EventConsumer
 
 # The consumer's SDK thread mostly waits for broker frames while its database thread computes;
@@ -54,6 +55,8 @@ class Command(BaseCommand):
             )
         if settings.METRICS_PORT:
             metrics_serve(settings.METRICS_PORT, settings.METRICS_ADDRESS)
+        # Under a Celery worker (shared PROMETHEUS_MULTIPROC_DIR) the worker exports our metrics.
+        telemetry_start(service="community-events", metrics=not is_multiprocess(), traces=False)
         # The AMQP stack logs every frame at INFO; keep the consumer's own lines readable.
         logging.getLogger("azure").setLevel(max(logging.WARNING, logging.root.level))
         stop = threading.Event()

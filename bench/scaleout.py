@@ -1,0 +1,429 @@
+"""Scale-out: chat fan-out with one Daphne host against two behind nginx, the fan-out lag
+across hosts, and the memory and accept time of idle authenticated, subscribed sockets.
+
+Run (needs PostgreSQL, Redis and nginx; creates the scratch database
+``<DATABASE_URL's name>_bench_scaleout``)::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/community_ops \\
+    REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/scaleout.py
+
+Hosts are processes on distinct loopback ports (not the network namespaces of
+tests/infra/test_scaleout.py: on one machine a namespace adds routing, not capacity), each a
+real ``community.asgi`` Daphne (auth, chat, PostgreSQL storage, the Redis channel layer)
+started like production (``community.server.daphne_argv``). One nginx (a minimal config of the
+``/ws/`` route of infra/selfhosted/nginx/community.conf, without TLS) listens on two ports:
+``one`` proxies to host A only, ``two`` round-robins over A and B. Both rows go through the
+same nginx, so the comparison is only the number of hosts.
+
+Phases (in one run, the rows of each repeat interleaved, order rotated):
+
+1. calibration: the plain ``websockets`` fan-out server driven by the same client
+   (``bench/wsload.py``): it must be that server's CPU that saturates, not the client's;
+2. fan-out: ``--clients`` sockets through nginx subscribed to one lobby, closed loop swept over
+   in-flight windows to the plateau: deliveries/s, CPU of the Daphne hosts, nginx and the
+   client, and the hosts' CPU µs per delivery (the figure a loaded machine does not move);
+3. lag across hosts: senders on host A, half the receivers on A and half on B (direct), open
+   loop at ``--lag-rate`` messages/s: latency p50/p99 per side; the difference is what the hop
+   through Redis to another host costs;
+4. idle sockets: ``--idle-sockets`` authenticated sockets, each subscribed to the lobby, opened
+   on one fresh Daphne; its RSS growth per socket (KB) and the time to accept them, beside the
+   same for the plain ``websockets`` server.
+
+The target (two hosts ≥ 1.6 x one) assumes each host has its own cores. Here both hosts, nginx,
+Redis, PostgreSQL and the client share 2 cores with other work: read the deliveries/s ratio
+with the CPU columns beside it, and the µs per delivery as the scale-out cost per message.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT)]
+
+from bench import wsload  # noqa: E402
+from bench.chat_fanout import (  # noqa: E402
+    LIMITS_ENV,
+    LOST_AFTER_SECONDS,
+    Fixture,
+    Room,
+    cpu_seconds,
+    free_port,
+    loadavg,
+    prepare_ours,
+    run_server,
+    wait_for_port,
+)
+from bench.event_ingest import scratch_database  # noqa: E402
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings.local")
+
+WINDOWS = (2, 8, 32, 128, 512)
+NGINX_CONF = """daemon off; worker_processes 1; pid {work}/nginx.pid;
+error_log {work}/error.log warn;
+events {{ worker_connections 40000; }}
+worker_rlimit_nofile 40000;
+http {{
+  access_log off;
+  client_body_temp_path {work}/body; proxy_temp_path {work}/proxy;
+  fastcgi_temp_path {work}/fastcgi; uwsgi_temp_path {work}/uwsgi; scgi_temp_path {work}/scgi;
+  upstream one {{ server 127.0.0.1:{a}; }}
+  upstream two {{ server 127.0.0.1:{a}; server 127.0.0.1:{b}; }}
+  server {{ listen 127.0.0.1:{one}; location /ws/ {{ proxy_pass http://one; {ws} }} }}
+  server {{ listen 127.0.0.1:{two}; location /ws/ {{ proxy_pass http://two; {ws} }} }}
+}}
+"""
+WS_PROXY = (
+    "proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; "
+    'proxy_set_header Connection "upgrade"; proxy_set_header Host $host; '
+    "proxy_read_timeout 120s; proxy_buffering off;"
+)
+
+
+@contextlib.contextmanager
+def daphne_host(port: int) -> Iterator[subprocess.Popen]:
+    """One host: the real app under Daphne, chat limits raised (the server is measured)."""
+    with run_server("ours", port) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def nginx(work: Path, a: int, b: int) -> Iterator[tuple[subprocess.Popen, int, int]]:
+    one, two = free_port(), free_port()
+    for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (work / folder).mkdir(exist_ok=True)
+    conf = work / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(work=work, a=a, b=b, one=one, two=two, ws=WS_PROXY))
+    process = subprocess.Popen(["nginx", "-c", str(conf), "-e", str(work / "error.log")])
+    try:
+        wait_for_port(one, process)
+        wait_for_port(two, process)
+        yield process, one, two
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def process_tree(pid: int) -> list[int]:
+    """The pid and its children (nginx's worker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    found = [pid]
+    if children.exists():
+        for child in children.read_text().split():
+            found += process_tree(int(child))
+    return found
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def established(port: int) -> int:
+    result = subprocess.run(["ss", "-Htn", "state", "established", f"sport = :{port}"],
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    return len(result.stdout.splitlines())
+
+
+@dataclass
+class Capacity:
+    window: int
+    rate: float
+    hosts_cpu: float  # cores
+    proxy_cpu: float
+    client_cpu: float
+    us_per_delivery: float  # the hosts' CPU per delivery
+
+
+async def capacity(room: Room, hosts: list[int], proxy: list[int], *, seconds: float,
+                   window: int, number: int) -> tuple[Capacity, int]:  # fmt: skip
+    """Closed loop with ``window`` messages in flight, measured after a 1 s warm-up."""
+    room.window = asyncio.Semaphore(window)
+    warm_until, measured_from = time.perf_counter() + 1.0, 0.0
+    before: tuple[int, float, float, float] = (0, 0.0, 0.0, 0.0)
+
+    def cpu(pids: list[int]) -> float:
+        return sum(cpu_seconds(pid) for pid in pids)
+
+    while True:
+        try:
+            await asyncio.wait_for(room.window.acquire(), LOST_AFTER_SECONDS)
+        except TimeoutError:
+            room.lost += 1
+        now = time.perf_counter()
+        if not measured_from and now >= warm_until:
+            measured_from = now
+            before = (room.deliveries, cpu(hosts), cpu(proxy), cpu_seconds())
+        elif measured_from and now - measured_from >= seconds:
+            break
+        number += 1
+        room.send(number)
+    elapsed = time.perf_counter() - measured_from
+    deliveries = room.deliveries - before[0]
+    hosts_cpu = cpu(hosts) - before[1]
+    figure = Capacity(
+        window=window, rate=deliveries / elapsed, hosts_cpu=hosts_cpu / elapsed,
+        proxy_cpu=(cpu(proxy) - before[2]) / elapsed,
+        client_cpu=(cpu_seconds() - before[3]) / elapsed,
+        us_per_delivery=hosts_cpu / deliveries * 1e6 if deliveries else float("nan"),
+    )  # fmt: skip
+    await room.settle()
+    room.window = None
+    return figure, number
+
+
+async def plateau(room: Room, hosts: list[int], proxy: list[int], seconds: float,
+                  number: int) -> tuple[Capacity, int]:  # fmt: skip
+    """Sweep the windows until capacity stops growing by 5 %; the best is the plateau."""
+    sweep: list[Capacity] = []
+    for window in WINDOWS:
+        figure, number = await capacity(room, hosts, proxy, seconds=seconds, window=window,
+                                        number=number)  # fmt: skip
+        sweep.append(figure)
+        best = max(sweep[:-1], key=lambda f: f.rate, default=None)
+        if best is not None and figure.rate < best.rate * 1.05:
+            break
+    return max(sweep, key=lambda f: f.rate), number
+
+
+async def fanout(kind: str, port: int, fixture: Fixture, hosts: list[int], proxy: list[int],
+                 args: argparse.Namespace, number: int) -> tuple[Capacity, int]:  # fmt: skip
+    room = Room(kind, port, fixture)
+    await room.open(args.clients, args.senders)
+    try:
+        figure, number = await plateau(room, hosts, proxy, args.seconds, number)
+    finally:
+        room.close()
+    if room.lost:
+        print(f"  {room.lost} messages had not reached every socket within "
+              f"{LOST_AFTER_SECONDS:.0f} s; {room.late} deliveries came after that "
+              "(late, not necessarily lost)", flush=True)  # fmt: skip
+    return figure, number
+
+
+class LagProbe:
+    """Latency of every delivery, by the receiver's side (the sender's host or the other)."""
+
+    def __init__(self) -> None:
+        self.sent_at: dict[int, float] = {}
+        self.latency: dict[str, list[float]] = {"same host": [], "other host": []}
+
+    def receiver(self, side: str) -> wsload.OnFrame:
+        latencies = self.latency[side]
+
+        def on_frame(payload: bytes) -> None:
+            start = payload.find(b"#")
+            if start >= 0:
+                sent = self.sent_at.get(int(payload[start + 1 : payload.find(b"#", start + 1)]))
+                if sent is not None:
+                    latencies.append(time.perf_counter() - sent)
+
+        return on_frame
+
+
+async def lag(ports: tuple[int, int], fixture: Fixture, args: argparse.Namespace) -> dict:
+    probe = LagProbe()
+
+    async def join(port: int, token: str, on_frame: wsload.OnFrame) -> wsload.Socket:
+        socket = await wsload.connect("127.0.0.1", port, "/ws/", on_frame,
+                                      subprotocols=("community.v1", f"bearer.{token}"))  # fmt: skip
+        await socket.request(
+            f'{{"type":"subscribe","id":"s","channels":[{{"channel_id":{fixture.channel_id}}}]}}',
+            b'"subscribed"',
+        )
+        return socket
+
+    senders = [await join(ports[0], token, lambda _: None) for token in fixture.sender_tokens]
+    receivers = await asyncio.gather(*(
+        join(ports[index % 2], fixture.reader_token,
+             probe.receiver("same host" if index % 2 == 0 else "other host"))
+        for index in range(args.lag_receivers)
+    ))  # fmt: skip
+    interval, start = 1 / args.lag_rate, time.perf_counter()
+    for number in range(int(args.lag_rate * args.lag_seconds)):
+        probe.sent_at[number] = time.perf_counter()
+        senders[number % len(senders)].send(
+            f'{{"type":"send","id":"l{number}","channel_id":{fixture.channel_id},'
+            f'"body":"#{number}#","client_msg_id":"lag{os.getpid()}-{number}"}}'
+        )
+        await asyncio.sleep(max(0.0, start + (number + 1) * interval - time.perf_counter()))
+    await asyncio.sleep(LOST_AFTER_SECONDS)
+    for socket in [*senders, *receivers]:
+        socket.close()
+    expected = int(args.lag_rate * args.lag_seconds) * (args.lag_receivers // 2)
+    result = {}
+    for side, values in probe.latency.items():
+        ordered = sorted(values)
+        pick = lambda share: ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000  # noqa: E731, B023
+        result[side] = {"p50": pick(0.5), "p99": pick(0.99), "received": len(ordered),
+                        "expected": expected}  # fmt: skip
+    return result
+
+
+async def idle(kind: str, port: int, pid: int, fixture: Fixture, count: int) -> dict:
+    """Open ``count`` idle sockets (authenticated and subscribed for ours), 100 at a time."""
+
+    async def one() -> wsload.Socket:
+        if kind == "websockets":
+            return await wsload.connect("127.0.0.1", port, "/ws/", lambda _: None)
+        socket = await wsload.connect(
+            "127.0.0.1", port, "/ws/", lambda _: None,
+            subprotocols=("community.v1", f"bearer.{fixture.reader_token}"),
+        )  # fmt: skip
+        await socket.request(
+            f'{{"type":"subscribe","id":"s","channels":[{{"channel_id":{fixture.channel_id}}}]}}',
+            b'"subscribed"',
+        )
+        return socket
+
+    sockets = [await one() for _ in range(100)]  # warm: imports, pools, caches
+    await asyncio.sleep(1)
+    rss_before, cpu_before, started = rss_kb(pid), cpu_seconds(pid), time.perf_counter()
+    for first in range(100, count, 100):
+        sockets += await asyncio.gather(*(one() for _ in range(min(100, count - first))))
+    accept_seconds = time.perf_counter() - started
+    cpu_used = cpu_seconds(pid) - cpu_before
+    await asyncio.sleep(2)  # let the server settle its buffers
+    grown = rss_kb(pid) - rss_before
+    opened = len(sockets) - 100
+    for socket in sockets:
+        socket.close()
+    return {"sockets": len(sockets), "kb_per_socket": grown / opened,
+            "rss_mb": rss_kb(pid) / 1024, "accept_seconds": accept_seconds,
+            "accept_per_second": opened / accept_seconds,
+            "cpu_ms_per_socket": cpu_used / opened * 1000}  # fmt: skip
+
+
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=4.0, help="per measured window")
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--lag-receivers", type=int, default=200)
+    parser.add_argument("--lag-rate", type=float, default=50.0, help="messages/s")
+    parser.add_argument("--lag-seconds", type=float, default=10.0)
+    parser.add_argument("--idle-sockets", type=int, default=10_000)
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get(
+        "REDIS_URL"
+    ):
+        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: hosts share them as in production.")
+    os.environ["DATABASE_URL"] = scratch_database(os.environ["DATABASE_URL"], "_bench_scaleout")
+    os.environ.update(LIMITS_ENV)
+    fixture = prepare_ours(args.senders)
+    print(f"load client: bench/wsload.py on {wsload.loop_name()}; {os.cpu_count()} CPUs shared "
+          f"with other work (loaded machine); commit {_commit()}", flush=True)  # fmt: skip
+
+    with run_server("websockets", port := free_port()) as baseline:
+        figure, _ = wsload.run(fanout("websockets", port, fixture, [baseline.pid], [], args, 0))
+    print(f"calibration: plain websockets server, {args.clients} clients, window "
+          f"{figure.window}: {figure.rate:,.0f} deliveries/s, server CPU {figure.hosts_cpu:.0%},"
+          f" client CPU {figure.client_cpu:.0%} (load {loadavg()})", flush=True)  # fmt: skip
+
+    rows: dict[str, list[Capacity]] = {"one": [], "two": []}
+    a_port, b_port = free_port(), free_port()
+    with (
+        tempfile.TemporaryDirectory() as work,
+        daphne_host(a_port) as host_a,
+        daphne_host(b_port) as host_b,
+        nginx(Path(work), a_port, b_port) as (proxy, one_port, two_port),
+    ):
+        proxy_pids = process_tree(proxy.pid)
+        number = 0
+        for repeat in range(args.repeats):
+            order = ["one", "two"] if repeat % 2 == 0 else ["two", "one"]
+            for row in order:
+                load = loadavg()
+                port, hosts = (one_port, [host_a.pid]) if row == "one" else (
+                    two_port, [host_a.pid, host_b.pid])  # fmt: skip
+                figure, number = wsload.run(
+                    fanout("ours", port, fixture, hosts, proxy_pids, args, number)
+                )
+                rows[row].append(figure)
+                print(f"repeat {repeat + 1} {row} host(s): window {figure.window} "
+                      f"{figure.rate:,.0f} deliveries/s, hosts CPU {figure.hosts_cpu:.0%}, "
+                      f"nginx {figure.proxy_cpu:.0%}, client {figure.client_cpu:.0%}, "
+                      f"{figure.us_per_delivery:.1f} µs/delivery (load {load} -> {loadavg()})",
+                      flush=True)  # fmt: skip
+        spread = wsload.run(_spread(two_port, fixture, a_port, b_port))
+        lags = wsload.run(lag((a_port, b_port), fixture, args))
+    with daphne_host(port := free_port()) as fresh:
+        ours_idle = wsload.run(idle("ours", port, fresh.pid, fixture, args.idle_sockets))
+    with run_server("websockets", port := free_port()) as plain:
+        plain_idle = wsload.run(idle("websockets", port, plain.pid, fixture, args.idle_sockets))
+    report(rows, spread, lags, ours_idle, plain_idle, args)
+
+
+async def _spread(port: int, fixture: Fixture, a: int, b: int) -> tuple[int, int]:
+    """Where nginx puts 100 new sockets: (on A, on B)."""
+    before = established(a), established(b)
+    room = Room("ours", port, fixture)
+    await room.open(100, 1)
+    after = established(a), established(b)
+    room.close()
+    return after[0] - before[0], after[1] - before[1]
+
+
+def report(rows: dict[str, list[Capacity]], spread: tuple[int, int], lags: dict,
+           ours_idle: dict, plain_idle: dict, args: argparse.Namespace) -> None:  # fmt: skip
+    one = [f.rate for f in rows["one"]]
+    two = [f.rate for f in rows["two"]]
+    ratio = statistics.median(two) / statistics.median(one)
+    us_one = statistics.median(f.us_per_delivery for f in rows["one"])
+    us_two = statistics.median(f.us_per_delivery for f in rows["two"])
+    print(f"\nfan-out, {args.clients} sockets through nginx, median (min-max) of {args.repeats}:")
+    print(f"  one host : {_median(one)} deliveries/s, {us_one:.1f} µs host CPU/delivery")
+    print(f"  two hosts: {_median(two)} deliveries/s, {us_two:.1f} µs host CPU/delivery "
+          f"(nginx spread 100 new sockets {spread[0]}/{spread[1]})")  # fmt: skip
+    print(
+        f"  two/one = {ratio:.2f}x (target >= 1.6x with a host's own cores; scale-out "
+        f"efficiency {ratio / 2:.2f}); CPU per delivery two/one = {us_two / us_one:.2f}"
+    )
+    print(
+        f"fan-out lag, senders on host A, {args.lag_rate:.0f} messages/s to "
+        f"{args.lag_receivers} receivers:"
+    )
+    for side, figure in lags.items():
+        print(
+            f"  {side:<10}: p50 {figure['p50']:.1f} ms, p99 {figure['p99']:.1f} ms "
+            f"({figure['received']}/{figure['expected']} deliveries)"
+        )
+    print(
+        f"  across hosts adds p50 {lags['other host']['p50'] - lags['same host']['p50']:+.1f} "
+        f"ms, p99 {lags['other host']['p99'] - lags['same host']['p99']:+.1f} ms"
+    )
+    for name, figure in (("ours (auth + subscribe)", ours_idle), ("plain websockets", plain_idle)):
+        print(
+            f"idle sockets, {name}: {figure['sockets']:,} open, "
+            f"{figure['kb_per_socket']:.1f} KB/socket (target <= 30 for ours), "
+            f"RSS {figure['rss_mb']:.0f} MB; accepted {figure['accept_per_second']:,.0f}/s "
+            f"({figure['accept_seconds']:.1f} s), {figure['cpu_ms_per_socket']:.2f} ms "
+            "server CPU/socket"
+        )
+    print(f"load {loadavg()}; all figures from a loaded, shared 2-core machine")
+
+
+def _commit() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True)  # fmt: skip
+    return result.stdout.strip() or "?"
+
+
+if __name__ == "__main__":
+    main()

@@ -524,6 +524,7 @@
   // guild the player left or that was disbanded).
   function composerState(channel) {
     if (channel.kind === "guild" && channel.leftReason === "role_changed") return strings.stateOfficersOnly;
+    if (channel.kind === "guild" && channel.leftReason === "guild_disbanded") return strings.stateGuildArchived;
     if (channel.kind === "guild" && channel.leftReason) return strings.stateGuildLeft;
     if (channel.kind === "guild" && channel.closed) return strings.stateGuildArchived;
     if (channel.kind === "match" && channel.closed) return strings.stateClosed;
@@ -686,7 +687,7 @@
       const channel = channels.get(frame.channel_id);
       if (!channel) return;
       channel.closed = true;
-      channel.leftReason = frame.reason; // guild_left, role_changed (guilds), match_closed
+      channel.leftReason = frame.reason; // guild_left, role_changed, guild_disbanded (guilds), match_closed
       renderChannels();
       if (frame.channel_id === current) showComposerState(channel);
     },

@@ -477,6 +477,17 @@ class GuildRoleUpdateApi(APIView):
             )
         return Response(RoleSerializer(role).data)
 
+    @extend_schema(
+        request=None,
+        responses={204: None, **error_responses(*ACTING, errors.RankTooLow, errors.RoleInUse)},
+        tags=TAGS,
+    )
+    def delete(self, request: Request, guild_id: int, role_id: int) -> Response:
+        guild = selectors.guild_get(guild_id=guild_id)
+        role = selectors.guild_role_get(guild=guild, role_id=role_id)
+        services.guild_role_delete(actor=player_of(request), role=role)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class JoinRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -565,6 +576,39 @@ class InviteSerializer(serializers.Serializer):
     guild = GuildSerializer()
     inviter = PlayerCardSerializer(allow_null=True)
     expires_at = serializers.DateTimeField()
+
+
+class SentInviteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    player = PlayerCardSerializer()
+    inviter = PlayerCardSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+
+class GuildInviteSentListApi(APIView):
+    """The guild's pending invitations (needs ``invite``)."""
+
+    permission_classes = [IsPlayer]
+
+    @extend_schema(
+        responses={200: SentInviteSerializer(many=True), **error_responses(*ACTING)}, tags=TAGS
+    )
+    def get(self, request: Request, guild_id: int) -> Response:
+        guild = selectors.guild_get(guild_id=guild_id)
+        invites = selectors.invites_sent(guild=guild, viewer=player_of(request))
+        return Response(SentInviteSerializer(invites, many=True).data)
+
+
+class GuildInviteRevokeApi(APIView):
+    permission_classes = [IsPlayer]
+
+    @extend_schema(request=None, responses={204: None, **error_responses(*ACTING)}, tags=TAGS)
+    def delete(self, request: Request, guild_id: int, invite_id: int) -> Response:
+        guild = selectors.guild_get(guild_id=guild_id)
+        invite = selectors.invite_get_for_guild(guild=guild, invite_id=invite_id)
+        membership_services.guild_invite_revoke(actor=player_of(request), invite=invite)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class GuildInviteListApi(APIView):

@@ -1,6 +1,7 @@
 """Reads about guilds, scoped to the caller (docs/guilds.md)."""
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 
 from apps.common.text_safety import name_key
 from apps.guilds.exceptions import GuildNotFound, NotMember, NotPermitted
@@ -16,6 +17,7 @@ from apps.guilds.models import (
 )
 from apps.guilds.permissions import OFFICER_RANK, permission_require
 from apps.players.models import Player
+from apps.players.selectors import player_get_visible
 
 SORTS = {"members": "-member_count", "activity": "-last_activity_at", "created": "-created_at"}
 
@@ -76,6 +78,11 @@ def guild_roles(*, guild: Guild) -> QuerySet[GuildRole]:
     return guild.roles.order_by("-rank", "name")
 
 
+def guild_roles_with_holders(*, guild: Guild) -> QuerySet[GuildRole]:
+    """The guild's roles by rank, each annotated with ``holders`` (its member count)."""
+    return guild.roles.annotate(holders=Count("memberships")).order_by("-rank", "name")
+
+
 def guild_role_get(*, guild: Guild, role_id: int) -> GuildRole:
     role = GuildRole.objects.filter(guild=guild, id=role_id).first()
     if role is None:
@@ -112,6 +119,39 @@ def invite_get_for_player(*, player: Player, invite_id: int) -> GuildInvite:
     if invite is None:
         raise GuildNotFound()
     return invite
+
+
+def invites_sent(*, guild: Guild, viewer: Player) -> QuerySet[GuildInvite]:
+    """The guild's pending invitations, newest first; needs ``invite``. Expired ones are
+    left out (accepting them is ``invite_expired``; they are cleared on the next invite)."""
+    permission_require(
+        membership=membership_get(guild=guild, player=viewer), permission=Permission.INVITE
+    )
+    return (
+        guild.invites.filter(expires_at__gt=timezone.now())
+        .select_related("player", "inviter")
+        .order_by("-created_at", "-id")
+    )
+
+
+def invite_get_for_guild(*, guild: Guild, invite_id: int) -> GuildInvite:
+    invite = GuildInvite.objects.filter(guild=guild, id=invite_id).first()
+    if invite is None:
+        raise GuildNotFound()
+    return invite
+
+
+def invite_target_by_name(*, viewer: Player, name: str) -> Player:
+    """The player whose display name folds to the same key as ``name`` (the portal's
+    "invite by name"), as the viewer may address them; ``not_found`` otherwise (blocked
+    either way, deleted, or no such name: the same answer, so nothing leaks)."""
+    key = name_key(name)
+    target = Player.objects.filter(
+        display_name_key=key, user__isnull=False, deleted_at__isnull=True
+    ).first()
+    if not key or target is None:
+        raise GuildNotFound()
+    return player_get_visible(viewer=viewer, player_id=target.id)[0]
 
 
 def bans_of(*, guild: Guild, viewer: Player) -> QuerySet[GuildBan]:

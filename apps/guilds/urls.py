@@ -63,6 +63,16 @@ urlpatterns = [
         name="guild-request-deny",
     ),
     path("guilds/<int:guild_id>/invites", apis.GuildInviteCreateApi.as_view(), name="guild-invite"),
+    path(
+        "guilds/<int:guild_id>/invites/sent",
+        apis.GuildInviteSentListApi.as_view(),
+        name="guild-invites-sent",
+    ),
+    path(
+        "guilds/<int:guild_id>/invites/<int:invite_id>",
+        apis.GuildInviteRevokeApi.as_view(),
+        name="guild-invite-revoke",
+    ),
     path("guilds/<int:guild_id>/feed", apis.GuildFeedApi.as_view(), name="guild-feed"),
     path("guilds/<int:guild_id>/stats", apis.GuildStatsApi.as_view(), name="guild-stats"),
     path("guilds/<int:guild_id>/audit", apis.GuildAuditApi.as_view(), name="guild-audit"),

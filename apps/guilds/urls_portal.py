@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.guilds import views, views_manage
+from apps.guilds import views, views_manage, views_manage_guild
 
 app_name = "guilds"
 
@@ -31,4 +31,20 @@ urlpatterns = [
         views_manage.request_post,
         name="manage-request",
     ),
+    path("<int:guild_id>/manage/invites/", views_manage_guild.invite_post, name="manage-invite"),
+    path(
+        "<int:guild_id>/manage/invites/<int:invite_id>/revoke/",
+        views_manage_guild.invite_revoke_post,
+        name="manage-invite-revoke",
+    ),
+    path("<int:guild_id>/manage/roles/", views_manage_guild.role_create_post, name="manage-roles"),
+    path(
+        "<int:guild_id>/manage/roles/<int:role_id>/<str:action>/",
+        views_manage_guild.role_post,
+        name="manage-role",
+    ),
+    path(
+        "<int:guild_id>/manage/transfer/", views_manage_guild.transfer_post, name="manage-transfer"
+    ),
+    path("<int:guild_id>/manage/disband/", views_manage_guild.disband_post, name="manage-disband"),
 ]

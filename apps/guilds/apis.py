@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,9 +19,11 @@ from apps.common.exceptions import InvalidInput
 from apps.guilds import exceptions as errors
 from apps.guilds import membership as membership_services
 from apps.guilds import selectors, services
+from apps.guilds.emblems import emblem_url, guild_emblem_remove, guild_emblem_set
 from apps.guilds.models import GuildJoinRequest, JoinPolicy, Permission
 from apps.guilds.stats import guild_leaderboard
 from apps.moderation.exceptions import Banned, GuildCreationBanned, Suspended
+from apps.players.apis.errors import AVATAR_ERRORS
 from apps.players.apis.serializers import PlayerCardSerializer, PlayerWithPresenceSerializer
 from apps.players.models import Player
 from apps.players.permissions import IsPlayer, player_of
@@ -40,6 +43,7 @@ NAME_ERRORS = [
         "name_reserved",
     )
 ]
+EMBLEM_ERRORS = AVATAR_ERRORS  # the same pipeline and codes (apps/guilds/emblems.py)
 SANCTIONS = (Banned, Suspended)
 ACTING = (errors.NotMember, errors.NotPermitted, errors.GuildDisbanded, *SANCTIONS)
 
@@ -56,6 +60,10 @@ class GuildSerializer(serializers.Serializer):
     capacity = serializers.IntegerField()
     member_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+    emblem_url = serializers.SerializerMethodField()
+
+    def get_emblem_url(self, guild: Any) -> str | None:
+        return emblem_url(guild, "large")
 
 
 class RoleSerializer(serializers.Serializer):
@@ -309,6 +317,37 @@ class GuildDisbandApi(APIView):
     def post(self, request: Request, guild_id: int) -> Response:
         guild = selectors.guild_get(guild_id=guild_id)
         services.guild_disband(actor=player_of(request), guild=guild)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GuildEmblemApi(APIView):
+    """Set (multipart ``image``) or remove the guild's emblem; needs ``edit_guild``. The image
+    is checked and re-encoded as avatars are, with the same error codes."""
+
+    permission_classes = [IsPlayer]
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        image = serializers.FileField()
+
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={200: GuildSerializer, **error_responses(*ACTING, *EMBLEM_ERRORS)},
+        tags=TAGS,
+    )
+    def put(self, request: Request, guild_id: int) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        guild = selectors.guild_get(guild_id=guild_id)
+        guild = guild_emblem_set(
+            actor=player_of(request), guild=guild, upload=serializer.validated_data["image"]
+        )
+        return Response(GuildSerializer(guild).data)
+
+    @extend_schema(request=None, responses={204: None, **error_responses(*ACTING)}, tags=TAGS)
+    def delete(self, request: Request, guild_id: int) -> Response:
+        guild = selectors.guild_get(guild_id=guild_id)
+        guild_emblem_remove(actor=player_of(request), guild=guild)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

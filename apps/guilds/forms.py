@@ -141,3 +141,11 @@ class GuildDisbandForm(_OwnIdsForm):
             "cannot be undone."
         )
     )
+
+
+class GuildEmblemForm(_OwnIdsForm):
+    id_prefix = "emblem"
+    image = forms.FileField(
+        label=_("Emblem (PNG, JPEG or WebP)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )

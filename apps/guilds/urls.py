@@ -29,6 +29,7 @@ urlpatterns = [
     path("guilds/<int:guild_id>/join", apis.GuildJoinApi.as_view(), name="guild-join"),
     path("guilds/<int:guild_id>/leave", apis.GuildLeaveApi.as_view(), name="guild-leave"),
     path("guilds/<int:guild_id>/disband", apis.GuildDisbandApi.as_view(), name="guild-disband"),
+    path("guilds/<int:guild_id>/emblem", apis.GuildEmblemApi.as_view(), name="guild-emblem"),
     path("guilds/<int:guild_id>/transfer", apis.GuildTransferApi.as_view(), name="guild-transfer"),
     path(
         "guilds/<int:guild_id>/members/<int:player_id>/kick",

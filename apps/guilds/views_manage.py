@@ -19,6 +19,7 @@ from apps.guilds import membership as membership_services
 from apps.guilds import permissions, selectors, services
 from apps.guilds.forms import (
     GuildDisbandForm,
+    GuildEmblemForm,
     GuildInviteForm,
     GuildRoleCreateForm,
     GuildRolePermissionsForm,
@@ -106,6 +107,7 @@ def manage_context(guild: Guild, manager: GuildMembership, **forms: Any) -> dict
     player = manager.player
     settings_form = None
     if Permission.EDIT_GUILD in held:
+        forms.setdefault("emblem_form", GuildEmblemForm())
         settings_form = GuildSettingsForm(initial={
             "description": guild.description, "join_policy": guild.join_policy,
             "language": guild.language, "region": guild.region,
@@ -114,6 +116,7 @@ def manage_context(guild: Guild, manager: GuildMembership, **forms: Any) -> dict
         "guild": guild,
         "held": held,
         "settings_form": settings_form,
+        "emblem_form": forms.get("emblem_form"),
         "members": _member_rows(guild, manager, held),
         "more_members": max(guild.member_count - MEMBERS_SHOWN, 0),
         "requests": [],

@@ -15,8 +15,10 @@ from django.views.decorators.http import require_POST
 from apps.common.exceptions import ApplicationError, NotFound
 from apps.guilds import membership as membership_services
 from apps.guilds import selectors, services
+from apps.guilds.emblems import guild_emblem_remove, guild_emblem_set
 from apps.guilds.forms import (
     GuildDisbandForm,
+    GuildEmblemForm,
     GuildInviteForm,
     GuildRoleCreateForm,
     GuildRolePermissionsForm,
@@ -193,3 +195,31 @@ def disband_post(request: HttpRequest, guild_id: int) -> HttpResponse:
             messages.success(request, _("The guild was disbanded."))
             return redirect("guilds:browse")
     return manage_render(request, guild, manager, disband_form=form)
+
+
+@login_required
+@require_POST
+def emblem_post(request: HttpRequest, guild_id: int) -> HttpResponse:
+    """Upload a new emblem (``edit_guild``); a refused image is shown under the field."""
+    guild, manager = manager_of(request, guild_id)
+    form = GuildEmblemForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            guild_emblem_set(actor=manager.player, guild=guild, upload=form.cleaned_data["image"])
+        except ApplicationError as error:
+            form.add_error("image" if error.code.startswith("avatar_") else None, error.message)
+        else:
+            return _back(guild.id, _("The emblem was updated."), request)
+    return manage_render(request, guild, manager, emblem_form=form)
+
+
+@login_required
+@require_POST
+def emblem_remove_post(request: HttpRequest, guild_id: int) -> HttpResponse:
+    guild, manager = manager_of(request, guild_id)
+    try:
+        guild_emblem_remove(actor=manager.player, guild=guild)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("guilds:manage", guild_id=guild.id)
+    return _back(guild.id, _("The emblem was removed."), request)

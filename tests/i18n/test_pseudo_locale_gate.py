@@ -98,6 +98,9 @@ NOT_PAGES: dict[str, str] = {
     "guilds:manage-roles": "POST only, redirects or re-renders guilds:manage",
     "guilds:manage-role": "POST only, redirects or re-renders guilds:manage",
     "guilds:manage-transfer": "POST only, redirects or re-renders guilds:manage",
+    "guilds:manage-emblem": "POST only, redirects or re-renders guilds:manage",
+    "guilds:manage-emblem-remove": "POST only, redirects",
+    "guilds:emblem": "an image file (WebP), no text",
 }
 # The main admin pages: the index, the changelists moderators work in, and adding a sanction.
 ADMIN_PAGES: list[str] = [

@@ -1,5 +1,7 @@
 """Reads about guilds, scoped to the caller (docs/guilds.md)."""
 
+from typing import Any
+
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
@@ -34,6 +36,14 @@ def membership_get(*, guild: Guild, player: Player) -> GuildMembership | None:
     return GuildMembership.objects.select_related("role").filter(guild=guild, player=player).first()
 
 
+# What a guild card (REST ``GuildSerializer``) and the browse sort keys read.
+GUILD_CARD_COLUMNS = (
+    "id", "name", "tag", "description", "title__id", "title__slug", "language", "region",
+    "join_policy", "capacity", "member_count", "created_at", "last_activity_at",
+    "disbanded_at", "emblem_large", "emblem_small",
+)  # fmt: skip
+
+
 def guild_browse(
     *,
     title_slug: str | None = None,
@@ -64,6 +74,33 @@ def guild_browse(
 
 def guild_members(*, guild: Guild) -> QuerySet[GuildMembership]:
     return GuildMembership.objects.filter(guild=guild).select_related("player", "role")
+
+
+# What a member list shows (the REST list and presence read nothing else), as plain rows:
+# a 200-row page then builds no model instances for memberships and roles.
+MEMBER_ROW_FIELDS = (
+    "id", "joined_at", "is_leader", "role__name", "role__rank",
+    "player_id", "player__display_name", "player__avatar_large", "player__avatar_small",
+    "player__deleted_at", "player__user_id", "player__privacy",
+)  # fmt: skip
+
+
+def guild_member_rows(*, guild: Guild) -> QuerySet[GuildMembership, dict[str, Any]]:
+    """Members as ``MEMBER_ROW_FIELDS`` rows (one query, joined with player and role)."""
+    return GuildMembership.objects.filter(guild=guild).values(*MEMBER_ROW_FIELDS)
+
+
+def member_row_player(row: dict[str, Any]) -> Player:
+    """The row's player as a partial instance (the card and presence fields only)."""
+    return Player(
+        id=row["player_id"],
+        display_name=row["player__display_name"],
+        avatar_large=row["player__avatar_large"],
+        avatar_small=row["player__avatar_small"],
+        deleted_at=row["player__deleted_at"],
+        user_id=row["player__user_id"],
+        privacy=row["player__privacy"],
+    )
 
 
 def guilds_of_player(*, player: Player) -> QuerySet[GuildMembership]:

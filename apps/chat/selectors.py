@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import F, Prefetch, QuerySet
 
 from apps.chat.exceptions import UnknownChannel, UnknownMessage
-from apps.chat.kinds import kind_registry
+from apps.chat.kinds import KindRules, kind_registry
 from apps.chat.models import Channel, ChannelKind, Membership, Message, MessageEdit, Reaction
 from apps.chat.reach import EVERY_CHANNEL, ChatReach
 from apps.chat.relations import direct_message_recipients
@@ -254,3 +254,22 @@ def match_channels_ended_before(*, player: Player, before: datetime) -> list[int
         .order_by("channel_id")
         .values_list("channel_id", flat=True)
     )
+
+
+def channel_ids_moderated_by(*, player: Player) -> list[int]:
+    """The open channels ``player`` is in and moderates as a player
+    (``KindRules.can_moderate``: a guild's ``manage_chat``), for the portal to offer the
+    controls; asked only of the kinds whose rules can grant it. The commands check again."""
+    granting = [
+        kind
+        for kind, rules in kind_registry.rules.items()
+        if type(rules).can_moderate is not KindRules.can_moderate
+    ]
+    channels = Channel.objects.filter(
+        memberships__player=player, kind__in=granting, closed_at__isnull=True
+    ).order_by("id")
+    return [
+        channel.id
+        for channel in channels
+        if kind_registry.for_channel(channel).can_moderate(channel, player)
+    ]

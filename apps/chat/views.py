@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.chat.channels import title_open_channels
 from apps.chat.relations import blocked_ids, player_for_user
-from apps.chat.selectors import match_channels_ended_before
+from apps.chat.selectors import channel_ids_moderated_by, match_channels_ended_before
 
 # Ended match channels stay in the "Ended" section this long, then leave the page's list.
 ENDED_SHOWN_FOR = timedelta(days=1)
@@ -39,5 +39,7 @@ def chat_page(request: HttpRequest) -> HttpResponse:
         "hidden_channel_ids": match_channels_ended_before(
             player=player, before=timezone.now() - ENDED_SHOWN_FOR
         ),
+        # Where the page offers deleting others' messages and slow mode (as of page load).
+        "moderated_channel_ids": channel_ids_moderated_by(player=player),
     }
     return render(request, "chat/page.html", {"chat_config": config})

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,9 +19,11 @@ from apps.common.exceptions import InvalidInput
 from apps.guilds import exceptions as errors
 from apps.guilds import membership as membership_services
 from apps.guilds import selectors, services
+from apps.guilds.emblems import emblem_url, guild_emblem_remove, guild_emblem_set
 from apps.guilds.models import GuildJoinRequest, JoinPolicy, Permission
 from apps.guilds.stats import guild_leaderboard
 from apps.moderation.exceptions import Banned, GuildCreationBanned, Suspended
+from apps.players.apis.errors import AVATAR_ERRORS
 from apps.players.apis.serializers import PlayerCardSerializer, PlayerWithPresenceSerializer
 from apps.players.models import Player
 from apps.players.permissions import IsPlayer, player_of
@@ -40,11 +43,25 @@ NAME_ERRORS = [
         "name_reserved",
     )
 ]
+EMBLEM_ERRORS = AVATAR_ERRORS  # the same pipeline and codes (apps/guilds/emblems.py)
 SANCTIONS = (Banned, Suspended)
 ACTING = (errors.NotMember, errors.NotPermitted, errors.GuildDisbanded, *SANCTIONS)
 
 
+class RequestZoneDateTimeField(serializers.DateTimeField):
+    """``DateTimeField`` that looks the active time zone up once per serializer rather than
+    once per value (a list's child field is one instance for every row; the lookup goes
+    through asgiref's context-local storage, which dominated a 200-row member page)."""
+
+    def default_timezone(self) -> Any:
+        if not hasattr(self, "_zone"):
+            self._zone = super().default_timezone()
+        return self._zone
+
+
 class GuildSerializer(serializers.Serializer):
+    """A guild's public card (lists load only ``selectors.GUILD_CARD_COLUMNS`` for it)."""
+
     id = serializers.IntegerField()
     name = serializers.CharField()
     tag = serializers.CharField()
@@ -55,7 +72,11 @@ class GuildSerializer(serializers.Serializer):
     join_policy = serializers.ChoiceField(choices=JoinPolicy.choices)
     capacity = serializers.IntegerField()
     member_count = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
+    created_at = RequestZoneDateTimeField()
+    emblem_url = serializers.SerializerMethodField()
+
+    def get_emblem_url(self, guild: Any) -> str | None:
+        return emblem_url(guild, "large")
 
 
 class RoleSerializer(serializers.Serializer):
@@ -71,7 +92,7 @@ class MemberSerializer(serializers.Serializer):
     role = serializers.CharField(source="role.name")
     rank = serializers.IntegerField(source="role.rank")
     is_leader = serializers.BooleanField()
-    joined_at = serializers.DateTimeField()
+    joined_at = RequestZoneDateTimeField()
 
 
 class GuildSettingsSerializer(serializers.Serializer):
@@ -133,7 +154,7 @@ class GuildListApi(APIView):
             join_policy=data.get("join_policy"),
             has_room=data["has_room"],
             query=data.get("q", ""),
-        )
+        ).only(*selectors.GUILD_CARD_COLUMNS)
         paginator = self.pagination_class()
         paginator.ordering = selectors.SORTS[data["sort"]]
         page = paginator.paginate_queryset(guilds, request, view=self)
@@ -233,6 +254,20 @@ class GuildMineApi(APIView):
         return Response(self.OutputSerializer(memberships, many=True).data)
 
 
+def _member_list_body(
+    rows: list[dict[str, Any]], players: list[Player], presence: dict[int, Any]
+) -> list[dict[str, Any]]:
+    """``MemberSerializer``'s output built from plain rows: the player cards in one list
+    serializer, the other fields directly (a serializer per row costs more than the query)."""
+    cards = PlayerWithPresenceSerializer(players, many=True, context={"presence": presence}).data
+    joined = RequestZoneDateTimeField()
+    return [
+        {"player": card, "role": row["role__name"], "rank": row["role__rank"],
+         "is_leader": row["is_leader"], "joined_at": joined.to_representation(row["joined_at"])}
+        for row, card in zip(rows, cards, strict=True)
+    ]  # fmt: skip
+
+
 class GuildMemberListApi(APIView):
     permission_classes = [IsPlayer]
     pagination_class = CursorPagination
@@ -242,11 +277,10 @@ class GuildMemberListApi(APIView):
         guild = selectors.guild_get(guild_id=guild_id)
         paginator = self.pagination_class()
         paginator.ordering = "joined_at"
-        page = paginator.paginate_queryset(selectors.guild_members(guild=guild), request, self)
-        players = [membership.player for membership in page]
+        rows = paginator.paginate_queryset(selectors.guild_member_rows(guild=guild), request, self)
+        players = [selectors.member_row_player(row) for row in rows]
         presence = presence_visible_to(viewer=player_of(request), players=players)
-        body = MemberSerializer(page, many=True, context={"presence": presence}).data
-        return paginator.get_paginated_response(body)
+        return paginator.get_paginated_response(_member_list_body(rows, players, presence))
 
 
 class GuildJoinApi(APIView):
@@ -309,6 +343,37 @@ class GuildDisbandApi(APIView):
     def post(self, request: Request, guild_id: int) -> Response:
         guild = selectors.guild_get(guild_id=guild_id)
         services.guild_disband(actor=player_of(request), guild=guild)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GuildEmblemApi(APIView):
+    """Set (multipart ``image``) or remove the guild's emblem; needs ``edit_guild``. The image
+    is checked and re-encoded as avatars are, with the same error codes."""
+
+    permission_classes = [IsPlayer]
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        image = serializers.FileField()
+
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={200: GuildSerializer, **error_responses(*ACTING, *EMBLEM_ERRORS)},
+        tags=TAGS,
+    )
+    def put(self, request: Request, guild_id: int) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        guild = selectors.guild_get(guild_id=guild_id)
+        guild = guild_emblem_set(
+            actor=player_of(request), guild=guild, upload=serializer.validated_data["image"]
+        )
+        return Response(GuildSerializer(guild).data)
+
+    @extend_schema(request=None, responses={204: None, **error_responses(*ACTING)}, tags=TAGS)
+    def delete(self, request: Request, guild_id: int) -> Response:
+        guild = selectors.guild_get(guild_id=guild_id)
+        guild_emblem_remove(actor=player_of(request), guild=guild)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -477,6 +542,17 @@ class GuildRoleUpdateApi(APIView):
             )
         return Response(RoleSerializer(role).data)
 
+    @extend_schema(
+        request=None,
+        responses={204: None, **error_responses(*ACTING, errors.RankTooLow, errors.RoleInUse)},
+        tags=TAGS,
+    )
+    def delete(self, request: Request, guild_id: int, role_id: int) -> Response:
+        guild = selectors.guild_get(guild_id=guild_id)
+        role = selectors.guild_role_get(guild=guild, role_id=role_id)
+        services.guild_role_delete(actor=player_of(request), role=role)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class JoinRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -565,6 +641,39 @@ class InviteSerializer(serializers.Serializer):
     guild = GuildSerializer()
     inviter = PlayerCardSerializer(allow_null=True)
     expires_at = serializers.DateTimeField()
+
+
+class SentInviteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    player = PlayerCardSerializer()
+    inviter = PlayerCardSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+
+class GuildInviteSentListApi(APIView):
+    """The guild's pending invitations (needs ``invite``)."""
+
+    permission_classes = [IsPlayer]
+
+    @extend_schema(
+        responses={200: SentInviteSerializer(many=True), **error_responses(*ACTING)}, tags=TAGS
+    )
+    def get(self, request: Request, guild_id: int) -> Response:
+        guild = selectors.guild_get(guild_id=guild_id)
+        invites = selectors.invites_sent(guild=guild, viewer=player_of(request))
+        return Response(SentInviteSerializer(invites, many=True).data)
+
+
+class GuildInviteRevokeApi(APIView):
+    permission_classes = [IsPlayer]
+
+    @extend_schema(request=None, responses={204: None, **error_responses(*ACTING)}, tags=TAGS)
+    def delete(self, request: Request, guild_id: int, invite_id: int) -> Response:
+        guild = selectors.guild_get(guild_id=guild_id)
+        invite = selectors.invite_get_for_guild(guild=guild, invite_id=invite_id)
+        membership_services.guild_invite_revoke(actor=player_of(request), invite=invite)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class GuildInviteListApi(APIView):

@@ -5,7 +5,8 @@ Each guild has two channels, keys ``guild:<id>`` (every member) and ``guild:<id>
 the same transaction: a joining player reads history and receives live messages at once
 (``channel_joined``); a player who leaves, is kicked or banned gets ``channel_left``, which
 ends their sockets' subscriptions, and the read rule (a chat membership) refuses them from
-then on. A disbanded guild's channels are closed: read-only, kept as an archive.
+then on. A disbanded guild's channels are closed (read-only, kept as an archive) and lose
+every member the same way (``channel_left`` reason ``guild_disbanded``).
 """
 
 from typing import Any
@@ -133,7 +134,26 @@ def guild_chat_member_sync(
 
 
 def guild_chat_archive(*, guild: Guild) -> None:
-    """Close both channels (read-only archive) when the guild is disbanded."""
-    Channel.objects.filter(
-        key__in=[_key(guild, officers=False), _key(guild, officers=True)], closed_at__isnull=True
-    ).update(closed_at=timezone.now())
+    """Close both channels (a read-only archive) and remove every chat membership when the
+    guild is disbanded: members' open sockets get ``channel_left`` (reason
+    ``guild_disbanded``), which ends their subscriptions, and no one reads or writes the
+    channels from then on. Call inside the disband transaction (frames go after commit)."""
+    channels = list(
+        Channel.objects.select_for_update().filter(
+            key__in=[_key(guild, officers=False), _key(guild, officers=True)]
+        )
+    )
+    now = timezone.now()
+    for channel in channels:
+        if channel.closed_at is None:
+            channel.closed_at = now
+            channel.save(update_fields=["closed_at", "updated_at"])
+        memberships = Membership.objects.filter(channel=channel)
+        user_ids = list(
+            memberships.filter(player__user__isnull=False).values_list("player__user_id", flat=True)
+        )
+        memberships.delete()
+        for user_id in user_ids:
+            chat_events.channel_left_on_commit(
+                user_id=user_id, channel=channel, reason="guild_disbanded"
+            )

@@ -115,3 +115,8 @@ class InvalidCapacity(ApplicationError):
 class SelfAction(ApplicationError):
     code = "self_action"
     default_message = _("You cannot do this to yourself.")
+
+
+class RoleInUse(Conflict):
+    code = "role_in_use"
+    default_message = _("Members still hold this role: give them another role first.")

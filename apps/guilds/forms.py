@@ -1,12 +1,14 @@
 """Portal forms for guilds (the same fields as the REST API; the services do the real checks:
 names, tags, capacity, sanctions and limits)."""
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from apps.guilds.models import JoinPolicy
+from apps.guilds.models import JoinPolicy, Permission
 from apps.titles.models import Title
 
 StrOrPromise = str | Promise
@@ -73,3 +75,77 @@ class GuildSettingsForm(forms.Form):
     join_policy = forms.ChoiceField(label=_("Joining"), choices=JoinPolicy.choices)
     language = forms.ChoiceField(label=_("Language"), choices=settings.PRODUCT_LANGUAGES)
     region = forms.ChoiceField(label=_("Region"), required=False, choices=_region_choices)
+
+
+class _OwnIdsForm(forms.Form):
+    """A form that shares the manage page with others: its element ids start with
+    ``id_prefix`` so labels and error references never point into another form."""
+
+    id_prefix = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class GuildInviteForm(_OwnIdsForm):
+    """Invite a player by their display name (folded as names are, so case and look-alike
+    letters do not matter)."""
+
+    id_prefix = "invite"
+    name = forms.CharField(label=_("Player name"), max_length=64)
+
+
+def _permission_field() -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=_("Permissions"), required=False, choices=Permission.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+
+
+class GuildRoleCreateForm(_OwnIdsForm):
+    id_prefix = "role_new"
+    name = forms.CharField(label=_("Role name"), max_length=32)
+    rank = forms.IntegerField(
+        label=_("Rank"), min_value=1, max_value=99,
+        help_text=_("1 to 99; higher ranks act on lower ones. Officers are 50."),
+    )  # fmt: skip
+    permissions = _permission_field()
+
+
+class GuildRolePermissionsForm(forms.Form):
+    permissions = _permission_field()
+
+
+class GuildTransferForm(_OwnIdsForm):
+    """Leadership transfer: the new leader among the members, and an explicit confirmation."""
+
+    id_prefix = "transfer"
+    new_leader = forms.TypedChoiceField(label=_("New leader"), coerce=int)
+    confirm = forms.BooleanField(
+        label=_("I understand that I will become an officer and the new leader will run the guild.")
+    )
+
+    def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["new_leader"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = members
+
+
+class GuildDisbandForm(_OwnIdsForm):
+    id_prefix = "disband"
+    confirm = forms.BooleanField(
+        label=_(
+            "I understand that disbanding removes every member, closes the guild's chat and "
+            "cannot be undone."
+        )
+    )
+
+
+class GuildEmblemForm(_OwnIdsForm):
+    id_prefix = "emblem"
+    image = forms.FileField(
+        label=_("Emblem (PNG, JPEG or WebP)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )

@@ -209,6 +209,25 @@ def guild_invite_send(*, inviter: Player, guild: Guild, player: Player) -> Guild
     return invite
 
 
+def guild_invite_revoke(*, actor: Player, invite: GuildInvite) -> None:
+    """Withdraw a pending invitation of the actor's guild (needs ``invite``); one already
+    answered, expired and cleared, or revoked is ``not_found``."""
+    with transaction.atomic():
+        guild = guild_lock(guild_id=invite.guild_id)
+        acting = membership_of(guild=guild, player=actor)
+        permissions.permission_require(membership=acting, permission=Permission.INVITE)
+        sanction_check(player=actor, action=Action.GUILD_EDIT, title=guild.title)
+        current = (
+            GuildInvite.objects.select_related("player").filter(id=invite.id, guild=guild).first()
+        )
+        if current is None:
+            raise GuildNotFound()
+        current.delete()
+        audit_record(
+            guild=guild, actor=actor, action=AuditAction.INVITE_REVOKED, target=current.player
+        )
+
+
 def guild_invite_respond(
     *, player: Player, invite: GuildInvite, accept: bool
 ) -> GuildMembership | None:

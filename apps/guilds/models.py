@@ -64,6 +64,9 @@ class Guild(BaseModel):
     disbanded_at = models.DateTimeField(_("disbanded"), null=True, blank=True)
     # Set once the cool-down after disbanding passed: the name and tag are free again.
     is_name_released = models.BooleanField(default=False)
+    # Re-encoded square WebP renditions (apps/guilds/emblems.py); storage names, "" when none.
+    emblem_large = models.CharField(_("large emblem"), max_length=200, blank=True)
+    emblem_small = models.CharField(_("small emblem"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("guild")
@@ -188,17 +191,20 @@ class GuildBan(BaseModel):
 class AuditAction(models.TextChoices):
     CREATED = "created", _("Created")
     UPDATED = "updated", _("Settings changed")
+    EMBLEM_CHANGED = "emblem_changed", _("Emblem changed")
     JOINED = "joined", _("Joined")
     LEFT = "left", _("Left")
     KICKED = "kicked", _("Kicked")
     BANNED = "banned", _("Banned")
     UNBANNED = "unbanned", _("Ban lifted")
     INVITED = "invited", _("Invited")
+    INVITE_REVOKED = "invite_revoked", _("Invitation revoked")
     REQUEST_APPROVED = "request_approved", _("Join request approved")
     REQUEST_DENIED = "request_denied", _("Join request denied")
     ROLE_CHANGED = "role_changed", _("Role changed")
     ROLE_CREATED = "role_created", _("Role created")
     ROLE_UPDATED = "role_updated", _("Role updated")
+    ROLE_DELETED = "role_deleted", _("Role deleted")
     LEADER_TRANSFERRED = "leader_transferred", _("Leadership transferred")
     DISBANDED = "disbanded", _("Disbanded")
     STAFF_RENAMED = "staff_renamed", _("Renamed by staff")

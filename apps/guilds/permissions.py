@@ -57,7 +57,8 @@ def grant_require(*, actor: GuildMembership, permissions: Iterable[str]) -> None
 
 # Holding any of these opens the guild's manage page in the portal.
 MANAGING = frozenset({Permission.EDIT_GUILD, Permission.KICK, Permission.BAN,
-                      Permission.MANAGE_ROLES, Permission.ACCEPT_REQUESTS})  # fmt: skip
+                      Permission.MANAGE_ROLES, Permission.ACCEPT_REQUESTS,
+                      Permission.INVITE})  # fmt: skip
 
 
 def managing_permissions(membership: GuildMembership | None) -> frozenset[str]:

@@ -1,6 +1,9 @@
 """Reads about guilds, scoped to the caller (docs/guilds.md)."""
 
-from django.db.models import F, Q, QuerySet
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 
 from apps.common.text_safety import name_key
 from apps.guilds.exceptions import GuildNotFound, NotMember, NotPermitted
@@ -16,6 +19,7 @@ from apps.guilds.models import (
 )
 from apps.guilds.permissions import OFFICER_RANK, permission_require
 from apps.players.models import Player
+from apps.players.selectors import player_get_visible
 
 SORTS = {"members": "-member_count", "activity": "-last_activity_at", "created": "-created_at"}
 
@@ -30,6 +34,14 @@ def guild_get(*, guild_id: int) -> Guild:
 
 def membership_get(*, guild: Guild, player: Player) -> GuildMembership | None:
     return GuildMembership.objects.select_related("role").filter(guild=guild, player=player).first()
+
+
+# What a guild card (REST ``GuildSerializer``) and the browse sort keys read.
+GUILD_CARD_COLUMNS = (
+    "id", "name", "tag", "description", "title__id", "title__slug", "language", "region",
+    "join_policy", "capacity", "member_count", "created_at", "last_activity_at",
+    "disbanded_at", "emblem_large", "emblem_small",
+)  # fmt: skip
 
 
 def guild_browse(
@@ -64,6 +76,33 @@ def guild_members(*, guild: Guild) -> QuerySet[GuildMembership]:
     return GuildMembership.objects.filter(guild=guild).select_related("player", "role")
 
 
+# What a member list shows (the REST list and presence read nothing else), as plain rows:
+# a 200-row page then builds no model instances for memberships and roles.
+MEMBER_ROW_FIELDS = (
+    "id", "joined_at", "is_leader", "role__name", "role__rank",
+    "player_id", "player__display_name", "player__avatar_large", "player__avatar_small",
+    "player__deleted_at", "player__user_id", "player__privacy",
+)  # fmt: skip
+
+
+def guild_member_rows(*, guild: Guild) -> QuerySet[GuildMembership, dict[str, Any]]:
+    """Members as ``MEMBER_ROW_FIELDS`` rows (one query, joined with player and role)."""
+    return GuildMembership.objects.filter(guild=guild).values(*MEMBER_ROW_FIELDS)
+
+
+def member_row_player(row: dict[str, Any]) -> Player:
+    """The row's player as a partial instance (the card and presence fields only)."""
+    return Player(
+        id=row["player_id"],
+        display_name=row["player__display_name"],
+        avatar_large=row["player__avatar_large"],
+        avatar_small=row["player__avatar_small"],
+        deleted_at=row["player__deleted_at"],
+        user_id=row["player__user_id"],
+        privacy=row["player__privacy"],
+    )
+
+
 def guilds_of_player(*, player: Player) -> QuerySet[GuildMembership]:
     return (
         GuildMembership.objects.filter(player=player, guild__disbanded_at=None)
@@ -74,6 +113,11 @@ def guilds_of_player(*, player: Player) -> QuerySet[GuildMembership]:
 
 def guild_roles(*, guild: Guild) -> QuerySet[GuildRole]:
     return guild.roles.order_by("-rank", "name")
+
+
+def guild_roles_with_holders(*, guild: Guild) -> QuerySet[GuildRole]:
+    """The guild's roles by rank, each annotated with ``holders`` (its member count)."""
+    return guild.roles.annotate(holders=Count("memberships")).order_by("-rank", "name")
 
 
 def guild_role_get(*, guild: Guild, role_id: int) -> GuildRole:
@@ -112,6 +156,39 @@ def invite_get_for_player(*, player: Player, invite_id: int) -> GuildInvite:
     if invite is None:
         raise GuildNotFound()
     return invite
+
+
+def invites_sent(*, guild: Guild, viewer: Player) -> QuerySet[GuildInvite]:
+    """The guild's pending invitations, newest first; needs ``invite``. Expired ones are
+    left out (accepting them is ``invite_expired``; they are cleared on the next invite)."""
+    permission_require(
+        membership=membership_get(guild=guild, player=viewer), permission=Permission.INVITE
+    )
+    return (
+        guild.invites.filter(expires_at__gt=timezone.now())
+        .select_related("player", "inviter")
+        .order_by("-created_at", "-id")
+    )
+
+
+def invite_get_for_guild(*, guild: Guild, invite_id: int) -> GuildInvite:
+    invite = GuildInvite.objects.filter(guild=guild, id=invite_id).first()
+    if invite is None:
+        raise GuildNotFound()
+    return invite
+
+
+def invite_target_by_name(*, viewer: Player, name: str) -> Player:
+    """The player whose display name folds to the same key as ``name`` (the portal's
+    "invite by name"), as the viewer may address them; ``not_found`` otherwise (blocked
+    either way, deleted, or no such name: the same answer, so nothing leaks)."""
+    key = name_key(name)
+    target = Player.objects.filter(
+        display_name_key=key, user__isnull=False, deleted_at__isnull=True
+    ).first()
+    if not key or target is None:
+        raise GuildNotFound()
+    return player_get_visible(viewer=viewer, player_id=target.id)[0]
 
 
 def bans_of(*, guild: Guild, viewer: Player) -> QuerySet[GuildBan]:

@@ -21,6 +21,7 @@ from apps.guilds.exceptions import (
     NameTaken,
     NotMember,
     NotPermitted,
+    RoleInUse,
     SelfAction,
     TagTaken,
 )
@@ -251,6 +252,26 @@ def guild_role_update(*, actor: Player, role: GuildRole, permission_names: list[
             data={"role": role.name, "before": before, "after": role.permissions},
         )
     return role
+
+
+def guild_role_delete(*, actor: Player, role: GuildRole) -> None:
+    """Delete a custom role below the actor's rank (needs ``manage_roles``); the built-in
+    roles cannot be deleted (``not_permitted``), nor a role members still hold
+    (``role_in_use``: give them another role first)."""
+    with transaction.atomic():
+        guild = guild_lock(guild_id=role.guild_id)
+        membership = membership_of(guild=guild, player=actor)
+        permissions.permission_require(membership=membership, permission=Permission.MANAGE_ROLES)
+        assert membership is not None
+        role = GuildRole.objects.select_for_update().get(id=role.id)
+        if role.kind != RoleKind.CUSTOM:
+            raise NotPermitted()
+        permissions.rank_require(actor=membership, target_rank=role.rank)
+        if GuildMembership.objects.filter(role=role).exists():
+            raise RoleInUse()
+        name = role.name
+        role.delete()
+        audit_record(guild=guild, actor=actor, action=AuditAction.ROLE_DELETED, data={"role": name})
 
 
 def guild_member_role_set(*, actor: Player, guild: Guild, target: Player, role: GuildRole) -> None:

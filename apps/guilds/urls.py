@@ -29,6 +29,7 @@ urlpatterns = [
     path("guilds/<int:guild_id>/join", apis.GuildJoinApi.as_view(), name="guild-join"),
     path("guilds/<int:guild_id>/leave", apis.GuildLeaveApi.as_view(), name="guild-leave"),
     path("guilds/<int:guild_id>/disband", apis.GuildDisbandApi.as_view(), name="guild-disband"),
+    path("guilds/<int:guild_id>/emblem", apis.GuildEmblemApi.as_view(), name="guild-emblem"),
     path("guilds/<int:guild_id>/transfer", apis.GuildTransferApi.as_view(), name="guild-transfer"),
     path(
         "guilds/<int:guild_id>/members/<int:player_id>/kick",
@@ -63,6 +64,16 @@ urlpatterns = [
         name="guild-request-deny",
     ),
     path("guilds/<int:guild_id>/invites", apis.GuildInviteCreateApi.as_view(), name="guild-invite"),
+    path(
+        "guilds/<int:guild_id>/invites/sent",
+        apis.GuildInviteSentListApi.as_view(),
+        name="guild-invites-sent",
+    ),
+    path(
+        "guilds/<int:guild_id>/invites/<int:invite_id>",
+        apis.GuildInviteRevokeApi.as_view(),
+        name="guild-invite-revoke",
+    ),
     path("guilds/<int:guild_id>/feed", apis.GuildFeedApi.as_view(), name="guild-feed"),
     path("guilds/<int:guild_id>/stats", apis.GuildStatsApi.as_view(), name="guild-stats"),
     path("guilds/<int:guild_id>/audit", apis.GuildAuditApi.as_view(), name="guild-audit"),

@@ -8,9 +8,10 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.files.storage import default_storage
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -247,3 +248,17 @@ def invite_respond_post(request: HttpRequest, invite_id: int, answer: str) -> Ht
         return redirect("guilds:browse")
     messages.success(request, _("You joined the guild."))
     return redirect("guilds:detail", guild_id=invite.guild_id)
+
+
+@require_GET
+def emblem_file(request: HttpRequest, guild_id: int, size: str) -> FileResponse:
+    """The emblem follows its guild: a disbanded (or unknown) guild's emblem is a 404."""
+    guild = _guild_or_404(guild_id)
+    name = guild.emblem_large if size == "large" else guild.emblem_small
+    if size not in ("large", "small") or not name or not default_storage.exists(name):
+        raise Http404
+    response = FileResponse(default_storage.open(name, "rb"), content_type="image/webp")
+    # Disbanding removes it: shared caches may keep it a short while only.
+    response["Cache-Control"] = "public, max-age=300"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response

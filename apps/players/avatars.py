@@ -73,16 +73,24 @@ def _rendition(image: Image.Image, size: int) -> bytes:
     return out.getvalue()
 
 
+def square_renditions_checked(upload: IO[bytes], *, sizes: dict[str, int]) -> dict[str, bytes]:
+    """Square WebP renditions (``sizes``: key → pixels) of an untrusted upload, checked as
+    avatars are (size, then ``apps.common.images``); refusals are ``AvatarRejected`` with the
+    avatar codes. Shared with guild emblems, which follow the same rules."""
+    image = _decode(_read_limited(upload))
+    image = ImageOps.exif_transpose(image).convert("RGBA")
+    return {key: _rendition(image, size) for key, size in sizes.items()}
+
+
 def avatar_set(*, player: Player, upload: IO[bytes]) -> Player:
     """Validate and store a new avatar; the old files are removed after commit. A banned or
     suspended player cannot change it."""
     sanction_check(player=player, action=Action.PROFILE_EDIT)
-    image = _decode(_read_limited(upload))
-    image = ImageOps.exif_transpose(image).convert("RGBA")
+    renditions = square_renditions_checked(upload, sizes=AVATAR_SIZES)
     stem = f"avatars/{player.id}/{uuid.uuid4().hex}"
     names = {
-        key: default_storage.save(f"{stem}-{size}.webp", ContentFile(_rendition(image, size)))
-        for key, size in AVATAR_SIZES.items()
+        key: default_storage.save(f"{stem}-{AVATAR_SIZES[key]}.webp", ContentFile(data))
+        for key, data in renditions.items()
     }
     previous = (player.avatar_large, player.avatar_small)
     old = [name for name in previous if name]

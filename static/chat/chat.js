@@ -30,6 +30,9 @@
     sanctionOther: gettext("A moderator restricted your account."),
     sanctionLifted: gettext("A sanction on your account was lifted."),
     sanctionClosed: gettext("Disconnected by moderation"),
+    moderatorDelete: gettext("Delete (moderator)"), slowMode: gettext("Slow mode"),
+    slowModeSet: gettext("Set slow mode"), slowModeOff: gettext("Off"),
+    slowModeSaved: gettext("Slow mode saved."),
   }, (document.getElementById("chat-strings") || { dataset: {} }).dataset);
   const el = (id) => document.getElementById(id);
   const listEl = el("chat-channel-list");
@@ -40,6 +43,9 @@
   const channels = new Map(); // id -> {id, name, kind, lastSeq, lastChangeSeq, unread, closed}
   const blocked = new Set(config.blocked_player_ids || []);
   const hidden = new Set(config.hidden_channel_ids || []); // ended more than a day ago
+  // Channels where this player deletes others' messages and sets slow mode (a guild's
+  // manage_chat, as of page load; the server checks every command again).
+  const moderated = new Set(config.moderated_channel_ids || []);
   const revealed = new Set(); // blocked players' messages the viewer chose to show
   const GROUP_WINDOW_MS = 5 * 60 * 1000; // consecutive messages of one author within 5 min
   let firstUnreadSeq = null;
@@ -110,6 +116,7 @@
     channel.closed = Boolean(data.is_closed);
     if (data.can_send !== undefined) channel.canSend = data.can_send; // a one-way DM: false
     if (data.reactions) channel.reactions = data.reactions; // this channel's title's set
+    if (data.slow_mode_seconds !== undefined) channel.slowMode = data.slow_mode_seconds;
     channels.set(channel.id, channel);
     return channel;
   }
@@ -324,6 +331,9 @@
       report.href = "/moderation/report/?target_type=message&target_id=" + message.id;
       report.dataset.testid = "report-message";
       bar.appendChild(report);
+      if (moderated.has(current)) {
+        bar.appendChild(actionButton(strings.moderatorDelete, "moderator-delete", () => confirmDelete(li, message)));
+      }
     }
     bar.appendChild(picker);
     return bar;
@@ -520,10 +530,53 @@
     });
   }
 
+  // Slow mode for moderators of the open channel: one select, sent as the slow_mode command.
+  const SLOW_MODE_CHOICES = [[0, strings.slowModeOff], [10, gettext("10 seconds")], [30, gettext("30 seconds")],
+                             [60, gettext("1 minute")], [300, gettext("5 minutes")]];
+  const slowModeEl = (function () {
+    const form = node("form", "chat-slow-mode");
+    form.dataset.testid = "slow-mode";
+    form.hidden = true;
+    const select = node("select");
+    select.id = "chat-slow-mode-seconds";
+    const label = node("label", "", strings.slowMode);
+    label.htmlFor = select.id;
+    for (const [seconds, text] of SLOW_MODE_CHOICES) {
+      const option = node("option", "", text);
+      option.value = String(seconds);
+      select.appendChild(option);
+    }
+    const button = node("button", "small secondary", strings.slowModeSet);
+    button.type = "submit";
+    const status = node("span", "muted", "");
+    status.setAttribute("role", "status");
+    form.append(label, select, button, status);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const channelId = current;
+      status.textContent = "";
+      request({ type: "slow_mode", channel_id: channelId, seconds: Number(select.value) }, (reply) => {
+        if (reply.type !== "ack") return showError(reply);
+        const channel = channels.get(channelId);
+        if (channel) channel.slowMode = reply.slow_mode_seconds;
+        if (channelId === current) status.textContent = strings.slowModeSaved;
+      });
+    });
+    el("chat-channel-name").after(form);
+    return { form: form, select: select, status: status };
+  })();
+
+  function showSlowMode(channel) {
+    slowModeEl.form.hidden = !(moderated.has(channel.id) && !channel.closed);
+    slowModeEl.select.value = String(channel.slowMode || 0);
+    slowModeEl.status.textContent = "";
+  }
+
   // Why the composer is off in this channel (closed match, announcements, one-way DM, a
   // guild the player left or that was disbanded).
   function composerState(channel) {
     if (channel.kind === "guild" && channel.leftReason === "role_changed") return strings.stateOfficersOnly;
+    if (channel.kind === "guild" && channel.leftReason === "guild_disbanded") return strings.stateGuildArchived;
     if (channel.kind === "guild" && channel.leftReason) return strings.stateGuildLeft;
     if (channel.kind === "guild" && channel.closed) return strings.stateGuildArchived;
     if (channel.kind === "match" && channel.closed) return strings.stateClosed;
@@ -559,6 +612,7 @@
     el("chat-typing").textContent = "";
     renderChannels();
     showComposerState(channel);
+    showSlowMode(channel);
     request({ type: "history", channel_id: channelId, limit: 50 }, (reply) => {
       if (reply.type !== "history" || channelId !== current) return;
       for (const message of reply.messages) showMessage(message);
@@ -667,6 +721,12 @@
       }
     },
     reaction: onReaction,
+    channel_updated(frame) {
+      const channel = channels.get(frame.channel_id);
+      if (!channel) return;
+      channel.slowMode = frame.slow_mode_seconds;
+      if (frame.channel_id === current) slowModeEl.select.value = String(frame.slow_mode_seconds);
+    },
     typing(frame) {
       if (frame.channel_id !== current || frame.player.id === config.player_id) return;
       el("chat-typing").replaceChildren(node("bdi", "", frame.player.display_name), " " + strings.typing);
@@ -686,9 +746,10 @@
       const channel = channels.get(frame.channel_id);
       if (!channel) return;
       channel.closed = true;
-      channel.leftReason = frame.reason; // guild_left, role_changed (guilds), match_closed
+      channel.leftReason = frame.reason; // guild_left, role_changed, guild_disbanded (guilds), match_closed
+      moderated.delete(channel.id);
       renderChannels();
-      if (frame.channel_id === current) showComposerState(channel);
+      if (frame.channel_id === current) { showComposerState(channel); showSlowMode(channel); }
     },
     // The read marker moved on another of this player's tabs or devices.
     read(frame) {

@@ -8,7 +8,10 @@ import pytest
 from django.db import connections
 from playwright.sync_api import expect, sync_playwright
 
-from apps.guilds.membership import guild_member_kick
+from apps.chat.models import Message
+from apps.guilds.chat import guild_channel
+from apps.guilds.membership import guild_join, guild_member_kick
+from apps.guilds.services import guild_disband
 from tests.browser.test_portal_login import CHROMIUM_ARGS
 from tests.chat.test_portal_browser import say
 from tests.factories import TEST_PASSWORD, TitleFactory
@@ -86,4 +89,56 @@ def test_a_new_member_gets_the_guild_channel_live_writes_and_is_cut_off_when_kic
             expect(player.locator("#chat-input")).to_be_disabled()
         finally:
             browser.close()
+    assert console == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_manage_chat_holders_delete_a_members_message_and_set_slow_mode_others_see_no_controls(
+    daphne_server,
+):
+    title = TitleFactory(slug="guild-mod", name="Guild Mod")
+    alice = PlayerFactory(user__username="alice-gm", display_name="Alice GM")
+    guild = make_guild(leader=alice, title=title, name="Quiet Owls")
+    for username in ("bob-gm", "carol-gm"):
+        guild_join(player=PlayerFactory(user__username=username), guild=guild)
+    channel_name = f"[{guild.tag}] Quiet Owls"
+    console: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            pages = {}
+            for username in ("alice-gm", "bob-gm", "carol-gm"):
+                page = chat_page(browser, daphne_server.url, username, WIDTHS["desktop"])
+                record_console_errors(page, console)
+                guilds = page.get_by_test_id("channel-section-guild")
+                guilds.get_by_role("button", name=channel_name, exact=True).click()
+                pages[username] = page
+            leader, author, onlooker = pages["alice-gm"], pages["bob-gm"], pages["carol-gm"]
+            say(author, "buy gold here")
+            expect(leader.get_by_test_id("message").last).to_contain_text("buy gold here")
+            expect(onlooker.get_by_test_id("message").last).to_contain_text("buy gold here")
+            expect(onlooker.get_by_test_id("moderator-delete")).to_have_count(0)
+            expect(onlooker.get_by_test_id("slow-mode")).to_be_hidden()
+
+            leader.get_by_test_id("message").last.hover()
+            leader.get_by_test_id("moderator-delete").last.click()
+            leader.get_by_test_id("confirm-delete").click()
+            expect(onlooker.get_by_test_id("message").last).to_contain_text("Message deleted")
+
+            slow_mode = leader.get_by_test_id("slow-mode")
+            slow_mode.get_by_label("Slow mode").select_option(label="30 seconds")
+            slow_mode.get_by_role("button", name="Set slow mode").click()
+            expect(slow_mode.get_by_role("status")).to_have_text("Slow mode saved.")
+            screenshot(leader, "guild-chat-moderation")
+
+            in_a_thread(guild_disband, actor=alice, guild=guild)
+            expect(leader.get_by_test_id("chat-state")).to_have_text(
+                "This guild was disbanded: its chat is a read-only archive."
+            )
+            expect(leader.get_by_test_id("slow-mode")).to_be_hidden()
+        finally:
+            browser.close()
+    channel = guild_channel(guild=guild)
+    assert channel.slow_mode_seconds == 30
+    assert Message.objects.get(channel=channel, body="buy gold here").is_deleted
     assert console == []

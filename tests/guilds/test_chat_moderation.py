@@ -2,15 +2,23 @@
 mode, over the real ASGI app (docs/guilds.md#guild-chat). Nothing else grants it, and it
 reaches no other channel."""
 
+import json
+
 import pytest
 from channels.db import database_sync_to_async
+from django.test import Client
 
 from apps.chat.channels import lobby_channel_get_or_create
 from apps.chat.models import Channel, Message, MessageEdit
 from apps.guilds.chat import guild_channel
 from apps.guilds.membership import guild_join
 from apps.guilds.models import AuditAction, GuildAuditEntry, GuildRole, Permission, RoleKind
-from apps.guilds.services import guild_member_role_set, guild_role_create, guild_role_update
+from apps.guilds.services import (
+    guild_disband,
+    guild_member_role_set,
+    guild_role_create,
+    guild_role_update,
+)
 from tests.chat.support import open_socket
 from tests.guilds.factories import make_guild
 from tests.players.factories import PlayerFactory
@@ -163,3 +171,25 @@ async def test_an_officer_sets_slow_mode_members_are_held_to_it_and_only_holders
     ]
     for socket in (officer_socket, member_socket):
         await socket.close()
+
+
+def _moderated_on_chat_page(player) -> list[int]:
+    client = Client()
+    client.force_login(player.user)
+    page = client.get("/chat/").content.decode()
+    config = page.split('<script id="chat-config" type="application/json">', 1)[1]
+    return json.loads(config.split("</script>", 1)[0])["moderated_channel_ids"]
+
+
+def test_the_chat_page_offers_moderation_only_in_the_channels_the_player_moderates():
+    guild = make_guild(members=1)
+    leader = guild.memberships.get(is_leader=True).player
+    member = guild.memberships.get(is_leader=False).player
+    other_leader = make_guild().memberships.get().player
+    main, officers = guild_channel(guild=guild), guild_channel(guild=guild, officers=True)
+
+    assert _moderated_on_chat_page(leader) == sorted([main.id, officers.id])
+    assert _moderated_on_chat_page(member) == []
+    assert main.id not in _moderated_on_chat_page(other_leader)
+    guild_disband(actor=leader, guild=guild)
+    assert _moderated_on_chat_page(leader) == []

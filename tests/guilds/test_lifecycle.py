@@ -218,3 +218,24 @@ def test_browse_and_member_list_queries_do_not_grow_with_the_page(path: str):
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+def test_pending_invitations_are_listed_to_inviters_without_the_expired_ones():
+    guild = make_guild(members=1)
+    leader = GuildMembership.objects.get(guild=guild, is_leader=True).player
+    member = GuildMembership.objects.get(guild=guild, is_leader=False).player
+    fresh, stale = PlayerFactory(), PlayerFactory()
+    for player in (fresh, stale):
+        client_for(leader).post(
+            f"/api/v1/guilds/{guild.id}/invites", {"player_id": player.id}, format="json"
+        )
+    GuildInvite.objects.filter(player=stale).update(expires_at=timezone.now() - timedelta(1))
+
+    listed = client_for(leader).get(f"/api/v1/guilds/{guild.id}/invites/sent")
+    refused = client_for(member).get(f"/api/v1/guilds/{guild.id}/invites/sent")
+
+    assert listed.status_code == 200
+    assert [(row["player"]["id"], row["inviter"]["id"]) for row in listed.json()] == [
+        (fresh.id, leader.id)
+    ]
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_permitted"

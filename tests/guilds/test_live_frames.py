@@ -2,12 +2,14 @@
 channel follows promotions and demotions, over real Daphne processes, Redis and PostgreSQL."""
 
 import asyncio
+import urllib.request
 from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from community_chat import ChatClient
+from community_chat import ChatClient, ChatError
 
+from apps.chat.models import Channel, Membership
 from apps.guilds.chat import guild_channel
 from apps.guilds.membership import guild_join, guild_leave, guild_member_ban, guild_member_kick
 from apps.guilds.models import GuildMembership, GuildRole, RoleKind
@@ -154,3 +156,67 @@ def test_the_officers_channel_follows_promotion_and_demotion_live(live_tmp):
     assert history_and_live == ["officers only", "welcome"]
     assert (left["channel_id"], left["reason"]) == (channel.id, "role_changed")
     assert late == ["main channel"]
+
+
+def _rest_post(base_url: str, path: str, secret: str) -> int:
+    request = urllib.request.Request(  # noqa: S310 - loopback test URL
+        f"{base_url}{path}",
+        data=b"",
+        method="POST",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return response.status
+
+
+def test_a_disband_over_rest_removes_every_member_from_the_guild_chat_live(live_tmp):
+    guild = make_guild(members=2)
+    members = [m.player for m in GuildMembership.objects.filter(guild=guild).order_by("id")]
+    leader, officer_player, member = members
+    guild_member_role_set(
+        actor=leader,
+        guild=guild,
+        target=officer_player,
+        role=GuildRole.objects.get(guild=guild, kind=RoleKind.OFFICER),
+    )
+    main = guild_channel(guild=guild)
+    officers = guild_channel(guild=guild, officers=True)
+    secrets = {player.id: token(player) for player in members}
+
+    async def scenario(first: Any, second: Any) -> tuple[Any, ...]:
+        officer_socket = ChatClient(second.ws_url, secrets[officer_player.id])
+        member_socket = ChatClient(second.ws_url, secrets[member.id])
+        for client in (officer_socket, member_socket):
+            await client.connect()
+        await officer_socket.subscribe([main.id, officers.id])
+        await member_socket.subscribe([main.id])
+        status = await asyncio.to_thread(
+            _rest_post, first.url, f"/api/v1/guilds/{guild.id}/disband", secrets[leader.id]
+        )
+        officer_left = [await event_of_type(officer_socket, "channel_left") for _ in range(2)]
+        member_left = await event_of_type(member_socket, "channel_left")
+        refusals = []
+        for client, channel in ((member_socket, main), (officer_socket, officers)):
+            try:
+                await client.send(channel.id, "still here?")
+            except ChatError as error:
+                refusals.append(error.code)
+        for client in (officer_socket, member_socket):
+            await client.close()
+        return status, officer_left, member_left, refusals
+
+    with ExitStack() as stack:
+        first = stack.enter_context(run_daphne(live_tmp))
+        second = stack.enter_context(run_daphne(live_tmp))
+        status, officer_left, member_left, refusals = asyncio.run(scenario(first, second))
+
+    assert status == 204
+    assert sorted((f["channel_id"], f["reason"]) for f in officer_left) == sorted(
+        [(main.id, "guild_disbanded"), (officers.id, "guild_disbanded")]
+    )
+    assert (member_left["channel_id"], member_left["reason"]) == (main.id, "guild_disbanded")
+    assert refusals == ["unknown_channel", "unknown_channel"]  # no longer members
+    assert not Membership.objects.filter(channel__in=[main, officers]).exists()
+    assert all(
+        channel.is_closed for channel in Channel.objects.filter(id__in=[main.id, officers.id])
+    )

@@ -8,8 +8,15 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from apps.guilds.membership import guild_member_ban
-from apps.guilds.models import Guild, GuildJoinRequest, GuildMembership, GuildRole, RoleKind
+from apps.guilds.membership import guild_invite_send, guild_member_ban
+from apps.guilds.models import (
+    Guild,
+    GuildInvite,
+    GuildJoinRequest,
+    GuildMembership,
+    GuildRole,
+    RoleKind,
+)
 from apps.guilds.permissions import OFFICER_RANK
 from apps.moderation.models import SanctionKind
 from apps.moderation.sanctions import sanction_issue
@@ -42,24 +49,43 @@ ACTIONS = [
     "join",
     "leave",
     "audit",
+    "revoke_invite",
+    "delete_role",
 ]
 OK = "ok"
 NP, NM = "not_permitted", "not_member"
 # actor → the outcome of each action, in ACTIONS order.
 MATRIX: dict[str, list[str]] = {
-    "leader": [OK, OK, OK, OK, OK, OK, OK, OK, OK, "already_member", "leader_must_transfer", OK],
-    "officer": [OK, OK, OK, OK, OK, NP, NP, NP, NP, "already_member", OK, OK],
-    "officer_without": [NP, NP, NP, NP, NP, NP, NP, NP, NP, "already_member", OK, OK],
-    "custom": [OK, NP, NP, NP, NP, NP, NP, NP, NP, "already_member", OK, NP],
-    "member": [NP, NP, NP, NP, NP, NP, NP, NP, NP, "already_member", OK, NP],
-    "non_member": [NM, NM, NM, NM, NM, NM, NM, NM, NM, OK, NM, NM],
-    "guild_banned": [NM, NM, NM, NM, NM, NM, NM, NM, NM, "guild_banned", NM, NM],
+    "leader": [
+        OK,
+        OK,
+        OK,
+        OK,
+        OK,
+        OK,
+        OK,
+        OK,
+        OK,
+        "already_member",
+        "leader_must_transfer",
+        OK,
+        OK,
+        OK,
+    ],
+    "officer": [OK, OK, OK, OK, OK, NP, NP, NP, NP, "already_member", OK, OK, OK, NP],
+    "officer_without": [NP, NP, NP, NP, NP, NP, NP, NP, NP, "already_member", OK, OK, NP, NP],
+    "custom": [OK, NP, NP, NP, NP, NP, NP, NP, NP, "already_member", OK, NP, OK, NP],
+    "member": [NP, NP, NP, NP, NP, NP, NP, NP, NP, "already_member", OK, NP, NP, NP],
+    "non_member": [NM, NM, NM, NM, NM, NM, NM, NM, NM, OK, NM, NM, NM, NM],
+    "guild_banned": [NM, NM, NM, NM, NM, NM, NM, NM, NM, "guild_banned", NM, NM, NM, NM],
     "sanctioned": [
         *["suspended"] * 5,
         *[NP] * 4,
         "suspended",
         OK,
         OK,
+        "suspended",
+        NP,
     ],
 }
 
@@ -72,6 +98,8 @@ class Scene:
     outsider: Player
     banned_outsider: Player
     join_request: GuildJoinRequest
+    invite: GuildInvite  # pending, to another outsider
+    spare_role: GuildRole  # custom, held by no one
 
 
 def _member_with_role(guild: Guild, role: GuildRole) -> Player:
@@ -109,8 +137,11 @@ def _scene() -> Scene:
     )
     target = _member_with_role(guild, roles[RoleKind.MEMBER])
     join_request = GuildJoinRequest.objects.create(guild=guild, player=PlayerFactory())
+    invite = guild_invite_send(inviter=leader, guild=guild, player=PlayerFactory())
+    spare = GuildRole.objects.create(guild=guild, name="Spare", kind=RoleKind.CUSTOM, rank=10)
     guild.refresh_from_db()
-    return Scene(guild, players, target, PlayerFactory(), banned_outsider, join_request)
+    outsider = PlayerFactory()
+    return Scene(guild, players, target, outsider, banned_outsider, join_request, invite, spare)
 
 
 def client_for(player: Player) -> APIClient:
@@ -140,6 +171,8 @@ def _perform(action: str, client: APIClient, scene: Scene) -> Any:
         "join": lambda: client.post(f"{base}/join"),
         "leave": lambda: client.post(f"{base}/leave"),
         "audit": lambda: client.get(f"{base}/audit"),
+        "revoke_invite": lambda: client.delete(f"{base}/invites/{scene.invite.id}"),
+        "delete_role": lambda: client.delete(f"{base}/roles/{scene.spare_role.id}"),
     }
     return calls[action]()
 

@@ -91,6 +91,16 @@ NOT_PAGES: dict[str, str] = {
     "guilds:manage-member": "POST only, redirects",
     "guilds:manage-request": "POST only, redirects",
     "guilds:manage-ban-lift": "POST only, redirects",
+    "guilds:manage-invite-revoke": "POST only, redirects",
+    "guilds:manage-disband": "POST only, redirects",
+    # POST only: redirect, or the manage page (in PAGES) again with the form's errors.
+    "guilds:manage-invite": "POST only, redirects or re-renders guilds:manage",
+    "guilds:manage-roles": "POST only, redirects or re-renders guilds:manage",
+    "guilds:manage-role": "POST only, redirects or re-renders guilds:manage",
+    "guilds:manage-transfer": "POST only, redirects or re-renders guilds:manage",
+    "guilds:manage-emblem": "POST only, redirects or re-renders guilds:manage",
+    "guilds:manage-emblem-remove": "POST only, redirects",
+    "guilds:emblem": "an image file (WebP), no text",
 }
 # The main admin pages: the index, the changelists moderators work in, and adding a sanction.
 ADMIN_PAGES: list[str] = [

@@ -5,7 +5,8 @@ from typing import Any
 
 from django import template
 
-from apps.guilds.models import Permission
+from apps.guilds.emblems import emblem_url
+from apps.guilds.models import Guild, Permission
 from apps.guilds.permissions import has_permission
 from apps.guilds.selectors import guilds_of_player
 from apps.players.models import Player
@@ -34,3 +35,9 @@ def guild_profile_panel(context: dict[str, Any], player: Player) -> dict[str, An
         "invitable": invitable,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.filter
+def guild_emblem_url(guild: Guild, size: str = "large") -> str | None:
+    """``{{ guild|guild_emblem_url:"small" }}``: the emblem's URL, or None."""
+    return emblem_url(guild, size)

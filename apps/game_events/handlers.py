@@ -91,39 +91,54 @@ def _player(event: HandledEvent, ref: dict[str, Any]) -> Any:
     return event.memo[key]
 
 
-def _when(event: HandledEvent) -> dict[str, Any]:
-    """The event's time and id, for services that keep the newest state (presence, level)."""
-    return {"at": event.time, "event_id": event.id}
-
-
 class _RedoOneByOne(Exception):
     """A bulk form met an item it cannot refuse on its own: the applier rolls the attempt back
     and finds the event by halving, then applies it alone, so it fails as a whole."""
 
 
-@event_handler("player.session.started")
-def session_started(event: HandledEvent) -> None:
-    player = _player(event, event.data["player"])
-    _players().presence_game_session_start(
-        player=player, title=event.title, session_id=event.data["session_id"], **_when(event)
-    )
+def presence_many(events: list[HandledEvent]) -> dict[int, Exception]:
+    """Bulk form of ``presence``: the batch's session and match starts and ends, in order,
+    folded over the players' sessions in a few queries (players' ``presence_changes_apply``).
+    A match is all or nothing: a refused player fails the attempt (the applier then finds the
+    event and applies it alone)."""
+    from apps.players import presence_events as bulk
+
+    changes = []
+    for event in events:
+        data = event.data
+        try:
+            if event.type.startswith("player.session."):
+                players = [_player(event, data["player"])]
+            else:
+                players = [_player(event, entry["player"]) for entry in data["players"]]
+        except ApplicationError as error:
+            raise _RedoOneByOne() from error
+        kind = {"player.session.started": bulk.SESSION_START,
+                "player.session.ended": bulk.SESSION_END}.get(event.type, bulk.MATCH)  # fmt: skip
+        match_id = data["match_id"] if event.type == "match.started" else None
+        changes.append(
+            bulk.PresenceChange(
+                kind=kind,
+                players=players,
+                title=event.title,
+                at=event.time,
+                event_id=event.id,
+                session_id=data.get("session_id", ""),
+                match_id=match_id,
+            )
+        )
+    bulk.presence_changes_apply(changes=changes)
+    return {}
 
 
-@event_handler("player.session.ended")
-def session_ended(event: HandledEvent) -> None:
-    player = _player(event, event.data["player"])
-    _players().presence_game_session_end(
-        player=player, title=event.title, session_id=event.data["session_id"], **_when(event)
-    )
-
-
-@event_handler("match.started")
-def match_started(event: HandledEvent) -> None:
-    """Presence "in match" (the chat channel: ``match_channel``)."""
-    players = [_player(event, entry["player"]) for entry in event.data["players"]]
-    _players().presence_match_set_many(
-        players=players, title=event.title, match_id=event.data["match_id"], **_when(event)
-    )
+@event_handler("player.session.started", batch=presence_many)
+@event_handler("player.session.ended", batch=presence_many)
+@event_handler("match.started", batch=presence_many)
+@event_handler("match.completed", batch=presence_many)
+def presence(event: HandledEvent) -> None:
+    """In game from a session's start to its end, in a match from its start to its end; the
+    newest event by (time, id) decides each session, whatever the arrival order."""
+    presence_many([event])
 
 
 def match_channels_many(events: list[HandledEvent]) -> dict[int, Exception]:
@@ -243,18 +258,6 @@ def match_feed_many(events: list[HandledEvent]) -> dict[int, Exception]:
 def match_feed(event: HandledEvent) -> None:
     """A match's feed entries (``match_completed``) and notifications (``match_result``)."""
     match_feed_many([event])
-
-
-@event_handler("match.completed")
-def match_completed(event: HandledEvent) -> None:
-    """Presence back to "in game" at a match's end (stats: ``match_stats``, feed and
-    notifications: ``match_feed``, the chat channel closed: ``match_channel``)."""
-    _players().presence_match_set_many(
-        players=[_player(event, entry["player"]) for entry in event.data["players"]],
-        title=event.title,
-        match_id=None,
-        **_when(event),
-    )
 
 
 @event_handler("match.started", batch=match_channels_many)

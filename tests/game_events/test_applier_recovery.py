@@ -16,6 +16,7 @@ from apps.game_events.models import Channel as IngestChannel
 from apps.game_events.models import InboxEvent, InboxState
 from apps.game_events.services import events_apply_pending, events_ingest
 from apps.players.models import ActivityEntry, Player, PlayerTitleStats
+from apps.players.presence import presence_states
 from apps.realtime.groups import user_group
 from apps.titles.models import Title
 from apps.ugc.models import Item, TitleSettings
@@ -234,3 +235,43 @@ def test_an_event_a_bulk_form_rejects_is_found_by_halving(title):
     # At most about 2·log2(41) bulk attempts of shrinking size, not the 41 events one at a
     # time (127 queries on stats before, against 4 for a clean batch).
     assert with_broken <= 2 * math.ceil(math.log2(41)) * clean
+
+
+def _session(kind: str, event_id: str, second: int, name: str) -> dict:
+    data = {"player": player_ref(name), "session_id": f"s-{name}"}
+    return cloud_event(f"player.session.{kind}", event_id=event_id, data=data, time=_at(second))
+
+
+def test_a_batchs_presence_changes_take_a_few_queries_and_end_on_the_newest_state(title):
+    names = [f"p{i}" for i in range(20)]
+    _ingest([_session("started", f"go-{name}", 0, name) for name in names])
+    events_apply_pending()  # the players and their sessions exist from here
+    events = []
+    for match in range(5):  # p0..p3 in m0, p4..p7 in m1, …: started, and all but m4 ended
+        players = names[4 * match : 4 * match + 4]
+        events.append(_started(f"s{match}", 10 + match, f"m{match}", *players))
+        if match < 4:
+            events.append(_completed(f"c{match}", 20 + match, f"m{match}", *players))
+    events.append(_session("ended", "end-p0", 30, "p0"))
+    events.append(_session("started", "late-p0", 5, "p0"))  # older than its end: no effect
+    events.append(_session("started", "again-p19", 31, "p19"))  # restarted: out of its match
+    _ingest(events)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert events_apply_pending() == len(events)
+
+    # Load and lock, insert the new sessions, update the changed ones: not a few per player
+    # and event (21 here before).
+    sessions = [q["sql"] for q in queries if "players_gamesession" in q["sql"]]
+    assert len(sessions) <= 4, sessions
+    states = presence_states(players=list(Player.objects.all()))
+    status = {
+        player.identities.get().external_id.removeprefix("ext-"): states[player.id].status
+        for player in Player.objects.prefetch_related("identities")
+    }
+    assert status == {
+        "p0": "offline",
+        **dict.fromkeys(names[16:19], "in_match"),
+        **dict.fromkeys([*names[1:16], "p19"], "in_game"),
+    }
+    assert InboxEvent.objects.exclude(state="applied").count() == 0

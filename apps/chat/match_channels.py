@@ -42,7 +42,9 @@ def _channels(changes: list[MatchChannelChange]) -> dict[str, Channel]:
     titles = {_key(change): change.title for change in changes}
     found = {
         channel.key: channel
-        for channel in Channel.objects.select_for_update(of=("self",)).filter(key__in=titles)
+        for channel in Channel.objects.select_for_update(of=("self",))
+        .filter(key__in=titles)
+        .order_by("id")
     }
     missing = {_key(c): c for c in changes if c.players is not None and _key(c) not in found}
     if missing:

@@ -4,10 +4,10 @@
 from collections import defaultdict
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from apps.chat import events
 from apps.chat.exceptions import Blocked, SelfDirectMessage, UnknownTitle
+from apps.chat.match_channels import MatchChannelChange, match_channels_apply
 from apps.chat.models import Channel, ChannelKind, Membership
 from apps.chat.relations import may_direct_message
 from apps.chat.selectors import channels_writable
@@ -147,35 +147,14 @@ def direct_channel_start(*, sender: Player, recipient: Player) -> tuple[Channel,
 
 def match_channel_open(*, title: Title, match_id: str, player_ids: list[int]) -> Channel:
     """The match's channel (idempotent on title + match id); members are exactly the listed
-    players that exist, and their open sockets get ``channel_joined``."""
-    with transaction.atomic():
-        channel, _created = _get_or_create(
-            key=f"match:{title.id}:{match_id}",
-            defaults={
-                "kind": ChannelKind.MATCH,
-                "title": title,
-                "name": f"{title.name} · match {match_id}"[:120],
-            },
-        )
-        _members_add(channel, list(Player.objects.filter(id__in=player_ids).order_by("id")))
-    return channel
+    players that exist, and their open sockets get ``channel_joined``. One match of
+    ``match_channels_apply``, which game events use for a whole batch."""
+    players = list(Player.objects.filter(id__in=player_ids))
+    change = MatchChannelChange(title=title, match_id=match_id, players=players)
+    return match_channels_apply(changes=[change])[f"match:{title.id}:{match_id}"]
 
 
 def match_channel_close(*, title: Title, match_id: str) -> None:
     """Make the match channel read-only; members' sockets get ``channel_left``. Closing an
     unknown or already closed match does nothing (game events may repeat)."""
-    with transaction.atomic():
-        channel = (
-            Channel.objects.select_for_update()
-            .filter(key=f"match:{title.id}:{match_id}", closed_at__isnull=True)
-            .first()
-        )
-        if channel is None:
-            return
-        channel.closed_at = timezone.now()
-        channel.save(update_fields=["closed_at", "updated_at"])
-        user_ids = Membership.objects.filter(
-            channel=channel, player__user__isnull=False
-        ).values_list("player__user_id", flat=True)
-        for user_id in user_ids:
-            events.channel_left_on_commit(user_id=user_id, channel=channel, reason="match_closed")
+    match_channels_apply(changes=[MatchChannelChange(title=title, match_id=match_id)])

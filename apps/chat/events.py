@@ -141,11 +141,14 @@ def reach_scope(channel: Channel) -> dict[str, Any]:
     return {"kind": channel.kind, "title_id": channel.title_id}
 
 
-def channel_joined_on_commit(*, joined: list[tuple[int, bool]], channel: Channel) -> None:
-    """Tell each ``(user id, can_send)`` of ``joined`` they joined ``channel``."""
+def channel_joined_on_commit(
+    *, joined: list[tuple[int, bool]], channel: Channel, reactions: list[str] | None = None
+) -> None:
+    """Tell each ``(user id, can_send)`` of ``joined`` they joined ``channel`` (as it is now;
+    ``reactions``: its title's reaction set, looked up unless given)."""
     if not joined:
         return
-    data = channel_data(channel, can_send=False)
+    data = channel_data(channel, can_send=False, reactions=reactions)
     scope = reach_scope(channel)
     for user_id, can_send in joined:
         payload = {"channel": data | {"can_send": can_send}, "scope": scope}

@@ -1,8 +1,11 @@
 """Applying effects: claim ``received`` inbox rows, run their handlers, mark them final.
 
 Many events per transaction (``GAME_EVENTS_APPLY_BATCH_SIZE``). The fast path runs a batch's
-handlers without a savepoint per event; if any handler raises, the whole batch is rolled back
-and run again with one savepoint per event, so only the broken event ends ``failed``.
+handlers in their bulk forms, with one savepoint for the whole batch and none per event. If a
+handler raises, that savepoint rolls back and the culprit is found and applied on its own (its
+own savepoint; it ends ``failed`` with the reason if it raises again) while the events before
+and after it take the fast path again: a bad event costs a few bulk attempts, not a rerun of
+the batch one event at a time (``_apply_rows``).
 """
 
 import logging
@@ -38,7 +41,13 @@ ABORTS_BATCH = (OperationalError, InterfaceError, SoftTimeLimitExceeded)
 
 
 class _HandlerFailed(Exception):
-    """A handler raised on the fast path: redo the batch with a savepoint per event."""
+    """A handler raised on the fast path. ``index``: the position of the event whose
+    per-event handler raised, among the rows attempted; None when a bulk form raised (it
+    cannot tell which of its events is to blame)."""
+
+    def __init__(self, index: int | None) -> None:
+        super().__init__(index)
+        self.index = index
 
 
 def _apply_lock_taken(*, wait: bool) -> bool:
@@ -86,13 +95,12 @@ def _mark_failed(row: InboxEvent, error: Exception) -> None:
     row.detail = f"{type(error).__name__}: {error}"[:2000]
 
 
-def _latest_per_key(rows: list[InboxEvent]) -> dict[tuple[Any, str], int]:
-    """For coalescing handlers: (handler, key) -> id of the batch's newest row with that key,
+def _latest_per_key(rows: list[InboxEvent], events: list[HandledEvent]) -> dict[Any, int]:
+    """For coalescing handlers: (handler, key) -> id of the newest of ``rows`` with that key,
     by event time then event id (the order the handlers themselves compare)."""
     latest: dict[tuple[Any, str], int] = {}
     newest: dict[tuple[Any, str], tuple[Any, str]] = {}
-    for row in rows:
-        event = _handled_event(row, {})
+    for row, event in zip(rows, events, strict=True):
         for handler in handlers_for(row.event_type, row.version):
             key_of = coalesce_key_of(handler)
             if key_of is None:
@@ -124,9 +132,9 @@ def _prepared(rows: list[InboxEvent], memo: dict[str, Any]) -> list[HandledEvent
 def _bulk_applied(
     rows: list[InboxEvent], events: list[HandledEvent]
 ) -> tuple[set[Any], dict[int, Exception]]:
-    """Fast path: each handler with a bulk form runs once, on all the batch's events it handles
-    (in order). Returns those handlers (not to be called per event) and the refused events
-    (row id -> error). An unexpected error redoes the batch one event at a time."""
+    """Each handler with a bulk form runs once, on all the events it handles (in order).
+    Returns those handlers (not to be called per event) and the refused events (row id ->
+    error). An unexpected error fails the attempt without naming an event."""
     grouped: dict[Any, list[tuple[int, HandledEvent]]] = {}
     for row, event in zip(rows, events, strict=True):
         for handler in handlers_for(row.event_type, row.version):
@@ -139,7 +147,7 @@ def _bulk_applied(
         except ABORTS_BATCH:
             raise
         except Exception as error:
-            raise _HandlerFailed() from error
+            raise _HandlerFailed(None) from error
         refused.update({items[index][0]: error for index, error in errors.items()})
     return set(grouped), refused
 
@@ -160,39 +168,97 @@ def _mark_refused(row: InboxEvent, error: Exception) -> None:
     row.detail = f"{type(error).__name__}: {error}"[:2000]
 
 
-def _apply_one(
-    row: InboxEvent,
-    *,
-    isolated: bool,
-    event: HandledEvent,
-    latest: dict[tuple[Any, str], int],
-    bulk: tuple[set[Any], dict[int, Exception]] = (set(), {}),
-) -> None:
-    handlers = handlers_for(row.event_type, row.version)
-    in_bulk, refused = bulk
-    try:
-        # Isolated: a savepoint, and no memo shared with events whose savepoint may roll back.
-        with transaction.atomic(savepoint=isolated):
-            if isolated:
-                event = _handled_event(row, {})
+def _mark_done(row: InboxEvent, *, handled: bool) -> None:
+    row.state = InboxState.APPLIED if handled else InboxState.IGNORED
+    row.reason = "" if handled else "no_handler"
+    row.applied_at = row.updated_at = timezone.now()
+
+
+def _apply_fast(rows: list[InboxEvent], events: list[HandledEvent]) -> None:
+    """The bulk forms once for all ``rows``, then each event's other handlers, with no
+    savepoint per event. Raises ``_HandlerFailed`` naming the event whose handler raised."""
+    latest = _latest_per_key(rows, events)
+    in_bulk, refused = _bulk_applied(rows, events)
+    for index, (row, event) in enumerate(zip(rows, events, strict=True)):
+        handlers = handlers_for(row.event_type, row.version)
+        try:
             for handler in handlers:
                 if handler not in in_bulk and _runs(handler, event, row, latest):
                     handler(event)
-    except ABORTS_BATCH:
-        raise  # the whole batch rolls back; a healthy event is never marked failed
-    except Exception as error:
-        if not isolated:
-            raise _HandlerFailed() from error
-        _mark_failed(row, error)
-    else:
+        except ABORTS_BATCH:
+            raise  # the whole batch rolls back; a healthy event is never marked failed
+        except Exception as error:
+            raise _HandlerFailed(index) from error
         if row.id in refused:
             _mark_refused(row, refused[row.id])
             row.updated_at = timezone.now()
+        else:
+            _mark_done(row, handled=bool(handlers))
+
+
+def _apply_alone(row: InboxEvent) -> None:
+    """One event in a savepoint of its own, every handler in its per-event form and no memo
+    shared: a handler's error rolls back this event only and marks it ``failed``."""
+    event = _handled_event(row, {})
+    handlers = handlers_for(row.event_type, row.version)
+    try:
+        with transaction.atomic():
+            for handler in handlers:
+                handler(event)
+    except ABORTS_BATCH:
+        raise
+    except Exception as error:
+        _mark_failed(row, error)
+        row.updated_at = timezone.now()
+    else:
+        _mark_done(row, handled=bool(handlers))
+
+
+_ROW_OUTCOME = ("state", "reason", "detail", "applied_at", "updated_at")
+
+
+def _attempt(rows: list[InboxEvent], events: list[HandledEvent]) -> _HandlerFailed | None:
+    """The fast path for ``rows`` in a savepoint; on a handler's error, everything the attempt
+    did is undone (database, memoized lookups, the rows' outcomes) and the error returned."""
+    memo = events[0].memo
+    memo_before = dict(memo)
+    outcomes = [tuple(getattr(row, name) for name in _ROW_OUTCOME) for row in rows]
+    try:
+        with transaction.atomic():
+            _apply_fast(rows, events)
+    except _HandlerFailed as failed:
+        memo.clear()
+        memo.update(memo_before)  # e.g. shadow players the savepoint took back
+        for row, outcome in zip(rows, outcomes, strict=True):
+            for name, value in zip(_ROW_OUTCOME, outcome, strict=True):
+                setattr(row, name, value)
+        return failed
+    return None
+
+
+def _apply_rows(rows: list[InboxEvent], events: list[HandledEvent]) -> None:
+    """Apply ``rows`` (in order) on the fast path. If a handler raises, only the culprit is
+    applied on its own; the rows before and after it take the fast path again (a per-event
+    handler names its event; a bulk form does not, so the rows are halved until it stands
+    alone). One bad event costs a few bulk attempts (about 2·log2(n) at most, when a bulk form
+    fails), never a rerun of every event one by one; each event's effects are kept from
+    exactly one successful attempt, in event order."""
+    while rows:
+        failed = _attempt(rows, events)
+        if failed is None:
             return
-        row.state = InboxState.APPLIED if handlers else InboxState.IGNORED
-        row.reason = "" if handlers else "no_handler"
-        row.applied_at = timezone.now()
-    row.updated_at = timezone.now()
+        if len(rows) == 1:
+            _apply_alone(rows[0])
+            return
+        if failed.index is not None:
+            culprit = failed.index
+            _apply_rows(rows[:culprit], events[:culprit])
+            _apply_alone(rows[culprit])
+            rows, events = rows[culprit + 1 :], events[culprit + 1 :]
+        else:
+            middle = len(rows) // 2
+            _apply_rows(rows[:middle], events[:middle])
+            rows, events = rows[middle:], events[middle:]
 
 
 def _rows_save(rows: list[InboxEvent]) -> None:
@@ -211,7 +277,7 @@ def _rows_save(rows: list[InboxEvent]) -> None:
         )
 
 
-def _apply_batch(*, limit: int, wait: bool, isolated: bool) -> int | None:
+def _apply_batch(*, limit: int, wait: bool) -> int | None:
     with transaction.atomic():
         if not _apply_lock_taken(wait=wait):
             return None
@@ -221,15 +287,7 @@ def _apply_batch(*, limit: int, wait: bool, isolated: bool) -> int | None:
             .filter(state=InboxState.RECEIVED)
             .order_by("occurred_at", "id")[:limit]
         )
-        latest = _latest_per_key(rows)
-        if isolated:
-            events = [_handled_event(row, {}) for row in rows]
-            bulk: tuple[set[Any], dict[int, Exception]] = (set(), {})
-        else:
-            events = _prepared(rows, {})
-            bulk = _bulk_applied(rows, events)
-        for row, event in zip(rows, events, strict=True):
-            _apply_one(row, isolated=isolated, event=event, latest=latest, bulk=bulk)
+        _apply_rows(rows, _prepared(rows, {}))
         _rows_save(rows)
         counters_add(Counter((row.event_type, row.state) for row in rows))
     return len(rows)
@@ -243,7 +301,4 @@ def events_apply_pending(*, batch_size: int | None = None, wait: bool = False) -
     Idempotent: an applied row is never claimed again.
     """
     limit = batch_size or settings.GAME_EVENTS_APPLY_BATCH_SIZE
-    try:
-        return _apply_batch(limit=limit, wait=wait, isolated=False)
-    except _HandlerFailed:
-        return _apply_batch(limit=limit, wait=wait, isolated=True)
+    return _apply_batch(limit=limit, wait=wait)

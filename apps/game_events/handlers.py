@@ -31,6 +31,12 @@ def _chat() -> ModuleType:
     return services
 
 
+def _chat_channels() -> ModuleType:
+    from apps.chat import match_channels
+
+    return match_channels
+
+
 def _memo_key(ref: dict[str, Any], title_id: int) -> str:
     # Per title: a title whose events first name an identity in this batch is recorded as
     # using it by ``player_get_or_create_by_identity``, even if another title's event came first.
@@ -85,37 +91,76 @@ def _player(event: HandledEvent, ref: dict[str, Any]) -> Any:
     return event.memo[key]
 
 
-def _when(event: HandledEvent) -> dict[str, Any]:
-    """The event's time and id, for services that keep the newest state (presence, level)."""
-    return {"at": event.time, "event_id": event.id}
+class _RedoOneByOne(Exception):
+    """A bulk form met an item it cannot refuse on its own: the applier rolls the attempt back
+    and finds the event by halving, then applies it alone, so it fails as a whole."""
 
 
-@event_handler("player.session.started")
-def session_started(event: HandledEvent) -> None:
-    player = _player(event, event.data["player"])
-    _players().presence_game_session_start(
-        player=player, title=event.title, session_id=event.data["session_id"], **_when(event)
-    )
+def presence_many(events: list[HandledEvent]) -> dict[int, Exception]:
+    """Bulk form of ``presence``: the batch's session and match starts and ends, in order,
+    folded over the players' sessions in a few queries (players' ``presence_changes_apply``).
+    A match is all or nothing: a refused player fails the attempt (the applier then finds the
+    event and applies it alone)."""
+    from apps.players import presence_events as bulk
+
+    changes = []
+    for event in events:
+        data = event.data
+        try:
+            if event.type.startswith("player.session."):
+                players = [_player(event, data["player"])]
+            else:
+                players = [_player(event, entry["player"]) for entry in data["players"]]
+        except ApplicationError as error:
+            raise _RedoOneByOne() from error
+        kind = {"player.session.started": bulk.SESSION_START,
+                "player.session.ended": bulk.SESSION_END}.get(event.type, bulk.MATCH)  # fmt: skip
+        match_id = data["match_id"] if event.type == "match.started" else None
+        changes.append(
+            bulk.PresenceChange(
+                kind=kind,
+                players=players,
+                title=event.title,
+                at=event.time,
+                event_id=event.id,
+                session_id=data.get("session_id", ""),
+                match_id=match_id,
+            )
+        )
+    bulk.presence_changes_apply(changes=changes)
+    return {}
 
 
-@event_handler("player.session.ended")
-def session_ended(event: HandledEvent) -> None:
-    player = _player(event, event.data["player"])
-    _players().presence_game_session_end(
-        player=player, title=event.title, session_id=event.data["session_id"], **_when(event)
-    )
+@event_handler("player.session.started", batch=presence_many)
+@event_handler("player.session.ended", batch=presence_many)
+@event_handler("match.started", batch=presence_many)
+@event_handler("match.completed", batch=presence_many)
+def presence(event: HandledEvent) -> None:
+    """In game from a session's start to its end, in a match from its start to its end; the
+    newest event by (time, id) decides each session, whatever the arrival order."""
+    presence_many([event])
 
 
-@event_handler("match.started")
-def match_started(event: HandledEvent) -> None:
-    players = [_player(event, entry["player"]) for entry in event.data["players"]]
-    match_id = event.data["match_id"]
-    _chat().match_channel_open(
-        title=event.title, match_id=match_id, player_ids=[player.id for player in players]
-    )
-    _players().presence_match_set_many(
-        players=players, title=event.title, match_id=match_id, **_when(event)
-    )
+def match_channels_many(events: list[HandledEvent]) -> dict[int, Exception]:
+    """Bulk form of ``match_channel``: the batch's match starts and ends, in order, open and
+    close their chat channels in a few queries for the whole batch (chat's
+    ``match_channels_apply``); a match's start and end in one batch open, then close."""
+    chat = _chat_channels()
+    changes = []
+    for event in events:
+        players = None
+        if event.type == "match.started":
+            try:
+                players = [_player(event, entry["player"]) for entry in event.data["players"]]
+            except ApplicationError as error:  # a match is all or nothing
+                raise _RedoOneByOne() from error
+        changes.append(
+            chat.MatchChannelChange(
+                title=event.title, match_id=event.data["match_id"], players=players
+            )
+        )
+    chat.match_channels_apply(changes=changes)
+    return {}
 
 
 def _match_summary(event: HandledEvent, entry: dict[str, Any]) -> dict[str, Any]:
@@ -143,11 +188,6 @@ def _by_title(events: list[HandledEvent]) -> dict[int, list[int]]:
     for index, event in enumerate(events):
         grouped.setdefault(event.title.id, []).append(index)
     return grouped
-
-
-class _RedoOneByOne(Exception):
-    """A bulk form met an item it cannot refuse on its own: the applier rolls the batch back
-    and redoes it one event at a time, so the event fails as a whole."""
 
 
 def match_stats_many(events: list[HandledEvent]) -> dict[int, Exception]:
@@ -220,18 +260,11 @@ def match_feed(event: HandledEvent) -> None:
     match_feed_many([event])
 
 
-@event_handler("match.completed")
-def match_completed(event: HandledEvent) -> None:
-    """The rest of a match's end (stats: ``match_stats``, feed and notifications:
-    ``match_feed``): presence back to "in game" and the match chat channel closed, one event
-    at a time in time order (a match's start and end in one batch must open, then close)."""
-    _players().presence_match_set_many(
-        players=[_player(event, entry["player"]) for entry in event.data["players"]],
-        title=event.title,
-        match_id=None,
-        **_when(event),
-    )
-    _chat().match_channel_close(title=event.title, match_id=event.data["match_id"])
+@event_handler("match.started", batch=match_channels_many)
+@event_handler("match.completed", batch=match_channels_many)
+def match_channel(event: HandledEvent) -> None:
+    """A match's chat channel: opened with its players at the start, closed at the end."""
+    match_channels_many([event])
 
 
 def achievements_unlocked_many(events: list[HandledEvent]) -> dict[int, Exception]:

@@ -7,11 +7,12 @@ An app registers in its ``AppConfig.ready()``::
     @event_handler("match.completed")
     def guild_stats_on_match(event: HandledEvent) -> None: ...
 
-Contract for handlers: they run inside the transaction that marks the inbox row applied (one
-savepoint per event), so they must only write the database and schedule anything that leaves
-it with ``transaction.on_commit``. They call the owning app's services, never another app's
-models. An exception marks the event ``failed`` (with the error) and rolls back only that
-event; database connectivity errors abort the whole batch so it is retried.
+Contract for handlers: they run inside the transaction that marks the inbox row applied (in
+a savepoint per attempt), so they must only write the database and schedule anything that
+leaves it with ``transaction.on_commit``. They call the owning app's services, never another
+app's models. An exception marks the event ``failed`` (with the error) and rolls back only
+that event (the applier finds it and applies it alone); database connectivity errors abort
+the whole batch so it is retried.
 
 A type with no handler for its version is recorded as ``ignored`` (reason ``no_handler``).
 """
@@ -46,8 +47,9 @@ _handlers: dict[tuple[str, int], list[Handler]] = {}
 _coalesce_keys: dict[Handler, CoalesceKey] = {}
 BatchPreparer = Callable[[list[HandledEvent]], None]
 _preparers: list[BatchPreparer] = []
-# A handler's bulk form: applies many events at once (events of one type and version, in
-# order); returns the refused ones (index in that list -> error), which end ``failed``.
+# A handler's bulk form: applies many events at once (the batch's events of every type and
+# version the handler is registered for, in order); returns the refused ones (index in that
+# list -> error), which end ``failed``.
 BatchHandler = Callable[[list[HandledEvent]], dict[int, Exception]]
 _batch_forms: dict[Handler, BatchHandler] = {}
 
@@ -81,9 +83,9 @@ def handler_register(
     the last event of each key; the earlier ones are applied without calling it.
 
     ``batch``: the handler's bulk form (same effects, a few queries for a whole batch). The
-    applier's fast path calls it once per batch with all the batch's events of the type, before
-    the per-event handlers; ``handler`` itself still runs when a batch is redone one event at a
-    time (after an unexpected error), so the two must have the same effects.
+    applier's fast path calls it once per batch with all the batch's events the handler is
+    registered for, before the per-event handlers; ``handler`` itself runs instead when an
+    event is applied alone (after a handler's error), so the two must have the same effects.
     """
     if coalesce_key is not None:
         _coalesce_keys[handler] = coalesce_key

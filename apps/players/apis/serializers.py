@@ -42,7 +42,10 @@ class StatsSerializer(serializers.Serializer):
     title_name = serializers.CharField(source="title.name")
     matches_played = serializers.IntegerField()
     matches_won = serializers.IntegerField()
-    playtime_seconds = serializers.IntegerField()
+    playtime_seconds = serializers.IntegerField(help_text="Time in matches (match durations).")
+    played_seconds = serializers.IntegerField(
+        help_text="Time in the game from sessions (start to end; an open session up to now)."
+    )
     level = serializers.IntegerField(allow_null=True)
     xp = serializers.IntegerField(allow_null=True)
     rank = serializers.CharField()

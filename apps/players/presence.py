@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, DateTimeField, F, Q, Value, When
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.players import play_time, selectors
 from apps.players.models import GameSession, Player, Privacy
@@ -51,8 +51,8 @@ def _state(*, is_online: bool, session: GameSession | None) -> PresenceState:
     if session is not None:
         title = session.title
         if session.match_id:
-            return PresenceState(IN_MATCH, title.slug, title.name, session.match_id)
-        return PresenceState(IN_GAME, title.slug, title.name)
+            return PresenceState(IN_MATCH, title.slug, title.localized_name, session.match_id)
+        return PresenceState(IN_GAME, title.slug, title.localized_name)
     return PresenceState(ONLINE) if is_online else PresenceState(OFFLINE)
 
 
@@ -143,7 +143,10 @@ def _pending_broadcast() -> _PendingBroadcast:
 
 
 def _broadcast_now(players: list[Player]) -> None:
-    states = presence_states(players=players)
+    # One frame goes to friends of any language: the title's name in the default language
+    # (LANGUAGE_CODE), not in the language of whoever's request caused the change.
+    with translation.override(None):
+        states = presence_states(players=players)
     sharing = [p.id for p in players if p.privacy != Privacy.PRIVATE and not p.is_deleted]
     friends = selectors.friend_ids_many(player_ids=sharing) if sharing else {}
     every_friend = set().union(*friends.values()) if friends else set()

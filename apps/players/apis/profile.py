@@ -69,7 +69,7 @@ def _stats_with_time_played(player: Player) -> list[PlayerTitleStats]:
         stats.append(PlayerTitleStats(player=player, title=title))
     for row in stats:
         row.played_seconds = played.get(row.title_id, 0)  # type: ignore[attr-defined]
-    return sorted(stats, key=lambda row: row.title.name)
+    return sorted(stats, key=lambda row: row.title.localized_name)
 
 
 class ProfileOutputSerializer(PlayerCardSerializer):

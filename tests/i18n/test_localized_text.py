@@ -3,6 +3,7 @@ language without one falls back to the name; bad per-language text is refused.""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.forms import modelform_factory
 from django.test import Client
 from django.utils import translation
 from rest_framework.test import APIClient
@@ -12,8 +13,9 @@ from apps.common.text_safety.names import reject_reserved
 from apps.players.friends import friend_request_accept, friend_request_send
 from apps.players.models import PlayerTitleStats
 from apps.players.presence import presence_game_session_start
+from apps.titles.models import Title
 from apps.titles.selectors import reserved_names
-from tests.factories import TitleFactory
+from tests.factories import TitleFactory, UserFactory
 from tests.players.factories import PlayerFactory
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +121,32 @@ def test_a_friend_in_game_shows_the_titles_name_in_the_viewers_language():
     page = client.get("/players/friends/").content.decode()
 
     assert "スターフォール・アリーナ" in page
+
+
+def test_staff_edit_a_titles_names_one_box_per_language_in_the_admin():
+    title = TitleFactory(name="Starfall Arena", slug="starfall-arena")
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    TitleForm = modelform_factory(Title, fields=["name", "slug", "name_translations"])
+
+    form = TitleForm(
+        {"name": "Starfall Arena", "slug": "starfall-arena",
+         "name_translations_en": "", "name_translations_ja": "スターフォール・アリーナ"},
+        instance=title,
+    )  # fmt: skip
+    assert form.is_valid(), form.errors
+    form.save()
+    page = client.get(f"/admin/titles/title/{title.id}/change/").content.decode()
+    blank = TitleForm(
+        {"name": "Starfall Arena", "slug": "starfall-arena", "name_translations_ja": "   "},
+        instance=title,
+    )
+
+    title.refresh_from_db()
+    assert title.name_translations == {"ja": "スターフォール・アリーナ"}
+    assert 'name="name_translations_ja"' in page
+    assert 'value="スターフォール・アリーナ"' in page
+    assert 'name="name_translations_en"' in page
+    assert not blank.is_valid()
+    assert [error.code for error in blank.errors.as_data()["name_translations"]] == ["invalid_text"]

@@ -37,10 +37,15 @@ def localized(
 class LocalizedTextField(models.JSONField):
     """A JSON object of language code → text, validated: codes are product languages
     (``PRODUCT_LANGUAGES``), texts are non-empty strings of at most ``max_length``
-    characters without control characters."""
+    characters without control characters; ``multiline`` texts (descriptions) may also hold
+    line breaks, and are edited in text areas. An app whose plain text goes through its own
+    checks (automod, text safety) runs them on each language's text too, in its service."""
 
-    def __init__(self, *args: Any, max_length: int = 200, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, max_length: int = 200, multiline: bool = False, **kwargs: Any
+    ) -> None:
         self.text_max_length = max_length
+        self.is_multiline = multiline
         kwargs.setdefault("default", dict)
         kwargs.setdefault("blank", True)
         super().__init__(*args, **kwargs)
@@ -48,6 +53,8 @@ class LocalizedTextField(models.JSONField):
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         kwargs["max_length"] = self.text_max_length
+        if self.is_multiline:
+            kwargs["multiline"] = True
         return name, path, args, kwargs
 
     def formfield(self, **kwargs: Any) -> Any:
@@ -55,6 +62,7 @@ class LocalizedTextField(models.JSONField):
         # of a JSON text area; the model's validation below still decides what is kept.
         return LocalizedTextFormField(
             max_length=self.text_max_length,
+            widget=LocalizedTextWidget(multiline=self.is_multiline),
             label=self.verbose_name,
             help_text=_("A language left empty shows the default text in that language."),
             required=False,
@@ -72,7 +80,7 @@ class LocalizedTextField(models.JSONField):
                     code="unknown_language",
                     params={"language": language},
                 )
-            if not _is_valid_text(text, self.text_max_length):
+            if not _is_valid_text(text, self.text_max_length, multiline=self.is_multiline):
                 raise ValidationError(
                     _("The %(language)s text must have 1 to %(max)d visible characters."),
                     code="invalid_text",
@@ -80,9 +88,11 @@ class LocalizedTextField(models.JSONField):
                 )
 
 
-def _is_valid_text(text: Any, max_length: int) -> bool:
+def _is_valid_text(text: Any, max_length: int, *, multiline: bool = False) -> bool:
     if not isinstance(text, str) or not text.strip() or len(text) > max_length:
         return False
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\n", "")
     return not any(unicodedata.category(character) in ("Cc", "Cf") for character in text)
 
 
@@ -96,9 +106,10 @@ class LocalizedTextWidget(forms.MultiWidget):
 
     template_name = "common/widgets/localized_text.html"
 
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+    def __init__(self, attrs: dict[str, Any] | None = None, *, multiline: bool = False) -> None:
+        box = forms.Textarea if multiline else forms.TextInput
         widgets: dict[str, forms.Widget | type[forms.Widget]] = {
-            code: forms.TextInput(attrs={"lang": code, "dir": "auto"})
+            code: box(attrs={"lang": code, "dir": "auto"})
             for code, _label in settings.PRODUCT_LANGUAGES
         }
         super().__init__(widgets, attrs)

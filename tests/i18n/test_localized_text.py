@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from apps.common.localized_text import LocalizedTextField
 from apps.common.text_safety.errors import NameRejected
 from apps.common.text_safety.names import reject_reserved
 from apps.players.friends import friend_request_accept, friend_request_send
@@ -150,3 +151,24 @@ def test_staff_edit_a_titles_names_one_box_per_language_in_the_admin():
     assert 'name="name_translations_en"' in page
     assert not blank.is_valid()
     assert [error.code for error in blank.errors.as_data()["name_translations"]] == ["invalid_text"]
+
+
+def test_descriptions_per_language_may_hold_line_breaks_and_are_edited_in_text_areas():
+    descriptions = LocalizedTextField(max_length=500, multiline=True)
+    names = LocalizedTextField(max_length=120)
+    text = {"ja": "夜型プレイヤーのギルドです。\r\n毎晩22時から。"}
+
+    descriptions.validate(text, None)
+    with pytest.raises(ValidationError) as refused:
+        names.validate(text, None)
+    with pytest.raises(ValidationError) as hidden:
+        descriptions.validate({"ja": "ギルド\u202eです"}, None)
+    boxes = descriptions.formfield().widget.render("description_translations", text)
+
+    assert refused.value.code == hidden.value.code == "invalid_text"
+    assert '<textarea name="description_translations_ja"' in boxes
+    assert 'name="name_translations_ja" ' in names.formfield().widget.render(
+        "name_translations", {}
+    )
+    assert descriptions.deconstruct()[3]["multiline"] is True
+    assert "multiline" not in names.deconstruct()[3]  # titles' migration state is unchanged

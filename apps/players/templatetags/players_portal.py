@@ -1,5 +1,7 @@
 """Portal formatting of players' figures, in the viewer's language."""
 
+import math
+
 from django import template
 from django.utils.formats import number_format
 from django.utils.translation import ngettext
@@ -17,4 +19,6 @@ def time_played(seconds: int | None) -> str:
         return ngettext("%(minutes)d minute", "%(minutes)d minutes", minutes) % {"minutes": minutes}
     hours = round(seconds / 3600, 1)
     text = number_format(hours, decimal_pos=1, use_l10n=True, force_grouping=True)
-    return ngettext("%(hours)s hour", "%(hours)s hours", int(hours)) % {"hours": text}
+    # The plural form of a fraction: English "1.5 hours" takes the form of 2 (gettext's plural
+    # formulas take whole numbers).
+    return ngettext("%(hours)s hour", "%(hours)s hours", math.ceil(hours)) % {"hours": text}

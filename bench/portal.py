@@ -13,9 +13,9 @@ under 150 KB in total, no CDN: every request must go to the server under test).
 Baseline, same run, same browser, interleaved: a static HTML page of the same shape (a heading,
 a paragraph, one small stylesheet) served by Python's ``http.server`` — the floor of Chromium's
 own paint on this machine. Calibration: the CPU (user + system, from ``/proc``) the server
-process spent per load beside the wall time, and ``/proc/loadavg`` before and after each
-block; a load where the server's CPU is a small share of the LCP measures the browser, not
-the portal.
+process and the load generator (this process, Playwright's driver and Chromium's processes)
+spent per load beside the wall time, and ``/proc/loadavg`` before and after each block; a load
+where the server's CPU is a small share of the LCP measures the browser, not the portal.
 
 Run::
 
@@ -69,6 +69,37 @@ BASELINE_HTML = (
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _parent_and_cpu(pid: int) -> tuple[int, float]:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def client_cpu_seconds(excluded: int) -> float:
+    """CPU of the load generator: this process and every descendant (Playwright's driver,
+    Chromium's browser, renderer and GPU processes), except the server ``excluded`` and its
+    own children. Processes that ended since are not counted (Chromium keeps its processes
+    for the browser's life; contexts open renderers, counted while they run)."""
+    processes: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                processes[int(entry.name)] = _parent_and_cpu(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+    me = os.getpid()
+
+    def is_client(pid: int) -> bool:
+        while pid > 1:
+            if pid == excluded:
+                return False
+            if pid == me:
+                return True
+            pid = processes.get(pid, (0, 0.0))[0]
+        return False
+
+    return sum(cpu for pid, (_parent, cpu) in processes.items() if is_client(pid))
 
 
 def loadavg() -> str:
@@ -191,9 +222,13 @@ def main() -> None:
                     for name in order:
                         url, page_cookies, ready, is_portal = pages[name]
                         before = cpu_seconds(portal.pid)
+                        client_before = client_cpu_seconds(excluded=portal.pid)
                         started = time.perf_counter()
                         result = load(browser, url, cookies=page_cookies, ready=ready)
                         result["wall_ms"] = (time.perf_counter() - started) * 1000
+                        result["client_cpu_ms"] = (
+                            client_cpu_seconds(excluded=portal.pid) - client_before
+                        ) * 1000
                         result["server_cpu_ms"] = (
                             (cpu_seconds(portal.pid) - before) * 1000 if is_portal else 0.0
                         )
@@ -207,17 +242,26 @@ def main() -> None:
 
     print(f"\n{arguments.runs} runs each, interleaved; fresh context per load (cold cache)\n")
     print(f"{'page':36} {'LCP ms median (min-max)':>26} {'load wall ms':>20} "
-          f"{'server CPU ms':>14} {'transferred KB':>15} {'own JS+CSS KB':>14} "
-          f"{'hosts':>6}")  # fmt: skip
+          f"{'server CPU ms':>14} {'client CPU ms':>14} {'transferred KB':>15} "
+          f"{'own JS+CSS KB':>14} {'hosts':>6}")  # fmt: skip
     for name, runs in results.items():
         print(
             f"{name:36} {summary([r['lcp'] for r in runs]):>26} "
             f"{summary([r['wall_ms'] for r in runs]):>20} "
             f"{statistics.median(r['server_cpu_ms'] for r in runs):14.0f} "
+            f"{statistics.median(r['client_cpu_ms'] for r in runs):14.0f} "
             f"{statistics.median(r['transferred'] for r in runs) / 1024:15.1f} "
             f"{statistics.median(r['ownCode'] for r in runs) / 1024:14.1f} "
             f"{len(runs[0]['hosts']):6d}"
         )
+    floor_runs = next(iter(results.values()))
+    print(
+        f"\ncalibration: the floor's loads cost the client (Playwright + Chromium) "
+        f"{statistics.median(r['client_cpu_ms'] for r in floor_runs):.0f} ms CPU and "
+        f"{statistics.median(r['wall_ms'] for r in floor_runs):.0f} ms wall each; a portal page "
+        "whose client CPU is close to its wall time measures the browser on a busy machine, "
+        "one whose server CPU is, the portal"
+    )
     code = max(r["ownCode"] for runs in results.values() for r in runs)
     print(f"\nlargest JS+CSS of a page: {code / 1024:.1f} KB uncompressed "
           f"(budget {BUDGET_BYTES / 1024:.0f} KB: {'within' if code < BUDGET_BYTES else 'OVER'}); "

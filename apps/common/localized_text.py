@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -36,10 +37,15 @@ def localized(
 class LocalizedTextField(models.JSONField):
     """A JSON object of language code → text, validated: codes are product languages
     (``PRODUCT_LANGUAGES``), texts are non-empty strings of at most ``max_length``
-    characters without control characters."""
+    characters without control characters; ``multiline`` texts (descriptions) may also hold
+    line breaks, and are edited in text areas. An app whose plain text goes through its own
+    checks (automod, text safety) runs them on each language's text too, in its service."""
 
-    def __init__(self, *args: Any, max_length: int = 200, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, max_length: int = 200, multiline: bool = False, **kwargs: Any
+    ) -> None:
         self.text_max_length = max_length
+        self.is_multiline = multiline
         kwargs.setdefault("default", dict)
         kwargs.setdefault("blank", True)
         super().__init__(*args, **kwargs)
@@ -47,7 +53,20 @@ class LocalizedTextField(models.JSONField):
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         kwargs["max_length"] = self.text_max_length
+        if self.is_multiline:
+            kwargs["multiline"] = True
         return name, path, args, kwargs
+
+    def formfield(self, **kwargs: Any) -> Any:
+        # One text box per product language in every model form (the admin's included), instead
+        # of a JSON text area; the model's validation below still decides what is kept.
+        return LocalizedTextFormField(
+            max_length=self.text_max_length,
+            widget=LocalizedTextWidget(multiline=self.is_multiline),
+            label=self.verbose_name,
+            help_text=_("A language left empty shows the default text in that language."),
+            required=False,
+        )
 
     def validate(self, value: Any, model_instance: models.Model | None) -> None:
         super().validate(value, model_instance)
@@ -61,7 +80,7 @@ class LocalizedTextField(models.JSONField):
                     code="unknown_language",
                     params={"language": language},
                 )
-            if not _is_valid_text(text, self.text_max_length):
+            if not _is_valid_text(text, self.text_max_length, multiline=self.is_multiline):
                 raise ValidationError(
                     _("The %(language)s text must have 1 to %(max)d visible characters."),
                     code="invalid_text",
@@ -69,7 +88,60 @@ class LocalizedTextField(models.JSONField):
                 )
 
 
-def _is_valid_text(text: Any, max_length: int) -> bool:
+def _is_valid_text(text: Any, max_length: int, *, multiline: bool = False) -> bool:
     if not isinstance(text, str) or not text.strip() or len(text) > max_length:
         return False
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\n", "")
     return not any(unicodedata.category(character) in ("Cc", "Cf") for character in text)
+
+
+def _texts_in_language_order(value: Any) -> list[str]:
+    texts = value if isinstance(value, dict) else {}
+    return [texts.get(code, "") for code, _label in settings.PRODUCT_LANGUAGES]
+
+
+class LocalizedTextWidget(forms.MultiWidget):
+    """One labelled text box per product language (named ``<field>_<code>``)."""
+
+    template_name = "common/widgets/localized_text.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, *, multiline: bool = False) -> None:
+        box = forms.Textarea if multiline else forms.TextInput
+        widgets: dict[str, forms.Widget | type[forms.Widget]] = {
+            code: box(attrs={"lang": code, "dir": "auto"})
+            for code, _label in settings.PRODUCT_LANGUAGES
+        }
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value: Any) -> list[str]:
+        return _texts_in_language_order(value)
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        languages = [label for _code, label in settings.PRODUCT_LANGUAGES]
+        context["widget"]["languages"] = list(
+            zip(context["widget"]["subwidgets"], languages, strict=True)
+        )
+        return context
+
+
+class LocalizedTextFormField(forms.MultiValueField):
+    """The per-language texts as a form field: empty boxes are left out of the object."""
+
+    widget = LocalizedTextWidget
+
+    def __init__(self, *, max_length: int, **kwargs: Any) -> None:
+        # Not stripped and not length-checked here: the model field's validation refuses a
+        # blank or too long text with its own codes, so every interface answers the same way.
+        fields = [forms.CharField(required=False, strip=False)
+                  for _language in settings.PRODUCT_LANGUAGES]  # fmt: skip
+        self.text_max_length = max_length
+        super().__init__(fields=fields, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list: list[str]) -> dict[str, str]:
+        codes = [code for code, _label in settings.PRODUCT_LANGUAGES]
+        return {code: text for code, text in zip(codes, data_list or [], strict=False) if text}
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.compress(_texts_in_language_order(initial)) != self.compress(data or [])

@@ -87,8 +87,8 @@ def player_export(*, player: Player) -> dict[str, Any]:
         ),
         "stats": _rows(
             PlayerTitleStats.objects.filter(player=player),
-            *("title__slug", "matches_played", "matches_won", "playtime_seconds", "level"),
-            *("xp", "rank", "counters"),
+            *("title__slug", "matches_played", "matches_won", "playtime_seconds"),
+            *("session_seconds", "level", "xp", "rank", "counters"),
         ),
         "achievements": _rows(
             Achievement.objects.filter(player=player),

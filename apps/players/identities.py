@@ -152,6 +152,7 @@ def _merge_stats(*, stats: PlayerTitleStats, into: Player) -> None:
         matches_played=F("matches_played") + stats.matches_played,
         matches_won=F("matches_won") + stats.matches_won,
         playtime_seconds=F("playtime_seconds") + stats.playtime_seconds,
+        session_seconds=F("session_seconds") + stats.session_seconds,
         level=max(target.level or 0, stats.level or 0) or None,
         xp=max(target.xp or 0, stats.xp or 0) or None,
         rank=target.rank or stats.rank,

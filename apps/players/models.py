@@ -292,6 +292,12 @@ class PlayerTitleStats(BaseModel):
     matches_played = models.PositiveIntegerField(_("matches played"), default=0)
     matches_won = models.PositiveIntegerField(_("matches won"), default=0)
     playtime_seconds = models.PositiveBigIntegerField(_("playtime (seconds)"), default=0)
+    # Time in the game from ended sessions (start to end, by the events' times); open sessions
+    # are added when read (selectors.played_seconds_by_title). A database default too: the
+    # bulk statistics writer (bulk.py) inserts rows in SQL without naming this column.
+    session_seconds = models.PositiveBigIntegerField(
+        _("time in game (seconds)"), default=0, db_default=0
+    )
     level = models.PositiveIntegerField(_("level"), null=True, blank=True)
     xp = models.PositiveBigIntegerField(_("XP"), null=True, blank=True)
     rank = models.CharField(_("rank"), max_length=64, blank=True)
@@ -338,6 +344,8 @@ class GameSession(BaseModel):
     title = models.ForeignKey("titles.Title", on_delete=models.CASCADE, related_name="+")
     session_id = models.CharField(max_length=128)
     match_id = models.CharField(max_length=128, blank=True)
+    # When the session began (the start event's time); null when only its end is known.
+    started_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField()
     # The newest event (by time, then id) that set this row's state; older ones arriving later
     # change nothing. An ended session is kept (``ended_at``) until the sweep, so a late

@@ -70,7 +70,7 @@ GROUPED_KINDS = {"match_result", "achievement"}
 def notifications_grouped(notifications: list[Notification]) -> list[NotificationGroup]:
     """``notifications`` (newest first) with runs of the same grouped kind and game merged."""
     slugs = {n.data.get("title") for n in notifications if isinstance(n.data.get("title"), str)}
-    names = dict(Title.objects.filter(slug__in=slugs).values_list("slug", "name"))
+    names = {title.slug: title.localized_name for title in Title.objects.filter(slug__in=slugs)}
     groups: list[NotificationGroup] = []
     for notification in notifications:
         title = notification.data.get("title")

@@ -13,10 +13,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.utils import timezone, translation
 
-from apps.players import selectors
+from apps.players import play_time, selectors
 from apps.players.models import GameSession, Player, Privacy
 from apps.players.presence_store import presence_store
 from apps.players.realtime import presence_frame
@@ -51,8 +51,8 @@ def _state(*, is_online: bool, session: GameSession | None) -> PresenceState:
     if session is not None:
         title = session.title
         if session.match_id:
-            return PresenceState(IN_MATCH, title.slug, title.name, session.match_id)
-        return PresenceState(IN_GAME, title.slug, title.name)
+            return PresenceState(IN_MATCH, title.slug, title.localized_name, session.match_id)
+        return PresenceState(IN_GAME, title.slug, title.localized_name)
     return PresenceState(ONLINE) if is_online else PresenceState(OFFLINE)
 
 
@@ -143,7 +143,10 @@ def _pending_broadcast() -> _PendingBroadcast:
 
 
 def _broadcast_now(players: list[Player]) -> None:
-    states = presence_states(players=players)
+    # One frame goes to friends of any language: the title's name in the default language
+    # (LANGUAGE_CODE), not in the language of whoever's request caused the change.
+    with translation.override(None):
+        states = presence_states(players=players)
     sharing = [p.id for p in players if p.privacy != Privacy.PRIVATE and not p.is_deleted]
     friends = selectors.friend_ids_many(player_ids=sharing) if sharing else {}
     every_friend = set().union(*friends.values()) if friends else set()
@@ -225,17 +228,34 @@ def presence_game_session_start(
     event_id: str = "",
 ) -> None:
     now = timezone.now()
+    started_at = at or now
     values = {"last_seen_at": now, "match_id": "", "ended_at": None, **_stamp(at, event_id)}
+    # A repeated start of an open session keeps its first start (play_time counts from it).
+    keep_first_start = Case(
+        When(ended_at__isnull=True, started_at__isnull=False, then=F("started_at")),
+        default=Value(started_at, output_field=DateTimeField()),
+    )
     session = GameSession.objects.filter(player=player, title=title, session_id=session_id)
-    if not session.filter(_newer(at, event_id)).update(**values, updated_at=now):
+    if not session.filter(_newer(at, event_id)).update(
+        **values, started_at=keep_first_start, updated_at=now
+    ):
         _, created = GameSession.objects.get_or_create(
-            player=player, title=title, session_id=session_id, defaults=values
+            player=player,
+            title=title,
+            session_id=session_id,
+            defaults={**values, "started_at": started_at},
         )
         if not created:
-            return  # a newer event already decided this session
+            # A newer event already decided this session; if it was its end, the start is
+            # the piece its time played was missing.
+            play_time.session_start_learned_late(
+                player=player, title_id=title.id, session_id=session_id, started_at=started_at
+            )
+            return
     presence_broadcast(player=player)
 
 
+@transaction.atomic
 def presence_game_session_end(
     *,
     player: Player,
@@ -244,15 +264,19 @@ def presence_game_session_end(
     at: datetime | None = None,
     event_id: str = "",
 ) -> None:
-    """End a session. Timed: the row stays, ended, until the sweep (an older start arriving
-    later then finds it and changes nothing); an end with no session known leaves such a
-    row too."""
+    """End a session and count its time (play_time). Timed: the row stays, ended, until the
+    sweep (an older start arriving later then finds it and changes nothing but the time
+    played); an end with no session known leaves such a row too. Locks the session row."""
     session = GameSession.objects.filter(player=player, title=title, session_id=session_id)
+    now = timezone.now()
+    ending = session.select_for_update().filter(_newer(at, event_id), ended_at__isnull=True)
+    open_session = ending.first()
+    if open_session is not None:
+        play_time.session_ended_count(session=open_session, ended_at=at or now)
     if at is None:
         if session.delete()[0]:
             presence_broadcast(player=player)
         return
-    now = timezone.now()
     values = {"ended_at": now, "match_id": "", "last_seen_at": now, **_stamp(at, event_id)}
     if session.filter(_newer(at, event_id)).update(**values, updated_at=now):
         presence_broadcast(player=player)
@@ -314,7 +338,7 @@ def presence_match_set_many(
         GameSession.objects.bulk_create(
             [
                 GameSession(player=player, title=title, session_id=f"match:{match_id}",
-                            last_seen_at=now, match_id=match_id, **stamp)
+                            last_seen_at=now, match_id=match_id, started_at=at or now, **stamp)
                 for player in opened
             ],
             ignore_conflicts=True,  # the same match announced twice: the session exists
@@ -336,6 +360,10 @@ def presence_sweep() -> dict[str, int]:
         )
     )
     with transaction.atomic():
+        stale = GameSession.objects.select_for_update().filter(
+            last_seen_at__lt=cutoff, ended_at__isnull=True
+        )
+        play_time.stale_sessions_count(sessions=list(stale))
         GameSession.objects.filter(last_seen_at__lt=cutoff).delete()
         for player in Player.objects.filter(id__in=stale_players):
             presence_broadcast(player=player)

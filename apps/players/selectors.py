@@ -27,6 +27,7 @@ from apps.players.models import (
     PlayerTitleStats,
     Privacy,
 )
+from apps.players.play_time import played_seconds_by_title
 from apps.titles.models import Title
 
 
@@ -353,7 +354,12 @@ def player_get_by_identity(*, provider: str, external_id: str) -> Player:
 
 
 def title_stats_of(*, player: Player, title: Title) -> PlayerTitleStats | None:
-    return PlayerTitleStats.objects.filter(player=player, title=title).first()
+    """The player's stats in ``title``, with ``played_seconds`` there (play_time)."""
+    stats = PlayerTitleStats.objects.filter(player=player, title=title).first()
+    if stats is not None:
+        played = played_seconds_by_title(player=player)
+        stats.played_seconds = played.get(title.id, 0)  # type: ignore[attr-defined]
+    return stats
 
 
 def _known_to_title(title: Title) -> Q:

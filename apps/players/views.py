@@ -187,6 +187,7 @@ def _relation(viewer: Player, player: Player) -> dict[str, Any]:
         .exists(),
         "request_received": received.first(),
         "is_blocked": selectors.blocks_made(player=viewer).filter(blocked=player).exists(),
+        "can_message": selectors.can_direct_message(sender=viewer, recipient=player),
     }
 
 
@@ -251,9 +252,15 @@ def relation_action(
 def friends_page(request: HttpRequest, player: Player) -> HttpResponse:
     friends = selectors.friends_of(player=player)
     presence = presence_visible_to(viewer=player, players=friends)
+    # Message and Invite follow the friend's privacy (a private friend gets neither); the
+    # direct-message rule is the one guild invitations follow too.
+    reachable = selectors.direct_message_recipients(
+        sender=player, recipient_ids=[friend.id for friend in friends]
+    )
     query = request.GET.get("q", "")[:64]
     context = {
-        "friends": [(friend, presence[friend.id]) for friend in friends],
+        "viewer": player,
+        "friends": [(friend, presence[friend.id], friend.id in reachable) for friend in friends],
         "received": selectors.friend_requests_received(player=player),
         "sent": selectors.friend_requests_sent(player=player),
         "blocked": [block.blocked for block in selectors.blocks_made(player=player)],

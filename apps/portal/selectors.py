@@ -9,6 +9,7 @@ from django.utils import timezone
 from apps.chat.selectors import ChannelEntry, channel_list_for_player
 from apps.players import selectors as players
 from apps.players.models import ActivityEntry, ActivityKind, GameSession, Player, PlayerTitleStats
+from apps.players.play_time import played_seconds_by_title
 from apps.players.presence import OFFLINE, presence_visible_to
 from apps.titles.models import Title
 
@@ -55,6 +56,9 @@ def home_for_player(*, player: Player) -> PlayerHome:
         .select_related("title")
         .order_by("-updated_at")
     )
+    played = played_seconds_by_title(player=player)
+    for row in stats:
+        row.played_seconds = played.get(row.title_id, 0)  # type: ignore[attr-defined]
     return PlayerHome(
         feed=list(players.activity_feed(viewer=player)[:FEED_SIZE]),
         online_friends=online,

@@ -91,7 +91,8 @@ def check_second_half(alice: Any, bob: Any, wait_until: Callable) -> None:
     profile = wait_until(offline_profile, timeout=60, what="alice's session ended")
     assert profile["stats"] == [{
         "title": "starfall-arena", "title_name": "Starfall Arena", "matches_played": 1,
-        "matches_won": 1, "playtime_seconds": 1080, "level": 7, "xp": 700, "rank": "gold",
+        "matches_won": 1, "playtime_seconds": 1080, "played_seconds": 23 * 60,  # 03:01 → 03:24
+        "level": 7, "xp": 700, "rank": "gold",
         "counters": {"kills": 5, "score": 10}}]  # fmt: skip
     bob_stats = as_player(bob).get(f"/api/v1/players/{bob.id}").json()["stats"]
     assert [(s["matches_played"], s["matches_won"], s["counters"]) for s in bob_stats] == [

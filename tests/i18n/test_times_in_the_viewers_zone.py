@@ -71,3 +71,46 @@ def test_a_sanctions_end_on_my_sanctions_is_in_the_viewers_zone():
         assert '<time datetime="2027-01-15T03:07:00Z"' in page
     assert ">2027/01/15 12:07</time>" in pages["Asia/Tokyo"]
     assert ">01/14/2027 10:07 p.m.</time>" in pages["America/New_York"]
+
+
+def _staff_member(zone: str, locale: str):  # type: ignore[no-untyped-def]
+    staff = PlayerFactory(locale=locale, time_zone=zone, user__is_staff=True)
+    staff.user.is_superuser = True
+    staff.user.save(update_fields=["is_superuser"])
+    client = Client()
+    client.force_login(staff.user)
+    return client
+
+
+def test_moderation_admin_pages_show_times_in_each_staff_members_zone():
+    from apps.moderation.models import Report, Sanction
+    from apps.moderation.reports import report_submit
+    from apps.moderation.sanctions import sanction_issue
+
+    offender = PlayerFactory(display_name="offender")
+    sanction_issue(
+        player=offender, kind="chat_mute", expires_at=datetime(2027, 1, 15, 3, 7, tzinfo=UTC)
+    )
+    Sanction.objects.filter(player=offender).update(starts_at=STORED)
+    report, _created = report_submit(
+        reporter=PlayerFactory(), target_type="profile", target_id=offender.id, category="spam"
+    )
+    Report.objects.filter(id=report.id).update(created_at=STORED)
+    sanction = Sanction.objects.get(player=offender)
+    pages = {
+        reverse("admin:moderation_reportcase_change", args=[report.case_id]),
+        reverse("admin:moderation_sanction_lift", args=[sanction.id]),
+    }
+    staff = {"Asia/Tokyo": _staff_member("Asia/Tokyo", "ja"),
+             "America/New_York": _staff_member("America/New_York", "en")}  # fmt: skip
+
+    seen = {zone: "".join(client.get(page).content.decode() for page in pages)
+            for zone, client in staff.items()}  # fmt: skip
+
+    for page in seen.values():
+        assert '<time datetime="2026-12-01T03:07:00Z"' in page  # the report, the mute's start
+        assert '<time datetime="2027-01-15T03:07:00Z"' in page  # the mute's end
+    assert seen["Asia/Tokyo"].count(">2026/12/01 12:07</time>") == 2
+    assert seen["Asia/Tokyo"].count(">2027/01/15 12:07</time>") == 2  # case history and lift
+    assert seen["America/New_York"].count(">11/30/2026 10:07 p.m.</time>") == 2
+    assert seen["America/New_York"].count(">01/14/2027 10:07 p.m.</time>") == 2

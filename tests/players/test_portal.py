@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from apps.players.friends import block_create
+from apps.players.friends import block_create, friend_request_accept, friend_request_send
 from apps.players.models import FriendRequest, Friendship, Notification, Player, Privacy
 from tests.players.factories import PlayerFactory
 
@@ -151,3 +151,26 @@ def test_showcase_is_curated_from_own_achievements_only():
     showcased = set(Achievement.objects.filter(is_showcased=True).values_list("key", flat=True))
     assert showcased == {"b"}
     assert "Showcase" in page
+
+
+@pytest.mark.parametrize(
+    ("privacy", "is_friend", "offers_message"),
+    [
+        (Privacy.PUBLIC, False, True),
+        (Privacy.FRIENDS, False, False),
+        (Privacy.FRIENDS, True, True),
+    ],
+)
+def test_a_profile_offers_message_only_where_the_players_privacy_admits_it(
+    privacy, is_friend, offers_message
+):
+    viewer = PlayerFactory()
+    player = PlayerFactory(privacy=privacy)
+    if is_friend:
+        friend_request_accept(
+            player=player, request=friend_request_send(sender=viewer, recipient=player)
+        )
+
+    body = browser_for(viewer).get(f"/players/{player.id}/").content.decode()
+
+    assert ('data-testid="message-player"' in body) is offers_message

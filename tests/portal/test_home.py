@@ -77,7 +77,9 @@ def test_the_feed_leaves_out_strangers(db):
 def test_the_player_sees_their_games_with_stats(db):
     title = TitleFactory(name="Starfall Arena")
     player = PlayerFactory()
-    PlayerTitleStats.objects.create(player=player, title=title, matches_played=12, matches_won=5)
+    PlayerTitleStats.objects.create(
+        player=player, title=title, matches_played=12, matches_won=5, session_seconds=5400
+    )
 
     page = _client_for(player).get("/").content.decode()
 
@@ -85,6 +87,7 @@ def test_the_player_sees_their_games_with_stats(db):
     assert "<bdi>Starfall Arena</bdi>" in games
     assert "12 matches" in games
     assert "5 wins" in games
+    assert "1.5 hours" in games  # time played from game sessions
 
 
 def test_a_visitor_sees_public_numbers_and_the_sign_up(db):

@@ -32,8 +32,10 @@ from apps.players.data_rights import player_deletion_request, player_export
 from apps.players.exceptions import AccountDeletionPending, DisplayNameTaken
 from apps.players.models import Achievement, NotificationKind, Player, PlayerTitleStats, Privacy
 from apps.players.permissions import IsPlayer, player_of
+from apps.players.play_time import played_seconds_by_title
 from apps.players.presence import presence_visible_to
 from apps.players.selectors import Visibility
+from apps.titles.models import Title
 
 TAGS = ["players"]
 
@@ -44,7 +46,6 @@ def profile_body(*, viewer: Player | None, player: Player, visibility: Visibilit
     body["visibility"] = visibility.name.lower()
     if visibility < Visibility.FULL:
         return body
-    stats = PlayerTitleStats.objects.filter(player=player).select_related("title")
     showcase = Achievement.objects.filter(player=player, is_showcased=True).select_related("title")
     body |= {
         "bio": player.bio,
@@ -52,10 +53,23 @@ def profile_body(*, viewer: Player | None, player: Player, visibility: Visibilit
         "locale": player.locale,
         "created_at": player.created_at,
         "presence": presence_visible_to(viewer=viewer, players=[player])[player.id].as_dict(),
-        "stats": StatsSerializer(stats.order_by("title__name"), many=True).data,
+        "stats": StatsSerializer(_stats_with_time_played(player), many=True).data,
         "showcase": AchievementSerializer(showcase.order_by("-unlocked_at"), many=True).data,
     }
     return body
+
+
+def _stats_with_time_played(player: Player) -> list[PlayerTitleStats]:
+    """The player's per-title stats, each with ``played_seconds`` (play_time), including a
+    title the player is in right now for the first time (no stats row yet)."""
+    played = played_seconds_by_title(player=player)
+    stats = list(PlayerTitleStats.objects.filter(player=player).select_related("title"))
+    missing = set(played) - {row.title_id for row in stats}
+    for title in Title.objects.filter(id__in=missing):
+        stats.append(PlayerTitleStats(player=player, title=title))
+    for row in stats:
+        row.played_seconds = played.get(row.title_id, 0)  # type: ignore[attr-defined]
+    return sorted(stats, key=lambda row: row.title.localized_name)
 
 
 class ProfileOutputSerializer(PlayerCardSerializer):

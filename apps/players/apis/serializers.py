@@ -37,12 +37,21 @@ class PlayerWithPresenceSerializer(PlayerCardSerializer):
         return self.context["presence"][player.id].as_dict()
 
 
+TITLE_NAME_HELP = (
+    "The title's name in the response's language (Accept-Language, or the player's own "
+    "setting in the portal session), else its default name."
+)
+
+
 class StatsSerializer(serializers.Serializer):
     title = serializers.CharField(source="title.slug")
-    title_name = serializers.CharField(source="title.name")
+    title_name = serializers.CharField(source="title.localized_name", help_text=TITLE_NAME_HELP)
     matches_played = serializers.IntegerField()
     matches_won = serializers.IntegerField()
-    playtime_seconds = serializers.IntegerField()
+    playtime_seconds = serializers.IntegerField(help_text="Time in matches (match durations).")
+    played_seconds = serializers.IntegerField(
+        help_text="Time in the game from sessions (start to end; an open session up to now)."
+    )
     level = serializers.IntegerField(allow_null=True)
     xp = serializers.IntegerField(allow_null=True)
     rank = serializers.CharField()
@@ -52,7 +61,7 @@ class StatsSerializer(serializers.Serializer):
 class AchievementSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField(source="title.slug")
-    title_name = serializers.CharField(source="title.name")
+    title_name = serializers.CharField(source="title.localized_name", help_text=TITLE_NAME_HELP)
     key = serializers.CharField()
     name = serializers.CharField()
     unlocked_at = serializers.DateTimeField()

@@ -5,7 +5,10 @@ The same rules as ``presence_game_session_start``, ``presence_game_session_end``
 ``presence_match_set_many`` with their ``at``/``event_id`` (a session changes only for an
 event newer by (time, id) than the one that set it; docs/events.md, "Ordering"), in a fixed
 number of queries per batch: load and lock the sessions, insert the new ones, update the
-changed ones. Each player whose presence changed is broadcast once, after commit.
+changed ones. Each player whose presence changed is broadcast once, after commit. Time played
+follows ``apps.players.play_time``'s rules: a session's start time is kept from its first
+start, and the seconds of a session are added when it changes from open to ended (or when a
+start older than its already applied end arrives).
 """
 
 from dataclasses import dataclass
@@ -14,13 +17,15 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from apps.players import play_time
 from apps.players.bulk import rows_update
 from apps.players.models import GameSession, Player
 from apps.players.presence import presence_broadcast_many
 from apps.titles.models import Title
 
 SESSION_START, SESSION_END, MATCH = "session_start", "session_end", "match"
-_WRITTEN = ["match_id", "ended_at", "last_seen_at", "state_time", "state_event_id", "updated_at"]
+_WRITTEN = ["match_id", "ended_at", "started_at", "last_seen_at", "state_time", "state_event_id",
+            "updated_at"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,14 @@ class _Fold:
         self.created: dict[tuple[int, int, str], GameSession] = {}
         self.changed: dict[int, GameSession] = {}
         self.announced: dict[int, Player] = {}
+        self.played: dict[tuple[int, int], int] = {}  # (player, title) -> seconds ended now
+
+    def _count(self, session: GameSession, ended_at: datetime | None) -> None:
+        if session.started_at is None or ended_at is None:
+            return
+        key = (session.player_id, session.title_id)
+        seconds = max(0, int((ended_at - session.started_at).total_seconds()))
+        self.played[key] = self.played.get(key, 0) + seconds
 
     def _of(self, player_id: int, title_id: int) -> dict[str, GameSession]:
         return self.sessions.setdefault((player_id, title_id), {})
@@ -75,15 +88,34 @@ class _Fold:
 
     def session(self, change: PresenceChange, *, is_start: bool) -> None:
         player = change.players[0]
-        values = {"match_id": "", "ended_at": None if is_start else self.now}
+        values: dict[str, object] = {"match_id": "", "ended_at": None if is_start else self.now}
         session = self._of(player.id, change.title.id).get(change.session_id)
         if session is None:
+            if is_start:
+                values["started_at"] = change.at
             self._create(player, change, change.session_id, **values)
             if is_start:  # an end with no session known leaves an ended row, unannounced
                 self.announced[player.id] = player
         elif self._is_newer(session, change):
+            if is_start:
+                # A repeated start of an open session keeps its first start.
+                is_open = session.ended_at is None and session.started_at is not None
+                values["started_at"] = session.started_at if is_open else change.at
+            elif session.ended_at is None:
+                self._count(session, change.at)  # open -> ended: its time is played
             self._set(session, change, **values)
             self.announced[player.id] = player
+        elif is_start and self._start_learned_late(session, change):
+            # A start older than the end already applied: the missing piece of its time.
+            session.started_at = change.at
+            self._count(session, session.state_time)
+            if session.pk is not None:
+                self.changed[session.pk] = session
+
+    @staticmethod
+    def _start_learned_late(session: GameSession, change: PresenceChange) -> bool:
+        ended = session.ended_at is not None and session.state_time is not None
+        return ended and session.started_at is None and session.state_time > change.at  # type: ignore[operator]
 
     def match(self, change: PresenceChange) -> None:
         for player in change.players:
@@ -100,7 +132,9 @@ class _Fold:
                 # event already decided the player's state in this title.
                 session_id = f"match:{change.match_id}"
                 if session_id not in sessions:
-                    self._create(player, change, session_id, match_id=change.match_id)
+                    self._create(
+                        player, change, session_id, match_id=change.match_id, started_at=change.at
+                    )
                 self.announced[player.id] = player
 
 
@@ -130,4 +164,6 @@ def presence_changes_apply(*, changes: list[PresenceChange]) -> None:
         for session in fold.changed.values():
             session.updated_at = fold.now
         rows_update(GameSession, list(fold.changed.values()), _WRITTEN)
+        for (player_id, title_id), seconds in fold.played.items():
+            play_time.session_seconds_add(player_id=player_id, title_id=title_id, seconds=seconds)
         presence_broadcast_many(players=list(fold.announced.values()))

@@ -8,9 +8,10 @@ token. This keeps cross-site websocket hijacking out without locking out game cl
 
 from typing import Any
 
-from channels.auth import AuthMiddlewareStack
+from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
+from channels.sessions import SessionMiddlewareStack
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import validate_host
@@ -62,18 +63,39 @@ def bearer_from_subprotocols(scope: dict[str, Any]) -> str | None:
     return None
 
 
+class _SessionUserMiddleware:
+    """The session's user (what Channels' ``AuthMiddleware`` resolves), or, when the session
+    cannot be read because the database is down, an anonymous user with
+    ``scope["auth_error"] = "unavailable"``: the consumer then answers ``unavailable`` with a
+    retry hint and closes 4503, as for a bearer token."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        scope = dict(scope)
+        try:
+            scope["user"] = await get_user(scope)
+        except Exception as error:
+            if not is_database_outage(error):
+                raise
+            scope["user"] = AnonymousUser()
+            scope["auth_error"] = "unavailable"
+        return await self.inner(scope, receive, send)
+
+
 class RealtimeAuthMiddleware:
     """Sets ``scope["user"]``, ``scope["auth_method"]`` (bearer, session or none) and, for a
     bearer token, ``scope["credential"]`` (``apps.realtime.auth.credential_of`` reads it).
 
     An invalid bearer token sets ``scope["auth_error"]`` so the consumer refuses the handshake;
-    one that cannot be checked because the database is down sets it to ``unavailable`` (the
-    consumer answers ``unavailable`` and closes 4503).
+    a token or session cookie that cannot be checked because the database is down sets it to
+    ``unavailable`` (the consumer answers ``unavailable`` and closes 4503).
     """
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.session_stack = AuthMiddlewareStack(inner)
+        self.session_stack = SessionMiddlewareStack(_SessionUserMiddleware(inner))
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         scope = dict(scope)

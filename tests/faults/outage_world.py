@@ -26,6 +26,7 @@ class OutageWorld:
     tokens: list[str]
     player_ids: list[int]
     lobby_id: int
+    session_cookie: str  # "<name>=<key>": the first player's portal login
 
 
 def world_create(postgres: ThrowawayPostgres) -> OutageWorld:
@@ -57,6 +58,17 @@ class Socket:
         connection = await websockets.connect(url, subprotocols=["community.v1", "bearer." + token])
         return cls(connection)
 
+    @classmethod
+    async def open_with_cookie(cls, url: str, cookie: str) -> "Socket":
+        """As the portal's page does: the session cookie, from the site's own origin."""
+        origin = url.replace("ws://", "http://").split("/ws/")[0]
+        connection = await websockets.connect(
+            url,
+            subprotocols=["community.v1"],
+            additional_headers={"Cookie": cookie, "Origin": origin},
+        )
+        return cls(connection)
+
     async def request(self, frame: dict) -> dict:
         await self.send(frame)
         return await self.answer(frame["id"])
@@ -81,17 +93,30 @@ def _seed() -> dict:
     import django
 
     django.setup()
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
     from apps.accounts.services import api_token_create
     from apps.chat.channels import lobby_channel_get_or_create
     from tests.factories import TitleFactory
     from tests.players.factories import PlayerFactory
 
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
     lobby = lobby_channel_get_or_create(title=TitleFactory(slug="outage-arena"))
     players = [
         PlayerFactory(display_name=f"p{n}", display_name_key=f"p{n}") for n in range(PLAYERS)
     ]
     tokens = [api_token_create(user=player.user, name="outage").secret for player in players]
-    return {"tokens": tokens, "player_ids": [p.id for p in players], "lobby_id": lobby.id}
+    session = SessionStore()
+    user = players[0].user
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return {"tokens": tokens, "player_ids": [p.id for p in players], "lobby_id": lobby.id,
+            "session_cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}  # fmt: skip
 
 
 if __name__ == "__main__":

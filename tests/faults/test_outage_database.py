@@ -130,6 +130,41 @@ def test_sockets_stay_answered_through_a_database_outage_and_work_after_it(outag
     assert "Traceback" not in log
 
 
+def test_a_portal_socket_opened_during_an_outage_is_told_to_come_back(outage_postgres, daphne):
+    """The session cookie cannot be read with the database down: the page's socket gets
+    ``unavailable`` with a retry hint and close 4503 (not an error close), and the same
+    cookie works once the database is back."""
+    postgres, world = outage_postgres
+
+    async def scenario() -> dict:
+        postgres.stop()
+        refused = await Socket.open_with_cookie(daphne.ws_url, world.session_cookie)
+        refusal = json.loads(await refused.connection.recv())
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await refused.connection.recv()
+        postgres.start()
+        deadline = time.monotonic() + RECOVERY_WAIT_SECONDS
+        while True:  # the breaker lets one attempt through per retry window
+            socket = await Socket.open_with_cookie(daphne.ws_url, world.session_cookie)
+            try:
+                welcome = await socket.request({"type": "hello", "id": "hello"})
+            except websockets.ConnectionClosed:  # refused again: still within the window
+                welcome = socket.frames[0] if socket.frames else {"type": "closed"}
+            await socket.close()
+            if welcome["type"] == "welcome" or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(welcome.get("details", {}).get("retry_after_ms", 500) / 1000)
+        return {"refusal": refusal, "close": closed.value.rcvd, "welcome": welcome}
+
+    result = asyncio.run(scenario())
+
+    assert result["refusal"]["code"] == "unavailable"
+    assert result["refusal"]["details"]["retry_after_ms"] > 0
+    assert result["close"].code == CLOSE_TRY_AGAIN_LATER
+    assert result["welcome"]["type"] == "welcome", result["welcome"]
+    assert "Traceback" not in daphne.log()
+
+
 def send_frame(world: OutageWorld, number: int, *, request_id: str) -> dict:
     return {"type": "send", "id": request_id, "channel_id": world.lobby_id,
             "body": f"m{number}", "client_msg_id": f"outage-{number}"}  # fmt: skip

@@ -354,7 +354,10 @@ class GuildEmblemApi(APIView):
     parser_classes = [MultiPartParser]
 
     class InputSerializer(serializers.Serializer):
-        image = serializers.FileField()
+        # Empty files reach the avatars' pipeline, which refuses them with its own code.
+        image = serializers.FileField(
+            allow_empty_file=True, help_text="PNG, JPEG or WebP; checked by content."
+        )
 
     @extend_schema(
         request={"multipart/form-data": InputSerializer},
@@ -498,7 +501,7 @@ class GuildRoleCreateApi(APIView):
         request=InputSerializer,
         responses={
             201: RoleSerializer,
-            **error_responses(*ACTING, errors.RankTooLow, errors.PermissionNotHeld),
+            **error_responses(*ACTING, errors.RankTooLow, errors.PermissionNotHeld, *NAME_ERRORS),
         },
         tags=TAGS,
     )

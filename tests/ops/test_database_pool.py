@@ -16,6 +16,7 @@ import pytest
 from django.db import OperationalError, connection, connections
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+APPLICATION_NAME = "community-pool-under-test"
 
 
 @pytest.fixture
@@ -25,6 +26,8 @@ def pooled() -> Iterator[Any]:
     settings_dict = copy.deepcopy(connection.settings_dict)
     settings_dict["CONN_HEALTH_CHECKS"] = True
     settings_dict["OPTIONS"]["pool"] = {"min_size": 1, "max_size": 2, "timeout": 5}
+    # Only these connections are dropped below, never those of the suite's live servers.
+    settings_dict["OPTIONS"]["application_name"] = APPLICATION_NAME
     wrapper = connections["default"].__class__(settings_dict, alias="pool_under_test")
     yield wrapper
     wrapper.close()
@@ -45,18 +48,12 @@ def _drop_pooled_connections(wrapper: Any) -> None:
     params.pop("cursor_factory", None)
     params.pop("context", None)
     with psycopg.connect(**params, autocommit=True) as admin:
-        admin.execute(
+        dropped = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            " AND pid <> %s",
-            [_own_pid()],
-        )
-
-
-def _own_pid() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return int(cursor.fetchone()[0])
+            " WHERE datname = current_database() AND application_name = %s",
+            [APPLICATION_NAME],
+        ).fetchall()
+    assert dropped, "the pool under test had no connection to drop"
 
 
 def test_a_connection_dropped_while_idle_is_replaced_before_the_next_query(pooled, settings):

@@ -16,7 +16,11 @@ from apps.guilds import permissions
 from apps.guilds.models import AuditAction, Guild, Permission
 from apps.guilds.services import audit_record, guild_lock, membership_of
 from apps.moderation.enforcement import Action, sanction_check
-from apps.players.avatars import square_renditions_checked
+from apps.players.avatars import (
+    rendition_files_delete,
+    rendition_version,
+    square_renditions_checked,
+)
 from apps.players.models import Player
 
 EMBLEM_SIZES = {"large": 256, "small": 64}
@@ -56,9 +60,9 @@ def guild_emblem_set(*, actor: Player, guild: Guild, upload: IO[bytes]) -> Guild
         with transaction.atomic():
             guild = _permitted(actor=actor, guild=guild)
             old = _store(guild, names, actor=actor)
-            transaction.on_commit(lambda: _delete_files(old))
+            transaction.on_commit(lambda: rendition_files_delete(old))
     except Exception:
-        _delete_files(list(names.values()))  # storage is not transactional
+        rendition_files_delete(list(names.values()))  # storage is not transactional
         raise
     return guild
 
@@ -68,13 +72,8 @@ def guild_emblem_remove(*, actor: Player, guild: Guild) -> Guild:
     with transaction.atomic():
         guild = _permitted(actor=actor, guild=guild)
         old = _store(guild, {}, actor=actor)
-        transaction.on_commit(lambda: _delete_files(old))
+        transaction.on_commit(lambda: rendition_files_delete(old))
     return guild
-
-
-def _delete_files(names: list[str]) -> None:
-    for name in names:
-        default_storage.delete(name)
 
 
 def emblem_url(guild: Guild, size: str = "large") -> str | None:
@@ -82,6 +81,6 @@ def emblem_url(guild: Guild, size: str = "large") -> str | None:
     name = guild.emblem_large if size == "large" else guild.emblem_small
     if not name or guild.is_disbanded:
         return None
-    version = name.rsplit("/", 1)[-1].split("-", 1)[0][:12]
+    version = rendition_version(name)
     path = reverse("guilds:emblem", kwargs={"guild_id": guild.id, "size": size})
     return f"{path}?v={version}"

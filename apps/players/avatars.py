@@ -101,10 +101,10 @@ def avatar_set(*, player: Player, upload: IO[bytes]) -> Player:
     except Exception:
         # The files were written first (storage is not transactional): nothing that the
         # database does not point at may stay behind.
-        _delete_files(list(names.values()))
+        rendition_files_delete(list(names.values()))
         player.avatar_large, player.avatar_small = previous
         raise
-    transaction.on_commit(lambda: _delete_files(old))
+    transaction.on_commit(lambda: rendition_files_delete(old))
     return player
 
 
@@ -112,11 +112,12 @@ def avatar_remove(*, player: Player) -> Player:
     old = [name for name in (player.avatar_large, player.avatar_small) if name]
     player.avatar_large = player.avatar_small = ""
     player.save(update_fields=["avatar_large", "avatar_small", "updated_at"])
-    transaction.on_commit(lambda: _delete_files(old))
+    transaction.on_commit(lambda: rendition_files_delete(old))
     return player
 
 
-def _delete_files(names: list[str]) -> None:
+def rendition_files_delete(names: list[str]) -> None:
+    """Delete stored renditions (avatars, guild emblems); missing ones are fine."""
     for name in names:
         default_storage.delete(name)
 
@@ -126,6 +127,11 @@ def avatar_url(player: Player, size: str = "large") -> str | None:
     name = player.avatar_large if size == "large" else player.avatar_small
     if not name or player.is_deleted:
         return None
-    version = name.rsplit("/", 1)[-1].split("-", 1)[0][:12]
+    version = rendition_version(name)
     path = reverse("players:avatar", kwargs={"player_id": player.id, "size": size})
     return f"{path}?v={version}"
+
+
+def rendition_version(name: str) -> str:
+    """The cache-busting token of a rendition's URL: it changes with every upload."""
+    return name.rsplit("/", 1)[-1].split("-", 1)[0][:12]

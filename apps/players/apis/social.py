@@ -227,7 +227,7 @@ class NotificationListApi(APIView):
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        notifications = selectors.notification_list(
+        notifications = selectors.notification_source(
             player=player_of(request), unread_only=filters.validated_data["unread"]
         )
         paginator = self.pagination_class()

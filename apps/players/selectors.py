@@ -316,18 +316,32 @@ def notification_unread_count(*, player_id: int) -> int:
     return Notification.objects.filter(recipient_id=player_id, read_at__isnull=True).count()
 
 
-def activity_feed(*, viewer: Player) -> QuerySet[ActivityEntry]:
-    """The viewer's own activity and their friends' as their privacy allows, newest first.
-    One query: who is visible is a condition of the page query itself."""
-    is_friend, _is_blocked = _relations_of(viewer.id, "player__")
-    authors = Q(player_id=viewer.id) | is_friend
+def _activity_feed(*, viewer_id: int) -> QuerySet[ActivityEntry]:
+    is_friend, _is_blocked = _relations_of(viewer_id, "player__")
+    authors = Q(player_id=viewer_id) | is_friend
     return (
         ActivityEntry.objects.filter(
-            authors, fully_visible_to(viewer_id=viewer.id, prefix="player__")
+            authors, fully_visible_to(viewer_id=viewer_id, prefix="player__")
         )
         .select_related("player", "title")
         .order_by("-created_at", "-id")
     )
+
+
+def activity_feed_source(*, viewer: Player) -> QuerySource:
+    """``activity_feed`` as a source whose pages the API runs compiled."""
+    return QuerySource(
+        model=ActivityEntry,
+        build=_activity_feed,
+        parameters=(("viewer_id", ActivityEntry._meta.get_field("player")),),
+        values={"viewer_id": viewer.id},
+    )
+
+
+def activity_feed(*, viewer: Player) -> QuerySet[ActivityEntry]:
+    """The viewer's own activity and their friends' as their privacy allows, newest first.
+    One query: who is visible is a condition of the page query itself."""
+    return activity_feed_source(viewer=viewer).queryset()
 
 
 def activity_of_player(
@@ -335,14 +349,32 @@ def activity_of_player(
 ) -> QuerySet[ActivityEntry]:
     """``target``'s activity if ``viewer`` sees them fully; pass the ``visibility`` that
     ``player_get_visible`` already decided to skip deciding it again."""
+    source = activity_of_player_source(viewer=viewer, target=target, visibility=visibility)
+    return source if isinstance(source, QuerySet) else source.queryset()
+
+
+def _activity_of(*, player_id: int) -> QuerySet[ActivityEntry]:
+    return (
+        ActivityEntry.objects.filter(player_id=player_id)
+        .select_related("player", "title")
+        .order_by("-created_at", "-id")
+    )
+
+
+def activity_of_player_source(
+    *, viewer: Player | None, target: Player, visibility: Visibility | None = None
+) -> QuerySource | QuerySet[ActivityEntry]:
+    """``activity_of_player`` as a source whose pages the API runs compiled (an empty
+    queryset when ``viewer`` may not see it)."""
     if visibility is None:
         visibility = visibility_of(viewer=viewer, target=target)
     if visibility < Visibility.FULL:
         return ActivityEntry.objects.none()
-    return (
-        ActivityEntry.objects.filter(player=target)
-        .select_related("player", "title")
-        .order_by("-created_at", "-id")
+    return QuerySource(
+        model=ActivityEntry,
+        build=_activity_of,
+        parameters=(("player_id", ActivityEntry._meta.get_field("player")),),
+        values={"player_id": target.id},
     )
 
 

@@ -273,7 +273,7 @@ class FeedApi(APIView):
 
     @extend_schema(responses={200: ActivitySerializer(many=True)}, tags=["feed"])
     def get(self, request: Request) -> Response:
-        entries = selectors.activity_feed(viewer=player_of(request))
+        entries = selectors.activity_feed_source(viewer=player_of(request))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
         return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)

@@ -107,7 +107,7 @@ class ActivitySerializer(serializers.Serializer):
             "id": entry.id,
             "player": _player_card(entry.player),
             "kind": entry.kind,
-            "title": entry.title.slug if entry.title_id is not None else None,
+            "title": entry.title.slug if entry.title is not None else None,
             "data": {str(key): value for key, value in entry.data.items()},
             "created_at": _DATETIME.to_representation(entry.created_at),
         }
@@ -128,7 +128,11 @@ class NotificationSerializer(serializers.Serializer):
             "kind": notification.kind,
             "actor": _player_card(notification.actor),
             "data": {str(key): value for key, value in notification.data.items()},
-            "read_at": _DATETIME.to_representation(notification.read_at),
+            "read_at": (
+                None
+                if notification.read_at is None
+                else _DATETIME.to_representation(notification.read_at)
+            ),
             "created_at": _DATETIME.to_representation(notification.created_at),
         }
 

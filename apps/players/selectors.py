@@ -14,7 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from apps.common.compiled_query import QuerySource
+from apps.common.compiled_query import CompiledQuery, QuerySource
 from apps.common.exceptions import NotFound
 from apps.common.text_safety import name_key
 from apps.players.models import (
@@ -251,15 +251,24 @@ def player_search(*, viewer: Player | None, query: str, limit: int = 20) -> list
     return list(players.order_by("display_name_key")[:limit])
 
 
-def friends_of(*, player: Player) -> list[Player]:
-    """The player's friends by name, each with ``viewer_sees_fully`` (``fully_visible_to``)
-    decided in the same query, for presence to read instead of asking again."""
-    is_friend, _is_blocked = _relations_of(player.id)
-    sees_fully = fully_visible_to(viewer_id=player.id)
+def _friends(*, player_id: int) -> QuerySet[Player]:
+    is_friend, _is_blocked = _relations_of(player_id)
+    sees_fully = fully_visible_to(viewer_id=player_id)
     friends = Player.objects.filter(is_friend).annotate(
         viewer_sees_fully=ExpressionWrapper(sees_fully, output_field=BooleanField())
     )
-    return list(friends.order_by("display_name_key"))
+    return friends.order_by("display_name_key")
+
+
+# Compiled once per thread (apps.common.compiled_query): the friends list is read by every
+# game client's friends panel.
+_friends_compiled = CompiledQuery(_friends, player_id=Player._meta.get_field("id"))
+
+
+def friends_of(*, player: Player) -> list[Player]:
+    """The player's friends by name, each with ``viewer_sees_fully`` (``fully_visible_to``)
+    decided in the same query, for presence to read instead of asking again."""
+    return _friends_compiled.all(player_id=player.id)
 
 
 def friend_requests_received(*, player: Player) -> QuerySet[FriendRequest]:

@@ -9,16 +9,20 @@ from apps.players.apis.serializers import (
     ActivitySerializer,
     NotificationSerializer,
     PlayerCardSerializer,
+    PlayerWithPresenceSerializer,
 )
 from apps.players.models import ActivityEntry
+from apps.players.presence import presence_visible_to
 from apps.players.services import notification_create
 from tests.factories import TitleFactory
 from tests.players.factories import PlayerFactory
 
 
-def declared(serializer_class, instance):
+def declared(serializer_class, instance, context=None):
     """The output DRF builds from the declared fields."""
-    return serializers.Serializer.to_representation(serializer_class(), instance)
+    return serializers.Serializer.to_representation(
+        serializer_class(context=context or {}), instance
+    )
 
 
 @pytest.mark.django_db
@@ -43,3 +47,14 @@ def test_hand_written_rows_equal_the_documented_fields(zone):
         ]
         for serializer_class, instance in pairs:
             assert serializer_class(instance).data == declared(serializer_class, instance)
+
+
+@pytest.mark.django_db
+def test_a_friend_row_with_presence_equals_the_documented_fields():
+    viewer, friend = PlayerFactory(), PlayerFactory(display_name="Chika")
+    context = {"presence": presence_visible_to(viewer=viewer, players=[friend])}
+
+    served = PlayerWithPresenceSerializer(friend, context=context).data
+
+    assert served == declared(PlayerWithPresenceSerializer, friend, context)
+    assert served["presence"]["status"] == "offline"

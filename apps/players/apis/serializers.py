@@ -61,6 +61,14 @@ class PlayerWithPresenceSerializer(PlayerCardSerializer):
     def get_presence(self, player: Player) -> dict[str, Any]:
         return self.context["presence"][player.id].as_dict()
 
+    def to_representation(self, player: Player) -> dict[str, Any]:
+        # The fields above by hand, as PlayerCardSerializer's.
+        if type(self) is not PlayerWithPresenceSerializer:
+            return super().to_representation(player)
+        card = _player_card(player)
+        assert card is not None
+        return {**card, "presence": self.get_presence(player)}
+
 
 TITLE_NAME_HELP = (
     "The title's name in the response's language (Accept-Language, or the player's own "

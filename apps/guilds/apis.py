@@ -16,6 +16,7 @@ from apps.api.errors import ErrorCode, error_responses
 from apps.api.fields import StrictCharField, StrictChoiceField
 from apps.api.pagination import CursorPagination
 from apps.common.exceptions import InvalidInput
+from apps.common.localized_text import InvalidText, UnknownLanguage
 from apps.guilds import exceptions as errors
 from apps.guilds import membership as membership_services
 from apps.guilds import selectors, services
@@ -65,7 +66,11 @@ class GuildSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     tag = serializers.CharField()
-    description = serializers.CharField()
+    description = serializers.CharField(
+        source="localized_description",
+        help_text="In the response's language when the guild wrote one (Accept-Language, or "
+        "the player's own setting in the portal session), else the default description.",
+    )
     title = serializers.CharField(source="title.slug")
     language = serializers.CharField()
     region = serializers.CharField()
@@ -99,6 +104,12 @@ class GuildSettingsSerializer(serializers.Serializer):
     name = StrictCharField(max_length=64)
     tag = StrictCharField(max_length=16)
     description = StrictCharField(max_length=1000, required=False, allow_blank=True)
+    description_translations = serializers.DictField(
+        child=StrictCharField(allow_blank=True, max_length=5000),
+        required=False,
+        help_text='The description per language code, e.g. {"ja": "…"}: replaces them all; a '
+        "language left out or empty shows `description`.",
+    )
     language = serializers.ChoiceField(choices=settings.PRODUCT_LANGUAGES, required=False)
     region = serializers.ChoiceField(
         choices=settings.GUILD_REGIONS, required=False, allow_blank=True
@@ -180,6 +191,8 @@ class GuildCreateApi(APIView):
                 GuildCreationBanned,
                 *SANCTIONS,
                 *NAME_ERRORS,
+                UnknownLanguage,
+                InvalidText,
             ),
         },
         tags=TAGS,
@@ -197,6 +210,10 @@ class GuildDetailApi(APIView):
     permission_classes = [IsPlayer]
 
     class OutputSerializer(GuildSerializer):
+        description_translations = serializers.DictField(
+            child=serializers.CharField(),
+            help_text="The description per language code, besides `description`'s default.",
+        )
         roles = RoleSerializer(many=True)
         my_role = serializers.CharField(allow_null=True)
         my_permissions = serializers.ListField(child=serializers.CharField())
@@ -210,6 +227,7 @@ class GuildDetailApi(APIView):
 
         membership = selectors.membership_get(guild=guild, player=viewer)
         body = GuildSerializer(guild).data | {
+            "description_translations": guild.description_translations,
             "roles": RoleSerializer(selectors.guild_roles(guild=guild), many=True).data,
             "my_role": membership.role.name if membership else None,
             "my_permissions": sorted(role_permissions(membership.role)) if membership else [],
@@ -226,7 +244,13 @@ class GuildDetailApi(APIView):
         responses={
             200: OutputSerializer,
             **error_responses(
-                *ACTING, errors.NameTaken, errors.TagTaken, errors.InvalidCapacity, *NAME_ERRORS
+                *ACTING,
+                errors.NameTaken,
+                errors.TagTaken,
+                errors.InvalidCapacity,
+                *NAME_ERRORS,
+                UnknownLanguage,
+                InvalidText,
             ),
         },
         tags=TAGS,

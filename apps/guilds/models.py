@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from apps.common.localized_text import LocalizedTextField, localized
 from apps.common.models import BaseModel
 
 
@@ -48,6 +49,11 @@ class Guild(BaseModel):
     tag = models.CharField(_("tag"), max_length=5)
     tag_key = models.CharField(max_length=32)
     description = models.TextField(_("description"), blank=True, max_length=1000)
+    # The description in other languages; ``description`` is the fallback
+    # (apps.common.localized_text).
+    description_translations = LocalizedTextField(
+        _("description in other languages"), max_length=1000, multiline=True
+    )
     title = models.ForeignKey(
         "titles.Title", on_delete=models.PROTECT, related_name="guilds", verbose_name=_("title")
     )
@@ -94,6 +100,11 @@ class Guild(BaseModel):
     @property
     def is_disbanded(self) -> bool:
         return self.disbanded_at is not None
+
+    @property
+    def localized_description(self) -> str:
+        """The description in the active language, else ``description``."""
+        return localized(self.description_translations, self.description)
 
 
 class GuildRole(BaseModel):

@@ -38,7 +38,8 @@ def membership_get(*, guild: Guild, player: Player) -> GuildMembership | None:
 
 # What a guild card (REST ``GuildSerializer``) and the browse sort keys read.
 GUILD_CARD_COLUMNS = (
-    "id", "name", "tag", "description", "title__id", "title__slug", "language", "region",
+    "id", "name", "tag", "description", "description_translations", "title__id", "title__slug",
+    "language", "region",
     "join_policy", "capacity", "member_count", "created_at", "last_activity_at",
     "disbanded_at", "emblem_large", "emblem_small",
 )  # fmt: skip

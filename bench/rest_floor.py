@@ -44,6 +44,17 @@ def _notification_rows(player_id: int) -> list[dict[str, Any]]:
     return list(rows[:PAGE])
 
 
+def _guild_member_rows(player_id: int, guild_id: int) -> list[dict[str, Any]]:
+    from apps.guilds.models import GuildMembership
+
+    rows = (
+        GuildMembership.objects.filter(guild_id=guild_id)
+        .order_by("joined_at")
+        .values("player_id", "player__display_name", "role__name", "is_leader", "joined_at")
+    )
+    return list(rows[:PAGE])
+
+
 def _authenticated_player_id(request: Any) -> int | None:
     """Our authentication in front of the floor: the token class, then ``IsPlayer``."""
     from rest_framework.request import Request
@@ -70,7 +81,9 @@ def _floor(read: Any, *, authenticated: bool) -> Any:
             if player_id is None:
                 return JsonResponse({}, status=401)
         else:
-            player_id = int(request.GET["player"])
+            player_id = int(request.GET.get("player", 0))
+        if "guild" in request.GET:
+            return JsonResponse({"results": read(player_id, int(request.GET["guild"]))})
         return JsonResponse({"results": read(player_id)})
 
     return view
@@ -90,6 +103,8 @@ def _urlpatterns() -> list[Any]:
         path("floor/notifications", _floor(_notification_rows, authenticated=False)),
         path("auth/feed", _floor(_feed_rows, authenticated=True)),
         path("auth/notifications", _floor(_notification_rows, authenticated=True)),
+        path("floor/guild-members", _floor(_guild_member_rows, authenticated=False)),
+        path("auth/guild-members", _floor(_guild_member_rows, authenticated=True)),
         path("healthz", _healthz),
     ]
 

@@ -45,9 +45,13 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from apps.accounts.services import api_token_create  # noqa: E402
+from apps.guilds.membership import guild_join  # noqa: E402
+from apps.guilds.models import Guild  # noqa: E402
+from apps.guilds.services import guild_create  # noqa: E402
 from apps.players.friends import friend_request_send  # noqa: E402
 from apps.players.models import ActivityEntry, Notification, Player  # noqa: E402
 from apps.players.services import player_register  # noqa: E402
+from apps.titles.models import Title  # noqa: E402
 
 settings.ALLOWED_HOSTS = ["*"]
 OURS_PORT, FLOOR_PORT, BASE_PORT = 18431, 18432, 18433
@@ -68,6 +72,20 @@ def _register(name: str) -> Player:
     return player_register(
         username=name, email=f"{name}@bench.test", password="a-long-passphrase", display_name=name
     )
+
+
+def seed_guild(viewer: Player) -> Guild:
+    """A guild led by the viewer with their 50 friends as members; created once per database."""
+    guild = Guild.objects.filter(name="Readers Guild").first()
+    if guild is not None:
+        return guild
+    title, _created = Title.objects.get_or_create(
+        slug="rest-bench", defaults={"name": "Bench Arena"}
+    )
+    guild = guild_create(founder=viewer, title=title, name="Readers Guild", tag="RB", capacity=100)
+    for friend in Player.objects.filter(user__username__startswith="restfriend"):
+        guild_join(player=friend, guild=guild)
+    return guild
 
 
 def seed() -> tuple[Player, Player]:
@@ -229,6 +247,7 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     viewer, friend = seed()
+    guild = seed_guild(viewer).id
     secret = api_token_create(user=viewer.user, name="bench").secret
     me = viewer.id
     variants = [
@@ -237,24 +256,28 @@ def main() -> None:
         Variant("GET /api/v1/friends (50)", OURS_PORT, "/api/v1/friends"),
         Variant("GET players/<id>/activity", OURS_PORT,
                 f"/api/v1/players/{friend.id}/activity?limit=20"),
+        Variant("GET guilds/<id>/members", OURS_PORT, f"/api/v1/guilds/{guild}/members?limit=20"),
         Variant("GET /healthz", OURS_PORT, "/healthz"),
         Variant("floor feed", FLOOR_PORT, f"/floor/feed?player={me}"),
         Variant("floor notifications", FLOOR_PORT, f"/floor/notifications?player={me}"),
         Variant("floor+auth feed", FLOOR_PORT, "/auth/feed"),
         Variant("floor+auth notifications", FLOOR_PORT, "/auth/notifications"),
+        Variant("floor guild members", FLOOR_PORT, f"/floor/guild-members?guild={guild}"),
+        Variant("floor+auth guild members", FLOOR_PORT, f"/auth/guild-members?guild={guild}"),
         Variant("floor healthz", FLOOR_PORT, "/healthz"),
     ]  # fmt: skip
-    for variant in variants[:4]:
+    for variant in variants[:5]:
         variant.queries = count_queries(variant.path, secret)
     if args.base_tree:
         variants += [
-            Variant(f"{variant.name} (base)", BASE_PORT, variant.path) for variant in variants[:5]
+            Variant(f"{variant.name} (base)", BASE_PORT, variant.path) for variant in variants[:6]
         ]
     floors = {
         "GET /api/v1/feed": ("floor feed", "floor+auth feed"),
         "GET /api/v1/notifications": ("floor notifications", "floor+auth notifications"),
         "GET /api/v1/friends (50)": ("floor feed", "floor+auth feed"),
         "GET players/<id>/activity": ("floor feed", "floor+auth feed"),
+        "GET guilds/<id>/members": ("floor guild members", "floor+auth guild members"),
         "GET /healthz": ("floor healthz", "floor healthz"),
     }
     floors |= {f"{name} (base)": pair for name, pair in floors.items()}

@@ -86,7 +86,16 @@ class Guild(BaseModel):
                 condition=Q(member_count__lte=F("capacity")), name="guilds_not_over_capacity"
             ),
         ]
-        indexes = [models.Index(fields=["title", "-member_count"], name="guilds_title_size_idx")]
+        indexes = [
+            models.Index(fields=["title", "-member_count"], name="guilds_title_size_idx"),
+            # Browse's default page (every title, largest first) reads the top of this index
+            # instead of sorting every live guild.
+            models.Index(
+                fields=["-member_count"],
+                condition=Q(disbanded_at__isnull=True),
+                name="guilds_live_size_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"[{self.tag}] {self.name}"

@@ -6,17 +6,20 @@ this registry instead of importing it. A gate raises an ``ApplicationError`` (it
 details reach the client) or returns None.
 
 A gate may also register a **hint**: an ``Exists`` over the user's rows, given the user id
-as an expression, that is false only when the gate cannot refuse. Reads that already query
-the user (an API token's lookup, on every request) add the hints to their own query
-(``login_gate_hints``) and pass the answers to ``login_gates_check``, which then skips the
-gate's own query unless its hint is true: one query per request instead of two.
+as an expression and the time to judge at, that is false only when the gate cannot refuse.
+Reads that already query the user (an API token's lookup, on every request) add the hints to
+their own query (``login_gate_hints``) and pass the answers to ``login_gates_check``, which
+then skips the gate's own query unless its hint is true: one query per request instead of two.
 """
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 LoginGate = Callable[[Any], None]
-GateHint = Callable[[Any], Any]  # (user id expression) -> a boolean expression (Exists)
+# (user id expression, now) -> a boolean expression (Exists). ``now`` is given, not read inside,
+# so a query compiled once (apps.common.compiled_query) binds the request's time each run.
+GateHint = Callable[[Any, datetime], Any]
 
 _gates: list[tuple[LoginGate, GateHint | None]] = []
 
@@ -30,10 +33,12 @@ def _hint_name(index: int) -> str:
     return f"login_gate_hint_{index}"
 
 
-def login_gate_hints(user_id: Any) -> dict[str, Any]:
-    """Annotations for a query that reads the user (``user_id``: e.g. ``OuterRef("user_id")``);
-    give their values to ``login_gates_check(hints=…)``."""
-    return {_hint_name(index): hint(user_id) for index, (_gate, hint) in enumerate(_gates) if hint}
+def login_gate_hints(user_id: Any, *, now: datetime) -> dict[str, Any]:
+    """Annotations for a query that reads the user (``user_id``: e.g. ``OuterRef("user_id")``),
+    judged at ``now``; give their values to ``login_gates_check(hints=…)``."""
+    return {
+        _hint_name(index): hint(user_id, now) for index, (_gate, hint) in enumerate(_gates) if hint
+    }
 
 
 def login_gate_hint_values(row: Any) -> dict[str, bool]:

@@ -1,3 +1,5 @@
+import functools
+from collections.abc import Callable, Hashable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +12,70 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 
 from apps.api.errors import InvalidCursor
+from apps.common.compiled_query import CompiledQuery, QuerySource
+
+
+class _CompiledPage:
+    """What DRF's cursor paginator does to a queryset (order, filter by the cursor's position,
+    slice, iterate), recorded and then run as one compiled query."""
+
+    def __init__(self, source: QuerySource) -> None:
+        self.source, self.model = source, source.model
+        self.ordering: tuple[str, ...] = ()
+        self.position: tuple[str, Any] | None = None  # (lookup, value)
+        self.bounds: tuple[int | None, int | None] = (None, None)
+
+    def _with(self, **changes: Any) -> "_CompiledPage":
+        page = _CompiledPage(self.source)
+        page.ordering, page.position, page.bounds = self.ordering, self.position, self.bounds
+        for name, value in changes.items():
+            setattr(page, name, value)
+        return page
+
+    def order_by(self, *ordering: str) -> "_CompiledPage":
+        return self._with(ordering=ordering)
+
+    def filter(self, **lookups: Any) -> "_CompiledPage":
+        ((lookup, value),) = lookups.items()  # the paginator filters by its position only
+        return self._with(position=(lookup, value))
+
+    def __getitem__(self, bounds: slice) -> "_CompiledPage":
+        return self._with(bounds=(bounds.start, bounds.stop))
+
+    def __iter__(self) -> Iterator[Any]:
+        source = self.source
+        lookup = self.position[0] if self.position else None
+        query = _page_query(source.model, source.build, source.shape, source.parameters,
+                            self.ordering, lookup, self.bounds)  # fmt: skip
+        values = dict(source.values)
+        if self.position is not None:
+            values["position"] = self.position[1]
+        return iter(query.all(**values))
+
+
+@functools.lru_cache(maxsize=512)  # shapes, orderings and page sizes requested
+def _page_query(
+    model: type[Model],
+    build: Callable[..., models.QuerySet[Any]],
+    shape: tuple[tuple[str, Hashable], ...],
+    parameters: tuple[tuple[str, models.Field], ...],
+    ordering: tuple[str, ...],
+    lookup: str | None,
+    bounds: tuple[int | None, int | None],
+) -> CompiledQuery[Any]:
+    def page(**values: Any) -> models.QuerySet[Any]:
+        position = values.pop("position", None)
+        queryset = build(**dict(shape), **values).order_by(*ordering)
+        if lookup is not None:
+            queryset = queryset.filter(**{lookup: position})
+        return queryset[bounds[0] : bounds[1]]
+
+    fields = dict(parameters)
+    if lookup is not None:
+        position_field = model._meta.get_field(lookup.rsplit("__", 1)[0])
+        assert isinstance(position_field, models.Field)
+        fields["position"] = position_field
+    return CompiledQuery(page, **fields)
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -48,6 +114,9 @@ class CursorPagination(pagination.CursorPagination):
         return parameters
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        """``queryset`` may be a ``QuerySource``: its pages then run as compiled queries."""
+        if isinstance(queryset, QuerySource):
+            queryset = _CompiledPage(queryset)
         self._model = queryset.model
         return super().paginate_queryset(queryset, request, view)
 

@@ -101,7 +101,7 @@ class OneRoundTripMixin(throttling.SimpleRateThrottle):
         return bool(allowed)
 
     def _count_call(self, backend: RedisCache) -> list[Any]:
-        client = backend._cache.get_client(write=True)
+        client = _redis_client(backend)
         if OneRoundTripMixin._script is None:
             OneRoundTripMixin._script = client.register_script(SLIDING_WINDOW_SCRIPT)
         # Not DRF's key: a sorted set, never the list an older worker may still hold there.
@@ -109,6 +109,21 @@ class OneRoundTripMixin(throttling.SimpleRateThrottle):
         member = f"{self.now!r}:{secrets.token_hex(4)}"
         arguments = [repr(self.now), self.duration, self.num_requests, member]
         return OneRoundTripMixin._script(keys=[key], args=arguments, client=client)
+
+
+_clients: dict[int, tuple[Any, Any]] = {}  # id(cache client) -> (cache client, Redis client)
+
+
+def _redis_client(backend: RedisCache) -> Any:
+    """A Redis client on the cache's write pool, made once per cache client: Django's
+    ``get_client`` builds a new one on every call (its response-callback table alone costs
+    more than the throttle's script round trip). The client holds no connection; its pool
+    lends one per command."""
+    cache_client = backend._cache
+    known = _clients.get(id(cache_client))
+    if known is None or known[0] is not cache_client:
+        known = _clients[id(cache_client)] = (cache_client, cache_client.get_client(write=True))
+    return known[1]
 
 
 class ClientAddressMixin:

@@ -53,6 +53,7 @@ class Pending:
     body: str
     client_msg_id: str | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)  # parsed; resolved later
+    body_translations: dict[str, str] = field(default_factory=dict)  # announcements only
     reach: ChatReach = EVERY_CHANNEL  # the sender's credential's (a chat token: one title)
     # Filled by admission:
     channel: Channel | None = None

@@ -33,6 +33,7 @@ from apps.chat.reactions import reaction_emoji_for_titles
 from apps.chat.relations import player_for_user
 from apps.chat.tokens import chat_token_issue
 from apps.common.exceptions import PermissionDenied
+from apps.common.localized_text import UnknownLanguage
 from apps.moderation.exceptions import Banned, DmRestricted, Muted, Suspended
 from apps.players.models import Player
 from apps.titles import scopes
@@ -68,6 +69,12 @@ class MessageOutputSerializer(serializers.Serializer):
     created_at = serializers.CharField()
     edited_at = serializers.CharField(allow_null=True)
     is_deleted = serializers.BooleanField()
+    body_translations = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Only on an announcement with texts per language: language code → text; "
+        "show the one of your language (`ja-JP` → `ja`), else `body`.",
+    )
 
 
 class ChannelOutputSerializer(serializers.Serializer):
@@ -335,17 +342,29 @@ class ChatTokenCreateApi(APIView):
 
 
 class AnnouncementCreateApi(APIView):
-    """A game server posts a system message to its title's announcement channel."""
+    """A game server posts a system message to its title's announcement channel: one
+    announcement with a text per language (``body_translations``, ``body`` the fallback) that
+    every player reads in their own language, or (``locale``) one channel per language.
+    Each translation is checked like ``body`` (``empty_message``, ``too_long`` with
+    ``details.language``); ``unknown_language`` for a code that is not a product language."""
 
     permission_classes = [title_scope(scopes.CHAT_ANNOUNCE)]
 
     class InputSerializer(serializers.Serializer):
-        body = StrictCharField()
+        body = StrictCharField(help_text="The text in the default language: the fallback.")
+        body_translations = serializers.DictField(
+            child=StrictCharField(allow_blank=True),
+            required=False,
+            help_text='The text per product language code, e.g. {"ja": "今夜20時から…"}.',
+        )
         locale = StrictCharField(max_length=16, required=False)
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: MessageOutputSerializer, **error_responses(EmptyMessage, TooLong)},
+        responses={
+            201: MessageOutputSerializer,
+            **error_responses(EmptyMessage, TooLong, UnknownLanguage),
+        },
         tags=["chat"],
     )
     def post(self, request: Request) -> Response:

@@ -103,7 +103,7 @@ def _read_markers_advance(messages: list[Message]) -> None:
 
 
 _GIVEN = ("channel_id", "seq", "author_id", "body", "client_msg_id", "is_flagged",
-          "mentioned_player_ids", "attachments")  # fmt: skip
+          "mentioned_player_ids", "attachments", "body_translations")  # fmt: skip
 
 
 @functools.cache
@@ -131,7 +131,8 @@ def _new_message(pending: Pending, seq: int) -> Message:
         slots,
         (pending.channel_id, seq, pending.author.id if pending.author is not None else None,
          pending.body, pending.client_msg_id, pending.is_flagged,
-         [player.id for player in pending.mentioned], pending.attachments),
+         [player.id for player in pending.mentioned], pending.attachments,
+         pending.body_translations),
         strict=True,
     ):  # fmt: skip
         values[index] = value

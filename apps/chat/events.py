@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.chat.models import Channel, Message
+from apps.chat.naming import channel_display_name, channel_display_names
 from apps.chat.reactions import reaction_emoji_for_channel
 from apps.realtime.broadcast import event_send_to_user_on_commit, frame_send_to_user_on_commit
 from apps.realtime.fanout import encode_frame, topic_publish_from_sync
@@ -41,7 +42,16 @@ def reactions_summary(message: Message) -> list[dict[str, Any]]:
 
 def message_data(message: Message, *, is_new: bool = False) -> dict[str, Any]:
     """The message as every interface shows it. A deleted message keeps its place in the
-    sequence but not its text (kept in the database as evidence for moderators)."""
+    sequence but not its text (kept in the database as evidence for moderators). An
+    announcement with texts per language carries them as ``body_translations`` (only then):
+    the frame is encoded once for every reader, and each client picks its language's text."""
+    data = _message_fields(message, is_new=is_new)
+    if message.body_translations and not message.is_deleted:
+        data["body_translations"] = message.body_translations
+    return data
+
+
+def _message_fields(message: Message, *, is_new: bool) -> dict[str, Any]:
     author = message.author
     return {
         "id": message.id,
@@ -106,7 +116,7 @@ def channel_data(
     return {
         "id": channel.id,
         "kind": channel.kind,
-        "name": channel.name,
+        "name": channel_display_name(channel),
         "title": channel.title.slug if channel.title is not None else None,
         "locale": channel.locale,
         "last_seq": channel.last_seq,
@@ -150,8 +160,10 @@ def channel_joined_on_commit(
         return
     data = channel_data(channel, can_send=False, reactions=reactions)
     scope = reach_scope(channel)
+    # Each socket names the channel in its own language (``apps.chat.realtime``).
+    names = channel_display_names(channel)
     for user_id, can_send in joined:
-        payload = {"channel": data | {"can_send": can_send}, "scope": scope}
+        payload = {"channel": data | {"can_send": can_send}, "names": names, "scope": scope}
         event_send_to_user_on_commit(user_id=user_id, name="chat.channel_joined", payload=payload)
 
 

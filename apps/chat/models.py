@@ -7,7 +7,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from apps.common.localized_text import LocalizedTextField
 from apps.common.models import BaseModel
+
+# The column's own bound on a text per language; services bound each text like ``body``
+# (``CHAT_MESSAGE_MAX_LENGTH``, which the environment may change).
+TRANSLATION_MAX_LENGTH = 10_000
 
 
 class ChannelKind(models.TextChoices):
@@ -96,6 +101,11 @@ class Message(BaseModel):
     )
     client_msg_id = models.CharField(_("client message id"), max_length=64, null=True, blank=True)
     body = models.TextField(_("body"))
+    # An announcement's text in other languages; ``body`` is the fallback
+    # (apps.common.localized_text). Empty for players' messages.
+    body_translations = LocalizedTextField(
+        _("body in other languages"), max_length=TRANSLATION_MAX_LENGTH, multiline=True
+    )
     mentioned_player_ids = models.JSONField(_("mentioned players"), default=list, blank=True)
     # Resolved links to other apps' items (``apps.chat.attachments``), shown as stored.
     attachments = models.JSONField(_("attachments"), default=list, blank=True)

@@ -165,8 +165,13 @@ def _out_of_reach(consumer: Any, payload: dict[str, Any]) -> bool:
 
 
 async def channel_joined(consumer: Any, payload: dict[str, Any]) -> None:
+    """Joined a channel: named in this socket's language (the event carries every
+    language's name, ``apps.chat.naming``)."""
     if not _out_of_reach(consumer, payload):
-        await consumer.send_json({"type": "channel_joined", "channel": payload["channel"]})
+        channel = payload["channel"]
+        if name := payload.get("names", {}).get(consumer.language):
+            channel = channel | {"name": name}
+        await consumer.send_json({"type": "channel_joined", "channel": channel})
 
 
 async def channel_left(consumer: Any, payload: dict[str, Any]) -> None:

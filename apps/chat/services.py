@@ -27,6 +27,7 @@ from apps.chat.exceptions import Blocked, EmptyMessage, TooLong
 from apps.chat.models import Channel, Membership, Message
 from apps.chat.reach import EVERY_CHANNEL, ChatReach
 from apps.chat.relations import may_direct_message
+from apps.common.localized_text import translations_clean
 from apps.players.models import Player
 
 __all__ = [
@@ -173,9 +174,19 @@ def direct_message_send(
     )
 
 
-def announcement_post(*, title, body: str, locale: str | None = None) -> Message:  # type: ignore[no-untyped-def]
-    """A system message (no author) in the title's announcement channel for ``locale``.
-    Not rate-limited or filtered: only game servers (``chat:announce``) and staff post."""
+def announcement_post(  # type: ignore[no-untyped-def]
+    *, title, body: str, body_translations: object = None, locale: str | None = None
+) -> Message:
+    """A system message (no author) in the title's announcement channel for ``locale``
+    (none: the title's one announcement channel, which every player reads in their own
+    language when ``body_translations`` gives texts per language; ``body`` is the fallback).
+    Not rate-limited or filtered, the translations no more than ``body``: only game servers
+    (``chat:announce``) and staff post."""
     text = clean_body(body)
+    # Each text is checked like ``body``: ``empty_message``, ``too_long`` (details.language).
+    translations = translations_clean(
+        body_translations, field="body_translations", clean=clean_body
+    )
     channel = announcement_channel_get_or_create(title=title, locale=locale)
-    return message_store(Pending(channel_id=channel.id, author=None, body=text)).message
+    pending = Pending(channel_id=channel.id, author=None, body=text, body_translations=translations)
+    return message_store(pending).message

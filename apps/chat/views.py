@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.chat.channels import title_open_channels
+from apps.chat.naming import channel_display_name
 from apps.chat.relations import blocked_ids, player_for_user
 from apps.chat.selectors import channel_ids_moderated_by, match_channels_ended_before
 
@@ -25,7 +26,7 @@ def chat_page(request: HttpRequest) -> HttpResponse:
     if player is None:
         return redirect("players:create")
     open_channels = [
-        {"id": channel.id, "name": channel.name, "kind": channel.kind}
+        {"id": channel.id, "name": channel_display_name(channel), "kind": channel.kind}
         for channel in title_open_channels()
     ]
     config = {

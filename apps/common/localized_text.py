@@ -8,7 +8,7 @@ a ``LocalizedTextField`` next to it holds the other languages:
 """
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from apps.common.exceptions import ApplicationError, InvalidInput
 
 
 def localized(
@@ -32,6 +34,65 @@ def localized(
         if text:
             return text
     return fallback
+
+
+class UnknownLanguage(InvalidInput):
+    """A text under a language code that is not one of the product's languages
+    (``details.language``)."""
+
+    code = "unknown_language"
+    default_message = _("That is not one of the product's languages.")
+
+
+class InvalidText(InvalidInput):
+    """A text per language that is blank, too long (``details.max_length``) or holds control
+    or format characters (``details.language``)."""
+
+    code = "invalid_text"
+    default_message = _("A language's text is blank, too long or holds invisible characters.")
+
+
+def text_checked(*, max_length: int, multiline: bool = False) -> Callable[[object], str]:
+    """A ``clean`` for ``translations_clean`` where an app's plain text has no checks of its
+    own beyond a length: the field's rules (stripped, 1..max_length characters, no control or
+    format characters but line breaks in ``multiline`` text), else ``invalid_text``."""
+
+    def clean(text: object) -> str:
+        if isinstance(text, str) and not text.strip():
+            return ""  # an empty box: that language shows the fallback
+        if not isinstance(text, str) or not _is_valid_text(
+            text.strip(), max_length, multiline=multiline
+        ):
+            raise InvalidText(details={"max_length": max_length})
+        return text.strip()
+
+    return clean
+
+
+def translations_clean(value: object, *, field: str, clean: Callable[[Any], str]) -> dict[str, str]:
+    """Texts per language as an interface received them (REST, a game server), checked by
+    the service that saves them: an object (else ``invalid_input`` naming ``field``) of
+    product language codes (else ``unknown_language``), each text through ``clean`` — the
+    app's own checks of the plain text (lengths, automod), whose refusal gets
+    ``details.field`` and ``details.language``. A text that ``clean`` leaves empty is
+    dropped: that language then shows the fallback."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput(
+            details={"fields": {field: [str(_("Give an object of language code → text."))]}}
+        )
+    languages = dict(settings.PRODUCT_LANGUAGES)
+    cleaned = {}
+    for language, text in value.items():
+        if language not in languages:
+            raise UnknownLanguage(details={"field": field, "language": str(language)[:16]})
+        try:
+            cleaned[language] = clean(text)
+        except ApplicationError as refused:
+            refused.details = {"field": field, **refused.details, "language": language}
+            raise
+    return {language: text for language, text in cleaned.items() if text}
 
 
 class LocalizedTextField(models.JSONField):

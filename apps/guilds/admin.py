@@ -51,7 +51,10 @@ class GuildAdmin(admin.ModelAdmin):
         *("name", "tag", "title", "member_count", "disbanded_at", "name_key", "tag_key"),
         "is_name_released",
     )
-    fields = (*readonly_fields, "description", "language", "region", "join_policy", "capacity")
+    fields = (
+        *readonly_fields, "description", "description_translations", "language", "region",
+        "join_policy", "capacity",
+    )  # fmt: skip
     inlines = [MembershipInline, AuditInline]
     action_form = StaffActionForm
     actions = ["disband_selected"]

@@ -5,6 +5,7 @@ import functools
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -17,6 +18,7 @@ from apps.api.errors import ErrorCode, error_responses
 from apps.api.fields import StrictCharField, StrictChoiceField
 from apps.api.pagination import CursorPagination
 from apps.common.exceptions import InvalidInput
+from apps.common.localized_text import InvalidText, UnknownLanguage, localized
 from apps.guilds import exceptions as errors
 from apps.guilds import membership as membership_services
 from apps.guilds import selectors, services
@@ -67,7 +69,11 @@ class GuildSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     tag = serializers.CharField()
-    description = serializers.CharField()
+    description = serializers.CharField(
+        source="localized_description",
+        help_text="In the response's language when the guild wrote one (Accept-Language, or "
+        "the player's own setting in the portal session), else the default description.",
+    )
     title = serializers.CharField(source="title.slug")
     language = serializers.CharField()
     region = serializers.CharField()
@@ -101,6 +107,12 @@ class GuildSettingsSerializer(serializers.Serializer):
     name = StrictCharField(max_length=64)
     tag = StrictCharField(max_length=16)
     description = StrictCharField(max_length=1000, required=False, allow_blank=True)
+    description_translations = serializers.DictField(
+        child=StrictCharField(allow_blank=True, max_length=5000),
+        required=False,
+        help_text='The description per language code, e.g. {"ja": "…"}: replaces them all; a '
+        "language left out or empty shows `description`.",
+    )
     language = serializers.ChoiceField(choices=settings.PRODUCT_LANGUAGES, required=False)
     region = serializers.ChoiceField(
         choices=settings.GUILD_REGIONS, required=False, allow_blank=True
@@ -182,12 +194,18 @@ def _default_filters() -> dict[str, Any]:
 
 def _guild_cards(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``GuildSerializer``'s output built from ``selectors.GUILD_CARD_FIELDS`` rows: the
-    same keys in the same order, the time zone and emblem URL looked up once per page."""
+    same keys in the same order (the description in the response's language, as
+    ``Guild.localized_description``), the time zone, language and emblem URL looked up once
+    per page."""
     created = RequestZoneDateTimeField()
     emblem = emblem_urls("large")
+    language = get_language() or settings.LANGUAGE_CODE
     return [
         {"id": row["id"], "name": row["name"], "tag": row["tag"],
-         "description": row["description"], "title": row["title__slug"],
+         "description": localized(
+             row["description_translations"], row["description"], language
+         ),
+         "title": row["title__slug"],
          "language": row["language"], "region": row["region"],
          "join_policy": row["join_policy"], "capacity": row["capacity"],
          "member_count": row["member_count"],
@@ -216,6 +234,8 @@ class GuildCreateApi(APIView):
                 GuildCreationBanned,
                 *SANCTIONS,
                 *NAME_ERRORS,
+                UnknownLanguage,
+                InvalidText,
             ),
         },
         tags=TAGS,
@@ -233,6 +253,10 @@ class GuildDetailApi(APIView):
     permission_classes = [IsPlayer]
 
     class OutputSerializer(GuildSerializer):
+        description_translations = serializers.DictField(
+            child=serializers.CharField(),
+            help_text="The description per language code, besides `description`'s default.",
+        )
         roles = RoleSerializer(many=True)
         my_role = serializers.CharField(allow_null=True)
         my_permissions = serializers.ListField(child=serializers.CharField())
@@ -246,6 +270,7 @@ class GuildDetailApi(APIView):
 
         membership = selectors.membership_get(guild=guild, player=viewer)
         body = GuildSerializer(guild).data | {
+            "description_translations": guild.description_translations,
             "roles": RoleSerializer(selectors.guild_roles(guild=guild), many=True).data,
             "my_role": membership.role.name if membership else None,
             "my_permissions": sorted(role_permissions(membership.role)) if membership else [],
@@ -262,7 +287,13 @@ class GuildDetailApi(APIView):
         responses={
             200: OutputSerializer,
             **error_responses(
-                *ACTING, errors.NameTaken, errors.TagTaken, errors.InvalidCapacity, *NAME_ERRORS
+                *ACTING,
+                errors.NameTaken,
+                errors.TagTaken,
+                errors.InvalidCapacity,
+                *NAME_ERRORS,
+                UnknownLanguage,
+                InvalidText,
             ),
         },
         tags=TAGS,

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from apps.guilds.models import JoinPolicy, Permission
+from apps.guilds.models import Guild, JoinPolicy, Permission
 from apps.titles.models import Title
 
 StrOrPromise = str | Promise
@@ -72,6 +72,8 @@ class GuildSettingsForm(forms.Form):
         label=_("Description"), required=False, max_length=1000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )  # fmt: skip
+    # One box per language; the service checks each text like the description.
+    description_translations = Guild._meta.get_field("description_translations").formfield()
     join_policy = forms.ChoiceField(label=_("Joining"), choices=JoinPolicy.choices)
     language = forms.ChoiceField(label=_("Language"), choices=settings.PRODUCT_LANGUAGES)
     region = forms.ChoiceField(label=_("Region"), required=False, choices=_region_choices)

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from apps.common.localized_text import LocalizedTextField, localized
 from apps.common.models import BaseModel
 
 
@@ -48,6 +49,11 @@ class Guild(BaseModel):
     tag = models.CharField(_("tag"), max_length=5)
     tag_key = models.CharField(max_length=32)
     description = models.TextField(_("description"), blank=True, max_length=1000)
+    # The description in other languages; ``description`` is the fallback
+    # (apps.common.localized_text).
+    description_translations = LocalizedTextField(
+        _("description in other languages"), max_length=1000, multiline=True
+    )
     title = models.ForeignKey(
         "titles.Title", on_delete=models.PROTECT, related_name="guilds", verbose_name=_("title")
     )
@@ -104,6 +110,11 @@ class Guild(BaseModel):
     def is_disbanded(self) -> bool:
         return self.disbanded_at is not None
 
+    @property
+    def localized_description(self) -> str:
+        """The description in the active language, else ``description``."""
+        return localized(self.description_translations, self.description)
+
 
 class GuildRole(BaseModel):
     """A rank and a permission set. Higher ``rank`` acts on lower, never on equal or higher."""
@@ -146,7 +157,12 @@ class GuildMembership(BaseModel):
                 fields=["guild"], condition=Q(is_leader=True), name="guilds_one_leader_uq"
             ),
         ]
-        indexes = [models.Index(fields=["player", "title"], name="guilds_member_title_idx")]
+        indexes = [
+            models.Index(fields=["player", "title"], name="guilds_member_title_idx"),
+            # The member list's pages (by joining order) read a range of this index instead of
+            # sorting the whole guild.
+            models.Index(fields=["guild", "joined_at"], name="guilds_member_joined_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.player_id} in {self.guild_id}"

@@ -25,7 +25,9 @@ def _resolve(target_id: str, reporter: Any) -> ResolvedTarget:
     snapshot = {
         "type": TargetType.GUILD,
         "guild": {"id": guild.id, "name": guild.name, "tag": guild.tag,
-                  "description": guild.description},
+                  "description": guild.description,
+                  # Evidence in every language: a reported text may be a translation only.
+                  "description_translations": guild.description_translations},
     }  # fmt: skip
     return ResolvedTarget(
         target_id=str(guild.id),

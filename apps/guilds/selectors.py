@@ -71,8 +71,9 @@ def guild_members(*, guild: Guild) -> QuerySet[GuildMembership]:
 # What a guild card (REST ``GuildSerializer``) shows and the browse sorts read, as plain rows
 # (``guild_card``): a 50-row page builds no model instances.
 GUILD_CARD_FIELDS = (
-    "id", "name", "tag", "description", "title__slug", "language", "region", "join_policy",
-    "capacity", "member_count", "created_at", "last_activity_at", "emblem_large",
+    "id", "name", "tag", "description", "description_translations", "title__slug", "language",
+    "region", "join_policy", "capacity", "member_count", "created_at", "last_activity_at",
+    "emblem_large",
 )  # fmt: skip
 
 

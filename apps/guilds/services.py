@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.common.exceptions import InvalidInput
+from apps.common.localized_text import text_checked, translations_clean
 from apps.common.text_safety import NameRejected, name_key, reject_reserved, validate_display_name
 from apps.guilds import permissions, realtime
 from apps.guilds.chat import guild_chat_archive, guild_chat_member_sync
@@ -43,7 +44,11 @@ from apps.players.models import Player
 from apps.titles.models import Title
 from apps.titles.selectors import reserved_names
 
-EDITABLE_FIELDS = ("name", "tag", "description", "language", "region", "join_policy", "capacity")
+EDITABLE_FIELDS = (
+    "name", "tag", "description", "description_translations", "language", "region",
+    "join_policy", "capacity",
+)  # fmt: skip
+DESCRIPTION_MAX = 1000
 
 
 def audit_record(
@@ -110,6 +115,16 @@ def _validate_settings(data: dict[str, Any], *, member_count: int) -> None:
         raise InvalidInput(details={"fields": {"region": ["unknown region"]}})
 
 
+def description_translations_clean(value: object) -> dict[str, str]:
+    """The description per language, held to the description's rules (1..1000 characters;
+    no control or format characters but line breaks): ``invalid_text``,
+    ``unknown_language``; an empty text is left out (that language shows the fallback)."""
+    return translations_clean(
+        value, field="description_translations",
+        clean=text_checked(max_length=DESCRIPTION_MAX, multiline=True),
+    )  # fmt: skip
+
+
 def _builtin_roles(guild: Guild) -> tuple[GuildRole, GuildRole, GuildRole]:
     leader = GuildRole(guild=guild, name="Leader", kind=RoleKind.LEADER, rank=100)
     officer = GuildRole(
@@ -131,6 +146,7 @@ def guild_create(
     name: str,
     tag: str,
     description: str = "",
+    description_translations: object = None,
     language: str = "en",
     region: str = "",
     join_policy: str = JoinPolicy.OPEN,
@@ -149,6 +165,7 @@ def guild_create(
     names_release_expired()
     guild = Guild(
         **{"name": cleaned, "tag": cleaned_tag, "description": description, "title": title},
+        description_translations=description_translations_clean(description_translations),
         **{"language": language, "region": region, "join_policy": join_policy},
         name_key=name_key(cleaned),
         tag_key=name_key(cleaned_tag),
@@ -179,6 +196,10 @@ def guild_update(*, actor: Player, guild: Guild, data: dict[str, Any]) -> Guild:
         sanction_check(player=actor, action=Action.GUILD_EDIT, title=guild.title)
         changes = {field: data[field] for field in EDITABLE_FIELDS if field in data}
         _validate_settings(changes, member_count=guild.member_count)
+        if "description_translations" in changes:
+            changes["description_translations"] = description_translations_clean(
+                changes["description_translations"]
+            )
         if "name" in changes:
             changes["name"] = _clean_name(
                 changes["name"], min_length=3, max_length=32, current_key=guild.name_key

@@ -109,7 +109,9 @@ def manage_context(guild: Guild, manager: GuildMembership, **forms: Any) -> dict
     if Permission.EDIT_GUILD in held:
         forms.setdefault("emblem_form", GuildEmblemForm())
         settings_form = GuildSettingsForm(initial={
-            "description": guild.description, "join_policy": guild.join_policy,
+            "description": guild.description,
+            "description_translations": guild.description_translations,
+            "join_policy": guild.join_policy,
             "language": guild.language, "region": guild.region,
         })  # fmt: skip
     context: dict[str, Any] = {

@@ -264,12 +264,12 @@ def session_refusal_for_user(*, user_id: int) -> exceptions.Sanctioned | None:
     return sanction_refusal(sanctions, action=Action.LOGIN)
 
 
-def login_gate_hint(user_id: Any) -> Exists:
+def login_gate_hint(user_id: Any, now: datetime) -> Exists:
     """Registered with ``login_gate``: false when ``login_gate`` cannot refuse the user (no
-    session-ending sanction active), read inside the token lookup's own query."""
+    session-ending sanction active at ``now``), read inside the token lookup's own query."""
     return Exists(
         Sanction.objects.filter(
-            active_filter(timezone.now()),
+            active_filter(now),
             player__user_id=user_id,
             kind__in=list(SESSION_ENDING_KINDS),
             title__isnull=True,

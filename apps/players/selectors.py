@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from apps.common.compiled_query import CompiledQuery, QuerySource
 from apps.common.exceptions import NotFound
 from apps.common.text_safety import name_key
 from apps.players.models import (
@@ -250,15 +251,24 @@ def player_search(*, viewer: Player | None, query: str, limit: int = 20) -> list
     return list(players.order_by("display_name_key")[:limit])
 
 
-def friends_of(*, player: Player) -> list[Player]:
-    """The player's friends by name, each with ``viewer_sees_fully`` (``fully_visible_to``)
-    decided in the same query, for presence to read instead of asking again."""
-    is_friend, _is_blocked = _relations_of(player.id)
-    sees_fully = fully_visible_to(viewer_id=player.id)
+def _friends(*, player_id: int) -> QuerySet[Player]:
+    is_friend, _is_blocked = _relations_of(player_id)
+    sees_fully = fully_visible_to(viewer_id=player_id)
     friends = Player.objects.filter(is_friend).annotate(
         viewer_sees_fully=ExpressionWrapper(sees_fully, output_field=BooleanField())
     )
-    return list(friends.order_by("display_name_key"))
+    return friends.order_by("display_name_key")
+
+
+# Compiled once per thread (apps.common.compiled_query): the friends list is read by every
+# game client's friends panel.
+_friends_compiled = CompiledQuery(_friends, player_id=Player._meta.get_field("id"))
+
+
+def friends_of(*, player: Player) -> list[Player]:
+    """The player's friends by name, each with ``viewer_sees_fully`` (``fully_visible_to``)
+    decided in the same query, for presence to read instead of asking again."""
+    return _friends_compiled.all(player_id=player.id)
 
 
 def friend_requests_received(*, player: Player) -> QuerySet[FriendRequest]:
@@ -289,29 +299,58 @@ def friend_request_get_for_player(*, player: Player, request_id: int) -> FriendR
     return found
 
 
-def notification_list(*, player: Player, unread_only: bool = False) -> QuerySet[Notification]:
-    notifications = Notification.objects.filter(recipient=player).select_related("actor")
+def _notifications(*, recipient_id: int, unread_only: bool) -> QuerySet[Notification]:
+    notifications = Notification.objects.filter(recipient_id=recipient_id)
     if unread_only:
         notifications = notifications.filter(read_at__isnull=True)
-    return notifications.order_by("-created_at")
+    return notifications.select_related("actor").order_by("-created_at")
+
+
+def notification_source(*, player: Player, unread_only: bool = False) -> QuerySource:
+    """``notification_list`` as a source whose pages the API runs compiled."""
+    return QuerySource(
+        model=Notification,
+        build=_notifications,
+        parameters=(("recipient_id", Notification._meta.get_field("recipient")),),
+        values={"recipient_id": player.id},
+        shape=(("unread_only", unread_only),),
+    )
+
+
+def notification_list(*, player: Player, unread_only: bool = False) -> QuerySet[Notification]:
+    return notification_source(player=player, unread_only=unread_only).queryset()
 
 
 def notification_unread_count(*, player_id: int) -> int:
     return Notification.objects.filter(recipient_id=player_id, read_at__isnull=True).count()
 
 
-def activity_feed(*, viewer: Player) -> QuerySet[ActivityEntry]:
-    """The viewer's own activity and their friends' as their privacy allows, newest first.
-    One query: who is visible is a condition of the page query itself."""
-    is_friend, _is_blocked = _relations_of(viewer.id, "player__")
-    authors = Q(player_id=viewer.id) | is_friend
+def _activity_feed(*, viewer_id: int) -> QuerySet[ActivityEntry]:
+    is_friend, _is_blocked = _relations_of(viewer_id, "player__")
+    authors = Q(player_id=viewer_id) | is_friend
     return (
         ActivityEntry.objects.filter(
-            authors, fully_visible_to(viewer_id=viewer.id, prefix="player__")
+            authors, fully_visible_to(viewer_id=viewer_id, prefix="player__")
         )
         .select_related("player", "title")
         .order_by("-created_at", "-id")
     )
+
+
+def activity_feed_source(*, viewer: Player) -> QuerySource:
+    """``activity_feed`` as a source whose pages the API runs compiled."""
+    return QuerySource(
+        model=ActivityEntry,
+        build=_activity_feed,
+        parameters=(("viewer_id", ActivityEntry._meta.get_field("player")),),
+        values={"viewer_id": viewer.id},
+    )
+
+
+def activity_feed(*, viewer: Player) -> QuerySet[ActivityEntry]:
+    """The viewer's own activity and their friends' as their privacy allows, newest first.
+    One query: who is visible is a condition of the page query itself."""
+    return activity_feed_source(viewer=viewer).queryset()
 
 
 def activity_of_player(
@@ -319,14 +358,32 @@ def activity_of_player(
 ) -> QuerySet[ActivityEntry]:
     """``target``'s activity if ``viewer`` sees them fully; pass the ``visibility`` that
     ``player_get_visible`` already decided to skip deciding it again."""
+    source = activity_of_player_source(viewer=viewer, target=target, visibility=visibility)
+    return source if isinstance(source, QuerySet) else source.queryset()
+
+
+def _activity_of(*, player_id: int) -> QuerySet[ActivityEntry]:
+    return (
+        ActivityEntry.objects.filter(player_id=player_id)
+        .select_related("player", "title")
+        .order_by("-created_at", "-id")
+    )
+
+
+def activity_of_player_source(
+    *, viewer: Player | None, target: Player, visibility: Visibility | None = None
+) -> QuerySource | QuerySet[ActivityEntry]:
+    """``activity_of_player`` as a source whose pages the API runs compiled (an empty
+    queryset when ``viewer`` may not see it)."""
     if visibility is None:
         visibility = visibility_of(viewer=viewer, target=target)
     if visibility < Visibility.FULL:
         return ActivityEntry.objects.none()
-    return (
-        ActivityEntry.objects.filter(player=target)
-        .select_related("player", "title")
-        .order_by("-created_at", "-id")
+    return QuerySource(
+        model=ActivityEntry,
+        build=_activity_of,
+        parameters=(("player_id", ActivityEntry._meta.get_field("player")),),
+        values={"player_id": target.id},
     )
 
 

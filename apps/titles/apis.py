@@ -17,7 +17,16 @@ from apps.titles.services import title_credential_rotate
 
 class TitleOutputSerializer(serializers.Serializer):
     slug = serializers.SlugField()
-    name = serializers.CharField()
+    name = serializers.CharField(
+        source="localized_name",
+        help_text="The name in the response's language (Accept-Language, or the player's own "
+        "setting in the portal session), else its default name.",
+    )
+    name_translations = serializers.DictField(
+        child=serializers.CharField(),
+        help_text='The name per language code, e.g. {"ja": "スターフォール・アリーナ"} (languages '
+        "without one show the default name).",
+    )
     publisher = serializers.CharField()
     description = serializers.CharField()
     website = serializers.CharField()

@@ -17,6 +17,20 @@ from apps.titles.tasks import title_credential_mark_used_task
 LAST_USED_RESOLUTION_SECONDS = 60
 
 
+def _use_record(credential: TitleCredential) -> None:
+    """Record the use when the row's ``last_used_at`` (read with the key) is older than the
+    resolution; ``cache.add`` keeps workers from sending the same record twice. A key in
+    steady use costs no Redis round trip here."""
+    now = timezone.now()
+    last_used_at = credential.last_used_at
+    if last_used_at is not None and (now - last_used_at).total_seconds() < (
+        LAST_USED_RESOLUTION_SECONDS
+    ):
+        return
+    if cache.add(f"titlecred:used:{credential.id}", 1, LAST_USED_RESOLUTION_SECONDS):
+        title_credential_mark_used_task.delay(credential.id, now.isoformat())
+
+
 @dataclass(frozen=True)
 class TitleClient:
     """The caller when a game server authenticates with a title key (``request.user``)."""
@@ -50,8 +64,7 @@ class TitleKeyAuthentication(authentication.BaseAuthentication):
         credential = title_credential_get_usable(secret=secret)
         if credential is None:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked title key."))
-        if cache.add(f"titlecred:used:{credential.id}", 1, LAST_USED_RESOLUTION_SECONDS):
-            title_credential_mark_used_task.delay(credential.id, timezone.now().isoformat())
+        _use_record(credential)
         client = TitleClient(
             title=credential.title, credential=credential, scopes=frozenset(credential.scopes)
         )

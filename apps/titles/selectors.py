@@ -1,7 +1,10 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from apps.common.compiled_query import CompiledQuery
 from apps.common.exceptions import NotFound
 from apps.common.secrets import secret_digest
 from apps.common.text_safety import ReservedNames
@@ -19,14 +22,28 @@ def title_get_active(*, slug: str) -> Title:
     return title
 
 
-def title_credential_get_usable(*, secret: str) -> TitleCredential | None:
-    """The usable credential for ``secret`` whose title is active, or None."""
+def _usable_credential_query(*, digest: str, now: datetime) -> QuerySet[TitleCredential]:
     return (
         TitleCredential.objects.select_related("title")
-        .filter(digest=secret_digest(secret), revoked_at__isnull=True, title__is_active=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .first()
+        .filter(digest=digest, revoked_at__isnull=True, title__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by("pk")[:1]
     )
+
+
+# Compiled once per thread, as the player tokens' lookup (apps.accounts.selectors): read on
+# every game-server call.
+_usable_credential = CompiledQuery(
+    _usable_credential_query,
+    digest=TitleCredential._meta.get_field("digest"),
+    now=TitleCredential._meta.get_field("expires_at"),
+)
+
+
+def title_credential_get_usable(*, secret: str) -> TitleCredential | None:
+    """The usable credential for ``secret`` whose title is active, or None. Nothing but the
+    compiled SQL is kept, so a revoked key fails on the next call on every worker."""
+    return _usable_credential.first(digest=secret_digest(secret), now=timezone.now())
 
 
 def reserved_names() -> ReservedNames:

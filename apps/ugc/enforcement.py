@@ -126,6 +126,8 @@ def ugc_report_target(*, viewer: Player, kind: str, target_id: int) -> ReportTar
         snapshot={
             "name": item.name,
             "description": item.description,
+            # Evidence in every language: a reported text may be a translation only.
+            "description_translations": item.description_translations,
             "kind": item.kind,
             "version": version.number if version else None,
             "sha256": version.sha256 if version else None,

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.titles.models import Title
 from apps.ugc.enforcement import REPORT_REASONS
-from apps.ugc.models import ItemVisibility, Kind
+from apps.ugc.models import Item, ItemVisibility, Kind
 
 SORT_CHOICES = [("new", _("Newest")), ("top", _("Top")), ("trending", _("Trending"))]
 
@@ -60,6 +60,8 @@ class EditForm(forms.Form):
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False,
         max_length=5000,
     )  # fmt: skip
+    # One box per language; the service checks each text like the description.
+    description_translations = Item._meta.get_field("description_translations").formfield()
     tags = forms.CharField(label=_("Tags"), required=False, max_length=400)
     visibility = forms.ChoiceField(label=_("Visibility"), choices=ItemVisibility.choices)
 

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from apps.common.localized_text import LocalizedTextField
 from apps.common.models import BaseModel
 
 
@@ -111,6 +112,11 @@ class Item(BaseModel):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=120)
     description = models.TextField(_("description"), blank=True, max_length=5000)
+    # The description in other languages; ``description`` is the fallback
+    # (apps.common.localized_text).
+    description_translations = LocalizedTextField(
+        _("description in other languages"), max_length=5000, multiline=True
+    )
     visibility = models.CharField(
         _("visibility"), max_length=16, choices=ItemVisibility.choices, default="public"
     )

@@ -8,6 +8,7 @@ from typing import Any
 from django.templatetags.static import static
 from django.urls import reverse
 
+from apps.common.localized_text import localized
 from apps.players.avatars import avatar_url
 from apps.players.models import Player
 from apps.ugc.models import Comment, Item, ItemVersion, ThumbnailState
@@ -63,8 +64,15 @@ def version_dict(version: ItemVersion, *, with_review: bool = False) -> dict[str
 
 
 def item_dict(
-    item: Item, *, viewer: Viewer, engagement: dict[str, set[int]] | None = None
+    item: Item,
+    *,
+    viewer: Viewer,
+    engagement: dict[str, set[int]] | None = None,
+    with_translations: bool = False,
 ) -> dict[str, Any]:
+    """The item as the API and the portal show it; ``description`` in the viewer's language
+    (else the default text). ``with_translations`` (one item's read) adds every language's
+    text, for editors and clients."""
     is_creator = viewer.player_id == item.creator_id
     privileged = is_creator or viewer.is_moderator
     version = item.current_version
@@ -73,10 +81,10 @@ def item_dict(
     data: dict[str, Any] = {
         "id": item.id,
         "title": item.title.slug,
-        "title_name": item.title.name,
+        "title_name": item.title.localized_name,
         "kind": item.kind,
         "name": item.name,
-        "description": item.description,
+        "description": localized(item.description_translations, item.description),
         "tags": item.tags_text.split(),
         "visibility": item.visibility,
         "state": item.state,
@@ -114,6 +122,8 @@ def item_dict(
             "state_reason": item.state_reason or None,
             "hidden_reason": item.hidden_reason or None,
         }
+    if with_translations:
+        data["description_translations"] = item.description_translations
     return data
 
 

@@ -153,6 +153,7 @@ def item_page(request: HttpRequest, item_id: int) -> HttpResponse:
             initial={
                 "name": item.name,
                 "description": item.description,
+                "description_translations": item.description_translations,
                 "tags": ", ".join(item.tags_text.split()),
                 "visibility": item.visibility,
             }

@@ -239,9 +239,18 @@
   // linked to the player's profile when the message mentions exactly one player.
   const MENTION = /(^|[^\w@])@([^\s@]{1,32})/g;
 
+  // An announcement may carry its text per language (``body_translations``, docs/i18n.md):
+  // the page's language picks it (``ja-jp`` also finds ``ja``), else ``body``.
+  function messageText(message) {
+    const texts = message.body_translations;
+    const language = (document.documentElement.lang || "").toLowerCase();
+    if (!texts || !language) return message.body;
+    return texts[language] || texts[language.split("-")[0]] || message.body;
+  }
+
   function bodyWithMentions(message) {
     const body = node("bdi", "chat-body");
-    const text = message.body;
+    const text = messageText(message);
     let last = 0;
     for (const match of text.matchAll(MENTION)) {
       const start = match.index + match[1].length;

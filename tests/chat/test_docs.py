@@ -104,7 +104,15 @@ def test_the_objects_documented_have_the_fields_the_code_sends(asyncapi, prose, 
     title_less = Channel(id=1, kind="direct", name="a · b")
     channel = events.channel_data(title_less, can_send=True, reactions=[])
     message = events.message_data(
-        Message(id=1, channel=title_less, seq=1, body="gg", created_at=timezone.now()),
+        # An announcement in several languages: the one kind of message with every field.
+        Message(
+            id=1,
+            channel=title_less,
+            seq=1,
+            body="gg",
+            created_at=timezone.now(),
+            body_translations={"ja": "ナイス"},
+        ),
         is_new=True,
     )
     welcome = asyncapi["components"]["messages"]["welcome"]["payload"]["properties"]

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from apps.guilds.apis import GuildSerializer, MemberSerializer
@@ -104,16 +104,25 @@ def test_the_browse_list_is_what_the_guild_serializer_makes_of_it():
     title = TitleFactory(slug="shapes")
     guilds = [make_guild(title=title, members=count) for count in (2, 0, 1)]
     Guild.objects.filter(id=guilds[0].id).update(
-        emblem_large="emblems/1/abcdef123456-256.webp", description="Night racers."
+        emblem_large="emblems/1/abcdef123456-256.webp",
+        description="Night racers.",
+        description_translations={"ja": "夜のレーサー"},
     )
+    client = client_for(PlayerFactory())
 
-    response = client_for(PlayerFactory()).get("/api/v1/guilds?title=shapes&sort=members")
+    for language, description in (("en", "Night racers."), ("ja", "夜のレーサー")):
+        response = client.get(
+            "/api/v1/guilds?title=shapes&sort=members", HTTP_ACCEPT_LANGUAGE=language
+        )
 
-    ordered = Guild.objects.filter(title=title).select_related("title").order_by("-member_count")
-    assert response.json()["results"] == as_json(GuildSerializer(ordered, many=True).data)
-    first = response.json()["results"][0]
-    assert first["emblem_url"] == f"/guilds/{guilds[0].id}/emblem/large?v=abcdef123456"
-    assert [row["member_count"] for row in response.json()["results"]] == [3, 2, 1]
+        ordered = Guild.objects.filter(title=title).select_related("title")
+        with translation.override(language):
+            expected = GuildSerializer(ordered.order_by("-member_count"), many=True).data
+        assert response.json()["results"] == as_json(expected)
+        first = response.json()["results"][0]
+        assert first["description"] == description
+        assert first["emblem_url"] == f"/guilds/{guilds[0].id}/emblem/large?v=abcdef123456"
+        assert [row["member_count"] for row in response.json()["results"]] == [3, 2, 1]
 
 
 @pytest.mark.parametrize(

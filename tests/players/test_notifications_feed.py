@@ -175,3 +175,25 @@ def test_notification_list_query_count(django_assert_max_num_queries):
         results = client_for(player).get("/api/v1/notifications").json()["results"]
 
     assert len(results) == 30
+
+
+@pytest.mark.django_db
+def test_notifications_page_forwards_and_back_without_gaps_or_repeats():
+    player, other = PlayerFactory(), PlayerFactory()
+    made = [notification_create(recipient=player, kind="mention", data={"n": n}) for n in range(7)]
+    notification_create(recipient=other, kind="mention", data={})  # someone else's
+    client = client_for(player)
+
+    first = client.get("/api/v1/notifications?limit=3").json()
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
+    back = client.get(third["previous"]).json()
+
+    def ids(page):
+        return [n["id"] for n in page["results"]]
+
+    newest_first = [n.id for n in reversed(made)]
+    assert ids(first) + ids(second) + ids(third) == newest_first
+    assert third["next"] is None
+    assert ids(back) == ids(second)
+    assert first["previous"] is None

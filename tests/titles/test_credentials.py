@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -149,6 +150,28 @@ def test_use_is_recorded_on_the_credential(title):
     issued.credential.refresh_from_db()
     assert issued.credential.last_used_at is not None
     assert issued.credential.last_used_at >= before
+
+
+def test_use_is_recorded_at_most_once_a_minute_and_again_after_it(title):
+    issued = title_credential_create(title=title, name="eu", scopes=ALL_SCOPES)
+    call_me(issued.key)
+    issued.credential.refresh_from_db()
+    first_use = issued.credential.last_used_at
+
+    cache.clear()  # another worker's view: no dedup key, only the row's own time
+    call_me(issued.key)
+    issued.credential.refresh_from_db()
+    within_the_minute = issued.credential.last_used_at
+
+    TitleCredential.objects.filter(id=issued.credential.id).update(
+        last_used_at=first_use - timedelta(minutes=2)
+    )
+    cache.clear()
+    call_me(issued.key)
+    issued.credential.refresh_from_db()
+
+    assert within_the_minute == first_use
+    assert issued.credential.last_used_at > first_use
 
 
 def test_staff_issue_a_key_in_the_admin_and_see_it_once(title):

@@ -65,6 +65,7 @@ def test_every_ugc_operation_documents_its_errors_and_only_known_codes(schema):
               "rate_limited", "not_found", "json_too_deep", "malformed_request",
               "unsupported_media_type", "payload_too_large", "invalid_cursor", "muted",
               "suspended", "banned", "upload_banned",
+              "unknown_language",  # descriptions per language (apps.common.localized_text)
               "self_report"}  # moderation refuses a report on your own content  # fmt: skip
     codes = ugc_error_codes() | common
     operations = [

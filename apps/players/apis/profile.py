@@ -276,7 +276,9 @@ class PlayerActivityApi(APIView):
     def get(self, request: Request, player_id: int) -> Response:
         viewer = player_of(request)
         player, visibility = selectors.player_get_visible(viewer=viewer, player_id=player_id)
-        entries = selectors.activity_of_player(viewer=viewer, target=player, visibility=visibility)
+        entries = selectors.activity_of_player_source(
+            viewer=viewer, target=player, visibility=visibility
+        )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
         return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)

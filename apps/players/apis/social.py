@@ -227,7 +227,7 @@ class NotificationListApi(APIView):
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        notifications = selectors.notification_list(
+        notifications = selectors.notification_source(
             player=player_of(request), unread_only=filters.validated_data["unread"]
         )
         paginator = self.pagination_class()
@@ -273,7 +273,7 @@ class FeedApi(APIView):
 
     @extend_schema(responses={200: ActivitySerializer(many=True)}, tags=["feed"])
     def get(self, request: Request) -> Response:
-        entries = selectors.activity_feed(viewer=player_of(request))
+        entries = selectors.activity_feed_source(viewer=player_of(request))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
         return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)

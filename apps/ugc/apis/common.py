@@ -13,6 +13,7 @@ from apps.accounts.models import User
 from apps.api.errors import ErrorCode
 from apps.api.errors import error_responses as api_error_responses
 from apps.common import exceptions as common_errors
+from apps.common import localized_text
 from apps.moderation import exceptions as moderation_errors
 from apps.moderation import reports as moderation_reports
 from apps.players.selectors import player_get_optional_for_user
@@ -86,7 +87,8 @@ def _code_table() -> dict[str, tuple[int, str]]:
         "permission_denied": (403, "these credentials may not do this"),
         "rate_limited": (429, "throttled; `details.retry_after`"),
     }
-    for module in (ugc_errors, moderation_errors, moderation_reports, common_errors):
+    for module in (ugc_errors, moderation_errors, moderation_reports, common_errors,
+                   localized_text):  # fmt: skip
         for value in vars(module).values():
             is_error = isinstance(value, type) and issubclass(value, common_errors.ApplicationError)
             if is_error and value.code not in table:

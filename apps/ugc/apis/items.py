@@ -240,6 +240,12 @@ class ItemDetailApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = StrictCharField(required=False, max_length=500)
         description = StrictCharField(required=False, allow_blank=True, max_length=20_000)
+        description_translations = serializers.DictField(
+            child=StrictCharField(allow_blank=True, max_length=20_000),
+            required=False,
+            help_text='The description per language code, e.g. {"ja": "…"}: replaces them '
+            "all; a language left out or empty shows `description`.",
+        )
         tags = serializers.ListField(
             child=StrictCharField(max_length=64), required=False, max_length=50
         )
@@ -250,14 +256,17 @@ class ItemDetailApi(APIView):
         viewer = viewer_of(request)
         item = selectors.item_get_visible(viewer=viewer, item_id=item_id)
         engagement = selectors.engagement_of(player=viewer.player, item_ids=[item.id])
-        return Response(item_dict(item, viewer=viewer, engagement=engagement))
+        return Response(
+            item_dict(item, viewer=viewer, engagement=engagement, with_translations=True)
+        )
 
     @extend_schema(
         tags=TAGS, request=InputSerializer,
         responses={200: ItemSerializer, **error_responses(
             "unknown_item", "invalid_tags", "invalid_name", "text_too_long", "content_rejected",
-            "invalid_state", "validation_error")},
-        description="The creator edits name, description, tags or visibility.",
+            "unknown_language", "invalid_state", "validation_error")},
+        description="The creator edits name, description (and its texts in other languages), "
+        "tags or visibility.",
     )  # fmt: skip
     def patch(self, request: Request, item_id: int) -> Response:
         viewer = viewer_of(request)
@@ -267,7 +276,7 @@ class ItemDetailApi(APIView):
         data.is_valid(raise_exception=True)
         item = item_services.item_update(item=item, creator=viewer.player, data=data.validated_data)
         return Response(item_dict(selectors.item_get_own(player=viewer.player, item_id=item.id),
-                                  viewer=viewer))  # fmt: skip
+                                  viewer=viewer, with_translations=True))  # fmt: skip
 
     @extend_schema(
         tags=TAGS, responses={204: None, **error_responses("unknown_item", "invalid_state")}

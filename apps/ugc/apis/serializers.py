@@ -67,10 +67,21 @@ class ModerationStateSerializer(serializers.Serializer):
 class ItemSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField(help_text="Title slug.")
-    title_name = serializers.CharField(help_text="Title name, for display.")
+    title_name = serializers.CharField(
+        help_text="The title's name in the response's language (Accept-Language, or the "
+        "player's own setting in the portal session), else its default name."
+    )
     kind = serializers.ChoiceField(choices=Kind.values)
     name = serializers.CharField()
-    description = serializers.CharField()
+    description = serializers.CharField(
+        help_text="In the response's language when the creator wrote one, else the default text."
+    )
+    description_translations = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="One item's read (and its edit's answer) only: the description per language "
+        "code, besides `description`, the default text.",
+    )
     tags = serializers.ListField(child=serializers.CharField())
     visibility = serializers.ChoiceField(choices=ItemVisibility.values)
     state = serializers.ChoiceField(

@@ -7,6 +7,8 @@ from django.contrib.postgres.search import SearchVector
 from django.db import connection
 from django.db.models import Value
 
+from apps.common.exceptions import InvalidInput
+from apps.common.localized_text import translations_clean
 from apps.titles.models import Title
 from apps.ugc.enforcement import ugc_text_check
 from apps.ugc.exceptions import InvalidName, TextTooLong
@@ -28,6 +30,8 @@ class ItemInput:
     tags: list[str] | str = field(default_factory=list)  # a list, or comma-separated
     visibility: str = ItemVisibility.PUBLIC
     link_url: str = ""
+    # Language code → description (``description`` is the fallback); None: left as it is.
+    description_translations: object = None
 
 
 @dataclass
@@ -51,6 +55,27 @@ def text_clean(raw: str, *, title: Title, field_name: str, max_length: int, mult
     if len(text) > max_length:
         raise TextTooLong(details={"field": field_name, "max_length": max_length})
     return ugc_text_check(text=text, title=title).text
+
+
+def description_clean(raw: str, *, title: Title) -> str:
+    return text_clean(
+        raw, title=title, field_name="description", max_length=DESCRIPTION_MAX, multiline=True
+    )
+
+
+def description_translations_clean(raw: object, *, title: Title) -> dict[str, str]:
+    """Each language's description goes through the description's own checks (plain text,
+    ``text_too_long``, automod's ``content_rejected``, with ``details.language``)."""
+
+    def clean(text: object) -> str:
+        if not isinstance(text, str):
+            raise InvalidInput(details={"fields": {"description_translations": ["not text"]}})
+        return text_clean(
+            text, title=title, field_name="description_translations",
+            max_length=DESCRIPTION_MAX, multiline=True,
+        )  # fmt: skip
+
+    return translations_clean(raw, field="description_translations", clean=clean)
 
 
 def name_clean(raw: str, *, title: Title) -> str:
@@ -94,15 +119,19 @@ def tags_clean(raw: list[str] | str) -> list[str]:
     return tags_normalize(raw)
 
 
+def _descriptions(item: Item) -> str:
+    return "\n".join([item.description, *item.description_translations.values()])
+
+
 def search_vector_update(*, item: Item) -> None:
-    """PostgreSQL: refresh the item's full-text vector (name A, tags B, description C; the
-    'simple' configuration, since titles are multilingual). Other databases search with
-    substring matches and keep no vector."""
+    """PostgreSQL: refresh the item's full-text vector (name A, tags B, the description in
+    every language C; the 'simple' configuration, since titles are multilingual). Other
+    databases search with substring matches and keep no vector."""
     if connection.vendor != "postgresql":
         return
     vector = (
         SearchVector(Value(item.name), weight="A", config="simple")
         + SearchVector(Value(item.tags_text), weight="B", config="simple")
-        + SearchVector(Value(item.description), weight="C", config="simple")
+        + SearchVector(Value(_descriptions(item)), weight="C", config="simple")
     )
     Item.objects.filter(id=item.id).update(search_vector=vector)

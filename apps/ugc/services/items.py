@@ -19,14 +19,14 @@ from apps.ugc.exceptions import FileRequired, InvalidState, InvalidVisibility, U
 from apps.ugc.models import Item, ItemVersion, ItemVisibility, Kind, ReviewState, Source, Thumbnail
 from apps.ugc.services import policy
 from apps.ugc.services.fields import (
-    DESCRIPTION_MAX,
     ItemInput,
     VersionInput,
+    description_clean,
+    description_translations_clean,
     name_clean,
     search_vector_update,
     tags_clean,
     tags_set,
-    text_clean,
     version_clean,
 )
 from apps.ugc.services.files import (
@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 class _CleanFields:
     name: str
     description: str
+    description_translations: dict[str, str]
     visibility: str
     tags: list[str]
 
@@ -53,13 +54,12 @@ class _CleanFields:
 def _fields_clean(*, title: Title, data: ItemInput) -> _CleanFields:
     if data.visibility not in ItemVisibility.values:
         raise InvalidVisibility(details={"allowed": list(ItemVisibility.values)})
-    description = text_clean(
-        data.description, title=title, field_name="description", max_length=DESCRIPTION_MAX,
-        multiline=True,
-    )  # fmt: skip
     return _CleanFields(
         name=name_clean(data.name, title=title),
-        description=description,
+        description=description_clean(data.description, title=title),
+        description_translations=description_translations_clean(
+            data.description_translations, title=title
+        ),
         visibility=data.visibility,
         tags=tags_clean(data.tags),
     )
@@ -130,7 +130,9 @@ def item_create(
     with files_committed_or_deleted(stored):
         item = Item.objects.create(
             title=title, creator=creator, kind=data.kind, name=fields.name,
-            description=fields.description, visibility=fields.visibility, state=state,
+            description=fields.description,
+            description_translations=fields.description_translations,
+            visibility=fields.visibility, state=state,
             link_url=link_url, source=Source.PLAYER,
             published_at=timezone.now() if state == ReviewState.PUBLISHED else None,
         )  # fmt: skip
@@ -151,10 +153,14 @@ def item_create(
 
 
 def item_update(*, item: Item, creator: Player, data: dict[str, object]) -> Item:
-    """Edit name, description, tags or visibility of one of the creator's own items."""
+    """Edit name, description (and its other languages' texts: ``description_translations``
+    replaces them all), tags or visibility of one of the creator's own items."""
     current = ItemInput(
         kind=item.kind, name=str(data.get("name", item.name)),
         description=str(data.get("description", item.description)),
+        description_translations=data.get(
+            "description_translations", item.description_translations
+        ),
         tags=data.get("tags", item.tags_text.split()),  # type: ignore[arg-type]
         visibility=str(data.get("visibility", item.visibility)),
     )  # fmt: skip
@@ -164,9 +170,11 @@ def item_update(*, item: Item, creator: Player, data: dict[str, object]) -> Item
     with transaction.atomic():
         item.name = fields.name
         item.description = fields.description
+        item.description_translations = fields.description_translations
         item.visibility = fields.visibility
         tags_set(item=item, slugs=fields.tags)
-        item.save(update_fields=["name", "description", "visibility", "tags_text", "updated_at"])
+        item.save(update_fields=["name", "description", "description_translations",
+                                 "visibility", "tags_text", "updated_at"])  # fmt: skip
         search_vector_update(item=item)
     return item
 

@@ -79,10 +79,24 @@ class ChatError(Exception):
         self.frame = frame
 
 
+def message_text(message: dict[str, Any], language: str | None) -> str:
+    """The text to show in ``language``: an announcement may carry ``body_translations``
+    (language code → text); ``ja-JP`` also finds ``ja``; otherwise ``body``."""
+    texts = message.get("body_translations") or {}
+    if language:
+        language = language.lower()
+        for candidate in (language, language.split("-")[0]):
+            if texts.get(candidate):
+                return str(texts[candidate])
+    return str(message.get("body", ""))
+
+
 @dataclass(frozen=True)
 class Delivery:
     channel_id: int
     message: dict[str, Any]
+    # The message's text in the client's ``language`` (``message_text``): what to show.
+    text: str = ""
 
 
 class ChatClient:
@@ -92,7 +106,9 @@ class ChatClient:
     ``heartbeat_seconds``: how often to ``ping`` (None: the server's
     ``limits.heartbeat_seconds``). ``backoff_initial``/``backoff_max``: the reconnect schedule
     (``Backoff``); ``rng`` draws its jitter (seed one to reproduce a schedule).
-    ``send_timeout``: how long ``send`` keeps retrying an outcome-unknown message."""
+    ``send_timeout``: how long ``send`` keeps retrying an outcome-unknown message.
+    ``language``: the player's language (``"ja"``): each ``Delivery.text`` is the message's
+    text in it (an announcement's translation, else its ``body``)."""
 
     def __init__(
         self,
@@ -106,8 +122,10 @@ class ChatClient:
         send_timeout: float = 60.0,
         rng: random.Random | None = None,
         origin: str | None = None,
+        language: str | None = None,
     ) -> None:
         self.url = url
+        self.language = language
         self.token = token
         self.origin = origin
         self.request_timeout = request_timeout
@@ -458,7 +476,8 @@ class ChatClient:
         self.last_seq[channel_id] = message["seq"]
         if message.get("change_seq"):
             self._seen_change(message["id"], message["change_seq"])
-        self.deliveries.put_nowait(Delivery(channel_id=channel_id, message=message))
+        text = message_text(message, self.language)
+        self.deliveries.put_nowait(Delivery(channel_id=channel_id, message=message, text=text))
 
     def _seen_change(self, message_id: int, change_seq: int) -> bool:
         """Remember the newest state of a message; False if ``change_seq`` is not newer."""

@@ -1,0 +1,50 @@
+"""Hot reads compiled once and rerun with fresh parameters (apps.common.compiled_query)."""
+
+import pytest
+from django.utils import timezone
+
+from apps.accounts.models import ApiToken
+from apps.accounts.selectors import api_token_get_active
+from apps.accounts.services import api_token_create
+from apps.common.compiled_query import CompiledQuery, CompiledQueryError
+from tests.factories import UserFactory
+from tests.players.factories import PlayerFactory
+
+
+@pytest.mark.django_db
+def test_a_token_read_compiled_brings_its_user_and_player_in_one_query(
+    django_assert_num_queries,
+):
+    player = PlayerFactory(display_name="Aiko")
+    secret = api_token_create(user=player.user, name="t").secret
+    api_token_get_active(secret=secret)  # compiled by now
+
+    with django_assert_num_queries(1):
+        token = api_token_get_active(secret=secret)
+        names = (token.user.username, token.user.player.display_name)
+
+    assert token.name == "t"
+    assert names == (player.user.username, "Aiko")
+    assert api_token_get_active(secret=secret + "x") is None
+
+
+@pytest.mark.django_db
+def test_a_token_expiring_while_in_use_is_refused_on_the_next_request():
+    user = UserFactory()
+    token = api_token_create(user=user, name="t")
+    assert api_token_get_active(secret=token.secret) is not None  # compiled at this moment
+
+    ApiToken.objects.filter(id=token.token.id).update(expires_at=timezone.now())
+
+    assert api_token_get_active(secret=token.secret) is None
+
+
+@pytest.mark.django_db
+def test_a_builder_that_reads_the_clock_itself_is_refused_at_first_use():
+    def tokens_live_now(*, digest):
+        return ApiToken.objects.filter(digest=digest, expires_at__gt=timezone.now())
+
+    query = CompiledQuery(tokens_live_now, digest=ApiToken._meta.get_field("digest"))
+
+    with pytest.raises(CompiledQueryError, match="not one of"):
+        query.first(digest="anything")

@@ -1,9 +1,11 @@
 """REST for guilds, `/api/v1/guilds/...` (docs/guilds.md). Thin: validate → scoped fetch →
 one service → serialize. Every refusal is declared on the operation that returns it."""
 
+import functools
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -16,19 +18,20 @@ from apps.api.errors import ErrorCode, error_responses
 from apps.api.fields import StrictCharField, StrictChoiceField
 from apps.api.pagination import CursorPagination
 from apps.common.exceptions import InvalidInput
-from apps.common.localized_text import InvalidText, UnknownLanguage
+from apps.common.localized_text import InvalidText, UnknownLanguage, localized
 from apps.guilds import exceptions as errors
 from apps.guilds import membership as membership_services
 from apps.guilds import selectors, services
-from apps.guilds.emblems import emblem_url, guild_emblem_remove, guild_emblem_set
+from apps.guilds.emblems import emblem_url, emblem_urls, guild_emblem_remove, guild_emblem_set
 from apps.guilds.models import GuildJoinRequest, JoinPolicy, Permission
 from apps.guilds.stats import guild_leaderboard
 from apps.moderation.exceptions import Banned, GuildCreationBanned, Suspended
 from apps.players.apis.errors import AVATAR_ERRORS
 from apps.players.apis.serializers import PlayerCardSerializer, PlayerWithPresenceSerializer
+from apps.players.avatars import avatar_urls
 from apps.players.models import Player
 from apps.players.permissions import IsPlayer, player_of
-from apps.players.presence import presence_visible_to
+from apps.players.presence import HIDDEN, presence_states_of_ids
 from apps.players.selectors import player_get_visible
 from apps.titles.models import Title
 
@@ -61,7 +64,7 @@ class RequestZoneDateTimeField(serializers.DateTimeField):
 
 
 class GuildSerializer(serializers.Serializer):
-    """A guild's public card (lists load only ``selectors.GUILD_CARD_COLUMNS`` for it)."""
+    """A guild's public card. Lists build the same JSON from rows (``_guild_cards``)."""
 
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -155,21 +158,61 @@ class GuildListApi(APIView):
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        data = filters.validated_data
-        guilds = selectors.guild_browse(
+        data = self._filters(request)
+        rows = selectors.guild_browse_rows(
             title_slug=data.get("title"),
             language=data.get("language"),
             region=data.get("region"),
             join_policy=data.get("join_policy"),
             has_room=data["has_room"],
             query=data.get("q", ""),
-        ).only(*selectors.GUILD_CARD_COLUMNS)
+        )
         paginator = self.pagination_class()
         paginator.ordering = selectors.SORTS[data["sort"]]
-        page = paginator.paginate_queryset(guilds, request, view=self)
-        return paginator.get_paginated_response(GuildSerializer(page, many=True).data)
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(_guild_cards(page))
+
+    def _filters(self, request: Request) -> Any:
+        """The validated filters. A request that names none (browse's first page, or a page
+        of it) skips the serializer, whose answer would be its defaults."""
+        if request.query_params.keys() <= _PAGE_PARAMETERS:
+            return _default_filters()
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return filters.validated_data
+
+
+_PAGE_PARAMETERS = frozenset({"limit", "cursor"})
+
+
+@functools.cache
+def _default_filters() -> dict[str, Any]:
+    filters = GuildListApi.FilterSerializer(data={})
+    filters.is_valid(raise_exception=True)
+    return dict(filters.validated_data)
+
+
+def _guild_cards(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``GuildSerializer``'s output built from ``selectors.GUILD_CARD_FIELDS`` rows: the
+    same keys in the same order (the description in the response's language, as
+    ``Guild.localized_description``), the time zone, language and emblem URL looked up once
+    per page."""
+    created = RequestZoneDateTimeField()
+    emblem = emblem_urls("large")
+    language = get_language() or settings.LANGUAGE_CODE
+    return [
+        {"id": row["id"], "name": row["name"], "tag": row["tag"],
+         "description": localized(
+             row["description_translations"], row["description"], language
+         ),
+         "title": row["title__slug"],
+         "language": row["language"], "region": row["region"],
+         "join_policy": row["join_policy"], "capacity": row["capacity"],
+         "member_count": row["member_count"],
+         "created_at": created.to_representation(row["created_at"]),
+         "emblem_url": emblem(row["id"], row["emblem_large"])}
+        for row in rows
+    ]  # fmt: skip
 
 
 class GuildCreateApi(APIView):
@@ -278,33 +321,45 @@ class GuildMineApi(APIView):
         return Response(self.OutputSerializer(memberships, many=True).data)
 
 
-def _member_list_body(
-    rows: list[dict[str, Any]], players: list[Player], presence: dict[int, Any]
-) -> list[dict[str, Any]]:
-    """``MemberSerializer``'s output built from plain rows: the player cards in one list
-    serializer, the other fields directly (a serializer per row costs more than the query)."""
-    cards = PlayerWithPresenceSerializer(players, many=True, context={"presence": presence}).data
+def _member_list_body(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``MemberSerializer``'s output built from ``selectors.guild_member_rows`` rows: the
+    same keys in the same order; presence only for members the viewer sees fully (others
+    appear offline, as ``presence_visible_to`` shows them); the time zone and avatar URLs
+    looked up once per page."""
+    shown = {row["player_id"]: row["player__user_id"] for row in rows if row["viewer_sees_fully"]}
+    states = presence_states_of_ids(user_ids=shown) if shown else {}
     joined = RequestZoneDateTimeField()
-    return [
-        {"player": card, "role": row["role__name"], "rank": row["role__rank"],
-         "is_leader": row["is_leader"], "joined_at": joined.to_representation(row["joined_at"])}
-        for row, card in zip(rows, cards, strict=True)
-    ]  # fmt: skip
+    large, small = avatar_urls("large"), avatar_urls("small")
+    body = []
+    for row in rows:
+        player_id, is_deleted = row["player_id"], row["player__deleted_at"] is not None
+        card = {"id": player_id, "display_name": row["player__display_name"],
+                "avatar_url": large(player_id, row["player__avatar_large"], is_deleted),
+                "avatar_small_url": small(player_id, row["player__avatar_small"], is_deleted),
+                "presence": states.get(player_id, HIDDEN).as_dict()}  # fmt: skip
+        body.append(
+            {"player": card, "role": row["role__name"], "rank": row["role__rank"],
+             "is_leader": row["is_leader"], "joined_at": joined.to_representation(row["joined_at"])}
+        )  # fmt: skip
+    return body
 
 
 class GuildMemberListApi(APIView):
+    """A guild's members by joining order, each with their presence as the caller may see it
+    (two queries whatever the page size: the page, and open game sessions)."""
+
     permission_classes = [IsPlayer]
     pagination_class = CursorPagination
 
     @extend_schema(responses={200: MemberSerializer(many=True)}, tags=TAGS)
     def get(self, request: Request, guild_id: int) -> Response:
-        guild = selectors.guild_get(guild_id=guild_id)
         paginator = self.pagination_class()
         paginator.ordering = "joined_at"
-        rows = paginator.paginate_queryset(selectors.guild_member_rows(guild=guild), request, self)
-        players = [selectors.member_row_player(row) for row in rows]
-        presence = presence_visible_to(viewer=player_of(request), players=players)
-        return paginator.get_paginated_response(_member_list_body(rows, players, presence))
+        members = selectors.guild_member_rows(guild_id=guild_id, viewer=player_of(request))
+        rows = paginator.paginate_queryset(members, request, self)
+        if not rows:
+            selectors.guild_get(guild_id=guild_id)  # no such live guild: not_found
+        return paginator.get_paginated_response(_member_list_body(rows))
 
 
 class GuildJoinApi(APIView):

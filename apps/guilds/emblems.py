@@ -5,6 +5,7 @@ error codes: ``avatar_too_large``, ``avatar_unsupported_type``, ``avatar_too_man
 while the guild is live (a disbanded guild's emblem is a 404, like its page)."""
 
 import uuid
+from collections.abc import Callable
 from typing import IO
 
 from django.core.files.base import ContentFile
@@ -12,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
 
+from apps.common.reversing import reverse_per_id
 from apps.guilds import permissions
 from apps.guilds.models import AuditAction, Guild, Permission
 from apps.guilds.services import audit_record, guild_lock, membership_of
@@ -74,6 +76,17 @@ def guild_emblem_remove(*, actor: Player, guild: Guild) -> Guild:
         old = _store(guild, {}, actor=actor)
         transaction.on_commit(lambda: rendition_files_delete(old))
     return guild
+
+
+def emblem_urls(size: str = "large") -> Callable[[int, str], str | None]:
+    """``emblem_url`` for a page of live guilds read as rows: ``(guild_id, rendition name)
+    -> URL or None``, the URL reversed once for the page."""
+    path_of = reverse_per_id("guilds:emblem", "guild_id", size=size)
+
+    def url(guild_id: int, name: str) -> str | None:
+        return f"{path_of(guild_id)}?v={rendition_version(name)}" if name else None
+
+    return url
 
 
 def emblem_url(guild: Guild, size: str = "large") -> str | None:

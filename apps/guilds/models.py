@@ -92,7 +92,16 @@ class Guild(BaseModel):
                 condition=Q(member_count__lte=F("capacity")), name="guilds_not_over_capacity"
             ),
         ]
-        indexes = [models.Index(fields=["title", "-member_count"], name="guilds_title_size_idx")]
+        indexes = [
+            models.Index(fields=["title", "-member_count"], name="guilds_title_size_idx"),
+            # Browse's default page (every title, largest first) reads the top of this index
+            # instead of sorting every live guild.
+            models.Index(
+                fields=["-member_count"],
+                condition=Q(disbanded_at__isnull=True),
+                name="guilds_live_size_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"[{self.tag}] {self.name}"
@@ -148,7 +157,12 @@ class GuildMembership(BaseModel):
                 fields=["guild"], condition=Q(is_leader=True), name="guilds_one_leader_uq"
             ),
         ]
-        indexes = [models.Index(fields=["player", "title"], name="guilds_member_title_idx")]
+        indexes = [
+            models.Index(fields=["player", "title"], name="guilds_member_title_idx"),
+            # The member list's pages (by joining order) read a range of this index instead of
+            # sorting the whole guild.
+            models.Index(fields=["guild", "joined_at"], name="guilds_member_joined_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.player_id} in {self.guild_id}"

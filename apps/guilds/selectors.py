@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
 from apps.common.text_safety import name_key
@@ -19,7 +19,7 @@ from apps.guilds.models import (
 )
 from apps.guilds.permissions import OFFICER_RANK, permission_require
 from apps.players.models import Player
-from apps.players.selectors import player_get_visible
+from apps.players.selectors import fully_visible_to, player_get_visible
 
 SORTS = {"members": "-member_count", "activity": "-last_activity_at", "created": "-created_at"}
 
@@ -34,15 +34,6 @@ def guild_get(*, guild_id: int) -> Guild:
 
 def membership_get(*, guild: Guild, player: Player) -> GuildMembership | None:
     return GuildMembership.objects.select_related("role").filter(guild=guild, player=player).first()
-
-
-# What a guild card (REST ``GuildSerializer``) and the browse sort keys read.
-GUILD_CARD_COLUMNS = (
-    "id", "name", "tag", "description", "description_translations", "title__id", "title__slug",
-    "language", "region",
-    "join_policy", "capacity", "member_count", "created_at", "last_activity_at",
-    "disbanded_at", "emblem_large", "emblem_small",
-)  # fmt: skip
 
 
 def guild_browse(
@@ -77,30 +68,40 @@ def guild_members(*, guild: Guild) -> QuerySet[GuildMembership]:
     return GuildMembership.objects.filter(guild=guild).select_related("player", "role")
 
 
-# What a member list shows (the REST list and presence read nothing else), as plain rows:
-# a 200-row page then builds no model instances for memberships and roles.
-MEMBER_ROW_FIELDS = (
-    "id", "joined_at", "is_leader", "role__name", "role__rank",
-    "player_id", "player__display_name", "player__avatar_large", "player__avatar_small",
-    "player__deleted_at", "player__user_id", "player__privacy",
+# What a guild card (REST ``GuildSerializer``) shows and the browse sorts read, as plain rows
+# (``guild_card``): a 50-row page builds no model instances.
+GUILD_CARD_FIELDS = (
+    "id", "name", "tag", "description", "description_translations", "title__slug", "language",
+    "region", "join_policy", "capacity", "member_count", "created_at", "last_activity_at",
+    "emblem_large",
 )  # fmt: skip
 
 
-def guild_member_rows(*, guild: Guild) -> QuerySet[GuildMembership, dict[str, Any]]:
-    """Members as ``MEMBER_ROW_FIELDS`` rows (one query, joined with player and role)."""
-    return GuildMembership.objects.filter(guild=guild).values(*MEMBER_ROW_FIELDS)
+def guild_browse_rows(**filters: Any) -> QuerySet[Guild, dict[str, Any]]:
+    """``guild_browse`` as ``GUILD_CARD_FIELDS`` rows (one query, joined with the title)."""
+    return guild_browse(**filters).values(*GUILD_CARD_FIELDS)
 
 
-def member_row_player(row: dict[str, Any]) -> Player:
-    """The row's player as a partial instance (the card and presence fields only)."""
-    return Player(
-        id=row["player_id"],
-        display_name=row["player__display_name"],
-        avatar_large=row["player__avatar_large"],
-        avatar_small=row["player__avatar_small"],
-        deleted_at=row["player__deleted_at"],
-        user_id=row["player__user_id"],
-        privacy=row["player__privacy"],
+# What a member list shows, as plain rows: a 200-row page builds no model instances.
+MEMBER_ROW_FIELDS = (
+    "id", "joined_at", "is_leader", "role__name", "role__rank",
+    "player_id", "player__display_name", "player__avatar_large", "player__avatar_small",
+    "player__deleted_at", "player__user_id",
+)  # fmt: skip
+
+
+def guild_member_rows(*, guild_id: int, viewer: Player) -> QuerySet[GuildMembership, Any]:
+    """The guild's members as ``MEMBER_ROW_FIELDS`` rows plus ``viewer_sees_fully`` (whether
+    ``viewer`` may see the member's presence: ``fully_visible_to``), in one query joined with
+    player and role. Only live guilds have members (disbanding removes them all), so an empty
+    first page means the caller should ask ``guild_get`` whether the guild exists."""
+    sees_fully = ExpressionWrapper(
+        fully_visible_to(viewer_id=viewer.id, prefix="player__"), output_field=BooleanField()
+    )
+    return (
+        GuildMembership.objects.filter(guild_id=guild_id)
+        .annotate(viewer_sees_fully=sees_fully)
+        .values(*MEMBER_ROW_FIELDS, "viewer_sees_fully")
     )
 
 

@@ -39,6 +39,7 @@ from apps.guilds.models import (
 )
 from apps.guilds.stats import feed_record
 from apps.moderation.enforcement import Action, sanction_check
+from apps.players.avatars import rendition_files_delete
 from apps.players.models import Player
 from apps.titles.models import Title
 from apps.titles.selectors import reserved_names
@@ -370,8 +371,10 @@ def guild_leader_transfer(*, actor: Player, guild: Guild, new_leader: Player) ->
 
 def guild_disband(*, actor: Player | None, guild: Guild, reason: str = "") -> None:
     """End the guild: members are removed and notified, its chat is archived read-only, its
-    name and tag stay taken for ``GUILD_NAME_COOLDOWN_DAYS``. ``actor`` None is staff (the
-    admin records it in the moderation audit log); a player must be the leader."""
+    name and tag stay taken for ``GUILD_NAME_COOLDOWN_DAYS``, its emblem files are deleted
+    from storage once the outermost transaction commits (kept if it rolls back). ``actor``
+    None is staff (the admin records it in the moderation audit log); a player must be the
+    leader."""
     with transaction.atomic():
         guild = guild_lock(guild_id=guild.id)
         if actor is not None:
@@ -385,9 +388,20 @@ def guild_disband(*, actor: Player | None, guild: Guild, reason: str = "") -> No
         guild.memberships.all().delete()
         guild.invites.all().delete()
         guild.join_requests.all().delete()
+        emblems = [name for name in (guild.emblem_large, guild.emblem_small) if name]
         guild.disbanded_at = timezone.now()
         guild.member_count = 0
-        guild.save(update_fields=["disbanded_at", "member_count", "updated_at"])
+        guild.emblem_large = guild.emblem_small = ""
+        guild.save(
+            update_fields=[
+                "disbanded_at",
+                "member_count",
+                "emblem_large",
+                "emblem_small",
+                "updated_at",
+            ]
+        )
+        transaction.on_commit(lambda: rendition_files_delete(emblems))
         audit_record(
             guild=guild, actor=actor, action=AuditAction.DISBANDED, data={"reason": reason}
         )

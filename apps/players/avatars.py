@@ -10,6 +10,7 @@ nothing the client sent (name, declared type, metadata) is kept.
 
 import io
 import uuid
+from collections.abc import Callable
 from typing import IO
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from PIL import Image, ImageOps
 
 from apps.common.exceptions import InvalidInput
 from apps.common.images import ImageProblem, ImageRejected, image_open_bytes_checked
+from apps.common.reversing import reverse_per_id
 from apps.moderation.enforcement import Action, sanction_check
 from apps.players.models import Player
 
@@ -120,6 +122,19 @@ def rendition_files_delete(names: list[str]) -> None:
     """Delete stored renditions (avatars, guild emblems); missing ones are fine."""
     for name in names:
         default_storage.delete(name)
+
+
+def avatar_urls(size: str = "large") -> Callable[[int, str, bool], str | None]:
+    """``avatar_url`` for a page of players read as rows: ``(player_id, rendition name,
+    is_deleted) -> URL or None``, the URL reversed once for the page."""
+    path_of = reverse_per_id("players:avatar", "player_id", size=size)
+
+    def url(player_id: int, name: str, is_deleted: bool) -> str | None:
+        if not name or is_deleted:
+            return None
+        return f"{path_of(player_id)}?v={rendition_version(name)}"
+
+    return url
 
 
 def avatar_url(player: Player, size: str = "large") -> str | None:

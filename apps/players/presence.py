@@ -58,17 +58,23 @@ def _state(*, is_online: bool, session: GameSession | None) -> PresenceState:
 
 def presence_states(*, players: list[Player]) -> dict[int, PresenceState]:
     """Actual presence of ``players`` (no privacy applied): one store call, one query."""
-    online = presence_store().online_user_ids([p.user_id for p in players if p.user_id])
+    return presence_states_of_ids(user_ids={player.id: player.user_id for player in players})
+
+
+def presence_states_of_ids(*, user_ids: dict[int, int | None]) -> dict[int, PresenceState]:
+    """``presence_states`` for players read as rows: ``user_ids`` maps each player's id to
+    their user's id (None for a player with no login)."""
+    online = presence_store().online_user_ids([uid for uid in user_ids.values() if uid])
     sessions: dict[int, GameSession] = {}
     for session in (
-        GameSession.objects.filter(player__in=players, ended_at__isnull=True)
+        GameSession.objects.filter(player_id__in=list(user_ids), ended_at__isnull=True)
         .select_related("title")
         .order_by("last_seen_at")
     ):
         sessions[session.player_id] = session  # the most recently active one wins
     return {
-        player.id: _state(is_online=player.user_id in online, session=sessions.get(player.id))
-        for player in players
+        player_id: _state(is_online=user_id in online, session=sessions.get(player_id))
+        for player_id, user_id in user_ids.items()
     }
 
 

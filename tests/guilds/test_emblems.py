@@ -1,19 +1,23 @@
 """Guild emblems (apps/guilds/emblems.py): checked and re-encoded as avatars are (the same
 pipeline and error codes), set by holders of ``edit_guild`` from REST and the manage page,
-shown on the guild and browse pages, and a 404 once the guild is disbanded."""
+shown on the guild and browse pages, and a 404 once the guild is disbanded. Replaced, removed
+or disbanded, the old files leave storage once the transaction commits."""
 
 import io
 import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import Client
 from PIL import Image
 from rest_framework.test import APIClient
 
 from apps.guilds.models import AuditAction, Guild, GuildAuditEntry
+from apps.guilds.moderation import guild_staff_disband
 from apps.guilds.services import guild_disband
 from apps.players.models import Player
+from tests.factories import UserFactory
 from tests.guilds.factories import make_guild
 from tests.guilds.test_manage_portal import field_errors, staffed_guild
 from tests.players.test_avatars import image_bytes, jpeg_with_gps_exif, media, stored_files
@@ -108,3 +112,79 @@ def test_the_manage_page_uploads_shows_errors_under_the_field_and_removes(media)
     client.post(f"/guilds/{guild.id}/manage/emblem/remove/")
     guild.refresh_from_db()
     assert guild.emblem_large == ""
+
+
+def emblem_files(media, guild: Guild) -> list[str]:  # type: ignore[no-untyped-def]
+    return [name for name in stored_files(media) if name.startswith(f"emblems/{guild.id}/")]
+
+
+def test_replacing_then_removing_an_emblem_deletes_the_old_files(
+    media, django_capture_on_commit_callbacks
+):
+    guild, leader, _officer, _member = staffed_guild()
+    with django_capture_on_commit_callbacks(execute=True):
+        put_emblem(leader, guild, "first.png", image_bytes("PNG"))
+    first = emblem_files(media, guild)
+    assert len(first) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        put_emblem(leader, guild, "second.png", image_bytes("PNG", size=(400, 400)))
+    second = emblem_files(media, guild)
+    assert len(second) == 2 and not set(first) & set(second)
+
+    client = Client()
+    client.force_login(leader.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/guilds/{guild.id}/manage/emblem/remove/")
+    assert emblem_files(media, guild) == []
+
+
+def test_disbanding_by_the_leader_deletes_every_emblem_rendition(
+    media, django_capture_on_commit_callbacks
+):
+    guild, leader, _officer, _member = staffed_guild()
+    other = make_guild()
+    with django_capture_on_commit_callbacks(execute=True):
+        put_emblem(leader, guild, "e.png", image_bytes("PNG"))
+        put_emblem(other.memberships.get().player, other, "e.png", image_bytes("PNG"))
+    assert len(emblem_files(media, guild)) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        guild_disband(actor=leader, guild=guild)
+
+    assert emblem_files(media, guild) == []
+    assert len(emblem_files(media, other)) == 2  # another guild's emblem stays
+    guild.refresh_from_db()
+    assert (guild.emblem_large, guild.emblem_small) == ("", "")
+
+
+def test_disbanding_by_staff_deletes_the_emblem_files(media, django_capture_on_commit_callbacks):
+    guild, leader, _officer, _member = staffed_guild()
+    with django_capture_on_commit_callbacks(execute=True):
+        put_emblem(leader, guild, "e.png", image_bytes("PNG"))
+    assert len(emblem_files(media, guild)) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        guild_staff_disband(staff=UserFactory(is_staff=True), guild=guild, reason="abuse")
+
+    assert emblem_files(media, guild) == []
+
+
+def test_a_rolled_back_disband_keeps_the_emblem_files(media, django_capture_on_commit_callbacks):
+    guild, leader, _officer, _member = staffed_guild()
+    with django_capture_on_commit_callbacks(execute=True):
+        url = put_emblem(leader, guild, "e.png", image_bytes("PNG")).json()["emblem_url"]
+    files = emblem_files(media, guild)
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        guild_disband(actor=leader, guild=guild)
+        raise RuntimeError("the caller's transaction fails after the disband")
+
+    assert emblem_files(media, guild) == files
+    guild.refresh_from_db()
+    assert guild.disbanded_at is None
+    assert Client().get(url).status_code == 200

@@ -1,14 +1,19 @@
 """``{% guild_profile_panel player %}``: a player's guilds on their profile, and "Invite to
-guild" for a viewer who holds the ``invite`` permission in a guild the player is not in."""
+guild" for a viewer who holds the ``invite`` permission in a guild the player is not in:
+offered only where ``guild_invite_send`` would accept (``invite_options``), and where it
+would not, why (the player's privacy or blocks, a pending invitation, a guild ban, a sanction
+on the viewer)."""
 
 from typing import Any
 
 from django import template
 
 from apps.guilds.emblems import emblem_url
-from apps.guilds.models import Guild, Permission
-from apps.guilds.permissions import has_permission
+from apps.guilds.exceptions import GuildBanned, InviteExists, InviteRefused
+from apps.guilds.membership import InviteOption, invite_options
+from apps.guilds.models import Guild
 from apps.guilds.selectors import guilds_of_player
+from apps.moderation.exceptions import Sanctioned
 from apps.players.models import Player
 from apps.players.selectors import player_get_optional_for_user
 
@@ -20,21 +25,23 @@ def guild_profile_panel(context: dict[str, Any], player: Player) -> dict[str, An
     memberships = list(guilds_of_player(player=player))
     request = context.get("request")
     viewer = player_get_optional_for_user(user=request.user) if request else None
-    invitable = []
-    if viewer is not None and viewer.id != player.id:
-        their_guilds = {membership.guild_id for membership in memberships}
-        invitable = [
-            membership.guild
-            for membership in guilds_of_player(player=viewer)
-            if membership.guild_id not in their_guilds
-            and has_permission(membership, Permission.INVITE)
-        ]
+    options = invite_options(inviter=viewer, player=player) if viewer is not None else []
+    refusals = [option.refusal for option in options if option.refusal is not None]
     return {
         "player": player,
         "memberships": memberships,
-        "invitable": invitable,
+        "invitable": [option.guild for option in options if option.refusal is None],
+        "pending": _refused_guilds(options, InviteExists),
+        "banned": _refused_guilds(options, GuildBanned),
+        "is_refused": any(isinstance(refusal, InviteRefused) for refusal in refusals),
+        # A sanction on the viewer says itself why (its message names what holds).
+        "held": list(dict.fromkeys(r.message for r in refusals if isinstance(r, Sanctioned))),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+def _refused_guilds(options: list[InviteOption], refusal: type[Exception]) -> list[Guild]:
+    return [option.guild for option in options if isinstance(option.refusal, refusal)]
 
 
 @register.filter

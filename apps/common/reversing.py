@@ -1,0 +1,17 @@
+"""URL reversal for list pages: reverse once per page, not once per row."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.urls import reverse
+
+# An id no row has: reversed in place of the row's id, then swapped for it.
+_PLACEHOLDER = 987654321987
+
+
+def reverse_per_id(viewname: str, id_kwarg: str, **kwargs: Any) -> Callable[[int], str]:
+    """``reverse(viewname, kwargs={id_kwarg: id, **kwargs})`` as a function of the id, with
+    the URL resolver asked once: a page of 200 rows builds its URLs by string formatting."""
+    path = reverse(viewname, kwargs={id_kwarg: _PLACEHOLDER, **kwargs})
+    before, after = path.split(str(_PLACEHOLDER))
+    return lambda object_id: f"{before}{object_id}{after}"

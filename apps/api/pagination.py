@@ -88,7 +88,7 @@ class CursorPagination(pagination.CursorPagination):
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 200
-    ordering = "-created_at"
+    ordering: str | tuple[str, ...] = "-created_at"
     invalid_cursor_message = str(InvalidCursor.default_message)
     cursor_query_description = "Where the page starts: a `next` or `previous` link's cursor."
     page_size_query_description = "Entries per page (1 to 200; default 50)."

@@ -22,7 +22,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
-from django.db.models.query import get_related_populators  # Django's own row → object step
+from django.db.models.query import (  # Django's own row → object steps
+    ModelIterable,
+    ValuesIterable,
+    get_related_populators,
+)
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=models.Model)
@@ -48,11 +52,19 @@ class _Compiled:
     """One compile on one connection: the SQL, where each named parameter goes, and the
     compiler that knows how to read the rows back."""
 
-    def __init__(self, sql: str, slots: dict[int, str], constants: list[Any], compiler: Any):
+    def __init__(
+        self,
+        sql: str,
+        slots: dict[int, str],
+        constants: list[Any],
+        compiler: Any,
+        names: list[str] | None,
+    ):
         self.sql = sql
         self.slots = slots  # position in the parameter list → parameter name
         self.constants = constants
         self.compiler = compiler
+        self.names = names  # a ``.values()`` query's keys; None: model instances
 
 
 class CompiledQuery(Generic[M]):
@@ -86,7 +98,8 @@ class CompiledQuery(Generic[M]):
                 name: _stand_in(field, seed=next(_stand_in_counter))
                 for name, field in self.parameters.items()
             }
-            compiler = self.build(**stand_ins).query.get_compiler(using=alias)
+            queryset = self.build(**stand_ins)
+            compiler = queryset.query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
             prepared = {
                 name: self.parameters[name].get_db_prep_value(value, connection, prepared=False)
@@ -110,9 +123,9 @@ class CompiledQuery(Generic[M]):
         missing = set(self.parameters) - set(slots.values())
         if missing:
             raise CompiledQueryError(f"parameters never reach the SQL: {sorted(missing)}")
-        return _Compiled(sql, slots, params, compiler)
+        return _Compiled(sql, slots, params, compiler, _values_names(queryset))
 
-    def _run(self, values: dict[str, Any], *, many: bool) -> Iterator[M]:
+    def _run(self, values: dict[str, Any], *, many: bool) -> Iterator[Any]:
         if set(values) != set(self.parameters):
             raise TypeError(f"give exactly {sorted(self.parameters)}")
         alias = DEFAULT_DB_ALIAS  # the product has one database
@@ -129,7 +142,24 @@ class CompiledQuery(Generic[M]):
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall() if many else cursor.fetchmany(1)
-        yield from _objects(compiled.compiler, rows, alias)
+        if compiled.names is None:
+            yield from _objects(compiled.compiler, rows, alias)
+            return
+        names = compiled.names
+        for row in compiled.compiler.results_iter([rows]):
+            yield dict(zip(names, row, strict=True))
+
+
+def _values_names(queryset: models.QuerySet[Any]) -> list[str] | None:
+    """The keys of a ``.values()`` queryset's dicts, as ``ValuesIterable`` names them; None
+    for a queryset of model instances (anything else is refused)."""
+    iterable = queryset._iterable_class
+    if iterable is ValuesIterable:
+        query = queryset.query
+        return [*query.extra_select, *query.values_select, *query.annotation_select]
+    if iterable is not ModelIterable:
+        raise CompiledQueryError(f"CompiledQuery runs model or .values() querysets, not {iterable}")
+    return None
 
 
 def _objects(compiler: SQLCompiler, rows: list[Any], alias: str) -> Iterator[Any]:

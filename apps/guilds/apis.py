@@ -159,7 +159,7 @@ class GuildListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         data = self._filters(request)
-        rows = selectors.guild_browse_rows(
+        rows = selectors.guild_browse_source(
             title_slug=data.get("title"),
             language=data.get("language"),
             region=data.get("region"),
@@ -355,7 +355,7 @@ class GuildMemberListApi(APIView):
     def get(self, request: Request, guild_id: int) -> Response:
         paginator = self.pagination_class()
         paginator.ordering = "joined_at"
-        members = selectors.guild_member_rows(guild_id=guild_id, viewer=player_of(request))
+        members = selectors.guild_member_rows_source(guild_id=guild_id, viewer=player_of(request))
         rows = paginator.paginate_queryset(members, request, self)
         if not rows:
             selectors.guild_get(guild_id=guild_id)  # no such live guild: not_found

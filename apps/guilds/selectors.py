@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
+from apps.common.compiled_query import QuerySource
 from apps.common.text_safety import name_key
 from apps.guilds.exceptions import GuildNotFound, NotMember, NotPermitted
 from apps.guilds.models import (
@@ -20,8 +21,15 @@ from apps.guilds.models import (
 from apps.guilds.permissions import OFFICER_RANK, permission_require
 from apps.players.models import Player
 from apps.players.selectors import fully_visible_to, player_get_visible
+from apps.titles.models import Title
 
-SORTS = {"members": "-member_count", "activity": "-last_activity_at", "created": "-created_at"}
+# Cursor orderings: the first field is the cursor's position, the id breaks its ties, so a
+# page read backwards (``previous``) holds the same guilds as it did forwards.
+SORTS = {
+    "members": ("-member_count", "-id"),
+    "activity": ("-last_activity_at", "-id"),
+    "created": ("-created_at", "-id"),
+}
 
 
 def guild_get(*, guild_id: int) -> Guild:
@@ -82,6 +90,33 @@ def guild_browse_rows(**filters: Any) -> QuerySet[Guild, dict[str, Any]]:
     return guild_browse(**filters).values(*GUILD_CARD_FIELDS)
 
 
+# The browse filters that are SQL parameters, with the field each is prepared as.
+_BROWSE_PARAMETERS = {
+    "title_slug": Title._meta.get_field("slug"),
+    "language": Guild._meta.get_field("language"),
+    "region": Guild._meta.get_field("region"),
+    "join_policy": Guild._meta.get_field("join_policy"),
+}
+
+
+def guild_browse_source(
+    *, has_room: bool = False, query: str = "", **filters: str | None
+) -> QuerySource | QuerySet[Guild, dict[str, Any]]:
+    """``guild_browse_rows`` as a source whose pages the API runs compiled (one compiled
+    query per set of filters given). A name search stays an ORM query: its pattern is
+    derived from the parameter, which a compiled query cannot bind."""
+    if query and name_key(query):
+        return guild_browse_rows(has_room=has_room, query=query, **filters)
+    given = {name: value for name, value in filters.items() if value}
+    return QuerySource(
+        model=Guild,
+        build=guild_browse_rows,
+        parameters=tuple((name, _BROWSE_PARAMETERS[name]) for name in sorted(given)),
+        values=given,
+        shape=(("has_room", has_room),),
+    )
+
+
 # What a member list shows, as plain rows: a 200-row page builds no model instances.
 MEMBER_ROW_FIELDS = (
     "id", "joined_at", "is_leader", "role__name", "role__rank",
@@ -90,19 +125,36 @@ MEMBER_ROW_FIELDS = (
 )  # fmt: skip
 
 
-def guild_member_rows(*, guild_id: int, viewer: Player) -> QuerySet[GuildMembership, Any]:
-    """The guild's members as ``MEMBER_ROW_FIELDS`` rows plus ``viewer_sees_fully`` (whether
-    ``viewer`` may see the member's presence: ``fully_visible_to``), in one query joined with
-    player and role. Only live guilds have members (disbanding removes them all), so an empty
-    first page means the caller should ask ``guild_get`` whether the guild exists."""
+def _member_rows(*, guild_id: int, viewer_id: int) -> QuerySet[GuildMembership, Any]:
     sees_fully = ExpressionWrapper(
-        fully_visible_to(viewer_id=viewer.id, prefix="player__"), output_field=BooleanField()
+        fully_visible_to(viewer_id=viewer_id, prefix="player__"), output_field=BooleanField()
     )
     return (
         GuildMembership.objects.filter(guild_id=guild_id)
         .annotate(viewer_sees_fully=sees_fully)
         .values(*MEMBER_ROW_FIELDS, "viewer_sees_fully")
     )
+
+
+def guild_member_rows_source(*, guild_id: int, viewer: Player) -> QuerySource:
+    """``guild_member_rows`` as a source whose pages the API runs compiled."""
+    return QuerySource(
+        model=GuildMembership,
+        build=_member_rows,
+        parameters=(
+            ("guild_id", GuildMembership._meta.get_field("guild")),
+            ("viewer_id", GuildMembership._meta.get_field("player")),
+        ),
+        values={"guild_id": guild_id, "viewer_id": viewer.id},
+    )
+
+
+def guild_member_rows(*, guild_id: int, viewer: Player) -> QuerySet[GuildMembership, Any]:
+    """The guild's members as ``MEMBER_ROW_FIELDS`` rows plus ``viewer_sees_fully`` (whether
+    ``viewer`` may see the member's presence: ``fully_visible_to``), in one query joined with
+    player and role. Only live guilds have members (disbanding removes them all), so an empty
+    first page means the caller should ask ``guild_get`` whether the guild exists."""
+    return _member_rows(guild_id=guild_id, viewer_id=viewer.id)
 
 
 def guilds_of_player(*, player: Player) -> QuerySet[GuildMembership]:

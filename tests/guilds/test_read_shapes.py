@@ -163,3 +163,48 @@ def test_a_page_emptied_by_leavers_is_empty_and_a_disbanded_or_unknown_guild_is_
     unknown = client.get("/api/v1/guilds/999999999/members")
     assert (gone.status_code, gone.json()["error"]["code"]) == (404, "not_found")
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "not_found")
+
+
+@pytest.mark.parametrize("sort", ["members", "activity", "created"])
+def test_browse_pages_forwards_with_filters_without_gaps_or_repeats(sort: str):
+    title, other = TitleFactory(slug="paging"), TitleFactory(slug="elsewhere")
+    made = [make_guild(title=title, members=count % 3) for count in range(7)]
+    make_guild(title=other)  # filtered out
+    full = make_guild(title=title, capacity=1)  # no room: filtered out by has_room
+    client = client_for(PlayerFactory())
+    query = f"/api/v1/guilds?title=paging&has_room=true&sort={sort}&limit=3"
+
+    first = client.get(query).json()
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
+
+    def ids(page):
+        return [row["id"] for row in page["results"]]
+
+    listed = ids(first) + ids(second) + ids(third)
+    assert sorted(listed) == sorted(guild.id for guild in made)
+    assert len(set(listed)) == len(listed)
+    assert full.id not in listed
+    assert third["next"] is None
+
+
+def test_member_pages_forwards_and_back_without_gaps_or_repeats():
+    guild = make_guild(members=6, capacity=20)
+    everyone = list(
+        GuildMembership.objects.filter(guild=guild)
+        .order_by("joined_at")
+        .values_list("player_id", flat=True)
+    )
+    client = client_for(PlayerFactory())
+
+    first = client.get(f"/api/v1/guilds/{guild.id}/members?limit=3").json()
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
+    back = client.get(third["previous"]).json()
+
+    def ids(page):
+        return [row["player"]["id"] for row in page["results"]]
+
+    assert ids(first) + ids(second) + ids(third) == everyone  # the leader and 6 members
+    assert third["next"] is None
+    assert ids(back) == ids(second)

@@ -33,7 +33,7 @@ CLOSE_TOO_MANY_SOCKETS = 4029
 SESSION = "chat"
 
 
-@dataclass
+@dataclass(slots=True)  # one per socket: no __dict__
 class ChatSession:
     player: Player
     # What the socket's credential reaches (a chat token: its title's channels and the

@@ -183,7 +183,7 @@ def topic_publish_from_sync(*, topic: str, text: str, seq: int | None = None) ->
     loop.call_soon_threadsafe(start, context=contextvars.Context())
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # one per socket and channel: no __dict__
 class Subscription:
     """One socket's interest in one topic. ``write`` sends an encoded text frame."""
 

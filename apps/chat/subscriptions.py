@@ -110,7 +110,9 @@ async def subscribe(consumer: Any, frame: dict[str, Any]) -> None:
     sent once. A channel this process already carries, new on this socket, is opened before
     the authorization, so one hop to the database both authorizes it and reads what it
     missed (the common reconnect); if refused it is closed again, its buffer never written.
-    Others are opened once authorized, and what they missed is read in one more hop."""
+    Others are opened once authorized, and what they missed is read in one more hop. The hops
+    run on pool threads (``parallel``): a reconnect storm's subscribes overlap their round
+    trips instead of queueing on the process's one ORM thread."""
     session = session_of(consumer)
     requests = _subscribe_requests(frame)
     new_ids = set(requests) - set(session.subscriptions)
@@ -124,8 +126,9 @@ async def subscribe(consumer: Any, frame: dict[str, Any]) -> None:
     for channel_id in early:
         await _open(consumer, session, channel_id)
     try:
-        authorized = await call(_authorize, player=session.player, channel_ids=list(requests),
-                                reach=session.reach, early=early)  # fmt: skip
+        authorized = await call(_authorize, parallel=True, player=session.player,
+                                channel_ids=list(requests), reach=session.reach,
+                                early=early)  # fmt: skip
     except BaseException:
         for channel_id in early:
             await stop_subscription(session, channel_id)
@@ -135,7 +138,9 @@ async def subscribe(consumer: Any, frame: dict[str, Any]) -> None:
     late = {c.id: requests[c.id] for c in authorized.channels if c.id not in early}
     for channel_id in late:
         await _open(consumer, session, channel_id)
-    missed = authorized.missed | (await call(_missed_many, resume=late) if late else {})
+    if late:
+        authorized.missed |= await call(_missed_many, parallel=True, resume=late)
+    missed = authorized.missed
     channels = []
     for channel in authorized.channels:
         started = await _go_live(consumer, session, channel.id, missed[channel.id],

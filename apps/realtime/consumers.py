@@ -169,7 +169,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         hooks = session_hooks.on_authenticated
         setups = [hook for hook in hooks if isinstance(hook, SessionSetup)]
         try:
-            prepared = await database_sync_to_async(self._prepare)(user_id, setups)
+            # A pool thread (reads, and the slot in Redis): connects overlap their round trips.
+            prepared = await database_sync_to_async(self._prepare, thread_sensitive=False)(
+                user_id, setups
+            )
             with translation.override(self.language):
                 return await self._join(user_id, prepared)
         except SocketRefused as refused:
@@ -221,11 +224,13 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.is_closing = True
         await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
-    async def _run_connection_hooks(self, hooks: list, *, thread_sensitive: bool = True) -> None:
+    async def _run_connection_hooks(self, hooks: list) -> None:
         """Presence hooks keep their state in Redis; while it is unreachable they are skipped
-        (the next heartbeat after it is back puts the socket online again)."""
+        (the next heartbeat after it is back puts the socket online again). They run on a pool
+        thread, not queued behind the ORM thread's database work (a database outage does not
+        hold up heartbeats; a connect storm's hooks overlap)."""
         try:
-            await database_sync_to_async(run_hooks, thread_sensitive=thread_sensitive)(
+            await database_sync_to_async(run_hooks, thread_sensitive=False)(
                 hooks, user_id=self.scope["user"].id, connection_id=self.connection_id
             )
         except OUTAGE_ERRORS:
@@ -329,9 +334,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error(request_id, "not_authenticated", _("Send hello first."))
         elif frame_type == "ping":
             await self.send_json({"type": "pong", "id": request_id})
-            # Presence is in Redis: not queued behind the ORM thread's database work, so a
-            # database outage does not hold up heartbeats.
-            await self._run_connection_hooks(connection_hooks.on_heartbeat, thread_sensitive=False)
+            await self._run_connection_hooks(connection_hooks.on_heartbeat)
         elif frame_type in commands:
             await self.run_command(frame_type, content)
         else:
@@ -389,7 +392,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             return
         if not self.scope["user"].is_authenticated:
             try:
-                credential = await database_sync_to_async(token_resolve)(token) if token else None
+                resolve = database_sync_to_async(token_resolve, thread_sensitive=False)
+                credential = await resolve(token) if token else None
             except Exception as error:
                 if not is_database_outage(error):
                     raise

@@ -106,7 +106,11 @@ class RealtimeAuthMiddleware:
         token = bearer_from_subprotocols(scope)
         if token is not None:
             try:
-                credential = await database_sync_to_async(token_resolve)(token)
+                # On a pool thread, not the process's one ORM thread: in a reconnect storm
+                # the connects' lookups overlap instead of queueing one behind another.
+                credential = await database_sync_to_async(token_resolve, thread_sensitive=False)(
+                    token
+                )
             except Exception as error:
                 if not is_database_outage(error):
                     raise

@@ -15,7 +15,7 @@ from django.db import transaction
 from apps.chat.models import Channel, Message
 from apps.chat.reactions import reaction_emoji_for_channel
 from apps.realtime.broadcast import event_send_to_user_on_commit, frame_send_to_user_on_commit
-from apps.realtime.fanout import encode_frame, topic_publish_from_sync
+from apps.realtime.publish import encode_frame, topic_publish_from_sync
 
 TOPIC_PREFIX = "chat"
 

@@ -23,8 +23,9 @@ from apps.chat.relations import player_for_user
 from apps.common.exceptions import ApplicationError
 from apps.players.models import Player
 from apps.realtime.auth import credential_of
-from apps.realtime.fanout import Subscription, TopicSource, encode_frame, hub
+from apps.realtime.fanout import Subscription, TopicSource, hub
 from apps.realtime.outage import OUTAGE_ERRORS
+from apps.realtime.publish import encode_frame
 from apps.realtime.registry import SessionSetup, SocketRefused
 
 logger = logging.getLogger(__name__)

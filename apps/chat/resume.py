@@ -14,7 +14,7 @@ from django.conf import settings
 
 from apps.chat import events, selectors
 from apps.chat.models import Channel
-from apps.realtime.fanout import encode_frame
+from apps.realtime.publish import encode_frame
 
 
 @dataclass

@@ -458,16 +458,17 @@ async def latency(room: Room, *, deliveries_per_second: float, seconds: float,
     return {"p50": pick(0.5), "p99": pick(0.99), "max": ordered[-1] * 1000}, number
 
 
-async def storm(kind: str, port: int, fixture: Fixture, *, sockets: int = 1000,
+async def storm(kind: str, port: int, fixture: Fixture, *, pid: int, sockets: int = 1000,
                 concurrent: int = 100, resume: int = 5) -> dict[str, float]:  # fmt: skip
     """``sockets`` clients connecting ``concurrent`` at a time; ours authenticate (bearer
     subprotocol) and subscribe resuming the lobby's last ``resume`` messages, which must all
-    arrive, in order, before ``subscribed``."""
+    arrive, in order, before ``subscribed``. Also the server's (``pid``) CPU per connect."""
     head, stored = (
         await asyncio.to_thread(_lobby_tail, fixture, resume) if is_ours(kind) else (0, [])
     )
     since = max(0, head - resume)
     gaps = 0
+    retried: list[int] = []
     opened: list[wsload.Socket] = []
     slots = asyncio.Semaphore(concurrent)
     seq_pattern = re.compile(rb'"seq": ?(\d+)')
@@ -483,8 +484,7 @@ async def storm(kind: str, port: int, fixture: Fixture, *, sockets: int = 1000,
 
         async with slots:
             protocols = ("community.v1", f"bearer.{fixture.reader_token}") if is_ours(kind) else ()
-            socket = await wsload.connect("127.0.0.1", port, "/ws/", on_frame,
-                                          subprotocols=protocols)  # fmt: skip
+            socket = await _connect_retrying(port, on_frame, protocols, retried)
             if is_ours(kind):
                 await socket.request(
                     '{"type":"subscribe","id":"s","channels":[{"channel_id":'
@@ -494,12 +494,44 @@ async def storm(kind: str, port: int, fixture: Fixture, *, sockets: int = 1000,
                 gaps += seqs != stored
             opened.append(socket)
 
-    start = time.perf_counter()
+    start, cpu_before = time.perf_counter(), cpu_seconds(pid)
     await asyncio.gather(*(one() for _ in range(sockets)))
     elapsed = time.perf_counter() - start
+    cpu_ms = (cpu_seconds(pid) - cpu_before) / sockets * 1000
     for connection in opened:
         connection.close()
-    return {"storm": elapsed, "gaps": gaps}
+    return {"storm": elapsed, "gaps": gaps, "storm_cpu_ms": cpu_ms, "retried": len(retried)}
+
+
+async def _connect_retrying(port: int, on_frame: wsload.OnFrame, protocols: tuple[str, ...],
+                            retried: list[int]) -> wsload.Socket:  # fmt: skip
+    """A handshake the server reset (Daphne drops one not accepted within its 5 s handshake
+    timeout: a loaded server) is tried again, as a client would, and counted."""
+    for attempt in range(5):
+        try:
+            return await wsload.connect("127.0.0.1", port, "/ws/", on_frame,
+                                        subprotocols=protocols)  # fmt: skip
+        except ConnectionError:
+            if attempt == 4:
+                raise
+            retried.append(attempt)
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+async def _seed_lobby(port: int, fixture: Fixture, messages: int = 5) -> None:
+    """Send ``messages`` to the lobby, so a storm's resume replays that many."""
+    protocols = ("community.v1", f"bearer.{fixture.sender_tokens[0]}")
+    socket = await wsload.connect("127.0.0.1", port, "/ws/", lambda _: None, subprotocols=protocols)
+    for number in range(messages):
+        reply = await socket.request(
+            f'{{"type":"send","id":"seed{number}","channel_id":{fixture.channel_id},'
+            f'"body":"warm-up {time.time_ns()}","client_msg_id":"seed{time.time_ns()}"}}',
+            f'"seed{number}"'.encode(),
+        )
+        if b'"sent"' not in reply:
+            raise RuntimeError(f"seeding the lobby failed: {reply!r}")
+    socket.close()
 
 
 def _lobby_tail(fixture: Fixture, count: int) -> tuple[int, list[int]]:
@@ -515,6 +547,10 @@ async def measure(kind: str, port: int, server: subprocess.Popen, fixture: Fixtu
                   args: argparse.Namespace) -> dict:  # fmt: skip
     results: dict = {}
     number = 0
+    if args.only == "storm":
+        if is_ours(kind):
+            await _seed_lobby(port, fixture)  # warms the server too, and gives resume work
+        return await storm(kind, port, fixture, pid=server.pid)
     for clients in (100, 1000):
         room = Room(kind, port, fixture)
         await room.open(clients, args.senders)
@@ -530,7 +566,7 @@ async def measure(kind: str, port: int, server: subprocess.Popen, fixture: Fixtu
         room.close()
     # The storm needs no stock figure (its Redis pool refuses 1,000 concurrent group_adds).
     if kind != "stock":
-        results.update(await storm(kind, port, fixture))
+        results.update(await storm(kind, port, fixture, pid=server.pid))
     return results
 
 
@@ -542,7 +578,12 @@ def main() -> None:
     parser.add_argument("--servers", default=",".join(SERVERS))
     parser.add_argument("--store-messages", type=int, default=20000)
     parser.add_argument("--store-window", type=int, default=2000)
+    parser.add_argument(
+        "--only", choices=("storm",), help="only the connect storm (no store phase, no capacity)"
+    )
     args = parser.parse_args()
+    if args.only == "storm":
+        args.store_messages = 0
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get(
         "REDIS_URL"
     ):
@@ -571,13 +612,21 @@ def main() -> None:
                     wsload.run(measure(kind, port, server, fixture, args))
                 )
             row = figures[kind][-1]
+            if args.only == "storm":
+                print(f"run {run + 1} {kind:<10} load {load_before} -> {loadavg()}: storm "
+                      f"{row.get('storm', 0):.2f} s, server CPU "
+                      f"{row.get('storm_cpu_ms', 0):.1f} ms/connect, {row.get('gaps', 0)} gaps, "
+                      f"{row.get('retried', 0)} reset handshakes retried",
+                      flush=True)  # fmt: skip
+                continue
             print(f"run {run + 1} {kind:<10} load {load_before} -> {loadavg()}: "
                   + "; ".join(f"{clients}: " + ", ".join(
                       f"w{f.window} {f.rate:,.0f}/s srv {f.server_cpu:.0%} cli {f.client_cpu:.0%}"
                       for f in row[clients]["sweep"]) for clients in (100, 1000))
                   + f"; p99 {row['latency']['p99']:.1f} ms; storm {row.get('storm', 0):.2f} s",
                   flush=True)  # fmt: skip
-    report(figures, stores)
+    if args.only != "storm":
+        report(figures, stores)
 
 
 def _commit() -> str:

@@ -37,6 +37,7 @@ with the CPU columns beside it, and the µs per delivery as the scale-out cost p
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import statistics
 import subprocess
@@ -274,7 +275,23 @@ async def lag(ports: tuple[int, int], fixture: Fixture, args: argparse.Namespace
 async def idle(kind: str, port: int, pid: int, fixture: Fixture, count: int) -> dict:
     """Open ``count`` idle sockets (authenticated and subscribed for ours), 100 at a time."""
 
+    retried = 0
+
     async def one() -> wsload.Socket:
+        """A socket; a handshake the loaded server reset (its 5 s handshake timeout) is
+        retried, and counted."""
+        nonlocal retried
+        for attempt in range(5):
+            try:
+                return await open_one()
+            except ConnectionError:
+                if attempt == 4:
+                    raise
+                retried += 1
+                await asyncio.sleep(0.5)
+        raise AssertionError("unreachable")
+
+    async def open_one() -> wsload.Socket:
         if kind == "websockets":
             return await wsload.connect("127.0.0.1", port, "/ws/", lambda _: None)
         socket = await wsload.connect(
@@ -301,7 +318,7 @@ async def idle(kind: str, port: int, pid: int, fixture: Fixture, count: int) -> 
         socket.close()
     return {"sockets": len(sockets), "kb_per_socket": grown / opened,
             "rss_mb": rss_kb(pid) / 1024, "accept_seconds": accept_seconds,
-            "accept_per_second": opened / accept_seconds,
+            "accept_per_second": opened / accept_seconds, "retried": retried,
             "cpu_ms_per_socket": cpu_used / opened * 1000}  # fmt: skip
 
 
@@ -319,6 +336,7 @@ def main() -> None:
     parser.add_argument("--lag-rate", type=float, default=50.0, help="messages/s")
     parser.add_argument("--lag-seconds", type=float, default=10.0)
     parser.add_argument("--idle-sockets", type=int, default=10_000)
+    parser.add_argument("--only", choices=("idle",), help="run one phase (and no calibration)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get(
         "REDIS_URL"
@@ -329,6 +347,9 @@ def main() -> None:
     fixture = prepare_ours(args.senders)
     print(f"load client: bench/wsload.py on {wsload.loop_name()}; {os.cpu_count()} CPUs shared "
           f"with other work (loaded machine); commit {_commit()}", flush=True)  # fmt: skip
+    if args.only == "idle":
+        idle_only(fixture, args)
+        return
 
     with run_server("websockets", port := free_port()) as baseline:
         figure, _ = wsload.run(fanout("websockets", port, fixture, [baseline.pid], [], args, 0))
@@ -370,6 +391,28 @@ def main() -> None:
     report(rows, spread, lags, ours_idle, plain_idle, args)
 
 
+def idle_only(fixture: Fixture, args: argparse.Namespace) -> None:
+    """The idle-socket phase alone, ``--repeats`` times, ours and the plain server interleaved
+    (each on a fresh process)."""
+    for repeat in range(args.repeats):
+        for kind in ("ours", "websockets") if repeat % 2 == 0 else ("websockets", "ours"):
+            load = loadavg()
+            server = daphne_host if kind == "ours" else functools.partial(run_server, kind)
+            with server(port := free_port()) as process:
+                figure = wsload.run(idle(kind, port, process.pid, fixture, args.idle_sockets))
+            print(f"repeat {repeat + 1} idle sockets, {kind}: {_idle_line(figure)} "
+                  f"(load {load} -> {loadavg()})", flush=True)  # fmt: skip
+
+
+def _idle_line(figure: dict) -> str:
+    return (
+        f"{figure['sockets']:,} open, {figure['kb_per_socket']:.1f} KB/socket, "
+        f"RSS {figure['rss_mb']:.0f} MB; accepted {figure['accept_per_second']:,.0f}/s "
+        f"({figure['accept_seconds']:.1f} s), {figure['cpu_ms_per_socket']:.2f} ms "
+        f"server CPU/socket, {figure['retried']} reset handshakes retried"
+    )
+
+
 async def _spread(port: int, fixture: Fixture, a: int, b: int) -> tuple[int, int]:
     """Where nginx puts 100 new sockets: (on A, on B)."""
     before = established(a), established(b)
@@ -409,13 +452,7 @@ def report(rows: dict[str, list[Capacity]], spread: tuple[int, int], lags: dict,
         f"ms, p99 {lags['other host']['p99'] - lags['same host']['p99']:+.1f} ms"
     )
     for name, figure in (("ours (auth + subscribe)", ours_idle), ("plain websockets", plain_idle)):
-        print(
-            f"idle sockets, {name}: {figure['sockets']:,} open, "
-            f"{figure['kb_per_socket']:.1f} KB/socket (target <= 30 for ours), "
-            f"RSS {figure['rss_mb']:.0f} MB; accepted {figure['accept_per_second']:,.0f}/s "
-            f"({figure['accept_seconds']:.1f} s), {figure['cpu_ms_per_socket']:.2f} ms "
-            "server CPU/socket"
-        )
+        print(f"idle sockets, {name} (target <= 30 KB/socket for ours): {_idle_line(figure)}")
     print(f"load {loadavg()}; all figures from a loaded, shared 2-core machine")
 
 

@@ -21,7 +21,7 @@ class ChatConfig(AppConfig):
         event_handler_register("chat.channel_joined", realtime.channel_joined)
         event_handler_register("chat.channel_left", realtime.channel_left)
         event_handler_register("chat.read", realtime.read_moved)
-        session_hooks.on_authenticated.append(realtime.on_authenticated)
+        session_hooks.on_authenticated.append(realtime.session_setup)
         session_hooks.on_closed.append(realtime.on_closed)
         session_hooks.welcome_providers.append(realtime.welcome_limits)
         topic_source_register(prefix=TOPIC_PREFIX, source=realtime.fanout_source)

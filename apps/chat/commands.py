@@ -9,129 +9,21 @@ Staff powers (a moderator's delete) come only with a session or the person's own
 from typing import Any
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from apps.chat import actions, events, selectors, services
 from apps.chat.admission import Pending
 from apps.chat.channels import title_open_channels
 from apps.chat.commit import store_async
-from apps.chat.exceptions import SendOutcomeUnknown, TooManySubscriptions, UnknownPlayer
-from apps.chat.frames import (
-    client_msg_id_field,
-    int_field,
-    is_count,
-    list_field,
-    one_of,
-    refused,
-    text_field,
-)
-from apps.chat.models import Channel
+from apps.chat.exceptions import SendOutcomeUnknown, UnknownPlayer
+from apps.chat.frames import client_msg_id_field, int_field, list_field, one_of, text_field
 from apps.chat.reach import ChatReach
 from apps.chat.reactions import reaction_emoji_for_titles
-from apps.chat.realtime import (
-    ChatSession,
-    call,
-    error_entry,
-    reply,
-    session_of,
-    stop_subscription,
-)
-from apps.chat.resume import missed_get
-from apps.common.exceptions import ApplicationError
+from apps.chat.realtime import call, reply, session_of
+from apps.chat.subscriptions import subscribe, unsubscribe
 from apps.common.outage import is_database_outage
 from apps.players.models import Player
-from apps.realtime.fanout import Subscription, hub
 
 HISTORY_PAGE_DEFAULT = 50
-
-
-def _subscribe_requests(frame: dict[str, Any]) -> dict[int, tuple[int | None, int | None]]:
-    """channel id → (last_seq, last_change_seq) as the client gave them."""
-    entries = list_field(frame, "channels")
-    if not entries:
-        raise refused(_("channels must be a non-empty list."), field="channels")
-    requests = {}
-    for index, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            raise refused(_("Each channel is an object."), field="channels", index=index)
-        requests[int_field(entry, "channel_id", index=index)] = (
-            int_field(entry, "last_seq", required=False, index=index),
-            int_field(entry, "last_change_seq", required=False, index=index),
-        )
-    return requests
-
-
-def _authorize(
-    *, player: Player, channel_ids: list[int], reach: ChatReach
-) -> tuple[list[Channel], list[dict], dict[int | None, list[str]]]:
-    """The channels ``player`` may read (within ``reach``), refusals per channel, and the
-    reaction set of each allowed channel's title."""
-    allowed, errors = [], []
-    for channel_id in channel_ids:
-        try:
-            channel = selectors.channel_get_for_player(
-                channel_id=channel_id, player=player, reach=reach
-            )
-        except ApplicationError as error:
-            errors.append(error_entry(channel_id, error))
-            continue
-        services.membership_ensure(channel=channel, player=player)
-        allowed.append(channel)
-    return allowed, errors, reaction_emoji_for_titles(channel.title_id for channel in allowed)
-
-
-async def _start(  # type: ignore[no-untyped-def]
-    consumer: Any,
-    session: ChatSession,
-    channel: Channel,
-    last_seq: int | None,
-    last_change_seq: int | None,
-):
-    """Subscribe in replay mode first, then read what was missed (``apps.chat.resume``): a
-    message committed in between is both buffered and replayed, and sent once."""
-    await stop_subscription(session, channel.id)
-    subscription = Subscription(topic=events.channel_topic(channel.id), write=consumer.send_text)
-    session.subscriptions[channel.id] = subscription
-    await hub().subscribe(subscription)
-    missed = await call(missed_get, channel_id=channel.id, last_seq=last_seq,
-                        last_change_seq=last_change_seq)  # fmt: skip
-    for _seq, text in missed.frames:
-        await consumer.send_text(text)
-    for text in missed.change_frames:
-        await consumer.send_text(text)
-    replayed_to = missed.frames[-1][0] if missed.frames else (last_seq or 0)
-    await subscription.go_live(last_seq=max(replayed_to, missed.head_seq))
-    return {"channel_id": channel.id, "resume": missed.resume, "head_seq": missed.head_seq,
-            "replayed": len(missed.frames), "change_resume": missed.change_resume,
-            "head_change_seq": missed.head_change_seq,
-            "changes_replayed": len(missed.change_frames)}  # fmt: skip
-
-
-async def subscribe(consumer: Any, frame: dict[str, Any]) -> None:
-    session = session_of(consumer)
-    requests = _subscribe_requests(frame)
-    new_ids = set(requests) - set(session.subscriptions)
-    if len(session.subscriptions) + len(new_ids) > settings.CHAT_SUBSCRIPTIONS_PER_SOCKET:
-        raise TooManySubscriptions(details={"max": settings.CHAT_SUBSCRIPTIONS_PER_SOCKET})
-    allowed, errors, reactions = await call(
-        _authorize, player=session.player, channel_ids=list(requests), reach=session.reach
-    )
-    channels = []
-    for channel in allowed:
-        started = await _start(consumer, session, channel, *requests[channel.id])
-        channels.append(started | {"reactions": reactions[channel.title_id]})
-    await reply(consumer, frame, {"type": "subscribed", "channels": channels, "errors": errors})
-
-
-async def unsubscribe(consumer: Any, frame: dict[str, Any]) -> None:
-    session = session_of(consumer)
-    channel_ids = list_field(frame, "channels")
-    for index, channel_id in enumerate(channel_ids or []):
-        if not is_count(channel_id):
-            raise refused(_("channels is a list of channel ids."), field="channels", index=index)
-    for channel_id in channel_ids or []:
-        await stop_subscription(session, channel_id)
-    await reply(consumer, frame, {"type": "unsubscribed", "channels": channel_ids})
 
 
 def _direct_pending(*, player: Player, recipient_id: int, message: dict[str, Any]) -> Pending:

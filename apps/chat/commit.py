@@ -45,7 +45,7 @@ from apps.chat.models import Membership, Message
 from apps.common.bulk import rows_copy
 from apps.common.metrics import CHAT_COMMIT_BATCH_SIZE, CHAT_COMMIT_SECONDS, CHAT_MESSAGES_STORED
 from apps.common.outage import is_database_outage
-from apps.realtime.fanout import server_loop, topic_publish_from_sync, topics_publish_sequenced
+from apps.realtime.publish import server_loop, topic_publish_from_sync, topics_publish_sequenced
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from apps.chat.models import Channel, Message
 from apps.chat.naming import channel_display_name, channel_display_names
 from apps.chat.reactions import reaction_emoji_for_channel
 from apps.realtime.broadcast import event_send_to_user_on_commit, frame_send_to_user_on_commit
-from apps.realtime.fanout import encode_frame, topic_publish_from_sync
+from apps.realtime.publish import encode_frame, topic_publish_from_sync
 
 TOPIC_PREFIX = "chat"
 

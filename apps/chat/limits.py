@@ -183,6 +183,22 @@ def socket_acquire(*, user_id: int, connection_id: str, limit: int, ttl: int) ->
         return True
 
 
+def sockets_refresh(*, slots: list[tuple[int, str]], limit: int, ttl: int) -> None:
+    """``socket_acquire`` again for every (user id, connection id) in ``slots``, in one Redis
+    round trip: the process refreshes all of its sockets' slots at once."""
+    client = _redis()
+    if client is None:
+        for user_id, connection_id in slots:
+            socket_acquire(user_id=user_id, connection_id=connection_id, limit=limit, ttl=ttl)
+        return
+    pipeline = client.pipeline(transaction=False)
+    for user_id, connection_id in slots:
+        pipeline.eval(
+            _SOCKET_ACQUIRE_LUA, 1, f"{_KEY_PREFIX}sockets:{user_id}", connection_id, limit, ttl
+        )
+    pipeline.execute()
+
+
 def socket_release(*, user_id: int, connection_id: str) -> None:
     client = _redis()
     if client is not None:

@@ -4,6 +4,9 @@ docs/websocket-protocol.md. Handlers are thin: validate the frame, call one serv
 selector off the event loop (which re-checks the player's rights), reply."""
 
 import asyncio
+import contextvars
+import logging
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,21 +17,24 @@ from django.utils.translation import gettext as _
 from apps.chat import events, selectors
 from apps.chat.attachments import MAX_ATTACHMENTS
 from apps.chat.exceptions import NoPlayer
-from apps.chat.limits import socket_acquire, socket_release
+from apps.chat.limits import socket_acquire, socket_release, sockets_refresh
 from apps.chat.reach import EVERY_CHANNEL, ChatReach, chat_reach_of
 from apps.chat.relations import player_for_user
 from apps.common.exceptions import ApplicationError
 from apps.players.models import Player
 from apps.realtime.auth import credential_of
-from apps.realtime.fanout import Subscription, TopicSource, encode_frame, hub
+from apps.realtime.fanout import Subscription, TopicSource, hub
 from apps.realtime.outage import OUTAGE_ERRORS
-from apps.realtime.registry import SocketRefused
+from apps.realtime.publish import encode_frame
+from apps.realtime.registry import SessionSetup, SocketRefused
+
+logger = logging.getLogger(__name__)
 
 CLOSE_TOO_MANY_SOCKETS = 4029
 SESSION = "chat"
 
 
-@dataclass
+@dataclass(slots=True)  # one per socket: no __dict__
 class ChatSession:
     player: Player
     # What the socket's credential reaches (a chat token: its title's channels and the
@@ -36,7 +42,6 @@ class ChatSession:
     reach: ChatReach = EVERY_CHANNEL
     carries_staff_powers: bool = False
     subscriptions: dict[int, Subscription] = field(default_factory=dict)
-    slot_task: asyncio.Task | None = None
 
 
 def session_of(consumer: Any) -> ChatSession:
@@ -49,44 +54,91 @@ def session_of(consumer: Any) -> ChatSession:
 # --- session lifecycle ------------------------------------------------------------------------
 
 
-async def _keep_slot(consumer: Any) -> None:
-    ttl = settings.CHAT_SOCKET_SLOT_TTL_SECONDS
-    while True:
-        await asyncio.sleep(ttl / 3)
-        try:
-            await database_sync_to_async(socket_acquire)(
-                user_id=consumer.scope["user"].id, connection_id=consumer.connection_id,
-                limit=settings.CHAT_SOCKETS_PER_PLAYER, ttl=ttl,
-            )  # fmt: skip
-        except OUTAGE_ERRORS:
-            continue  # Redis is down: the slot is taken again on the next round after it
+class SlotKeeper:
+    """This event loop's sockets' slots (the per-player socket cap), all refreshed every
+    third of their TTL in one Redis round trip, off the ORM thread — not by a task per
+    socket (what an idle socket costs) each making its own call."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str, int] = {}  # connection id → user id
+        self.task: asyncio.Task | None = None
+
+    def add(self, *, user_id: int, connection_id: str) -> None:
+        self.slots[connection_id] = user_id
+        if self.task is None:
+            # A fresh context: the caller's carries its socket's log id.
+            self.task = asyncio.get_running_loop().create_task(
+                self._refresh_forever(), context=contextvars.Context()
+            )
+
+    def remove(self, connection_id: str) -> None:
+        self.slots.pop(connection_id, None)
+
+    async def _refresh_forever(self) -> None:
+        ttl = settings.CHAT_SOCKET_SLOT_TTL_SECONDS
+        while True:
+            await asyncio.sleep(ttl / 3)
+            slots = [(user_id, connection_id) for connection_id, user_id in self.slots.items()]
+            if not slots:
+                continue
+            try:
+                await database_sync_to_async(sockets_refresh, thread_sensitive=False)(
+                    slots=slots, limit=settings.CHAT_SOCKETS_PER_PLAYER, ttl=ttl
+                )
+            except OUTAGE_ERRORS:
+                continue  # Redis is down: the slots are taken again on the next round after it
+            except Exception:
+                logger.exception("socket slot refresh failed", extra={"sockets": len(slots)})
 
 
-async def on_authenticated(consumer: Any) -> None:
-    player = await database_sync_to_async(player_for_user)(consumer.scope["user"])
-    # A banned or suspended player never gets here: moderation's hook refused the socket.
+_keepers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SlotKeeper]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def slot_keeper() -> SlotKeeper:
+    """This event loop's keeper (Daphne runs one loop per process; tests one per test)."""
+    loop = asyncio.get_running_loop()
+    keeper = _keepers.get(loop)
+    if keeper is None:
+        keeper = _keepers[loop] = SlotKeeper()
+    return keeper
+
+
+def _prepare_session(consumer: Any) -> Player | None:
+    """Off the loop (``SessionSetup``): the player, and their socket slot taken."""
+    player = player_for_user(consumer.scope["user"])
+    # A banned or suspended player never gets here: moderation's setup refused the socket.
     if player is None:
-        return  # a login without a player profile: chat commands answer ``no_player``
-    acquired = await database_sync_to_async(socket_acquire)(
+        return None  # a login without a player profile: chat commands answer ``no_player``
+    acquired = socket_acquire(
         user_id=consumer.scope["user"].id, connection_id=consumer.connection_id,
         limit=settings.CHAT_SOCKETS_PER_PLAYER, ttl=settings.CHAT_SOCKET_SLOT_TTL_SECONDS,
     )  # fmt: skip
     if not acquired:
         raise SocketRefused(code="too_many_sockets", message=_("Too many open sockets."),
                             close_code=CLOSE_TOO_MANY_SOCKETS)  # fmt: skip
+    return player
+
+
+async def _start_session(consumer: Any, player: Player | None) -> None:
+    if player is None:
+        return
     credential = credential_of(consumer.scope)
     session = ChatSession(player=player, reach=chat_reach_of(credential),
                           carries_staff_powers=credential.carries_staff_powers)  # fmt: skip
-    session.slot_task = asyncio.create_task(_keep_slot(consumer))
+    slot_keeper().add(user_id=consumer.scope["user"].id, connection_id=consumer.connection_id)
     consumer.sessions[SESSION] = session
+
+
+session_setup = SessionSetup(prepare=_prepare_session, finish=_start_session)
 
 
 async def on_closed(consumer: Any) -> None:
     session = consumer.sessions.pop(SESSION, None)
     if session is None:
         return
-    if session.slot_task is not None:
-        session.slot_task.cancel()
+    slot_keeper().remove(consumer.connection_id)
     for subscription in session.subscriptions.values():
         await hub().unsubscribe(subscription)
     await database_sync_to_async(socket_release)(

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from apps.chat import events, selectors
 from apps.chat.models import Channel
-from apps.realtime.fanout import encode_frame
+from apps.realtime.publish import encode_frame
 
 
 @dataclass
@@ -69,7 +69,17 @@ def _changes(
 def missed_get(
     *, channel_id: int, last_seq: int | None, last_change_seq: int | None = None
 ) -> Missed:
-    channel = Channel.objects.get(id=channel_id)
+    return missed_for_channel(
+        channel=Channel.objects.get(id=channel_id),
+        last_seq=last_seq,
+        last_change_seq=last_change_seq,
+    )
+
+
+def missed_for_channel(
+    *, channel: Channel, last_seq: int | None, last_change_seq: int | None = None
+) -> Missed:
+    """``missed_get`` with the channel row already read — after the subscription started."""
     missed = Missed(
         resume="none", head_seq=channel.last_seq, head_change_seq=channel.last_change_seq
     )

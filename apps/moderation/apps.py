@@ -17,5 +17,5 @@ class ModerationConfig(AppConfig):
         login_gate_register(login_gate, hint=login_gate_hint)
         register_builtin_kinds()
         # First: a refused socket must not take a chat slot or show up as online.
-        if realtime.on_authenticated not in session_hooks.on_authenticated:
-            session_hooks.on_authenticated.insert(0, realtime.on_authenticated)
+        if realtime.session_setup not in session_hooks.on_authenticated:
+            session_hooks.on_authenticated.insert(0, realtime.session_setup)

@@ -5,25 +5,23 @@ issued, in every process."""
 
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from apps.moderation.enforcement import CLOSE_CODES, session_refusal_for_user
-from apps.realtime.registry import SocketRefused
+from apps.realtime.registry import SessionSetup, SocketRefused
 
 
-async def on_authenticated(consumer: Any) -> None:
-    refusal = await database_sync_to_async(session_refusal_for_user)(
-        user_id=consumer.scope["user"].id
-    )
+def _refuse_sanctioned(consumer: Any) -> None:
+    """Off the loop, with the connect's other setup work (``SessionSetup``)."""
+    refusal = session_refusal_for_user(user_id=consumer.scope["user"].id)
     if refusal is None:
         return
     details = refusal.details
-    await consumer.send_json(
-        {"type": "sanction", "id": details["sanction_id"], "status": "active",
-         "kind": details["kind"], "title": details["title"],
-         "reason_category": details["reason_category"], "reason": details["reason"],
-         "until": details["expires_at"], "appeal_url": details["appeal_url"]}
-    )  # fmt: skip
     raise SocketRefused(
-        code=refusal.code, message=refusal.message, close_code=CLOSE_CODES[details["kind"]]
-    )
+        code=refusal.code, message=refusal.message, close_code=CLOSE_CODES[details["kind"]],
+        frame={"type": "sanction", "id": details["sanction_id"], "status": "active",
+               "kind": details["kind"], "title": details["title"],
+               "reason_category": details["reason_category"], "reason": details["reason"],
+               "until": details["expires_at"], "appeal_url": details["appeal_url"]},
+    )  # fmt: skip
+
+
+session_setup = SessionSetup(prepare=_refuse_sanctioned)

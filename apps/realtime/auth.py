@@ -20,7 +20,7 @@ SESSION = "session"
 PLAYER_API_TOKEN = "api_token"  # noqa: S105 - a credential kind, not a secret
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per socket: no __dict__
 class SocketCredential:
     """Who a socket authenticated as (``user``) and with what (``kind``).
 

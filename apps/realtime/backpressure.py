@@ -74,6 +74,8 @@ def _flush(transport: Any) -> None:
 class SendQueue:
     """One socket's outgoing queue, as seen from the application."""
 
+    __slots__ = ("frames", "is_over", "transport")  # one per socket: no __dict__
+
     def __init__(self, transport: Any) -> None:
         self.transport = transport
         self.frames = 0  # written since the buffer was last seen empty

@@ -14,7 +14,9 @@ from django.db import transaction
 
 from apps.realtime.groups import user_group
 
-# The consumer forwards layer messages of this type to the client as ``message["frame"]``.
+# Every message to a user's group names the user (``user_id``): each process's hub hands it to
+# that user's sockets there (apps.realtime.fanout). The consumer forwards layer messages of
+# this type to the client as ``message["frame"]``.
 FRAME_EVENT = "frame.send"
 # Layer message types the consumer handles (methods ``realtime_event`` and ``realtime_close``).
 EVENT_EVENT = "realtime.event"
@@ -42,13 +44,13 @@ def _group_send_now(group: str, message: dict[str, Any]) -> None:
 def frame_send_to_user_on_commit(*, user_id: int, frame: dict[str, Any]) -> None:
     """Push ``frame`` to every open socket of ``user_id`` once the current transaction commits
     (at once when there is none)."""
-    message = {"type": FRAME_EVENT, "frame": frame}
+    message = {"type": FRAME_EVENT, "user_id": user_id, "frame": frame}
     transaction.on_commit(lambda: _group_send_now(user_group(user_id), message))
 
 
 def event_send_to_user_on_commit(*, user_id: int, name: str, payload: dict[str, Any]) -> None:
     """Run the registered event handler ``name`` on every open socket of ``user_id``."""
-    message = {"type": EVENT_EVENT, "name": name, "payload": payload}
+    message = {"type": EVENT_EVENT, "user_id": user_id, "name": name, "payload": payload}
     transaction.on_commit(lambda: _group_send_now(user_group(user_id), message))
 
 
@@ -56,5 +58,5 @@ def sockets_close_for_user_on_commit(
     *, user_id: int, close_code: int, frame: dict[str, Any] | None = None
 ) -> None:
     """Close every open socket of ``user_id`` (after sending ``frame``): bans act at once."""
-    message = {"type": CLOSE_EVENT, "code": close_code, "frame": frame}
+    message = {"type": CLOSE_EVENT, "user_id": user_id, "code": close_code, "frame": frame}
     transaction.on_commit(lambda: _group_send_now(user_group(user_id), message))

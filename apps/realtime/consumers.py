@@ -6,17 +6,16 @@ The full protocol is in docs/websocket-protocol.md.
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 import uuid
 from collections.abc import Awaitable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.utils import translation
@@ -28,12 +27,18 @@ from apps.common.metrics import WS_FRAMES, WS_OPEN_SOCKETS
 from apps.common.outage import database_unavailable, is_database_outage
 from apps.realtime.auth import token_resolve
 from apps.realtime.backpressure import CLOSE_TOO_SLOW, SendQueue, send_queue_for
-from apps.realtime.groups import user_group
+from apps.realtime.fanout import hub
 from apps.realtime.hooks import connection_hooks, run_hooks
 from apps.realtime.language import handshake_language, user_language
 from apps.realtime.middleware import SUBPROTOCOL
-from apps.realtime.outage import OUTAGE_ERRORS, receive_riding_outages, retry_after_ms, watch
-from apps.realtime.registry import SocketRefused, commands, event_handlers, session_hooks
+from apps.realtime.outage import OUTAGE_ERRORS, retry_after_ms, watch
+from apps.realtime.registry import (
+    SessionSetup,
+    SocketRefused,
+    commands,
+    event_handlers,
+    session_hooks,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +75,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     is_closing = False
     is_counted = False  # in community_ws_open_sockets
     send_queue: SendQueue | None = None  # None: no transport to watch (in-process tests)
+    inbox: asyncio.Queue
     # The language of this socket's error messages (apps.realtime.language).
     language: str = settings.LANGUAGE_CODE
 
@@ -80,22 +86,37 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.unfinished: set[asyncio.Task] = set()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        """Channels' consumer loop, with the channel-layer receive riding out a Redis outage:
-        in stock Channels its error ends the consumer and Daphne closes the socket with 1011,
-        so a Redis restart closed every socket of every server at once."""
+        """The consumer loop. Unlike stock Channels, a socket has no channel-layer channel of
+        its own (no receive task, queue or group membership per socket: what an idle socket
+        costs in memory): its user's events come through the process's hub
+        (``apps.realtime.fanout``), which ``push``es them into the queue Daphne feeds this
+        socket's frames into, so they are handled in this task, in order, as before."""
         self.scope = scope
-        self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.send_queue = send_queue_for(send)
         self.network_send = send
         self.base_send = self._send_bounded
-        sources = [receive]
-        if self.channel_layer is not None:
-            self.channel_name = await self.channel_layer.new_channel()
-            layer_receive = functools.partial(self.channel_layer.receive, self.channel_name)
-            self.channel_receive = functools.partial(receive_riding_outages, layer_receive)
-            sources.append(self.channel_receive)
+        inbox = getattr(receive, "__self__", None)
         with contextlib.suppress(StopConsumer):
-            await await_many_dispatch(sources, self.dispatch)
+            if isinstance(inbox, asyncio.Queue):  # Daphne's and the test communicator's
+                self.inbox = inbox
+                while True:
+                    await self.dispatch(await receive())
+            self.inbox = asyncio.Queue()  # another server: a queue of our own beside it
+            await await_many_dispatch([receive, self.inbox.get], self.dispatch)
+
+    def push(self, event: dict[str, Any]) -> None:
+        """An event for this socket's user (from the hub): handled in this socket's task."""
+        if not self.is_closing:
+            self.inbox.put_nowait(event)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch without its ``close_old_connections`` thread hop before every
+        message: each ORM call here goes through ``database_sync_to_async``, which does the
+        same around the call, so the hop only cost a round trip to the ORM thread per frame."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def _send_bounded(self, message: dict[str, Any]) -> None:
         """Every ASGI message goes out here: a frame for a socket whose outgoing queue is past
@@ -111,11 +132,6 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 await self.network_send({"type": "websocket.close", "code": CLOSE_TOO_SLOW})
                 return
         await self.network_send(message)
-
-    async def recover_after_outage(self) -> None:
-        """Redis forgot its groups (a restart): re-join the user's (``apps.realtime.outage``)."""
-        if self.joined_user_id is not None and not self.is_closing:
-            await self.channel_layer.group_add(user_group(self.joined_user_id), self.channel_name)
 
     async def connect(self) -> None:
         auth_error = self.scope.get("auth_error")
@@ -146,37 +162,56 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
     async def on_authenticated(self, request_id: Any = None) -> bool:
-        """Join the user's group and tell other apps (presence) that a socket is open; with
-        the database down, refuse with ``unavailable`` and close 4503."""
+        """Set the socket up for its user (the apps' ``on_authenticated`` hooks), join the
+        user's events and tell other apps (presence) that a socket is open. With the database
+        down, refuse with ``unavailable`` and close 4503."""
         user_id = self.scope["user"].id
+        hooks = session_hooks.on_authenticated
+        setups = [hook for hook in hooks if isinstance(hook, SessionSetup)]
         try:
-            language = await database_sync_to_async(user_language)(user_id)
-            self.language = language or self.language
+            # A pool thread (reads, and the slot in Redis): connects overlap their round trips.
+            prepared = await database_sync_to_async(self._prepare, thread_sensitive=False)(
+                user_id, setups
+            )
             with translation.override(self.language):
-                return await self._join(user_id)
+                return await self._join(user_id, prepared)
+        except SocketRefused as refused:
+            with translation.override(self.language):
+                await self._refuse(refused)
+            return False
         except Exception as error:
-            if not is_database_outage(error):
-                raise
             with translation.override(self.language):
-                await self.refuse_unavailable(request_id)
+                if is_database_outage(error):
+                    await self.refuse_unavailable(request_id)
+                elif isinstance(error, OUTAGE_ERRORS):
+                    await self._refuse_during_outage()
+                else:
+                    raise
             return False
 
-    async def _join(self, user_id: int) -> bool:
-        try:
-            for hook in session_hooks.on_authenticated:
+    def _prepare(self, user_id: int, setups: list[SessionSetup]) -> dict[int, Any]:
+        """Off the loop, in one hop: the player's language, then every setup's ``prepare``, in
+        order and in that language (a refusal's message is written in it); by ``id(setup)``."""
+        self.language = user_language(user_id) or self.language
+        with translation.override(self.language):
+            return {id(setup): setup.prepare(self) for setup in setups}
+
+    async def _join(self, user_id: int, prepared: dict[int, Any]) -> bool:
+        for hook in session_hooks.on_authenticated:
+            if not isinstance(hook, SessionSetup):
                 await hook(self)
-            await self.channel_layer.group_add(user_group(user_id), self.channel_name)
-        except SocketRefused as refused:
-            await self.send_error(None, refused.code, refused.message)
-            await self.close(code=refused.close_code)
-            return False
-        except OUTAGE_ERRORS:
-            await self._refuse_during_outage()
-            return False
+            elif hook.finish is not None:
+                await hook.finish(self, prepared[id(hook)])
+        await hub().user_join(user_id, self)
         self.joined_user_id = user_id
-        watch().register(self)
         await self._run_connection_hooks(connection_hooks.on_connect)
         return True
+
+    async def _refuse(self, refused: SocketRefused) -> None:
+        if refused.frame is not None:
+            await self.send_json(refused.frame)
+        await self.send_error(None, refused.code, refused.message)
+        await self.close(code=refused.close_code)
 
     async def _refuse_during_outage(self) -> None:
         """Redis is unreachable, so the socket cannot join its groups or take its slot: say
@@ -189,11 +224,13 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.is_closing = True
         await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
-    async def _run_connection_hooks(self, hooks: list, *, thread_sensitive: bool = True) -> None:
+    async def _run_connection_hooks(self, hooks: list) -> None:
         """Presence hooks keep their state in Redis; while it is unreachable they are skipped
-        (the next heartbeat after it is back puts the socket online again)."""
+        (the next heartbeat after it is back puts the socket online again). They run on a pool
+        thread, not queued behind the ORM thread's database work (a database outage does not
+        hold up heartbeats; a connect storm's hooks overlap)."""
         try:
-            await database_sync_to_async(run_hooks, thread_sensitive=thread_sensitive)(
+            await database_sync_to_async(run_hooks, thread_sensitive=False)(
                 hooks, user_id=self.scope["user"].id, connection_id=self.connection_id
             )
         except OUTAGE_ERRORS:
@@ -214,12 +251,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             except Exception:
                 logger.exception("session close hook failed")
         if self.joined_user_id is not None:
-            watch().unregister(self)
-            # A restarted Redis forgot the group anyway; else it expires.
-            with contextlib.suppress(*OUTAGE_ERRORS):
-                await self.channel_layer.group_discard(
-                    user_group(self.joined_user_id), self.channel_name
-                )
+            await hub().user_leave(self.joined_user_id, self)
             await self._run_connection_hooks(connection_hooks.on_disconnect)
 
     async def frame_send(self, event: dict[str, Any]) -> None:
@@ -302,9 +334,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error(request_id, "not_authenticated", _("Send hello first."))
         elif frame_type == "ping":
             await self.send_json({"type": "pong", "id": request_id})
-            # Presence is in Redis: not queued behind the ORM thread's database work, so a
-            # database outage does not hold up heartbeats.
-            await self._run_connection_hooks(connection_hooks.on_heartbeat, thread_sensitive=False)
+            await self._run_connection_hooks(connection_hooks.on_heartbeat)
         elif frame_type in commands:
             await self.run_command(frame_type, content)
         else:
@@ -362,7 +392,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             return
         if not self.scope["user"].is_authenticated:
             try:
-                credential = await database_sync_to_async(token_resolve)(token) if token else None
+                resolve = database_sync_to_async(token_resolve, thread_sensitive=False)
+                credential = await resolve(token) if token else None
             except Exception as error:
                 if not is_database_outage(error):
                     raise

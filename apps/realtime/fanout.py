@@ -11,26 +11,29 @@ in sequence order, and a hole left by the lossy layer (capacity drops, a Redis r
 filled from the database through the topic's ``backfill`` before later frames are written.
 A subscription can start in *replay* mode: frames are buffered while the subscriber sends
 what it missed, then flushed without duplicates.
+
+The hub also carries the per-user events (``apps.realtime.broadcast``: notifications, channel
+membership changes, sanctions) for every socket of the process: it joins a user's group once,
+with its process channel, while that user has a socket here, and hands each event to those
+sockets (``LocalSocket.push``). A socket has no channel-layer channel of its own: no receive
+task, queue or group membership per socket, and no Redis round trip when a user's second
+socket connects.
 """
 
 import asyncio
 import contextlib
-import contextvars
-import json
 import logging
-import os
 import time
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from apps.common.metrics import FANOUT_LAG_SECONDS
-from apps.realtime.groups import topic_group
+from apps.realtime.groups import topic_group, user_group
 from apps.realtime.outage import OUTAGE_ERRORS, receive_riding_outages, watch
 
 logger = logging.getLogger(__name__)
@@ -41,6 +44,18 @@ FANOUT_EVENT = "fanout.frame"
 Backfill = Callable[[str, int, int], Awaitable[list[tuple[int, str]]]]
 # topic → the newest sequence stored (the hub's starting point).
 HeadLoader = Callable[[str], Awaitable[int]]
+
+
+class LocalSocket(Protocol):
+    """A socket of this process that receives its user's events (the consumer)."""
+
+    def push(self, event: dict[str, Any]) -> None:
+        """Queue ``event`` for the socket's own task (handled in order with its frames)."""
+
+
+# How often the hub re-joins the groups of users whose sockets stay here: well within the
+# layer's group_expiry (a day), so a user who always keeps a socket open is never dropped.
+USER_GROUP_REFRESH_SECONDS = 3600.0
 
 
 @dataclass
@@ -61,82 +76,7 @@ def _source_for(topic: str) -> TopicSource | None:
     return _sources.get(topic.partition(".")[0])
 
 
-def encode_frame(frame: dict[str, Any]) -> str:
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
-
-
-async def topic_publish_text(*, topic: str, text: str, seq: int | None = None) -> None:
-    """Send an encoded frame to every socket subscribed to ``topic``, in every process.
-
-    A sequenced frame is written to this process's sockets first, without waiting for the
-    layer round trip; the copy that comes back through the layer is then a duplicate the
-    hub drops."""
-    if seq is not None:
-        await hub().dispatch(topic, seq, text)
-    event = {"type": FANOUT_EVENT, "topic": topic, "seq": seq, "text": text, "at": time.time()}
-    try:
-        await get_channel_layer().group_send(topic_group(topic), event)
-    except OUTAGE_ERRORS:
-        # Redis is down: the other processes backfill a sequenced frame once it is back;
-        # an unsequenced one (typing) is a hint that is simply gone.
-        watch().outage_seen()
-
-
-# Frames per layer message when a batch of sequenced frames is published together.
-PUBLISH_CHUNK = 100
-
-
-async def topics_publish_sequenced(batches: list[tuple[str, list[tuple[int, str]]]]) -> None:
-    """Publish many sequenced frames (a group commit's messages): every topic's frames are
-    written to this process's sockets first, in order; then one layer message per topic (per
-    ``PUBLISH_CHUNK`` frames) carries them to the other processes."""
-    for topic, frames in batches:
-        for seq, text in frames:
-            await hub().dispatch(topic, seq, text)
-    layer = get_channel_layer()
-    for topic, frames in batches:
-        for first in range(0, len(frames), PUBLISH_CHUNK):
-            chunk = [list(frame) for frame in frames[first : first + PUBLISH_CHUNK]]
-            event = {"type": FANOUT_EVENT, "topic": topic, "frames": chunk, "at": time.time()}
-            try:
-                await layer.group_send(topic_group(topic), event)
-            except OUTAGE_ERRORS:
-                watch().outage_seen()  # the other processes backfill once Redis is back
-            except Exception:  # best effort: the other processes fill holes by backfill/resume
-                logger.exception("fan-out publish failed", extra={"topic": topic})
-
-
-_background: set[asyncio.Task] = set()
-
-
-def server_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop that called into this thread through ``sync_to_async``, if any."""
-    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
-        return None
-    return getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-
-
-def topic_publish_from_sync(*, topic: str, text: str, seq: int | None = None) -> None:
-    """Publish from sync code (a service's on_commit). Inside Daphne the publish is handed to
-    the server loop without blocking this thread (the one ORM thread of the process) —
-    the realtime path is best-effort anyway, resume makes it whole; elsewhere (Celery, a
-    script) it runs to completion on a fresh loop."""
-    loop = server_loop()
-    if loop is None:
-        async_to_sync(topic_publish_text)(topic=topic, text=text, seq=seq)
-        return
-
-    def start() -> None:
-        task = loop.create_task(topic_publish_text(topic=topic, text=text, seq=seq))
-        _background.add(task)
-        task.add_done_callback(_background.discard)
-
-    # A fresh context: the caller's carries asgiref's "inside a sync call" markers, and a task
-    # inheriting them could not use database_sync_to_async (the hub's backfill does).
-    loop.call_soon_threadsafe(start, context=contextvars.Context())
-
-
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # one per socket and channel: no __dict__
 class Subscription:
     """One socket's interest in one topic. ``write`` sends an encoded text frame."""
 
@@ -178,6 +118,9 @@ class TopicHub:
         self.heads: dict[str, int] = {}
         self.ready: dict[str, asyncio.Event] = {}
         self.tasks: list[asyncio.Task] = []
+        # user id → this process's sockets of that user, and when its group was last joined.
+        self.users: dict[int, set[LocalSocket]] = {}
+        self.users_joined_at: dict[int, float] = {}
 
     async def _start(self) -> None:
         if self.channel_name is None:
@@ -206,6 +149,11 @@ class TopicHub:
         await self.ready[topic].wait()
         self.topics.setdefault(topic, set()).add(subscription)
 
+    def carries(self, topic: str) -> bool:
+        """Whether ``topic`` is live here already: subscribing to it needs no round trip."""
+        ready = self.ready.get(topic)
+        return ready is not None and ready.is_set()
+
     async def unsubscribe(self, subscription: Subscription) -> None:
         subscribers = self.topics.get(subscription.topic)
         if subscribers is None:
@@ -219,10 +167,46 @@ class TopicHub:
             with contextlib.suppress(*OUTAGE_ERRORS):
                 await self.layer.group_discard(topic_group(subscription.topic), self.channel_name)
 
+    async def user_join(self, user_id: int, socket: LocalSocket) -> None:
+        """Deliver ``user_id``'s events to ``socket`` from now on. The first socket of a user
+        joins the user's group (a Redis round trip; ``OUTAGE_ERRORS`` propagate, the socket
+        is then refused); later ones only register here."""
+        await self._start()
+        sockets = self.users.get(user_id)
+        if sockets is None:
+            sockets = self.users[user_id] = set()
+            try:
+                await self.layer.group_add(user_group(user_id), self.channel_name)
+            except BaseException:
+                if not sockets:
+                    del self.users[user_id]
+                raise
+            self.users_joined_at[user_id] = time.monotonic()
+        sockets.add(socket)
+
+    async def user_leave(self, user_id: int, socket: LocalSocket) -> None:
+        sockets = self.users.get(user_id)
+        if sockets is None:
+            return
+        sockets.discard(socket)
+        if not sockets:
+            del self.users[user_id]
+            self.users_joined_at.pop(user_id, None)
+            # A restarted Redis forgot the group anyway; else it expires.
+            with contextlib.suppress(*OUTAGE_ERRORS):
+                await self.layer.group_discard(user_group(user_id), self.channel_name)
+
+    def _deliver_to_user(self, event: dict[str, Any]) -> None:
+        for socket in list(self.users.get(event["user_id"], ())):
+            socket.push(event)
+
     async def _read_forever(self) -> None:
         while True:
             try:
                 event = await receive_riding_outages(lambda: self.layer.receive(self.channel_name))
+                if event["type"] != FANOUT_EVENT:
+                    self._deliver_to_user(event)  # apps.realtime.broadcast
+                    continue
                 if "at" in event:
                     FANOUT_LAG_SECONDS.observe(max(0.0, time.time() - event["at"]))
                 if "frames" in event:  # a batch: [[seq, text], …] in order
@@ -237,27 +221,38 @@ class TopicHub:
                 await asyncio.sleep(0.5)
 
     async def _refresh_forever(self) -> None:
-        """Re-join every group: channels_redis forgets groups on a Redis restart and after
-        ``group_expiry``; a hole in the meantime is filled by backfill or client resume."""
+        """Re-join every topic's group (and, hourly, each user's): channels_redis forgets
+        groups on a Redis restart and after ``group_expiry``; a hole in the meantime is filled
+        by backfill or client resume."""
         while True:
             await asyncio.sleep(settings.CHAT_FANOUT_REFRESH_SECONDS)
-            for topic in list(self.topics):
+            stale = time.monotonic() - USER_GROUP_REFRESH_SECONDS
+            users = [user for user, joined in list(self.users_joined_at.items()) if joined < stale]
+            joins: list[tuple[str, int | None]] = [(topic_group(t), None) for t in self.topics]
+            joins += [(user_group(user_id), user_id) for user_id in users]
+            for group, user_id in joins:
                 try:
-                    await self.layer.group_add(topic_group(topic), self.channel_name)
+                    await self.layer.group_add(group, self.channel_name)
                 except OUTAGE_ERRORS:
                     watch().outage_seen()  # the watch restores every group once it is back
                     break
                 except Exception:
-                    logger.exception("fan-out group refresh failed", extra={"topic": topic})
+                    logger.exception("fan-out group refresh failed", extra={"group": group})
+                else:
+                    if user_id is not None and user_id in self.users_joined_at:
+                        self.users_joined_at[user_id] = time.monotonic()
 
     async def recover_after_outage(self) -> None:
         """Redis forgot this process (a restart) or was unreachable: re-join every topic's
-        group, then send each sequenced topic's subscribers what was stored meanwhile, from
-        the database. Joining first means a frame published from now on arrives live, and
-        one stored before is found by the backfill; a socket drops what it already has.
-        Raises ``OUTAGE_ERRORS`` when Redis fails again (the watch retries)."""
+        and user's group, then send each sequenced topic's subscribers what was stored
+        meanwhile, from the database. Joining first means a frame published from now on
+        arrives live, and one stored before is found by the backfill; a socket drops what it
+        already has. Raises ``OUTAGE_ERRORS`` when Redis fails again (the watch retries)."""
         for topic in list(self.topics):
             await self.layer.group_add(topic_group(topic), self.channel_name)
+        for user_id in list(self.users):
+            await self.layer.group_add(user_group(user_id), self.channel_name)
+            self.users_joined_at[user_id] = time.monotonic()
         for topic in list(self.topics):
             await self._catch_up(topic)
 

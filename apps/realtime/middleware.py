@@ -38,10 +38,14 @@ class WebsocketOriginValidator(OriginValidator):
         super().__init__(application, allowed_origins=[])
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        # The scope is marked in place, not copied: each middleware's copy stays referenced
+        # for the socket's whole life (its coroutine frame waits on the consumer), and the
+        # server makes a fresh scope per connection.
         origin = _header(scope, b"origin")
+        scope["has_origin"] = origin is not None
         if origin is None:
-            return await self.application({**scope, "has_origin": False}, receive, send)
-        return await super().__call__({**scope, "has_origin": True}, receive, send)
+            return await self.application(scope, receive, send)
+        return await super().__call__(scope, receive, send)
 
     def valid_origin(self, parsed_origin: Any) -> bool:
         if parsed_origin is None:
@@ -98,11 +102,15 @@ class RealtimeAuthMiddleware:
         self.session_stack = SessionMiddlewareStack(_SessionUserMiddleware(inner))
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        scope = dict(scope)
+        # Set in place, as the origin validator does (a copy would live as long as the socket).
         token = bearer_from_subprotocols(scope)
         if token is not None:
             try:
-                credential = await database_sync_to_async(token_resolve)(token)
+                # On a pool thread, not the process's one ORM thread: in a reconnect storm
+                # the connects' lookups overlap instead of queueing one behind another.
+                credential = await database_sync_to_async(token_resolve, thread_sensitive=False)(
+                    token
+                )
             except Exception as error:
                 if not is_database_outage(error):
                     raise

@@ -12,6 +12,7 @@ from typing import Any
 
 from apps.common.exceptions import ApplicationError
 from apps.game_events.envelope import rfc3339_parse
+from apps.game_events.exceptions import EventRefused
 from apps.game_events.registry import HandledEvent, batch_preparer, event_handler
 
 # Players' ActivityKind.MATCH_COMPLETED; the notification kind a player may opt out of.
@@ -380,6 +381,14 @@ def player_progressed(event: HandledEvent) -> None:
 
 @event_handler("announcement.posted")
 def announcement_posted(event: HandledEvent) -> None:
-    _chat().announcement_post(
-        title=event.title, body=event.data["body"], locale=event.data.get("locale")
-    )
+    """Posted as the REST announcement is; a text chat refuses (a language that is not a
+    product language, say) fails the event with chat's code as its reason."""
+    try:
+        _chat().announcement_post(
+            title=event.title,
+            body=event.data["body"],
+            body_translations=event.data.get("body_translations"),
+            locale=event.data.get("locale"),
+        )
+    except ApplicationError as error:
+        raise EventRefused(code=error.code, message=str(error.message)) from error

@@ -18,6 +18,7 @@ from apps.chat.channels import (
 )
 from apps.chat.models import Message
 from apps.chat.services import announcement_post
+from apps.game_events.models import InboxEvent
 from apps.guilds.models import Guild
 from apps.players.models import Player
 from apps.titles import scopes
@@ -149,6 +150,33 @@ def test_one_announcement_is_read_in_each_players_language(arena):
     assert message_text(history["ja"], "ja-JP") == SEASON_JA
     assert message_text(history["en"], "en") == "Season 4 starts tonight!"
     assert message_text(history["en"], "fr") == "Season 4 starts tonight!"  # the fallback
+
+
+def announcement_event(event_id: str, data: dict) -> dict:
+    return {"specversion": "1.0", "id": event_id, "source": "/titles/starfall-arena",
+            "type": "announcement.posted", "time": "2026-01-10T12:00:00Z",
+            "data": data}  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_game_event_posts_one_announcement_in_every_language(
+    arena, django_capture_on_commit_callbacks
+):
+    key = title_credential_create(title=arena, name="events", scopes=[scopes.EVENTS_PUBLISH]).key
+    events = APIClient()
+    events.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    unknown = {**SEASON, "body_translations": {"xx": "?"}}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        events.post("/api/v1/events", data=json.dumps([announcement_event("a1", SEASON),
+                                                        announcement_event("a2", unknown)]),
+                    content_type="application/json")  # fmt: skip
+
+    message = Message.objects.get()
+    refused = InboxEvent.objects.get(event_id="a2")
+    assert (message.body, message.body_translations) == (SEASON["body"], {"ja": SEASON_JA})
+    assert InboxEvent.objects.get(event_id="a1").state == "applied"
+    assert (refused.state, refused.reason) == ("failed", "unknown_language")
 
 
 @pytest.mark.django_db

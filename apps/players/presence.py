@@ -7,7 +7,8 @@ see them (never when the player is private), after commit.
 """
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,9 @@ class PresenceState:
     title: str | None = None
     title_name: str | None = None
     match_id: str | None = None
+    # The title's names in other languages (``Title.name_translations``), for the websocket
+    # frame that goes to friends of every language; REST answers in the request's language.
+    title_name_translations: Mapping[str, str] | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,9 +54,12 @@ HIDDEN = PresenceState(status=OFFLINE)
 def _state(*, is_online: bool, session: GameSession | None) -> PresenceState:
     if session is not None:
         title = session.title
+        names = title.name_translations or None
         if session.match_id:
-            return PresenceState(IN_MATCH, title.slug, title.localized_name, session.match_id)
-        return PresenceState(IN_GAME, title.slug, title.localized_name)
+            return PresenceState(IN_MATCH, title.slug, title.localized_name, session.match_id,
+                                 title_name_translations=names)  # fmt: skip
+        return PresenceState(IN_GAME, title.slug, title.localized_name,
+                             title_name_translations=names)  # fmt: skip
     return PresenceState(ONLINE) if is_online else PresenceState(OFFLINE)
 
 

@@ -41,7 +41,13 @@ def notification_read_frame(*, unread_count: int) -> dict[str, Any]:
 
 
 def presence_frame(player: "Player", state: "PresenceState") -> dict[str, Any]:
-    return {"type": "presence", "player": player_brief(player), **state.as_dict()}
+    """One frame for friends of every language: ``title_name`` in the default language and,
+    when the title has them, its other names (``title_name_translations``) for the client to
+    pick by its own language."""
+    frame = {"type": "presence", "player": player_brief(player), **state.as_dict()}
+    if state.title_name_translations:
+        frame["title_name_translations"] = dict(state.title_name_translations)
+    return frame
 
 
 def register_connection_hooks() -> None:

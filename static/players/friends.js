@@ -2,6 +2,16 @@
 // status in place. Labels come from the JavaScript catalog (gettext).
 (function () {
   "use strict";
+  // The title's name in the page's language (``title_name_translations``; ``ja-jp`` also
+  // finds ``ja``), else the frame's ``title_name``.
+  function titleName(frame) {
+    var names = frame.title_name_translations;
+    var language = (document.documentElement.lang || "").toLowerCase();
+    if (names && language) {
+      return names[language] || names[language.split("-")[0]] || frame.title_name || "";
+    }
+    return frame.title_name || "";
+  }
   var list = document.querySelector("[data-testid=friend-list]");
   if (!list) { return; }
   document.addEventListener("community:frame", function (event) {
@@ -14,7 +24,7 @@
       in_game: gettext("Playing %(title)s"), in_match: gettext("In a match in %(title)s"),
     };
     var label = labels[frame.status] || labels.online;
-    target.textContent = interpolate(label, { title: frame.title_name || "" }, true);
+    target.textContent = interpolate(label, { title: titleName(frame) }, true);
     target.className = "presence " + frame.status;
   });
 })();

@@ -25,6 +25,7 @@ def _notify(user_id: int, text: str) -> None:
     frame_send_to_user_on_commit(user_id=user_id, frame={"type": "notification", "text": text})
 
 
+@pytest.mark.redis  # counts the entries of the Redis channel layer's group
 async def test_each_socket_of_a_user_gets_their_events_and_the_group_holds_the_process_once(
     alice, bob
 ):

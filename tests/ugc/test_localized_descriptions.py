@@ -112,6 +112,7 @@ def test_each_languages_description_goes_through_the_descriptions_checks(
     assert Item.objects.get(id=clip.id).description_translations == {}
 
 
+@pytest.mark.postgres  # full-text; the SQLite search matches name, tags, description
 def test_search_finds_an_item_by_its_japanese_description(clip, alice):
     edit(alice, clip, description_translations={"ja": "決勝 クラッチ"})
 

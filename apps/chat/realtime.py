@@ -6,7 +6,6 @@ selector off the event loop (which re-checks the player's rights), reply."""
 import asyncio
 import contextvars
 import logging
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +23,7 @@ from apps.common.exceptions import ApplicationError
 from apps.players.models import Player
 from apps.realtime.auth import credential_of
 from apps.realtime.fanout import Subscription, TopicSource, hub
+from apps.realtime.loops import PerLoop
 from apps.realtime.outage import OUTAGE_ERRORS
 from apps.realtime.publish import encode_frame
 from apps.realtime.registry import SessionSetup, SocketRefused
@@ -91,18 +91,12 @@ class SlotKeeper:
                 logger.exception("socket slot refresh failed", extra={"sockets": len(slots)})
 
 
-_keepers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SlotKeeper]" = (
-    weakref.WeakKeyDictionary()
-)
+_keepers = PerLoop(SlotKeeper)
 
 
 def slot_keeper() -> SlotKeeper:
     """This event loop's keeper (Daphne runs one loop per process; tests one per test)."""
-    loop = asyncio.get_running_loop()
-    keeper = _keepers.get(loop)
-    if keeper is None:
-        keeper = _keepers[loop] = SlotKeeper()
-    return keeper
+    return _keepers.get()
 
 
 def _prepare_session(consumer: Any) -> Player | None:

@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -34,6 +33,7 @@ from django.conf import settings
 
 from apps.common.metrics import FANOUT_LAG_SECONDS
 from apps.realtime.groups import topic_group, user_group
+from apps.realtime.loops import PerLoop
 from apps.realtime.outage import OUTAGE_ERRORS, receive_riding_outages, watch
 
 logger = logging.getLogger(__name__)
@@ -309,15 +309,9 @@ class TopicHub:
             await self._deliver_all(topic, missing_seq, text)
 
 
-_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TopicHub]" = (
-    weakref.WeakKeyDictionary()
-)
+_hubs = PerLoop(TopicHub)
 
 
 def hub() -> TopicHub:
     """This event loop's hub (Daphne runs one loop per process; tests one per test)."""
-    loop = asyncio.get_running_loop()
-    current = _hubs.get(loop)
-    if current is None:
-        current = _hubs[loop] = TopicHub()
-    return current
+    return _hubs.get()

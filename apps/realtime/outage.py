@@ -28,6 +28,8 @@ from typing import Any
 import redis.exceptions
 from django.conf import settings
 
+from apps.realtime.loops import PerLoop
+
 logger = logging.getLogger(__name__)
 
 # What a lost or restarting Redis raises through redis-py and channels_redis.
@@ -165,19 +167,17 @@ class _NoWatch:
         """The in-memory layer cannot be down."""
 
 
-_watches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LayerWatch | _NoWatch]" = (
-    weakref.WeakKeyDictionary()
-)
+def _watch_create() -> "LayerWatch | _NoWatch":
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    is_redis = hasattr(layer, "connection") and hasattr(layer, "ring_size")
+    return LayerWatch(layer) if is_redis else _NoWatch()
+
+
+_watches: "PerLoop[LayerWatch | _NoWatch]" = PerLoop(_watch_create)
 
 
 def watch() -> "LayerWatch | _NoWatch":
     """This event loop's watch over the default channel layer."""
-    from channels.layers import get_channel_layer
-
-    loop = asyncio.get_running_loop()
-    current = _watches.get(loop)
-    if current is None:
-        layer = get_channel_layer()
-        is_redis = hasattr(layer, "connection") and hasattr(layer, "ring_size")
-        current = _watches[loop] = LayerWatch(layer) if is_redis else _NoWatch()
-    return current
+    return _watches.get()

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import time
-import weakref
 from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync
@@ -17,6 +16,7 @@ from channels.layers import get_channel_layer
 
 from apps.realtime.fanout import FANOUT_EVENT, hub
 from apps.realtime.groups import topic_group
+from apps.realtime.loops import PerLoop
 from apps.realtime.outage import OUTAGE_ERRORS, watch
 
 logger = logging.getLogger(__name__)
@@ -90,9 +90,7 @@ class _Publisher:
                 logger.exception("fan-out publish failed", extra={"topic": publish["topic"]})
 
 
-_publishers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Publisher]" = (
-    weakref.WeakKeyDictionary()
-)
+_publishers = PerLoop(_Publisher)
 
 
 def server_loop() -> asyncio.AbstractEventLoop | None:
@@ -114,10 +112,7 @@ def topic_publish_from_sync(*, topic: str, text: str, seq: int | None = None) ->
         return
 
     def start() -> None:
-        publisher = _publishers.get(loop)
-        if publisher is None:
-            publisher = _publishers[loop] = _Publisher()
-        publisher.add({"topic": topic, "text": text, "seq": seq})
+        _publishers.get(loop).add({"topic": topic, "text": text, "seq": seq})
 
     # A fresh context: the caller's carries asgiref's "inside a sync call" markers, and a task
     # inheriting them could not use database_sync_to_async (the hub's backfill does).

@@ -16,7 +16,7 @@ say) fails at the first use instead of freezing that value into the SQL.
 
 import itertools
 import threading
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -65,6 +65,20 @@ class _Compiled:
         self.constants = constants
         self.compiler = compiler
         self.names = names  # a ``.values()`` query's keys; None: model instances
+        # What ``compiler.results_iter`` would work out again for every run.
+        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        self.converters = compiler.get_converters(fields)
+        self.composite_fields = fields if compiler.has_composite_fields(fields) else None
+
+    def rows(self, fetched: list[Any]) -> Iterable[Any]:
+        """The fetched rows with the fields' database converters applied, as
+        ``compiler.results_iter`` gives them."""
+        rows: Iterable[Any] = fetched
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        if self.composite_fields is not None:
+            rows = self.compiler.composite_fields_to_tuples(rows, self.composite_fields)
+        return rows
 
 
 class CompiledQuery(Generic[M]):
@@ -143,10 +157,10 @@ class CompiledQuery(Generic[M]):
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall() if many else cursor.fetchmany(1)
         if compiled.names is None:
-            yield from _objects(compiled.compiler, rows, alias)
+            yield from _objects(compiled, rows, alias)
             return
         names = compiled.names
-        for row in compiled.compiler.results_iter([rows]):
+        for row in compiled.rows(rows):
             yield dict(zip(names, row, strict=True))
 
 
@@ -162,8 +176,9 @@ def _values_names(queryset: models.QuerySet[Any]) -> list[str] | None:
     return None
 
 
-def _objects(compiler: SQLCompiler, rows: list[Any], alias: str) -> Iterator[Any]:
+def _objects(compiled: _Compiled, rows: list[Any], alias: str) -> Iterator[Any]:
     """Rows to model instances as ``django.db.models.query.ModelIterable`` does them."""
+    compiler: SQLCompiler = compiled.compiler
     select, klass_info = compiler.select, compiler.klass_info
     model = klass_info["model"]
     select_fields = klass_info["select_fields"]
@@ -171,7 +186,7 @@ def _objects(compiler: SQLCompiler, rows: list[Any], alias: str) -> Iterator[Any
     init_list = [column[0].target.attname for column in select[start:end]]
     # django-stubs already describe Django 6's signature (with ``fetch_mode``); 5.2 has three.
     related_populators = get_related_populators(klass_info, select, alias)  # type: ignore[call-arg]
-    for row in compiler.results_iter([rows]):
+    for row in compiled.rows(rows):
         obj = model.from_db(alias, init_list, row[start:end])
         for populator in related_populators:
             populator.populate(row, obj)

@@ -8,6 +8,7 @@ the viewer is a friend; ``LIMITED`` (display name and avatar only) otherwise.
 
 import enum
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -201,17 +202,29 @@ def visibility_of(*, viewer: Player | None, target: Player) -> Visibility:
     return _visibility_from(viewer=viewer, target=target, blocked=blocked, friend=friend)
 
 
+def _player_with_relations(*, player_id: int, viewer_id: int) -> QuerySet[Player]:
+    is_friend, is_blocked = _relations_of(viewer_id)
+    return Player.objects.filter(id=player_id).annotate(
+        viewer_is_friend=ExpressionWrapper(is_friend, output_field=BooleanField()),
+        viewer_is_blocked=ExpressionWrapper(is_blocked, output_field=BooleanField()),
+    )
+
+
+# Every profile, activity and presence read asks it: compiled once (apps.common.compiled_query).
+_player_with_relations_compiled = CompiledQuery(
+    _player_with_relations,
+    player_id=Player._meta.get_field("id"),
+    viewer_id=Player._meta.get_field("id"),
+)
+
+
 def player_get_visible(*, viewer: Player | None, player_id: int) -> tuple[Player, Visibility]:
     """The player and how much ``viewer`` may see; ``NotFound`` when nothing (blocked too).
     One query: the friendship and blocks between them come as columns of the player row."""
-    players = Player.objects.filter(id=player_id)
-    if viewer is not None:
-        is_friend, is_blocked = _relations_of(viewer.id)
-        players = players.annotate(
-            viewer_is_friend=ExpressionWrapper(is_friend, output_field=BooleanField()),
-            viewer_is_blocked=ExpressionWrapper(is_blocked, output_field=BooleanField()),
-        )
-    target = players.first()
+    if viewer is None:
+        target = Player.objects.filter(id=player_id).first()
+    else:
+        target = _player_with_relations_compiled.first(player_id=player_id, viewer_id=viewer.id)
     if target is None:
         raise NotFound()
     visibility = _visibility_from(
@@ -271,6 +284,26 @@ def friends_of(*, player: Player) -> list[Player]:
     return _friends_compiled.all(player_id=player.id)
 
 
+# A friend as the API's friends list reads it (``apps.players.apis.serializers.friend_rows``).
+FRIEND_ROW = ("id", "display_name", "avatar_large", "avatar_small", "deleted_at", "user_id",
+              "viewer_sees_fully")  # fmt: skip
+
+
+def _friend_rows(*, player_id: int) -> QuerySet[Player, dict[str, Any]]:
+    return _friends(player_id=player_id).values(*FRIEND_ROW)
+
+
+_friend_rows_compiled: CompiledQuery[Any] = CompiledQuery(
+    _friend_rows,
+    player_id=Player._meta.get_field("id"),
+)
+
+
+def friend_rows_of(*, player: Player) -> list[dict[str, Any]]:
+    """``friends_of`` as ``FRIEND_ROW`` dicts, the columns a list row shows."""
+    return _friend_rows_compiled.all(player_id=player.id)
+
+
 def friend_requests_received(*, player: Player) -> QuerySet[FriendRequest]:
     return (
         FriendRequest.objects.filter(to_player=player)
@@ -299,21 +332,29 @@ def friend_request_get_for_player(*, player: Player, request_id: int) -> FriendR
     return found
 
 
-def _notifications(*, recipient_id: int, unread_only: bool) -> QuerySet[Notification]:
+def _notifications(
+    *, recipient_id: int, unread_only: bool, rows: bool = False
+) -> QuerySet[Notification]:
     notifications = Notification.objects.filter(recipient_id=recipient_id)
     if unread_only:
         notifications = notifications.filter(read_at__isnull=True)
-    return notifications.select_related("actor").order_by("-created_at")
+    notifications = notifications.order_by("-created_at")
+    return (
+        notifications.values(*NOTIFICATION_ROW) if rows else notifications.select_related("actor")
+    )
 
 
-def notification_source(*, player: Player, unread_only: bool = False) -> QuerySource:
-    """``notification_list`` as a source whose pages the API runs compiled."""
+def notification_source(
+    *, player: Player, unread_only: bool = False, rows: bool = False
+) -> QuerySource:
+    """``notification_list`` as a source whose pages the API runs compiled; ``rows``: pages of
+    ``NOTIFICATION_ROW`` dicts instead of notifications."""
     return QuerySource(
         model=Notification,
         build=_notifications,
         parameters=(("recipient_id", Notification._meta.get_field("recipient")),),
         values={"recipient_id": player.id},
-        shape=(("unread_only", unread_only),),
+        shape=(("unread_only", unread_only), ("rows", rows)),
     )
 
 
@@ -325,25 +366,34 @@ def notification_unread_count(*, player_id: int) -> int:
     return Notification.objects.filter(recipient_id=player_id, read_at__isnull=True).count()
 
 
-def _activity_feed(*, viewer_id: int) -> QuerySet[ActivityEntry]:
+# An activity row as the API reads it (``apps.players.apis.serializers.activity_rows``): the
+# columns a list shows, not every column of the entry, its player and its title.
+ACTIVITY_ROW = ("id", "kind", "data", "created_at", "player_id", "player__display_name",
+                "player__avatar_large", "player__avatar_small", "player__deleted_at",
+                "title__slug")  # fmt: skip
+NOTIFICATION_ROW = ("id", "kind", "data", "read_at", "created_at", "actor_id",
+                    "actor__display_name", "actor__avatar_large", "actor__avatar_small",
+                    "actor__deleted_at")  # fmt: skip
+
+
+def _activity_feed(*, viewer_id: int, rows: bool = False) -> QuerySet[ActivityEntry]:
     is_friend, _is_blocked = _relations_of(viewer_id, "player__")
     authors = Q(player_id=viewer_id) | is_friend
-    return (
-        ActivityEntry.objects.filter(
-            authors, fully_visible_to(viewer_id=viewer_id, prefix="player__")
-        )
-        .select_related("player", "title")
-        .order_by("-created_at", "-id")
-    )
+    entries = ActivityEntry.objects.filter(
+        authors, fully_visible_to(viewer_id=viewer_id, prefix="player__")
+    ).order_by("-created_at", "-id")
+    return entries.values(*ACTIVITY_ROW) if rows else entries.select_related("player", "title")
 
 
-def activity_feed_source(*, viewer: Player) -> QuerySource:
-    """``activity_feed`` as a source whose pages the API runs compiled."""
+def activity_feed_source(*, viewer: Player, rows: bool = False) -> QuerySource:
+    """``activity_feed`` as a source whose pages the API runs compiled; ``rows``: pages of
+    ``ACTIVITY_ROW`` dicts instead of entries."""
     return QuerySource(
         model=ActivityEntry,
         build=_activity_feed,
         parameters=(("viewer_id", ActivityEntry._meta.get_field("player")),),
         values={"viewer_id": viewer.id},
+        shape=(("rows", rows),),
     )
 
 
@@ -362,19 +412,20 @@ def activity_of_player(
     return source if isinstance(source, QuerySet) else source.queryset()
 
 
-def _activity_of(*, player_id: int) -> QuerySet[ActivityEntry]:
-    return (
-        ActivityEntry.objects.filter(player_id=player_id)
-        .select_related("player", "title")
-        .order_by("-created_at", "-id")
-    )
+def _activity_of(*, player_id: int, rows: bool = False) -> QuerySet[ActivityEntry]:
+    entries = ActivityEntry.objects.filter(player_id=player_id).order_by("-created_at", "-id")
+    return entries.values(*ACTIVITY_ROW) if rows else entries.select_related("player", "title")
 
 
 def activity_of_player_source(
-    *, viewer: Player | None, target: Player, visibility: Visibility | None = None
+    *,
+    viewer: Player | None,
+    target: Player,
+    visibility: Visibility | None = None,
+    rows: bool = False,
 ) -> QuerySource | QuerySet[ActivityEntry]:
     """``activity_of_player`` as a source whose pages the API runs compiled (an empty
-    queryset when ``viewer`` may not see it)."""
+    queryset when ``viewer`` may not see it); ``rows`` as for ``activity_feed_source``."""
     if visibility is None:
         visibility = visibility_of(viewer=viewer, target=target)
     if visibility < Visibility.FULL:
@@ -384,6 +435,7 @@ def activity_of_player_source(
         build=_activity_of,
         parameters=(("player_id", ActivityEntry._meta.get_field("player")),),
         values={"player_id": target.id},
+        shape=(("rows", rows),),
     )
 
 

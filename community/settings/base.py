@@ -66,20 +66,26 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "apps.api.middleware.ChunkedBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # django-csp's, with the policy built once (apps/portal/csp.py).
+    "apps.portal.csp.PolicyCSPMiddleware",
+    # An API request carrying a player token or a title key goes from here to the view: what
+    # follows serves the portal's session (apps/api/middleware.py).
+    "apps.api.middleware.BearerApiShortcut",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: the signed-in player's own language and time zone win.
     "apps.players.preferences.PlayerPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     # After authentication: a banned or suspended player's open session ends at once.
     "apps.moderation.middleware.SanctionedSessionMiddleware",
-    # Last, as django-axes asks: turns a refused login into apps.accounts.lockout's answer.
+    # Last of the portal's, as django-axes asks: turns a refused login into
+    # apps.accounts.lockout's answer.
     "axes.middleware.AxesMiddleware",
+    "apps.api.middleware.BearerApiShortcutEnd",
 ]
 
 ROOT_URLCONF = "community.urls"

@@ -26,6 +26,7 @@ from apps.players.apis.serializers import (
     PlayerCardSerializer,
     PresenceSerializer,
     StatsSerializer,
+    activity_rows,
 )
 from apps.players.avatars import avatar_remove, avatar_set
 from apps.players.data_rights import player_deletion_request, player_export
@@ -277,8 +278,8 @@ class PlayerActivityApi(APIView):
         viewer = player_of(request)
         player, visibility = selectors.player_get_visible(viewer=viewer, player_id=player_id)
         entries = selectors.activity_of_player_source(
-            viewer=viewer, target=player, visibility=visibility
+            viewer=viewer, target=player, visibility=visibility, rows=True
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
-        return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)
+        return paginator.get_paginated_response(activity_rows(page))

@@ -15,6 +15,9 @@ from apps.players.apis.serializers import (
     NotificationSerializer,
     PlayerCardSerializer,
     PlayerWithPresenceSerializer,
+    activity_rows,
+    friend_rows,
+    notification_rows,
 )
 from apps.players.exceptions import (
     AlreadyFriends,
@@ -33,7 +36,6 @@ from apps.players.friends import (
 from apps.players.models import Friendship, Player
 from apps.players.notifications import notification_mark_all_read, notification_mark_read
 from apps.players.permissions import IsPlayer, player_of
-from apps.players.presence import presence_visible_to
 
 TAGS = ["friends"]
 
@@ -56,13 +58,7 @@ class FriendListApi(APIView):
 
     @extend_schema(responses={200: PlayerWithPresenceSerializer(many=True)}, tags=TAGS)
     def get(self, request: Request) -> Response:
-        player = player_of(request)
-        friends = selectors.friends_of(player=player)
-        presence = presence_visible_to(viewer=player, players=friends)
-        serializer = PlayerWithPresenceSerializer(
-            friends, many=True, context={"presence": presence}
-        )
-        return Response(serializer.data)
+        return Response(friend_rows(selectors.friend_rows_of(player=player_of(request))))
 
 
 class FriendRemoveApi(APIView):
@@ -228,11 +224,11 @@ class NotificationListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         notifications = selectors.notification_source(
-            player=player_of(request), unread_only=filters.validated_data["unread"]
+            player=player_of(request), unread_only=filters.validated_data["unread"], rows=True
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(notifications, request, view=self)
-        return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
+        return paginator.get_paginated_response(notification_rows(page))
 
 
 class UnreadCountSerializer(serializers.Serializer):
@@ -273,7 +269,7 @@ class FeedApi(APIView):
 
     @extend_schema(responses={200: ActivitySerializer(many=True)}, tags=["feed"])
     def get(self, request: Request) -> Response:
-        entries = selectors.activity_feed_source(viewer=player_of(request))
+        entries = selectors.activity_feed_source(viewer=player_of(request), rows=True)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
-        return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)
+        return paginator.get_paginated_response(activity_rows(page))

@@ -2,16 +2,19 @@
 one service → serialize. Every refusal is declared on the operation that returns it."""
 
 import functools
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import ISO_8601, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from apps.api.errors import ErrorCode, error_responses
@@ -24,6 +27,7 @@ from apps.guilds import membership as membership_services
 from apps.guilds import selectors, services
 from apps.guilds.emblems import emblem_url, emblem_urls, guild_emblem_remove, guild_emblem_set
 from apps.guilds.models import GuildJoinRequest, JoinPolicy, Permission
+from apps.guilds.pagination import KeysetCursorPagination
 from apps.guilds.stats import guild_leaderboard
 from apps.moderation.exceptions import Banned, GuildCreationBanned, Suspended
 from apps.players.apis.errors import AVATAR_ERRORS
@@ -141,7 +145,7 @@ class GuildListApi(APIView):
     """Browse and search guilds; `q` matches the start of the folded name or tag."""
 
     permission_classes = [IsPlayer]
-    pagination_class = CursorPagination
+    pagination_class = KeysetCursorPagination
 
     class FilterSerializer(serializers.Serializer):
         title = StrictCharField(required=False, max_length=50)
@@ -168,7 +172,7 @@ class GuildListApi(APIView):
             query=data.get("q", ""),
         )
         paginator = self.pagination_class()
-        paginator.ordering = selectors.SORTS[data["sort"]]
+        paginator.keyset = selectors.SORTS[data["sort"]]
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(_guild_cards(page))
 
@@ -197,7 +201,7 @@ def _guild_cards(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     same keys in the same order (the description in the response's language, as
     ``Guild.localized_description``), the time zone, language and emblem URL looked up once
     per page."""
-    created = RequestZoneDateTimeField()
+    created = _datetime_in_request_zone()
     emblem = emblem_urls("large")
     language = get_language() or settings.LANGUAGE_CODE
     return [
@@ -209,7 +213,7 @@ def _guild_cards(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
          "language": row["language"], "region": row["region"],
          "join_policy": row["join_policy"], "capacity": row["capacity"],
          "member_count": row["member_count"],
-         "created_at": created.to_representation(row["created_at"]),
+         "created_at": created(row["created_at"]),
          "emblem_url": emblem(row["id"], row["emblem_large"])}
         for row in rows
     ]  # fmt: skip
@@ -325,23 +329,43 @@ def _member_list_body(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``MemberSerializer``'s output built from ``selectors.guild_member_rows`` rows: the
     same keys in the same order; presence only for members the viewer sees fully (others
     appear offline, as ``presence_visible_to`` shows them); the time zone and avatar URLs
-    looked up once per page."""
+    looked up once per page, each distinct presence turned into JSON once."""
     shown = {row["player_id"]: row["player__user_id"] for row in rows if row["viewer_sees_fully"]}
     states = presence_states_of_ids(user_ids=shown) if shown else {}
-    joined = RequestZoneDateTimeField()
+    presence = {state: state.as_dict() for state in {*states.values(), HIDDEN}}
+    hidden = presence[HIDDEN]
+    joined = _datetime_in_request_zone()
     large, small = avatar_urls("large"), avatar_urls("small")
     body = []
     for row in rows:
         player_id, is_deleted = row["player_id"], row["player__deleted_at"] is not None
+        state = states.get(player_id)
         card = {"id": player_id, "display_name": row["player__display_name"],
                 "avatar_url": large(player_id, row["player__avatar_large"], is_deleted),
                 "avatar_small_url": small(player_id, row["player__avatar_small"], is_deleted),
-                "presence": states.get(player_id, HIDDEN).as_dict()}  # fmt: skip
+                "presence": hidden if state is None else presence[state]}  # fmt: skip
         body.append(
             {"player": card, "role": row["role__name"], "rank": row["role__rank"],
-             "is_leader": row["is_leader"], "joined_at": joined.to_representation(row["joined_at"])}
+             "is_leader": row["is_leader"], "joined_at": joined(row["joined_at"])}
         )  # fmt: skip
     return body
+
+
+def _datetime_in_request_zone() -> Callable[[datetime], str | None]:
+    """``RequestZoneDateTimeField().to_representation`` for a page of aware datetimes: the
+    same ISO 8601 text (``Z`` for UTC), without the field's per-value checks."""
+    field = RequestZoneDateTimeField()
+    zone = field.default_timezone()
+    if getattr(field, "format", api_settings.DATETIME_FORMAT) != ISO_8601 or zone is None:
+        return field.to_representation  # another output format: the field's own way
+
+    def iso(value: datetime) -> str | None:
+        if value is None:
+            return None
+        text = value.astimezone(zone).isoformat()
+        return f"{text[:-6]}Z" if text.endswith("+00:00") else text
+
+    return iso
 
 
 class GuildMemberListApi(APIView):
@@ -349,12 +373,12 @@ class GuildMemberListApi(APIView):
     (two queries whatever the page size: the page, and open game sessions)."""
 
     permission_classes = [IsPlayer]
-    pagination_class = CursorPagination
+    pagination_class = KeysetCursorPagination
 
     @extend_schema(responses={200: MemberSerializer(many=True)}, tags=TAGS)
     def get(self, request: Request, guild_id: int) -> Response:
         paginator = self.pagination_class()
-        paginator.ordering = "joined_at"
+        paginator.keyset = selectors.MEMBER_ORDER
         members = selectors.guild_member_rows_source(guild_id=guild_id, viewer=player_of(request))
         rows = paginator.paginate_queryset(members, request, self)
         if not rows:

@@ -5,7 +5,6 @@ so concurrent joins, accepts and kicks serialize: capacity, the per-title guild 
 "kicked stays out" are checked under the locks, and the database checks capacity again.
 """
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.common.exceptions import ApplicationError
 from apps.guilds import permissions, realtime
 from apps.guilds.chat import guild_chat_member_sync
 from apps.guilds.exceptions import (
@@ -26,12 +24,12 @@ from apps.guilds.exceptions import (
     InviteExists,
     InviteExpired,
     InviteOnly,
-    InviteRefused,
     LeaderMustTransfer,
     NotMember,
     RequestExists,
     SelfAction,
 )
+from apps.guilds.invitations import guild_invite_check
 from apps.guilds.models import (
     AuditAction,
     FeedKind,
@@ -46,11 +44,9 @@ from apps.guilds.models import (
     RoleKind,
 )
 from apps.guilds.notifications import guild_notify
-from apps.guilds.selectors import guilds_of_player
 from apps.guilds.services import audit_record, guild_disband, guild_lock, membership_of
 from apps.guilds.stats import feed_record
 from apps.moderation.enforcement import Action, sanction_check
-from apps.players import selectors as player_selectors
 from apps.players.models import Player
 from apps.titles.models import Title
 
@@ -169,28 +165,6 @@ def guild_request_decide(
     return membership
 
 
-def guild_invite_check(
-    *, inviter: Player, acting: GuildMembership | None, guild: Guild, player: Player
-) -> None:
-    """Every refusal of ``guild_invite_send``, in its order; raises the first that holds.
-    ``acting`` is the inviter's membership of ``guild``. The service calls it holding the
-    guild's lock; the profile's "Invite to" panel (``invite_options``) calls it without, to
-    offer only what the service would accept. The privacy rule is the direct-message one
-    (``can_direct_message``: no blocks either way; private admits nobody, friends-only
-    friends)."""
-    permissions.permission_require(membership=acting, permission=Permission.INVITE)
-    sanction_check(player=inviter, action=Action.GUILD_EDIT, title=guild.title)
-    if GuildBan.objects.filter(guild=guild, player=player).exists():
-        raise GuildBanned()
-    if GuildMembership.objects.filter(guild=guild, player=player).exists():
-        raise AlreadyMember()
-    if not player_selectors.can_direct_message(sender=inviter, recipient=player):
-        raise InviteRefused()
-    pending = GuildInvite.objects.filter(guild=guild, player=player, expires_at__gt=timezone.now())
-    if pending.exists():
-        raise InviteExists()
-
-
 def guild_invite_send(*, inviter: Player, guild: Guild, player: Player) -> GuildInvite:
     """Invite ``player`` (needs ``invite``). Refused to guild-banned players
     (``guild_banned``), members, players who blocked the inviter or whose privacy does not
@@ -216,37 +190,6 @@ def guild_invite_send(*, inviter: Player, guild: Guild, player: Player) -> Guild
         recipient=player, actor=inviter, event="guild_invited", guild=guild, invite_id=invite.id
     )
     return invite
-
-
-@dataclass(frozen=True)
-class InviteOption:
-    """One of the inviter's guilds on a profile: ``refusal`` is None when an invitation
-    would be accepted, else the error ``guild_invite_send`` would raise."""
-
-    guild: Guild
-    refusal: ApplicationError | None
-
-
-def invite_options(*, inviter: Player, player: Player) -> list[InviteOption]:
-    """The inviter's guilds where they hold ``invite`` and ``player`` is not a member, each
-    with what ``guild_invite_check`` says now (no lock: the service checks again)."""
-    if inviter.id == player.id:
-        return []
-    options = []
-    for membership in guilds_of_player(player=inviter):
-        if not permissions.has_permission(membership, Permission.INVITE):
-            continue
-        try:
-            guild_invite_check(
-                inviter=inviter, acting=membership, guild=membership.guild, player=player
-            )
-        except AlreadyMember:
-            continue
-        except ApplicationError as refusal:
-            options.append(InviteOption(guild=membership.guild, refusal=refusal))
-        else:
-            options.append(InviteOption(guild=membership.guild, refusal=None))
-    return options
 
 
 def guild_invite_revoke(*, actor: Player, invite: GuildInvite) -> None:

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.common.compiled_query import QuerySource
@@ -18,18 +19,23 @@ from apps.guilds.models import (
     GuildRole,
     Permission,
 )
+from apps.guilds.pagination import Keyset
 from apps.guilds.permissions import OFFICER_RANK, permission_require
 from apps.players.models import Player
 from apps.players.selectors import fully_visible_to, player_get_visible
 from apps.titles.models import Title
 
-# Cursor orderings: the first field is the cursor's position, the id breaks its ties, so a
-# page read backwards (``previous``) holds the same guilds as it did forwards.
+# Browse orderings, newest or biggest first: the key the cursor keeps beside the id, which
+# breaks its ties (``apps.guilds.pagination``), so a page read backwards (``previous``) holds
+# the same guilds as it did forwards. Activity is the last activity, or the creation for a
+# guild with none yet (as the portal sorts it).
 SORTS = {
-    "members": ("-member_count", "-id"),
-    "activity": ("-last_activity_at", "-id"),
-    "created": ("-created_at", "-id"),
+    "members": Keyset("member_count", Guild._meta.get_field("member_count"), descending=True),
+    "activity": Keyset("activity", Guild._meta.get_field("created_at"), descending=True),
+    "created": Keyset("created_at", Guild._meta.get_field("created_at"), descending=True),
 }
+# Members by joining order, the id breaking ties (a seeded guild joins many at once).
+MEMBER_ORDER = Keyset("joined_at", GuildMembership._meta.get_field("joined_at"), descending=False)
 
 
 def guild_get(*, guild_id: int) -> Guild:
@@ -86,8 +92,10 @@ GUILD_CARD_FIELDS = (
 
 
 def guild_browse_rows(**filters: Any) -> QuerySet[Guild, dict[str, Any]]:
-    """``guild_browse`` as ``GUILD_CARD_FIELDS`` rows (one query, joined with the title)."""
-    return guild_browse(**filters).values(*GUILD_CARD_FIELDS)
+    """``guild_browse`` as ``GUILD_CARD_FIELDS`` rows plus ``activity`` (the sort key:
+    ``SORTS``), in one query joined with the title."""
+    activity = Coalesce(F("last_activity_at"), F("created_at"))
+    return guild_browse(**filters).values(*GUILD_CARD_FIELDS, activity=activity)
 
 
 # The browse filters that are SQL parameters, with the field each is prepared as.

@@ -10,7 +10,7 @@ from django import template
 
 from apps.guilds.emblems import emblem_url
 from apps.guilds.exceptions import GuildBanned, InviteExists, InviteRefused
-from apps.guilds.membership import InviteOption, invite_options
+from apps.guilds.invitations import InviteOption, invite_options
 from apps.guilds.models import Guild
 from apps.guilds.selectors import guilds_of_player
 from apps.moderation.exceptions import Sanctioned

@@ -1,51 +1,49 @@
-"""``{% guild_invite_buttons viewer friend %}``: "Invite to <guild>" beside a friend in the
-friends list, for each of the viewer's guilds where the viewer holds ``invite`` and the friend
-is not a member. The portal composes the two apps here so that players does not import guilds.
+""" "Invite to <guild>" beside each friend in the friends list: the portal composes the two apps
+here so that players does not import guilds.
 
-Two queries per page whatever the number of friends: the viewer's memberships and the members
-of the guilds they may invite to, kept in the template context for the rest of the list. The
-invitation itself is the guilds app's own form (``guilds:invite``, its ``guild_invite_send``
-service: permissions, bans, blocks and privacy are checked there again)."""
+``{% guild_invite_offers viewer friends as offers %}`` once, then
+``{% guild_invite_buttons offers friend %}`` per friend: a button for each of the viewer's
+guilds where ``guild_invite_send`` would accept the friend now, and for the others why not (a
+pending invitation, a guild ban, the friend's privacy); a sanction that holds the viewer's
+invitations is said once for the list (``offers.held``). The guilds app's
+``invite_options_many`` decides with ``guild_invite_check``, as the profile's panel does, in a
+fixed number of queries whatever the number of friends. The invitation itself is the guilds
+app's form (``guilds:invite``), whose service checks everything again under the lock."""
 
 from typing import Any
 
 from django import template
 
-from apps.guilds.models import GuildMembership, Permission
-from apps.guilds.permissions import has_permission
-from apps.guilds.selectors import guilds_of_player
+from apps.guilds.exceptions import GuildBanned, InviteExists, InviteRefused
+from apps.guilds.invitations import InviteOption, invite_options_many
+from apps.moderation.exceptions import Sanctioned
 from apps.players.models import Player
 
 register = template.Library()
 
-_CACHE_KEY = "_guild_invite_targets"
 
-
-def _invite_targets(context: template.Context, viewer: Player) -> list[tuple[Any, set[int]]]:
-    """The viewer's guilds open to their invitations, each with its member ids."""
-    targets = context.render_context.get(_CACHE_KEY)
-    if targets is None:
-        guilds = [
-            membership.guild
-            for membership in guilds_of_player(player=viewer)
-            if has_permission(membership, Permission.INVITE)
-        ]
-        members: dict[int, set[int]] = {guild.id: set() for guild in guilds}
-        rows = GuildMembership.objects.filter(guild_id__in=members).values_list(
-            "guild_id", "player_id"
-        )
-        for guild_id, player_id in rows:
-            members[guild_id].add(player_id)
-        targets = [(guild, members[guild.id]) for guild in guilds]
-        context.render_context[_CACHE_KEY] = targets
-    return targets
+@register.simple_tag
+def guild_invite_offers(viewer: Player, friends: list[tuple[Player, Any, bool]]) -> dict:
+    """The offers for every friend row (``(friend, presence, is_reachable)``) by friend id,
+    and the messages of sanctions that hold the viewer's invitations."""
+    options = invite_options_many(inviter=viewer, players=[row[0] for row in friends])
+    refusals = [o.refusal for row in options.values() for o in row if o.refusal is not None]
+    held = [refusal.message for refusal in refusals if isinstance(refusal, Sanctioned)]
+    return {"by_friend": options, "held": list(dict.fromkeys(held))}
 
 
 @register.inclusion_tag("portal/_guild_invite_buttons.html", takes_context=True)
-def guild_invite_buttons(context: template.Context, viewer: Player, friend: Player) -> dict:
-    guilds = [
-        guild
-        for guild, member_ids in _invite_targets(context, viewer)
-        if friend.id not in member_ids
-    ]
-    return {"guilds": guilds, "friend": friend, "csrf_token": context.get("csrf_token")}
+def guild_invite_buttons(context: template.Context, offers: dict, friend: Player) -> dict:
+    options: list[InviteOption] = offers["by_friend"].get(friend.id, [])
+    return {
+        "friend": friend,
+        "invitable": [option.guild for option in options if option.refusal is None],
+        "pending": _refused(options, InviteExists),
+        "banned": _refused(options, GuildBanned),
+        "is_refused": any(isinstance(option.refusal, InviteRefused) for option in options),
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+def _refused(options: list[InviteOption], refusal: type[Exception]) -> list[Any]:
+    return [option.guild for option in options if isinstance(option.refusal, refusal)]

@@ -170,9 +170,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         setups = [hook for hook in hooks if isinstance(hook, SessionSetup)]
         try:
             # A pool thread (reads, and the slot in Redis): connects overlap their round trips.
-            prepared = await database_sync_to_async(self._prepare, thread_sensitive=False)(
-                user_id, setups
-            )
+            prepared = await database_sync_to_async(self._prepare, thread_sensitive=False)(setups)
             with translation.override(self.language):
                 return await self._join(user_id, prepared)
         except SocketRefused as refused:
@@ -189,10 +187,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                     raise
             return False
 
-    def _prepare(self, user_id: int, setups: list[SessionSetup]) -> dict[int, Any]:
+    def _prepare(self, setups: list[SessionSetup]) -> dict[int, Any]:
         """Off the loop, in one hop: the player's language, then every setup's ``prepare``, in
         order and in that language (a refusal's message is written in it); by ``id(setup)``."""
-        self.language = user_language(user_id) or self.language
+        self.language = user_language(self.scope["user"]) or self.language
         with translation.override(self.language):
             return {id(setup): setup.prepare(self) for setup in setups}
 

@@ -12,7 +12,17 @@ from apps.chat.models import Channel, ChannelKind, Membership
 from apps.players.models import Player
 
 
+def membership_known(channel: Channel, *, player_id: int, is_member: bool) -> None:
+    """Record on this ``channel`` instance whether ``player_id`` is a member, read in the
+    same query as the channel (``subscribe``): the rules below then do not ask again. The
+    instance lives for one call; nothing is kept on the socket."""
+    channel._known_memberships = {player_id: is_member}  # type: ignore[attr-defined]
+
+
 def _is_member(channel: Channel, player: Player) -> bool:
+    known = getattr(channel, "_known_memberships", {}).get(player.id)
+    if known is not None:
+        return bool(known)
     return Membership.objects.filter(channel=channel, player=player).exists()
 
 

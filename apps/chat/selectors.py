@@ -8,14 +8,26 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
 
 from apps.chat.exceptions import UnknownChannel, UnknownMessage
-from apps.chat.kinds import KindRules, kind_registry
-from apps.chat.models import Channel, ChannelKind, Membership, Message, MessageEdit, Reaction
+from apps.chat.kinds import KindRules, kind_registry, membership_known
+from apps.chat.models import (
+    Channel,
+    ChannelKind,
+    Membership,
+    Message,
+    MessageEdit,
+    Reaction,
+    TitleChatSettings,
+)
 from apps.chat.reach import EVERY_CHANNEL, ChatReach
+from apps.chat.reactions import default_reaction_emoji
 from apps.chat.relations import direct_message_recipients
+from apps.common.compiled_query import CompiledQuery
 from apps.players.models import Player
+
+_LARGEST_ID = 2**63 - 1  # a bigint: past it no row can match (and SQLite cannot bind it)
 
 
 def _readable(channel: Channel, player: Player, reach: ChatReach) -> bool:
@@ -36,6 +48,59 @@ def channel_get_for_player(
     return channel
 
 
+@dataclass(frozen=True)
+class SubscribedChannel:
+    channel: Channel
+    is_member: bool  # whether the player was a member when the channel was read
+    reaction_emoji: list[str]  # its title's reaction set
+
+
+def _channel_for_subscriber_query(*, channel_id: int, player_id: int) -> QuerySet[Channel]:
+    memberships = Membership.objects.filter(channel_id=OuterRef("pk"), player_id=player_id)
+    title_settings = TitleChatSettings.objects.filter(title_id=OuterRef("title_id"))
+    return (
+        Channel.objects.select_related("title")
+        .filter(id=channel_id)
+        .annotate(
+            subscriber_is_member=Exists(memberships),
+            title_reaction_emoji=Subquery(title_settings.values("reaction_emoji")[:1]),
+        )
+    )
+
+
+# Compiled once per thread: ``subscribe`` runs it for every channel of every reconnect, and
+# the ORM's compiling cost several times what PostgreSQL spends on the row.
+_channel_for_subscriber = CompiledQuery(
+    _channel_for_subscriber_query,
+    channel_id=Channel._meta.get_field("id"),
+    player_id=Membership._meta.get_field("player"),
+)
+
+
+def channel_get_for_subscriber(
+    *, channel_id: object, player: Player, reach: ChatReach
+) -> SubscribedChannel:
+    """``channel_get_for_player`` for ``subscribe``, in one query that also reads whether
+    ``player`` is a member (the kind's rule then does not ask again, nor does
+    ``membership_ensure`` for a member) and the reaction set of the channel's title."""
+    if not isinstance(channel_id, int) or isinstance(channel_id, bool):
+        raise UnknownChannel()
+    if not 0 < channel_id <= _LARGEST_ID:
+        raise UnknownChannel()
+    channel = _channel_for_subscriber.first(channel_id=channel_id, player_id=player.id)
+    if channel is None:
+        raise UnknownChannel()
+    is_member = bool(channel.subscriber_is_member)  # type: ignore[attr-defined]
+    membership_known(channel, player_id=player.id, is_member=is_member)
+    if not _readable(channel, player, reach):
+        raise UnknownChannel()
+    configured = channel.title_reaction_emoji  # type: ignore[attr-defined]
+    return SubscribedChannel(
+        channel=channel, is_member=is_member,
+        reaction_emoji=list(configured or default_reaction_emoji()),
+    )  # fmt: skip
+
+
 def message_get_for_player(
     *, message_id: object, player: Player, reach: ChatReach = EVERY_CHANNEL
 ) -> Message:
@@ -54,9 +119,65 @@ def _with_details(messages: QuerySet[Message]) -> QuerySet[Message]:
 
 
 def messages_after(*, channel: Channel, after_seq: int, limit: int) -> list[Message]:
-    """Messages with ``seq > after_seq`` in sequence order, at most ``limit``."""
-    messages = channel.messages.filter(seq__gt=after_seq).order_by("seq")[:limit]
-    return list(_with_details(messages))
+    """Messages with ``seq > after_seq`` in sequence order, at most ``limit``, with their
+    authors and reactions (what a resume replays on every reconnect: two compiled queries)."""
+    messages = _messages_after(limit).all(channel_id=channel.id, after_seq=after_seq)
+    if messages:
+        reactions = _reactions_between.all(
+            channel_id=channel.id, after_seq=after_seq, up_to_seq=messages[-1].seq
+        )
+        _reactions_attach(messages, reactions)
+    return messages
+
+
+_messages_after_by_limit: dict[int, CompiledQuery[Message]] = {}
+
+
+def _messages_after(limit: int) -> CompiledQuery[Message]:
+    """One compiled query per page size (a ``LIMIT`` is part of the SQL, not a parameter)."""
+    compiled = _messages_after_by_limit.get(limit)
+    if compiled is None:
+
+        def build(*, channel_id: int, after_seq: int) -> QuerySet[Message]:
+            messages = Message.objects.filter(channel_id=channel_id, seq__gt=after_seq)
+            return messages.select_related("author").order_by("seq")[:limit]
+
+        compiled = _messages_after_by_limit.setdefault(
+            limit,
+            CompiledQuery(
+                build,
+                channel_id=Message._meta.get_field("channel"),
+                after_seq=Message._meta.get_field("seq"),
+            ),
+        )
+    return compiled
+
+
+def _reactions_between_query(*, channel_id: int, after_seq: int, up_to_seq: int) -> QuerySet:
+    return Reaction.objects.filter(
+        message__channel_id=channel_id, message__seq__gt=after_seq, message__seq__lte=up_to_seq
+    ).order_by("id")
+
+
+_reactions_between = CompiledQuery(
+    _reactions_between_query,
+    channel_id=Message._meta.get_field("channel"),
+    after_seq=Message._meta.get_field("seq"),
+    up_to_seq=Message._meta.get_field("seq"),
+)
+
+
+def _reactions_attach(messages: list[Message], reactions: list[Reaction]) -> None:
+    """Each message's reactions, as ``prefetch_related("reactions")`` leaves them (what
+    ``message.reactions.all()`` then returns without a query)."""
+    by_message: dict[int, list[Reaction]] = defaultdict(list)
+    for reaction in reactions:
+        by_message[reaction.message_id].append(reaction)
+    for message in messages:
+        prefetched = Reaction.objects.all()
+        prefetched._result_cache = by_message.get(message.id, [])
+        prefetched._prefetch_done = True  # type: ignore[attr-defined]
+        message._prefetched_objects_cache = {"reactions": prefetched}  # type: ignore[attr-defined]
 
 
 def messages_between(*, channel_id: int, after_seq: int, before_seq: int) -> list[Message]:

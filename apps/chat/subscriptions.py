@@ -13,7 +13,6 @@ from apps.chat.exceptions import TooManySubscriptions
 from apps.chat.frames import int_field, is_count, list_field, refused
 from apps.chat.models import Channel
 from apps.chat.reach import ChatReach
-from apps.chat.reactions import reaction_emoji_for_titles
 from apps.chat.realtime import ChatSession, call, error_entry, reply, session_of, stop_subscription
 from apps.chat.resume import Missed, missed_for_channel, missed_get
 from apps.common.exceptions import ApplicationError
@@ -56,20 +55,22 @@ def _authorize(
     authorized = _Authorized(channels=[], errors=[], reactions={}, missed={})
     for channel_id in channel_ids:
         try:
-            channel = selectors.channel_get_for_player(
+            found = selectors.channel_get_for_subscriber(
                 channel_id=channel_id, player=player, reach=reach
             )
         except ApplicationError as error:
             authorized.errors.append(error_entry(channel_id, error))
             continue
-        services.membership_ensure(channel=channel, player=player)
+        channel = found.channel
+        if not found.is_member:
+            services.membership_ensure(channel=channel, player=player)
         authorized.channels.append(channel)
+        authorized.reactions[channel.title_id] = found.reaction_emoji
         if channel_id in early:
             last_seq, last_change_seq = early[channel_id]
             authorized.missed[channel_id] = missed_for_channel(
                 channel=channel, last_seq=last_seq, last_change_seq=last_change_seq
             )
-    authorized.reactions = reaction_emoji_for_titles(c.title_id for c in authorized.channels)
     return authorized
 
 

@@ -6,11 +6,15 @@ issued, in every process."""
 from typing import Any
 
 from apps.moderation.enforcement import CLOSE_CODES, session_refusal_for_user
+from apps.realtime.auth import credential_of
 from apps.realtime.registry import SessionSetup, SocketRefused
 
 
 def _refuse_sanctioned(consumer: Any) -> None:
-    """Off the loop, with the connect's other setup work (``SessionSetup``)."""
+    """Off the loop, with the connect's other setup work (``SessionSetup``). No query when
+    the bearer token's lookup already found no session-ending sanction (its login gate hint)."""
+    if credential_of(consumer.scope).login_gates_passed:
+        return
     refusal = session_refusal_for_user(user_id=consumer.scope["user"].id)
     if refusal is None:
         return

@@ -10,6 +10,7 @@ shown in the viewer's zone. Times are stored in UTC either way.
 import zoneinfo
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -26,10 +27,15 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in names]
 
 
-def player_language(user_id: int) -> str | None:
+def player_language(user: Any) -> str | None:
     """The signed-in player's own language setting, if it is one of the portal's (the
-    websocket's ``user_language`` provider)."""
-    locale = Player.objects.filter(user_id=user_id).values_list("locale", flat=True).first()
+    websocket's ``user_language`` provider). No query when the player came with the user (a
+    bearer token's lookup reads both in one row)."""
+    loaded = getattr(getattr(user, "_state", None), "fields_cache", {})
+    if "player" in loaded:
+        locale = loaded["player"].locale if loaded["player"] is not None else None
+    else:
+        locale = Player.objects.filter(user_id=user.pk).values_list("locale", flat=True).first()
     return locale if locale in dict(settings.LANGUAGES) else None
 
 

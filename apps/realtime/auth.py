@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from apps.accounts.gates import login_gate_hint_values, login_gates_check
 from apps.accounts.models import User
 from apps.accounts.selectors import api_token_get_active
 from apps.accounts.services import API_TOKEN_KIND
+from apps.common.exceptions import ApplicationError
 
 SESSION = "session"
 PLAYER_API_TOKEN = "api_token"  # noqa: S105 - a credential kind, not a secret
@@ -33,6 +35,10 @@ class SocketCredential:
     user: User
     kind: str
     title_id: int | None = None
+    # True when the token's own lookup already settled that no login gate refuses the user
+    # (no ban or suspension active when it was read: ``apps.accounts.gates`` hints): the
+    # connect's sanction check need not ask again. False: ask (it then says why, and closes).
+    login_gates_passed: bool = False
 
     @property
     def carries_staff_powers(self) -> bool:
@@ -67,7 +73,23 @@ def _player_api_token(token: str) -> SocketCredential | None:
     api_token = api_token_get_active(secret=token)
     if api_token is None:
         return None
-    return SocketCredential(user=api_token.user, kind=PLAYER_API_TOKEN)
+    return SocketCredential(
+        user=api_token.user, kind=PLAYER_API_TOKEN,
+        login_gates_passed=_login_gates_pass(api_token.user, login_gate_hint_values(api_token)),
+    )  # fmt: skip
+
+
+def _login_gates_pass(user: User, hints: dict[str, bool]) -> bool:
+    """Whether no login gate refuses ``user``, judged from the hints read with the token (no
+    query when every gate has a false hint). A refusal is not raised here: the socket's
+    sanction check (moderation's connect setup) reads it again and sends its frame."""
+    if any(hints.values()):
+        return False
+    try:
+        login_gates_check(user, hints=hints)
+    except ApplicationError:
+        return False
+    return True
 
 
 token_resolver_register(kind=API_TOKEN_KIND, resolver=_player_api_token)

@@ -14,8 +14,9 @@ from django.conf import settings
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-# Registered by the players app: the player's chosen language for a user id, or None.
-UserLanguage = Callable[[int], str | None]
+# Registered by the players app: the player's chosen language for a user, or None. A user
+# read with their player (a bearer token's lookup) is answered without a query.
+UserLanguage = Callable[[Any], str | None]
 _user_language: list[UserLanguage] = []
 
 
@@ -44,10 +45,10 @@ def handshake_language(scope: dict[str, Any]) -> str:
     return settings.LANGUAGE_CODE
 
 
-def user_language(user_id: int) -> str | None:
-    """The player's own language setting, if a provider knows it. Runs ORM queries: call it
-    off the event loop."""
+def user_language(user: Any) -> str | None:
+    """The player's own language setting, if a provider knows it. May run ORM queries: call
+    it off the event loop."""
     for provider in _user_language:
-        if language := provider(user_id):
+        if language := provider(user):
             return language
     return None

@@ -3,7 +3,8 @@ same run (not collected by pytest).
 
 * ``GET /api/v1/guilds`` (browse, 50 of 300 guilds, sorted by members) and
   ``GET /api/v1/guilds/{id}/members?limit=200`` (a 500-member guild, with presence) through
-  DRF in process, against the floor: one hand-written SQL query reading the same page of rows,
+  DRF in process, with a player API token as game clients send it, against the floor:
+  one hand-written SQL query reading the same page of rows,
   encoded with ``json.dumps``. Target: ours at most twice the floor.
 * ``match.completed`` events (10 guild members each) ingested and applied by the real
   applier, with the guild handler registered and without it, interleaved. Target: the guild
@@ -41,6 +42,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
+from apps.accounts.services import api_token_create  # noqa: E402
 from apps.common.text_safety import name_key  # noqa: E402
 from apps.game_events.applier import events_apply_pending  # noqa: E402
 from apps.game_events.envelope import envelope_validate  # noqa: E402
@@ -156,8 +158,10 @@ def apply_all(events: list) -> tuple[float, float]:
 
 
 def reads(viewer: Player, big: Guild) -> None:
+    # As a game client's guild panel reads them: with a player API token (its lookup counted).
     client = APIClient()
-    client.force_authenticate(viewer.user)
+    secret = api_token_create(user=viewer.user, name="guild-bench").secret
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     cases = [
         ("GET /api/v1/guilds (50 rows)", "/api/v1/guilds?limit=50", BROWSE_SQL, {}),
         ("GET members (200 of 500)", f"/api/v1/guilds/{big.id}/members?limit=200",

@@ -10,6 +10,8 @@ from apps.portal import views as portal_views
 from apps.portal.jsi18n import javascript_catalog
 
 urlpatterns = [
+    # First: API reads are the most frequent requests, and the prefixes below are disjoint.
+    path("api/v1/", include("apps.api.urls")),
     path("", portal_views.home_page, name="home"),
     path("favicon.ico", portal_views.favicon, name="favicon"),
     path("healthz", ops_views.healthz, name="healthz"),
@@ -22,7 +24,6 @@ urlpatterns = [
     path("ugc/", include("apps.ugc.urls_portal")),
     path("guilds/", include("apps.guilds.urls_portal")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("apps.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # The language menu keeps a signed-in player's choice on their profile.

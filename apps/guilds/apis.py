@@ -2,24 +2,22 @@
 one service → serialize. Every refusal is declared on the operation that returns it."""
 
 import functools
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import ISO_8601, serializers, status
+from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from apps.api.errors import ErrorCode, error_responses
 from apps.api.fields import StrictCharField, StrictChoiceField
 from apps.api.pagination import CursorPagination
+from apps.api.rows import datetimes_in_request_zone
 from apps.common.exceptions import InvalidInput
 from apps.common.localized_text import InvalidText, UnknownLanguage, localized
 from apps.guilds import exceptions as errors
@@ -32,7 +30,7 @@ from apps.guilds.stats import guild_leaderboard
 from apps.moderation.exceptions import Banned, GuildCreationBanned, Suspended
 from apps.players.apis.errors import AVATAR_ERRORS
 from apps.players.apis.serializers import PlayerCardSerializer, PlayerWithPresenceSerializer
-from apps.players.avatars import avatar_urls
+from apps.players.avatars import player_cards_of_rows
 from apps.players.models import Player
 from apps.players.permissions import IsPlayer, player_of
 from apps.players.presence import HIDDEN, presence_states_of_ids
@@ -201,7 +199,7 @@ def _guild_cards(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     same keys in the same order (the description in the response's language, as
     ``Guild.localized_description``), the time zone, language and emblem URL looked up once
     per page."""
-    created = _datetime_in_request_zone()
+    created = datetimes_in_request_zone()
     emblem = emblem_urls("large")
     language = get_language() or settings.LANGUAGE_CODE
     return [
@@ -334,38 +332,18 @@ def _member_list_body(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     states = presence_states_of_ids(user_ids=shown) if shown else {}
     presence = {state: state.as_dict() for state in {*states.values(), HIDDEN}}
     hidden = presence[HIDDEN]
-    joined = _datetime_in_request_zone()
-    large, small = avatar_urls("large"), avatar_urls("small")
+    joined, card_of = datetimes_in_request_zone(), player_cards_of_rows("player")
     body = []
     for row in rows:
-        player_id, is_deleted = row["player_id"], row["player__deleted_at"] is not None
-        state = states.get(player_id)
-        card = {"id": player_id, "display_name": row["player__display_name"],
-                "avatar_url": large(player_id, row["player__avatar_large"], is_deleted),
-                "avatar_small_url": small(player_id, row["player__avatar_small"], is_deleted),
-                "presence": hidden if state is None else presence[state]}  # fmt: skip
+        state = states.get(row["player_id"])
+        card = card_of(row)
+        assert card is not None  # a membership always has its player
+        card["presence"] = hidden if state is None else presence[state]
         body.append(
             {"player": card, "role": row["role__name"], "rank": row["role__rank"],
              "is_leader": row["is_leader"], "joined_at": joined(row["joined_at"])}
         )  # fmt: skip
     return body
-
-
-def _datetime_in_request_zone() -> Callable[[datetime], str | None]:
-    """``RequestZoneDateTimeField().to_representation`` for a page of aware datetimes: the
-    same ISO 8601 text (``Z`` for UTC), without the field's per-value checks."""
-    field = RequestZoneDateTimeField()
-    zone = field.default_timezone()
-    if getattr(field, "format", api_settings.DATETIME_FORMAT) != ISO_8601 or zone is None:
-        return field.to_representation  # another output format: the field's own way
-
-    def iso(value: datetime) -> str | None:
-        if value is None:
-            return None
-        text = value.astimezone(zone).isoformat()
-        return f"{text[:-6]}Z" if text.endswith("+00:00") else text
-
-    return iso
 
 
 class GuildMemberListApi(APIView):

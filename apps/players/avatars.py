@@ -11,7 +11,7 @@ nothing the client sent (name, declared type, metadata) is kept.
 import io
 import uuid
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -150,3 +150,30 @@ def avatar_url(player: Player, size: str = "large") -> str | None:
 def rendition_version(name: str) -> str:
     """The cache-busting token of a rendition's URL: it changes with every upload."""
     return name.rsplit("/", 1)[-1].split("-", 1)[0][:12]
+
+
+def player_cards_of_rows(prefix: str) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """The player card (``PlayerCardSerializer``: id, name, avatar URLs) of the player whose
+    columns a row holds as ``{prefix}_id``, ``{prefix}__display_name``,
+    ``{prefix}__avatar_large``, ``{prefix}__avatar_small`` and ``{prefix}__deleted_at``
+    (``prefix=""``: the row is the player's own: ``id``, ``display_name``, …). None when the
+    row has no such player. Avatar URLs are reversed once per page, and only if a row has one."""
+    large, small = avatar_urls("large"), avatar_urls("small")
+    at = f"{prefix}__" if prefix else ""
+    pid = f"{prefix}_id" if prefix else "id"
+    name, large_name, small_name = f"{at}display_name", f"{at}avatar_large", f"{at}avatar_small"
+    deleted_at = f"{at}deleted_at"
+
+    def card(row: dict[str, Any]) -> dict[str, Any] | None:
+        player_id = row[pid]
+        if player_id is None:
+            return None
+        is_deleted = row[deleted_at] is not None
+        return {
+            "id": player_id,
+            "display_name": row[name],
+            "avatar_url": large(player_id, row[large_name], is_deleted),
+            "avatar_small_url": small(player_id, row[small_name], is_deleted),
+        }
+
+    return card

@@ -1,13 +1,12 @@
 """Output shapes shared by several endpoints (each API still nests its own Input/Output)."""
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import serializers
 
-from apps.players.avatars import avatar_url, avatar_urls
+from apps.api.rows import datetimes_in_request_zone
+from apps.players.avatars import avatar_url, player_cards_of_rows
 from apps.players.models import ActivityEntry, Notification, Player
 from apps.players.presence import HIDDEN, presence_states_of_ids
 
@@ -125,44 +124,10 @@ class ActivitySerializer(serializers.Serializer):
         }
 
 
-def _times_in_active_zone() -> Callable[[datetime], str]:
-    """``_DATETIME.to_representation`` for a page of stored (aware) times: in the active time
-    zone, ISO 8601, "Z" for UTC — the zone looked up once for the page."""
-    zone = timezone.get_current_timezone()
-
-    def iso(value: datetime) -> str:
-        text = value.astimezone(zone).isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-    return iso
-
-
-def _cards_of_rows(prefix: str) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
-    """``_player_card`` of the player whose columns a row holds under ``prefix``."""
-    large, small = avatar_urls("large"), avatar_urls("small")
-    pid, name = f"{prefix}_id", f"{prefix}__display_name"
-    large_name, small_name = f"{prefix}__avatar_large", f"{prefix}__avatar_small"
-    deleted_at = f"{prefix}__deleted_at"
-
-    def card(row: dict[str, Any]) -> dict[str, Any] | None:
-        player_id = row[pid]
-        if player_id is None:
-            return None
-        is_deleted = row[deleted_at] is not None
-        return {
-            "id": player_id,
-            "display_name": row[name],
-            "avatar_url": large(player_id, row[large_name], is_deleted),
-            "avatar_small_url": small(player_id, row[small_name], is_deleted),
-        }
-
-    return card
-
-
 def activity_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """``ActivitySerializer``'s output for rows of ``selectors.ACTIVITY_ROW`` (API pages read
     rows, not entries: tests/players/test_serializers.py keeps the two equal)."""
-    iso, card = _times_in_active_zone(), _cards_of_rows("player")
+    iso, card = datetimes_in_request_zone(), player_cards_of_rows("player")
     return [
         {
             "id": row["id"],
@@ -182,32 +147,26 @@ def friend_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = list(rows)
     shown = {row["id"]: row["user_id"] for row in rows if row["viewer_sees_fully"]}
     states = presence_states_of_ids(user_ids=shown) if shown else {}
-    large, small = avatar_urls("large"), avatar_urls("small")
+    card_of = player_cards_of_rows("")
     body = []
     for row in rows:
-        player_id, is_deleted = row["id"], row["deleted_at"] is not None
-        body.append(
-            {
-                "id": player_id,
-                "display_name": row["display_name"],
-                "avatar_url": large(player_id, row["avatar_large"], is_deleted),
-                "avatar_small_url": small(player_id, row["avatar_small"], is_deleted),
-                "presence": states.get(player_id, HIDDEN).as_dict(),
-            }
-        )
+        card = card_of(row)
+        assert card is not None
+        card["presence"] = states.get(row["id"], HIDDEN).as_dict()
+        body.append(card)
     return body
 
 
 def notification_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """``NotificationSerializer``'s output for rows of ``selectors.NOTIFICATION_ROW``."""
-    iso, card = _times_in_active_zone(), _cards_of_rows("actor")
+    iso, card = datetimes_in_request_zone(), player_cards_of_rows("actor")
     return [
         {
             "id": row["id"],
             "kind": row["kind"],
             "actor": card(row),
             "data": {str(key): value for key, value in row["data"].items()},
-            "read_at": None if row["read_at"] is None else iso(row["read_at"]),
+            "read_at": iso(row["read_at"]),
             "created_at": iso(row["created_at"]),
         }
         for row in rows

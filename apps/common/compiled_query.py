@@ -149,6 +149,8 @@ class CompiledQuery(Generic[M]):
             name: self.parameters[name].get_db_prep_value(value, connection, prepared=False)
             for name, value in values.items()
         }
+        if not _in_column_ranges(self.parameters, prepared, connection):
+            return  # as Django's own lookups: a number no column can hold matches no row
         params = [
             prepared[compiled.slots[position]] if position in compiled.slots else constant
             for position, constant in enumerate(compiled.constants)
@@ -162,6 +164,26 @@ class CompiledQuery(Generic[M]):
         names = compiled.names
         for row in compiled.rows(rows):
             yield dict(zip(names, row, strict=True))
+
+
+def _in_column_ranges(
+    fields: Mapping[str, models.Field], prepared: Mapping[str, Any], connection: Any
+) -> bool:
+    """Whether every integer parameter fits its column. Django's lookups turn an id beyond the
+    column's range (a client's ``player_id`` of 10**20) into "no rows" instead of sending it;
+    a compiled query sends SQL itself, so it asks the same question. Compiled queries compare
+    their parameters for equality, where "no rows" is the answer."""
+    for name, value in prepared.items():
+        field = fields[name]
+        if isinstance(value, int) and isinstance(field, models.IntegerField | models.ForeignKey):
+            low, high = connection.ops.integer_field_range(
+                field.target_field.get_internal_type()
+                if isinstance(field, models.ForeignKey)
+                else field.get_internal_type()
+            )
+            if (low is not None and value < low) or (high is not None and value > high):
+                return False
+    return True
 
 
 def _values_names(queryset: models.QuerySet[Any]) -> list[str] | None:

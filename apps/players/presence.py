@@ -93,12 +93,29 @@ _OPEN_SESSIONS_SQL = f"""
     ORDER BY s.player_id, s.last_seen_at DESC"""  # noqa: S608 (table names from the models)
 
 
+def _open_session_rows(player_ids: list[int]) -> list[tuple[Any, ...]]:
+    """``(player_id, match_id, slug, name, name_translations)`` of each player's most recently
+    active open session: the array statement on PostgreSQL; elsewhere (SQLite, the embedded
+    default) the same read through the ORM, the most recent session winning."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_OPEN_SESSIONS_SQL, [player_ids])
+            return cursor.fetchall()
+    latest = {
+        row[0]: row
+        for row in GameSession.objects.filter(player_id__in=player_ids, ended_at__isnull=True)
+        .order_by("last_seen_at", "id")
+        .values_list(
+            "player_id", "match_id", "title__slug", "title__name", "title__name_translations"
+        )
+    }
+    return list(latest.values())
+
+
 def _open_sessions_of(player_ids: list[int]) -> dict[int, PresenceState]:
     """``_state`` of each player with an open game session, equal states shared."""
-    connection = transaction.get_connection()
-    with connection.cursor() as cursor:
-        cursor.execute(_OPEN_SESSIONS_SQL, [player_ids])
-        rows = cursor.fetchall()
+    rows = _open_session_rows(player_ids)
     states: dict[tuple[str, str], PresenceState] = {}
     found: dict[int, PresenceState] = {}
     for player_id, match_id, slug, name, names in rows:

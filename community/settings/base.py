@@ -346,6 +346,8 @@ REST_FRAMEWORK = {
     # Bodies are JSON (the avatar upload alone is multipart): form encodings cannot say "an
     # empty list" or "a number", and every endpoint validates one way.
     "DEFAULT_PARSER_CLASSES": ["apps.api.parsers.JSONParser"],
+    # DRF's, with the usual Accept headers answered without parsing (apps/api/negotiation.py).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.api.negotiation.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [

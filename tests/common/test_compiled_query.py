@@ -7,6 +7,8 @@ from apps.accounts.models import ApiToken
 from apps.accounts.selectors import api_token_get_active
 from apps.accounts.services import api_token_create
 from apps.common.compiled_query import CompiledQuery, CompiledQueryError
+from apps.common.exceptions import NotFound
+from apps.players.selectors import player_get_visible
 from tests.factories import UserFactory
 from tests.players.factories import PlayerFactory
 
@@ -48,3 +50,17 @@ def test_a_builder_that_reads_the_clock_itself_is_refused_at_first_use():
 
     with pytest.raises(CompiledQueryError, match="not one of"):
         query.first(digest="anything")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("player_id", [10**20, -(10**20), 2**63])
+def test_an_id_no_column_can_hold_finds_nothing_instead_of_failing(player_id):
+    """As Django's own lookups: an id beyond the column's range is "no such player" (404),
+    on PostgreSQL and on SQLite alike, not a database error."""
+    viewer = PlayerFactory()
+    player_get_visible(viewer=viewer, player_id=viewer.id)  # compiled by now
+
+    with pytest.raises(NotFound):
+        player_get_visible(viewer=viewer, player_id=player_id)
+
+    assert player_get_visible(viewer=viewer, player_id=viewer.id)[0] == viewer

@@ -294,6 +294,9 @@ class Room:
         self.lost = 0  # messages that had not reached every socket LOST_AFTER_SECONDS later
         self.late = 0  # deliveries that came after their message was counted lost
         self.refused: dict[str, int] = {}
+        # The server de-duplicates retried sends by client_msg_id: every room's must be new,
+        # or a later repeat in the same bench process is answered from the first (no delivery).
+        self.client_msg_prefix = f"b{os.getpid()}-{time.time_ns()}"
 
     # --- the hot path: one call per received frame ---------------------------------------
     def on_delivery(self, payload: bytes) -> None:
@@ -363,7 +366,7 @@ class Room:
         if is_ours(self.kind):
             sender.send(
                 f'{{"type":"send","id":"m{number}","channel_id":{self.fixture.channel_id},'
-                f'"body":"#{number}#","client_msg_id":"b{os.getpid()}-{number}"}}'
+                f'"body":"#{number}#","client_msg_id":"{self.client_msg_prefix}-{number}"}}'
             )
         else:
             sender.send(f'{{"type":"m","body":"#{number}#"}}')

@@ -85,49 +85,9 @@ class FramedOnceProtocol(WebSocketProtocol):
             # What ``sendData`` does, less its debug line: its arguments are formatted (with
             # terminal colours) on every write whatever the log level, a quarter of the time
             # of a fan-out write at 1,000 sockets.
-            self._write_now(frame)
+            self.transport.write(frame)
             self.trafficStats.outgoingOctetsWireLevel += len(frame)
         return True
-
-    def _write_now(self, frame: bytes) -> None:
-        """Hand ``frame`` to the kernel at once when nothing is waiting before it in Twisted's
-        buffer (then order cannot change); what the kernel does not take, and every frame
-        behind a waiting one, goes through Twisted's ``write`` as before. Twisted would
-        register the socket with the event loop's selector for every write and unregister it
-        once written (two ``epoll_ctl`` calls and their Python per socket and message)."""
-        tcp = self._tcp_transport()
-        if (
-            tcp is None
-            or tcp._tempDataLen
-            or len(tcp.dataBuffer) != tcp.offset
-            or not tcp.connected
-            or tcp.disconnecting
-            or tcp._writeDisconnected
-        ):
-            self.transport.write(frame)
-            return
-        try:
-            sent = tcp.socket.send(frame)
-        except OSError:
-            sent = 0  # full, or broken: Twisted's write buffers it and its reactor sees why
-        if sent < len(frame):
-            tcp.write(frame[sent:])
-
-    def _tcp_transport(self) -> Any | None:
-        """The plain TCP connection under this socket (Daphne's protocol writes through the
-        HTTP channel it was upgraded from); None under TLS or another transport."""
-        tcp = self.__dict__.get("_tcp", False)
-        if tcp is False:
-            tcp = self.transport
-            for _ in range(4):
-                if tcp is None or hasattr(tcp, "dataBuffer"):
-                    break
-                tcp = getattr(tcp, "transport", None)
-            is_plain_tcp = hasattr(tcp, "socket") and hasattr(tcp, "_tempDataLen")
-            if not is_plain_tcp or getattr(tcp, "TLS", False):
-                tcp = None
-            self._tcp = tcp
-        return tcp
 
 
 class ClosingServer(Server):

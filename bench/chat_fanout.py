@@ -30,6 +30,10 @@ concurrent: handshake, and for ours authentication and ``subscribe`` with a resu
 the client's. Repeats are interleaved (the server order rotates) and ``/proc/loadavg`` is
 printed around each block.
 
+``--only cpu`` measures only the CPU µs per delivery (ours and the baselines, one window per
+client count at the sweep's usual plateau: 128 in flight at 100 clients, 32 at 1,000),
+the steadiest figure on a shared machine, in a fraction of the full run's time.
+
 Persistence, first and in-process, against batched ``COPY``s of the same message rows (500
 per transaction, rows prepared before the clock: the fastest batched insert): the group
 committer's storage step on admitted messages (sequence block, ``COPY``, read markers, commit;
@@ -294,6 +298,9 @@ class Room:
         self.lost = 0  # messages that had not reached every socket LOST_AFTER_SECONDS later
         self.late = 0  # deliveries that came after their message was counted lost
         self.refused: dict[str, int] = {}
+        # The server de-duplicates retried sends by client_msg_id: every room's must be new,
+        # or a later repeat in the same bench process is answered from the first (no delivery).
+        self.client_msg_prefix = f"b{os.getpid()}-{time.time_ns()}"
 
     # --- the hot path: one call per received frame ---------------------------------------
     def on_delivery(self, payload: bytes) -> None:
@@ -363,7 +370,7 @@ class Room:
         if is_ours(self.kind):
             sender.send(
                 f'{{"type":"send","id":"m{number}","channel_id":{self.fixture.channel_id},'
-                f'"body":"#{number}#","client_msg_id":"b{os.getpid()}-{number}"}}'
+                f'"body":"#{number}#","client_msg_id":"{self.client_msg_prefix}-{number}"}}'
             )
         else:
             sender.send(f'{{"type":"m","body":"#{number}#"}}')
@@ -551,6 +558,8 @@ async def measure(kind: str, port: int, server: subprocess.Popen, fixture: Fixtu
         if is_ours(kind):
             await _seed_lobby(port, fixture)  # warms the server too, and gives resume work
         return await storm(kind, port, fixture, pid=server.pid)
+    if args.only == "cpu":
+        return await cpu_per_delivery(kind, port, server, fixture, args.seconds)
     for clients in (100, 1000):
         room = Room(kind, port, fixture)
         await room.open(clients, args.senders)
@@ -570,6 +579,27 @@ async def measure(kind: str, port: int, server: subprocess.Popen, fixture: Fixtu
     return results
 
 
+# The plateau windows of the sweep on this machine: what ``--only cpu`` measures at.
+CPU_WINDOWS = {100: 128, 1000: 32}
+
+
+async def cpu_per_delivery(kind: str, port: int, server: subprocess.Popen, fixture: Fixture,
+                           seconds: float) -> dict:  # fmt: skip
+    """One closed-loop window per client count (no sweep, latency or storm): the steadiest
+    figure, CPU µs per delivery, at the lowest cost of machine time."""
+    results: dict = {}
+    for clients, window in CPU_WINDOWS.items():
+        room = Room(kind, port, fixture)
+        await room.open(clients, 4)
+        await capacity(room, server, seconds=2, window=window, number=0)  # warm-up
+        results[clients], _ = await capacity(
+            room, server, seconds=seconds, window=window, number=10**6
+        )
+        results[f"lost{clients}"] = room.lost
+        room.close()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -579,10 +609,13 @@ def main() -> None:
     parser.add_argument("--store-messages", type=int, default=20000)
     parser.add_argument("--store-window", type=int, default=2000)
     parser.add_argument(
-        "--only", choices=("storm",), help="only the connect storm (no store phase, no capacity)"
+        "--only",
+        choices=("storm", "cpu"),
+        help="storm: only the connect storm; cpu: only CPU per delivery at the plateau windows "
+        "(no store phase, sweep, latency or storm)",
     )
     args = parser.parse_args()
-    if args.only == "storm":
+    if args.only in ("storm", "cpu"):
         args.store_messages = 0
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get(
         "REDIS_URL"
@@ -612,6 +645,13 @@ def main() -> None:
                     wsload.run(measure(kind, port, server, fixture, args))
                 )
             row = figures[kind][-1]
+            if args.only == "cpu":
+                print(f"run {run + 1} {kind:<10} load {load_before} -> {loadavg()}: "
+                      + "; ".join(f"{c}: {row[c].rate:,.0f}/s {row[c].us_per_delivery:.1f} µs/dlv "
+                                  f"srv {row[c].server_cpu:.0%} cli {row[c].client_cpu:.0%} "
+                                  f"lost {row[f'lost{c}']}" for c in CPU_WINDOWS),
+                      flush=True)  # fmt: skip
+                continue
             if args.only == "storm":
                 print(f"run {run + 1} {kind:<10} load {load_before} -> {loadavg()}: storm "
                       f"{row.get('storm', 0):.2f} s, server CPU "
@@ -625,7 +665,7 @@ def main() -> None:
                       for f in row[clients]["sweep"]) for clients in (100, 1000))
                   + f"; p99 {row['latency']['p99']:.1f} ms; storm {row.get('storm', 0):.2f} s",
                   flush=True)  # fmt: skip
-    if args.only != "storm":
+    if args.only is None:
         report(figures, stores)
 
 

@@ -11,11 +11,83 @@ hint of what it did wrong. With ``failByDrop`` off, Autobahn sends the close fra
 websocket RFC gives for the failure — 1009 for a frame too big (1002 a protocol error, 1007
 invalid UTF-8) — waits at most its close-handshake timeout (1 s) for the client's reply, then
 drops the connection. The rest of an oversized frame is read and discarded, never buffered.
+
+Its websockets are ``FramedOnceProtocol``: a text frame is framed once for every socket it
+goes to, and a connection costs no debug formatting nobody reads (below).
 """
 
+from typing import Any
+
+from autobahn.websocket.protocol import WebSocketServerProtocol
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import reactor
+
+
+class FramedOnceProtocol(WebSocketProtocol):
+    """Daphne's websocket protocol, with a text frame framed once per message, not per socket.
+
+    Fan-out (``apps.realtime.fanout``) hands the *same* ``str`` object to every local socket
+    in a row. Daphne would UTF-8 encode and frame it again for each (``serverSend`` →
+    ``sendMessage``); here the factory keeps the last text it framed (Autobahn's
+    ``prepareMessage``), and a socket given that very object writes the same bytes. A text that
+    is equal but another object is simply framed again: identity, not equality, so the cache
+    costs one comparison and never a hash of a large frame.
+
+    Everything else takes Daphne's own path, unchanged: accept, close, binary frames, a socket
+    that is not open (which raises as before), a socket with per-message compression
+    negotiated (its frames differ per socket), and a frame over the size or fragment limits.
+    Frames on one socket keep their order: both paths write to the transport at once.
+    """
+
+    # Autobahn copies its options from the factory at every connection and formats all of
+    # them with ``pformat`` for a debug line, whatever the log level (~5 % of a connect's
+    # time). With none listed here it formats an empty list; ``_connectionMade`` copies them.
+    CONFIG_ATTRS: tuple[str, ...] = ()
+
+    def _connectionMade(self) -> None:
+        for name in WebSocketServerProtocol.CONFIG_ATTRS:
+            if not hasattr(self, name):
+                setattr(self, name, getattr(self.factory, name))
+        super()._connectionMade()
+
+    def handle_reply(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "websocket.send" and not message.get("bytes"):
+            text = message.get("text")
+            if text and self.write_text(text):
+                return
+        super().handle_reply(message)
+
+    def write_text(self, text: str) -> bool:
+        """Write ``text`` as one text frame now. False, with nothing written, where Daphne's
+        own path must take it (``handle_reply``): a socket not open, compression negotiated,
+        a frame over the size or fragment limits.
+
+        The application may call it directly instead of going through ASGI ``send`` (the
+        consumer's fan-out path, ``apps.realtime.consumers``): the frame is the same, and it
+        is written at once, as Daphne's path would have."""
+        if self.state != self.STATE_OPEN or self._perMessageCompress is not None:
+            return False
+        factory = self.factory
+        if text is factory.framed_text:
+            frame, size = factory.framed
+        else:
+            payload = text.encode()
+            size = len(payload)
+            frame = factory.prepareMessage(payload, isBinary=False).payloadHybi
+            factory.framed_text, factory.framed = text, (frame, size)
+        if 0 < self.maxMessagePayloadSize < size or 0 < self.autoFragmentSize < size:
+            return False  # Daphne's path: refused (PayloadExceededError) or fragmented
+        if self.send_queue:  # Autobahn's own queue of chopped writes: stay behind it
+            self.sendData(frame)
+        else:
+            # What ``sendData`` does, less its debug line: its arguments are formatted (with
+            # terminal colours) on every write whatever the log level, a quarter of the time
+            # of a fan-out write at 1,000 sockets.
+            self.transport.write(frame)
+            self.trafficStats.outgoingOctetsWireLevel += len(frame)
+        return True
 
 
 class ClosingServer(Server):
@@ -27,6 +99,10 @@ class ClosingServer(Server):
 
     def _close_instead_of_drop(self) -> None:
         self.ws_factory.setProtocolOptions(failByDrop=False)
+        self.ws_factory.protocol = FramedOnceProtocol
+        # The last text frame framed, and its (frame bytes, encoded size): one per process.
+        self.ws_factory.framed_text = None
+        self.ws_factory.framed = None
 
 
 class ClosingCommandLine(CommandLineInterface):

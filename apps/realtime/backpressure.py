@@ -14,6 +14,7 @@ Where no transport can be reached (the in-process test communicator) nothing is 
 """
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -23,18 +24,29 @@ from apps.common.metrics import WS_SLOW_CONSUMERS_CLOSED
 CLOSE_TOO_SLOW = 4010
 
 
-def transport_of(send: Any) -> Any | None:
-    """The network transport under an ASGI ``send`` from Daphne, through Channels' session
-    wrapper (``real_send``); None elsewhere."""
+def protocol_of(send: Any) -> Any | None:
+    """Daphne's websocket protocol under an ASGI ``send`` from Daphne, through Channels'
+    session wrapper (``real_send``); None elsewhere."""
     for _ in range(4):
         if isinstance(send, functools.partial):
-            protocol = next((arg for arg in send.args if hasattr(arg, "transport")), None)
-            return _innermost(getattr(protocol, "transport", None))
+            return next((arg for arg in send.args if hasattr(arg, "transport")), None)
         wrapper = getattr(send, "__self__", None)
         send = getattr(wrapper, "real_send", None)
         if send is None:
             return None
     return None
+
+
+def transport_of(send: Any) -> Any | None:
+    """The network transport under an ASGI ``send`` from Daphne; None elsewhere."""
+    return _innermost(getattr(protocol_of(send), "transport", None))
+
+
+def text_writer_of(send: Any) -> Callable[[str], bool] | None:
+    """Our Daphne protocol's ``write_text`` under an ASGI ``send``
+    (``community.daphne_server``): writes a text frame now, or returns False for ``send`` to
+    take it. None under another server (or stock Daphne)."""
+    return getattr(protocol_of(send), "write_text", None)
 
 
 def _innermost(transport: Any) -> Any | None:
@@ -74,12 +86,15 @@ def _flush(transport: Any) -> None:
 class SendQueue:
     """One socket's outgoing queue, as seen from the application."""
 
-    __slots__ = ("frames", "is_over", "transport")  # one per socket: no __dict__
+    __slots__ = ("frames", "is_over", "max_bytes", "max_frames", "transport")  # no __dict__
 
     def __init__(self, transport: Any) -> None:
         self.transport = transport
         self.frames = 0  # written since the buffer was last seen empty
         self.is_over = False
+        # Read once per socket: a settings lookup per frame cost ~5 % of fan-out at 1,000 sockets.
+        self.max_bytes: int = settings.WEBSOCKET_SEND_QUEUE_MAX_BYTES
+        self.max_frames: int = settings.WEBSOCKET_SEND_QUEUE_MAX_FRAMES
 
     def admit(self, size: int) -> bool:
         """Whether a frame of ``size`` bytes may be written; False once the socket is too far
@@ -103,10 +118,7 @@ class SendQueue:
         waiting = buffered_bytes(self.transport)
         if waiting == 0:
             self.frames = 1  # only the frame being written
-        return (
-            waiting + size > settings.WEBSOCKET_SEND_QUEUE_MAX_BYTES
-            or self.frames > settings.WEBSOCKET_SEND_QUEUE_MAX_FRAMES
-        )
+        return waiting + size > self.max_bytes or self.frames > self.max_frames
 
 
 def send_queue_for(send: Any) -> SendQueue | None:

@@ -59,12 +59,14 @@ class _Compiled:
         constants: list[Any],
         compiler: Any,
         names: list[str] | None,
+        ranges: dict[str, tuple[int | None, int | None]],
     ):
         self.sql = sql
         self.slots = slots  # position in the parameter list → parameter name
         self.constants = constants
         self.compiler = compiler
         self.names = names  # a ``.values()`` query's keys; None: model instances
+        self.ranges = ranges  # integer parameters: the values their column can hold
         # What ``compiler.results_iter`` would work out again for every run.
         fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
         self.converters = compiler.get_converters(fields)
@@ -137,7 +139,8 @@ class CompiledQuery(Generic[M]):
         missing = set(self.parameters) - set(slots.values())
         if missing:
             raise CompiledQueryError(f"parameters never reach the SQL: {sorted(missing)}")
-        return _Compiled(sql, slots, params, compiler, _values_names(queryset))
+        ranges = _integer_ranges(self.parameters, connection)
+        return _Compiled(sql, slots, params, compiler, _values_names(queryset), ranges)
 
     def _run(self, values: dict[str, Any], *, many: bool) -> Iterator[Any]:
         if set(values) != set(self.parameters):
@@ -149,7 +152,7 @@ class CompiledQuery(Generic[M]):
             name: self.parameters[name].get_db_prep_value(value, connection, prepared=False)
             for name, value in values.items()
         }
-        if not _in_column_ranges(self.parameters, prepared, connection):
+        if not _in_column_ranges(compiled.ranges, prepared):
             return  # as Django's own lookups: a number no column can hold matches no row
         params = [
             prepared[compiled.slots[position]] if position in compiled.slots else constant
@@ -166,23 +169,34 @@ class CompiledQuery(Generic[M]):
             yield dict(zip(names, row, strict=True))
 
 
+def _integer_ranges(
+    fields: Mapping[str, models.Field], connection: Any
+) -> dict[str, tuple[int | None, int | None]]:
+    """The values each integer parameter's column can hold, looked up once per compile."""
+    ranges = {}
+    for name, field in fields.items():
+        if isinstance(field, models.ForeignKey):
+            ranges[name] = connection.ops.integer_field_range(
+                field.target_field.get_internal_type()
+            )
+        elif isinstance(field, models.IntegerField):
+            ranges[name] = connection.ops.integer_field_range(field.get_internal_type())
+    return ranges
+
+
 def _in_column_ranges(
-    fields: Mapping[str, models.Field], prepared: Mapping[str, Any], connection: Any
+    ranges: Mapping[str, tuple[int | None, int | None]], prepared: Mapping[str, Any]
 ) -> bool:
     """Whether every integer parameter fits its column. Django's lookups turn an id beyond the
     column's range (a client's ``player_id`` of 10**20) into "no rows" instead of sending it;
     a compiled query sends SQL itself, so it asks the same question. Compiled queries compare
     their parameters for equality, where "no rows" is the answer."""
-    for name, value in prepared.items():
-        field = fields[name]
-        if isinstance(value, int) and isinstance(field, models.IntegerField | models.ForeignKey):
-            low, high = connection.ops.integer_field_range(
-                field.target_field.get_internal_type()
-                if isinstance(field, models.ForeignKey)
-                else field.get_internal_type()
-            )
-            if (low is not None and value < low) or (high is not None and value > high):
-                return False
+    for name, (low, high) in ranges.items():
+        value = prepared[name]
+        if isinstance(value, int) and (
+            (low is not None and value < low) or (high is not None and value > high)
+        ):
+            return False
     return True
 
 

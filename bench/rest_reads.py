@@ -15,7 +15,8 @@ Needs ``wrk`` (Debian package ``wrk``), PostgreSQL and Redis:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/community_rest_bench \
     REDIS_URL=redis://127.0.0.1:6379/8 DJANGO_SETTINGS_MODULE=community.settings.test \
     sh -c '.venv/bin/python manage.py migrate -v0 && .venv/bin/python bench/rest_reads.py'
-Options: --duration 5 (s per block), --repeats 3, --connections 32, --workers 2, and
+Options: --duration 5 (s per block), --repeats 3, --connections 32, --workers 2, --only REGEX
+(our endpoints whose name matches, with their floors; e.g. ``--only members``), and
 --base-tree DIR: a checkout of an earlier commit served by a third gunicorn, so before and
 after come from one interleaved run (``git archive 6bda94e | tar -x -C /tmp/base`` and a
 ``.venv`` link there).
@@ -245,6 +246,10 @@ def main() -> None:
         "--base-tree", type=Path, help="another checkout (e.g. the commit before a change) "
         "served by a third gunicorn, so before and after come from one interleaved run",
     )  # fmt: skip
+    parser.add_argument(
+        "--only", help="a regular expression: measure only our endpoints whose name matches it, "
+        "with their floors",
+    )  # fmt: skip
     args = parser.parse_args()
     viewer, friend = seed()
     guild = seed_guild(viewer).id
@@ -281,6 +286,10 @@ def main() -> None:
         "GET /healthz": ("floor healthz", "floor healthz"),
     }
     floors |= {f"{name} (base)": pair for name, pair in floors.items()}
+    if args.only:
+        ours = [name for name in floors if re.search(args.only, name)]
+        keep = {*ours, *(floor for name in ours for floor in floors[name])}
+        variants = [variant for variant in variants if variant.name in keep]
     connection.close()
     servers = {
         OURS_PORT: start_server(OURS_PORT, "community.settings.production", args.workers),

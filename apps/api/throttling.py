@@ -20,6 +20,7 @@ from rest_framework.request import Request
 
 from apps.common.client_address import client_address_of_request
 from apps.common.exceptions import ApplicationError
+from apps.common.redis_connections import thread_client
 from apps.titles.authentication import TitleClient
 
 if TYPE_CHECKING:  # rest_framework.views imports this module through its settings
@@ -111,19 +112,12 @@ class OneRoundTripMixin(throttling.SimpleRateThrottle):
         return OneRoundTripMixin._script(keys=[key], args=arguments, client=client)
 
 
-_clients: dict[int, tuple[Any, Any]] = {}  # id(cache client) -> (cache client, Redis client)
-
-
 def _redis_client(backend: RedisCache) -> Any:
-    """A Redis client on the cache's write pool, made once per cache client: Django's
-    ``get_client`` builds a new one on every call (its response-callback table alone costs
-    more than the throttle's script round trip). The client holds no connection; its pool
-    lends one per command."""
-    cache_client = backend._cache
-    known = _clients.get(id(cache_client))
-    if known is None or known[0] is not cache_client:
-        known = _clients[id(cache_client)] = (cache_client, cache_client.get_client(write=True))
-    return known[1]
+    """This thread's own client on the cache's write pool (``apps.common.redis_connections``:
+    one round trip without checking a connection out of the pool and back in). Django's
+    ``get_client`` would build a new client, with its callback table, on every call."""
+    pool = backend._cache._get_connection_pool(write=True)  # type: ignore[attr-defined]
+    return thread_client(pool)
 
 
 class ClientAddressMixin:

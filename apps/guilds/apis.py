@@ -33,7 +33,7 @@ from apps.players.apis.serializers import PlayerCardSerializer, PlayerWithPresen
 from apps.players.avatars import player_cards_of_rows
 from apps.players.models import Player
 from apps.players.permissions import IsPlayer, player_of
-from apps.players.presence import HIDDEN, presence_states_of_ids
+from apps.players.presence import HIDDEN, presence_states_of_rows
 from apps.players.selectors import player_get_visible
 from apps.titles.models import Title
 
@@ -329,7 +329,8 @@ def _member_list_body(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     appear offline, as ``presence_visible_to`` shows them); the time zone and avatar URLs
     looked up once per page, each distinct presence turned into JSON once."""
     shown = {row["player_id"]: row["player__user_id"] for row in rows if row["viewer_sees_fully"]}
-    states = presence_states_of_ids(user_ids=shown) if shown else {}
+    sessions = {row["player_id"]: row["open_session"] for row in rows}
+    states = presence_states_of_rows(user_ids=shown, sessions=sessions) if shown else {}
     presence = {state: state.as_dict() for state in {*states.values(), HIDDEN}}
     hidden = presence[HIDDEN]
     joined, card_of = datetimes_in_request_zone(), player_cards_of_rows("player")
@@ -348,7 +349,7 @@ def _member_list_body(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 class GuildMemberListApi(APIView):
     """A guild's members by joining order, each with their presence as the caller may see it
-    (two queries whatever the page size: the page, and open game sessions)."""
+    (one query whatever the page size: the page, with each member's open game session)."""
 
     permission_classes = [IsPlayer]
     pagination_class = KeysetCursorPagination

@@ -22,7 +22,7 @@ from apps.guilds.models import (
 from apps.guilds.pagination import Keyset
 from apps.guilds.permissions import OFFICER_RANK, permission_require
 from apps.players.models import Player
-from apps.players.selectors import fully_visible_to, player_get_visible
+from apps.players.selectors import fully_visible_to, open_session_column, player_get_visible
 from apps.titles.models import Title
 
 # Browse orderings, newest or biggest first: the key the cursor keeps beside the id, which
@@ -139,8 +139,8 @@ def _member_rows(*, guild_id: int, viewer_id: int) -> QuerySet[GuildMembership, 
     )
     return (
         GuildMembership.objects.filter(guild_id=guild_id)
-        .annotate(viewer_sees_fully=sees_fully)
-        .values(*MEMBER_ROW_FIELDS, "viewer_sees_fully")
+        .annotate(viewer_sees_fully=sees_fully, open_session=open_session_column("player_id"))
+        .values(*MEMBER_ROW_FIELDS, "viewer_sees_fully", "open_session")
     )
 
 
@@ -159,7 +159,8 @@ def guild_member_rows_source(*, guild_id: int, viewer: Player) -> QuerySource:
 
 def guild_member_rows(*, guild_id: int, viewer: Player) -> QuerySet[GuildMembership, Any]:
     """The guild's members as ``MEMBER_ROW_FIELDS`` rows plus ``viewer_sees_fully`` (whether
-    ``viewer`` may see the member's presence: ``fully_visible_to``), in one query joined with
+    ``viewer`` may see the member's presence: ``fully_visible_to``) and ``open_session`` (the
+    member's game session for presence: ``open_session_column``), in one query joined with
     player and role. Only live guilds have members (disbanding removes them all), so an empty
     first page means the caller should ask ``guild_get`` whether the guild exists."""
     return _member_rows(guild_id=guild_id, viewer_id=viewer.id)

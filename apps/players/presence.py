@@ -8,7 +8,7 @@ see them (never when the player is private), after commit.
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -83,6 +83,26 @@ def presence_states_of_ids(*, user_ids: dict[int, int | None]) -> dict[int, Pres
     }
 
 
+def presence_states_of_rows(
+    *, user_ids: dict[int, int | None], sessions: Mapping[int, Mapping[str, Any] | None]
+) -> dict[int, PresenceState]:
+    """``presence_states_of_ids`` for rows that carry ``selectors.open_session_column``:
+    ``sessions`` maps each player's id to that column. Only players in no game are asked
+    about in the presence store (one round trip, none when every one of them is in a game)."""
+    in_game = _states_of_sessions(
+        (player_id, session["match_id"], session["slug"], session["name"], session["names"])
+        for player_id, session in sessions.items()
+        if session is not None and player_id in user_ids
+    )
+    asked = [uid for player_id, uid in user_ids.items() if uid and player_id not in in_game]
+    online = presence_store().online_user_ids(asked) if asked else set()
+    offline, online_state = PresenceState(OFFLINE), PresenceState(ONLINE)
+    return {
+        player_id: in_game.get(player_id) or (online_state if user_id in online else offline)
+        for player_id, user_id in user_ids.items()
+    }
+
+
 # Each player's most recently active open game session with its title: one statement with
 # the ids as a single array parameter (a list of hundreds of ``IN`` placeholders costs more
 # to build and parse than the read itself; this runs on every member list page).
@@ -115,7 +135,12 @@ def _open_session_rows(player_ids: list[int]) -> list[tuple[Any, ...]]:
 
 def _open_sessions_of(player_ids: list[int]) -> dict[int, PresenceState]:
     """``_state`` of each player with an open game session, equal states shared."""
-    rows = _open_session_rows(player_ids)
+    return _states_of_sessions(_open_session_rows(player_ids))
+
+
+def _states_of_sessions(rows: Iterable[tuple[Any, ...]]) -> dict[int, PresenceState]:
+    """``(player_id, match_id, slug, name, name_translations)`` rows as states, equal states
+    shared (a page of players in one match makes one state)."""
     states: dict[tuple[str, str], PresenceState] = {}
     found: dict[int, PresenceState] = {}
     for player_id, match_id, slug, name, names in rows:

@@ -17,6 +17,8 @@ from typing import Protocol
 import redis
 from django.conf import settings
 
+from apps.common.redis_connections import thread_client
+
 _OPEN = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 local before = redis.call('ZCARD', KEYS[1])
@@ -99,9 +101,11 @@ class RedisPresenceStore:
     def online_user_ids(self, user_ids: list[int]) -> set[int]:
         if not user_ids:
             return set()
-        # One script, one command on the wire: a 200-member page asks once, not 200 times.
+        # One script, one command on the wire: a 200-member page asks once, not 200 times; on
+        # this thread's own connection (every list with presence asks).
         keys = [f"{self.prefix}:user:{user_id}" for user_id in user_ids]
-        online = self._online_among(keys=keys, args=[time.time()])
+        client = thread_client(self.client.connection_pool)
+        online = self._online_among(keys=keys, args=[time.time()], client=client)
         return {user_ids[position - 1] for position in online}
 
     def sweep(self) -> list[int]:

@@ -12,8 +12,17 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import JSONObject
 
 from apps.common.compiled_query import CompiledQuery, QuerySource
 from apps.common.exceptions import NotFound
@@ -23,6 +32,7 @@ from apps.players.models import (
     Block,
     FriendRequest,
     Friendship,
+    GameSession,
     Notification,
     Player,
     PlayerIdentity,
@@ -284,13 +294,39 @@ def friends_of(*, player: Player) -> list[Player]:
     return _friends_compiled.all(player_id=player.id)
 
 
+def open_session_column(player: str = "id") -> Subquery:
+    """The most recently active open game session of the player at ``player`` (a field of the
+    outer query's model: ``"id"`` on Player, ``"player_id"`` on rows that belong to one), as
+    one JSON column of that query: ``{match_id, slug, name, names}`` or NULL. A list that
+    selects it asks nothing more of the database for presence
+    (``presence.presence_states_of_rows``). PostgreSQL evaluates it only for the rows a page
+    returns (after its sort and limit)."""
+    latest = (
+        GameSession.objects.filter(player_id=OuterRef(player), ended_at=None)
+        .order_by("-last_seen_at", "-id")
+        .values(
+            session=JSONObject(
+                match_id="match_id",
+                slug="title__slug",
+                name="title__name",
+                names="title__name_translations",
+            )
+        )[:1]
+    )
+    return Subquery(latest, output_field=JSONField())
+
+
 # A friend as the API's friends list reads it (``apps.players.apis.serializers.friend_rows``).
 FRIEND_ROW = ("id", "display_name", "avatar_large", "avatar_small", "deleted_at", "user_id",
-              "viewer_sees_fully")  # fmt: skip
+              "viewer_sees_fully", "open_session")  # fmt: skip
 
 
 def _friend_rows(*, player_id: int) -> QuerySet[Player, dict[str, Any]]:
-    return _friends(player_id=player_id).values(*FRIEND_ROW)
+    return (
+        _friends(player_id=player_id)
+        .annotate(open_session=open_session_column())
+        .values(*FRIEND_ROW)
+    )
 
 
 _friend_rows_compiled: CompiledQuery[Any] = CompiledQuery(

@@ -1,5 +1,6 @@
 """REST throttles with Redis down (docs/api.md, "Rate limits"): the general per-caller limits
-fail open, the ``auth`` scope (password checks) fails closed with ``unavailable``."""
+fail open, the ``auth`` scope (password checks) fails closed with ``unavailable``; once Redis
+is back, the same server counts again (each thread's Redis connection is made anew)."""
 
 import json
 import urllib.error
@@ -45,6 +46,11 @@ def test_with_redis_down_reads_go_through_and_password_checks_are_refused(
         mine = call(f"{server.url}/api/v1/auth/tokens/mine", token=token)
         login = call(f"{server.url}/api/v1/auth/tokens",
                      body={"login": "ada", "password": "correct horse"})  # fmt: skip
+        tokens_while_down = user.api_tokens.count()
+        throwaway_redis.start()
+        login_after = call(f"{server.url}/api/v1/auth/tokens",
+                           body={"login": "ada", "password": "correct horse"})  # fmt: skip
+        mine_after = call(f"{server.url}/api/v1/auth/tokens/mine", token=token)
 
     assert before[0] == 200
     assert mine[0] == 200  # the user throttle fails open
@@ -52,4 +58,6 @@ def test_with_redis_down_reads_go_through_and_password_checks_are_refused(
     assert status == 503
     assert body["error"]["code"] == "unavailable"
     assert int(headers["Retry-After"]) >= 1
-    assert user.api_tokens.count() == 1  # nothing was minted
+    assert tokens_while_down == 1  # nothing was minted
+    assert login_after[0] == 201  # the password check is counted again
+    assert mine_after[0] == 200

@@ -127,7 +127,7 @@ def test_the_browse_list_is_what_the_guild_serializer_makes_of_it():
 
 @pytest.mark.parametrize(
     ("path", "queries"),
-    [("/api/v1/guilds?limit={n}", 1), ("/api/v1/guilds/{g}/members?limit={n}", 2)],
+    [("/api/v1/guilds?limit={n}", 1), ("/api/v1/guilds/{g}/members?limit={n}", 1)],
     ids=["browse", "members"],
 )
 def test_browse_and_member_list_query_counts_are_fixed(path: str, queries: int):

@@ -6,17 +6,26 @@ its hint is false (tests/moderation/test_enforcement.py)."""
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.services import api_token_create
 from apps.players.friends import block_create, friend_request_send
-from apps.players.models import Player, Privacy
+from apps.players.models import GameSession, Player, Privacy
 from apps.players.services import activity_record, notification_create
+from tests.factories import TitleFactory
 from tests.players.factories import PlayerFactory
 
 # One query resolves the token with its user and player and whether a login gate could refuse
 # them (a banned or suspended player is refused at once); one reads the page.
 LIST_QUERIES = 2
+
+
+def in_game(player: Player, *, match_id: str = "") -> None:
+    GameSession.objects.create(
+        player=player, title=TitleFactory(), session_id=f"s-{player.id}", match_id=match_id,
+        last_seen_at=timezone.now(),
+    )  # fmt: skip
 
 
 def token_client(player: Player) -> Client:
@@ -90,16 +99,24 @@ def test_a_players_activity_costs_one_more_query_for_the_player(django_assert_nu
 
 @pytest.mark.django_db
 def test_friends_list_query_count_does_not_grow_with_friends(django_assert_num_queries):
-    me, _friends = viewer_with_friends(3)
+    """Each friend's game session (presence) is a column of the page, not a query of its own."""
+    me, friends = viewer_with_friends(3)
+    in_game(friends[0], match_id="m-1")
     client = token_client(me)
-    with django_assert_num_queries(LIST_QUERIES + 1):  # + the friends' game sessions (presence)
+    client.get("/api/v1/friends")  # as a running worker: SQLite's JSON support is known
+    with django_assert_num_queries(LIST_QUERIES):
         small = client.get("/api/v1/friends").json()
-    for _ in range(9):
-        befriend(me, PlayerFactory())
-    with django_assert_num_queries(LIST_QUERIES + 1):
+    for index in range(9):
+        friend = PlayerFactory()
+        befriend(me, friend)
+        if index % 3 == 0:
+            in_game(friend)
+    with django_assert_num_queries(LIST_QUERIES):
         large = client.get("/api/v1/friends").json()
 
     assert (len(small), len(large)) == (3, 12)
+    statuses = sorted(friend["presence"]["status"] for friend in large)
+    assert statuses == ["in_game"] * 3 + ["in_match"] + ["offline"] * 8
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from apps.api.rows import datetimes_in_request_zone
 from apps.players.avatars import avatar_url, player_cards_of_rows
 from apps.players.models import ActivityEntry, Notification, Player
-from apps.players.presence import HIDDEN, presence_states_of_ids
+from apps.players.presence import HIDDEN, presence_states_of_rows
 
 # One field object does every list row's times, the way a row's own field would (the active
 # time zone, ISO 8601, "Z" for UTC).
@@ -146,7 +146,8 @@ def friend_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for the friends the viewer sees fully, offline for the others (``presence_visible_to``)."""
     rows = list(rows)
     shown = {row["id"]: row["user_id"] for row in rows if row["viewer_sees_fully"]}
-    states = presence_states_of_ids(user_ids=shown) if shown else {}
+    sessions = {row["id"]: row["open_session"] for row in rows}
+    states = presence_states_of_rows(user_ids=shown, sessions=sessions) if shown else {}
     card_of = player_cards_of_rows("")
     body = []
     for row in rows:

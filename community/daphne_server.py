@@ -96,8 +96,8 @@ class FramedOnceProtocol(WebSocketProtocol):
 
 # Allocations (less deallocations) between two young-generation collections; Python's
 # default is 700. A connect allocates a few thousand objects, most of them freed by reference
-# counting within the connect; at 700 a 1,000-socket storm ran ~270 young, ~25 middle and 2
-# full collections, the full ones walking every object of the process.
+# counting within the connect; at 700 a 1,000-socket storm ran 220-270 young, 20-25 middle and
+# 2 full collections, the full ones walking every object of the process.
 GC_YOUNG_THRESHOLD = 10_000
 
 

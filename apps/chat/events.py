@@ -8,7 +8,9 @@ the channel's ``reach_scope``, so a socket whose credential does not reach it (a
 of another title) drops them.
 """
 
-from typing import Any
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Protocol
 
 from django.db import transaction
 
@@ -29,11 +31,55 @@ def _time(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
+class _AuthorFields(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def display_name(self) -> str: ...
+
+
+class MessageFields(Protocol):
+    """What a message frame shows of a message: a ``Message``, or the row a resume read
+    (``apps.chat.selectors.ReplayedMessage``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def channel_id(self) -> int: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def author(self) -> _AuthorFields | None: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def body_translations(self) -> dict[str, str]: ...
+    @property
+    def client_msg_id(self) -> str | None: ...
+    @property
+    def mentioned_player_ids(self) -> list[int]: ...
+    @property
+    def attachments(self) -> list[Any]: ...
+    @property
+    def change_seq(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def edited_at(self) -> datetime | None: ...
+    @property
+    def is_deleted(self) -> bool: ...
+
+
 def reactions_summary(message: Message) -> list[dict[str, Any]]:
     """``[{"emoji", "count", "player_ids"}]`` in first-reacted order (reactions prefetched)."""
+    return reactions_grouped((r.emoji, r.player_id) for r in message.reactions.all())
+
+
+def reactions_grouped(reactions: Iterable[tuple[str, int]]) -> list[dict[str, Any]]:
+    """``(emoji, player id)`` pairs in reaction order as the frames show them."""
     by_emoji: dict[str, list[int]] = {}
-    for reaction in message.reactions.all():
-        by_emoji.setdefault(reaction.emoji, []).append(reaction.player_id)
+    for emoji, player_id in reactions:
+        by_emoji.setdefault(emoji, []).append(player_id)
     return [
         {"emoji": emoji, "count": len(player_ids), "player_ids": player_ids}
         for emoji, player_ids in by_emoji.items()
@@ -45,15 +91,16 @@ def message_data(message: Message, *, is_new: bool = False) -> dict[str, Any]:
     sequence but not its text (kept in the database as evidence for moderators). An
     announcement with texts per language carries them as ``body_translations`` (only then):
     the frame is encoded once for every reader, and each client picks its language's text."""
-    data = _message_fields(message, is_new=is_new)
-    if message.body_translations and not message.is_deleted:
-        data["body_translations"] = message.body_translations
-    return data
+    reactions = [] if message.is_deleted or is_new else reactions_summary(message)
+    return message_fields_data(message, reactions=reactions)
 
 
-def _message_fields(message: Message, *, is_new: bool) -> dict[str, Any]:
+def message_fields_data(
+    message: MessageFields, *, reactions: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``message_data`` of a message or a row, with its reactions already summarised."""
     author = message.author
-    return {
+    data: dict[str, Any] = {
         "id": message.id,
         "channel_id": message.channel_id,
         "seq": message.seq,
@@ -65,15 +112,27 @@ def _message_fields(message: Message, *, is_new: bool) -> dict[str, Any]:
         "mentions": message.mentioned_player_ids,
         "attachments": [] if message.is_deleted else message.attachments,
         "change_seq": message.change_seq,
-        "reactions": [] if message.is_deleted or is_new else reactions_summary(message),
+        "reactions": reactions,
         "created_at": _time(message.created_at),
         "edited_at": _time(message.edited_at),
         "is_deleted": message.is_deleted,
     }
+    if message.body_translations and not message.is_deleted:
+        data["body_translations"] = message.body_translations
+    return data
 
 
 def message_frame(message: Message, *, is_new: bool = False) -> dict[str, Any]:
     data = message_data(message, is_new=is_new)
+    return {"type": "message", "channel_id": message.channel_id, "message": data}
+
+
+def message_replay_frame(
+    message: MessageFields, reactions: Iterable[tuple[str, int]]
+) -> dict[str, Any]:
+    """``message_frame`` of a row a resume read, with its ``(emoji, player id)`` reactions."""
+    grouped = [] if message.is_deleted else reactions_grouped(reactions)
+    data = message_fields_data(message, reactions=grouped)
     return {"type": "message", "channel_id": message.channel_id, "message": data}
 
 

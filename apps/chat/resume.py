@@ -39,7 +39,9 @@ def _messages(missed: Missed, channel: Channel, last_seq: int | None) -> None:
         channel=channel, after_seq=last_seq, limit=settings.CHAT_RESUME_MAX_MESSAGES
     )
     missed.resume = "replayed"
-    missed.frames = [(m.seq, encode_frame(events.message_frame(m))) for m in messages]
+    missed.frames = [
+        (m.seq, encode_frame(events.message_replay_frame(m, m.reactions))) for m in messages
+    ]
 
 
 def _changes(

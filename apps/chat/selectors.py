@@ -118,29 +118,82 @@ def _with_details(messages: QuerySet[Message]) -> QuerySet[Message]:
     )
 
 
-def messages_after(*, channel: Channel, after_seq: int, limit: int) -> list[Message]:
+@dataclass(frozen=True, slots=True)
+class AuthorBrief:
+    id: int
+    display_name: str
+
+
+@dataclass(slots=True)
+class ReplayedMessage:
+    """A message as a resume replays it (``events.message_replay_frame``), read as a row: a
+    reconnect storm reads these for every socket, and building model instances (with their
+    author and a prefetched reaction queryset each) cost more than the query."""
+
+    id: int
+    channel_id: int
+    seq: int
+    author: AuthorBrief | None
+    body: str
+    body_translations: dict[str, str]
+    client_msg_id: str | None
+    mentioned_player_ids: list[int]
+    attachments: list[Any]
+    change_seq: int
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    reactions: list[tuple[str, int]]  # (emoji, player id), in reaction order
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+_REPLAYED_FIELDS = ("id", "channel_id", "seq", "body", "body_translations", "client_msg_id",
+                    "mentioned_player_ids", "attachments", "change_seq", "created_at",
+                    "edited_at", "deleted_at")  # fmt: skip
+
+
+def _replayed(row: dict[str, Any]) -> ReplayedMessage:
+    author_id = row["author_id"]
+    author = None if author_id is None else AuthorBrief(author_id, row["author__display_name"])
+    return ReplayedMessage(author=author, reactions=[],
+                           **{name: row[name] for name in _REPLAYED_FIELDS})  # fmt: skip
+
+
+def messages_after(*, channel: Channel, after_seq: int, limit: int) -> list[ReplayedMessage]:
     """Messages with ``seq > after_seq`` in sequence order, at most ``limit``, with their
-    authors and reactions (what a resume replays on every reconnect: two compiled queries)."""
-    messages = _messages_after(limit).all(channel_id=channel.id, after_seq=after_seq)
+    authors and reactions (what a resume replays on every reconnect: two compiled queries,
+    read as rows)."""
+    messages = [
+        _replayed(row)
+        for row in _messages_after(limit).all(channel_id=channel.id, after_seq=after_seq)
+    ]
     if messages:
+        by_id = {message.id: message for message in messages}
         reactions = _reactions_between.all(
             channel_id=channel.id, after_seq=after_seq, up_to_seq=messages[-1].seq
         )
-        _reactions_attach(messages, reactions)
+        for reaction in reactions:
+            by_id[reaction["message_id"]].reactions.append(
+                (reaction["emoji"], reaction["player_id"])
+            )
     return messages
 
 
-_messages_after_by_limit: dict[int, CompiledQuery[Message]] = {}
+_messages_after_by_limit: dict[int, CompiledQuery[Any]] = {}
 
 
-def _messages_after(limit: int) -> CompiledQuery[Message]:
+def _messages_after(limit: int) -> CompiledQuery[Any]:
     """One compiled query per page size (a ``LIMIT`` is part of the SQL, not a parameter)."""
     compiled = _messages_after_by_limit.get(limit)
     if compiled is None:
 
-        def build(*, channel_id: int, after_seq: int) -> QuerySet[Message]:
+        def build(*, channel_id: int, after_seq: int) -> QuerySet[Message, dict[str, Any]]:
             messages = Message.objects.filter(channel_id=channel_id, seq__gt=after_seq)
-            return messages.select_related("author").order_by("seq")[:limit]
+            fields = (*_REPLAYED_FIELDS, "author_id", "author__display_name")
+            return messages.order_by("seq").values(*fields)[:limit]
 
         compiled = _messages_after_by_limit.setdefault(
             limit,
@@ -154,30 +207,21 @@ def _messages_after(limit: int) -> CompiledQuery[Message]:
 
 
 def _reactions_between_query(*, channel_id: int, after_seq: int, up_to_seq: int) -> QuerySet:
-    return Reaction.objects.filter(
-        message__channel_id=channel_id, message__seq__gt=after_seq, message__seq__lte=up_to_seq
-    ).order_by("id")
+    return (
+        Reaction.objects.filter(
+            message__channel_id=channel_id, message__seq__gt=after_seq, message__seq__lte=up_to_seq
+        )
+        .order_by("id")
+        .values("message_id", "emoji", "player_id")
+    )
 
 
-_reactions_between = CompiledQuery(
+_reactions_between: CompiledQuery[Any] = CompiledQuery(
     _reactions_between_query,
     channel_id=Message._meta.get_field("channel"),
     after_seq=Message._meta.get_field("seq"),
     up_to_seq=Message._meta.get_field("seq"),
 )
-
-
-def _reactions_attach(messages: list[Message], reactions: list[Reaction]) -> None:
-    """Each message's reactions, as ``prefetch_related("reactions")`` leaves them (what
-    ``message.reactions.all()`` then returns without a query)."""
-    by_message: dict[int, list[Reaction]] = defaultdict(list)
-    for reaction in reactions:
-        by_message[reaction.message_id].append(reaction)
-    for message in messages:
-        prefetched = Reaction.objects.all()
-        prefetched._result_cache = by_message.get(message.id, [])
-        prefetched._prefetch_done = True  # type: ignore[attr-defined]
-        message._prefetched_objects_cache = {"reactions": prefetched}  # type: ignore[attr-defined]
 
 
 def messages_between(*, channel_id: int, after_seq: int, before_seq: int) -> list[Message]:

@@ -108,9 +108,11 @@ async def _go_live(consumer: Any, session: ChatSession, channel_id: int, missed:
 async def subscribe(consumer: Any, frame: dict[str, Any]) -> None:
     """Subscriptions start in replay mode *before* what was missed is read
     (``apps.chat.resume``): a message committed in between is both buffered and replayed, and
-    sent once. A channel this process already carries, new on this socket, is opened before
-    the authorization, so one hop to the database both authorizes it and reads what it
-    missed (the common reconnect); if refused it is closed again, its buffer never written.
+    sent once. A channel this process already carries (or another socket is opening: a
+    reconnect storm's first sockets of a channel arrive together), new on this socket, is
+    opened before the authorization, so one hop to the database both authorizes it and reads
+    what it missed (the common reconnect); if refused it is closed again, its buffer never
+    written.
     Others are opened once authorized, and what they missed is read in one more hop. The hops
     run on pool threads (``parallel``): a reconnect storm's subscribes overlap their round
     trips instead of queueing on the process's one ORM thread."""
@@ -122,7 +124,7 @@ async def subscribe(consumer: Any, frame: dict[str, Any]) -> None:
     early = {
         channel_id: requests[channel_id]
         for channel_id in requests
-        if channel_id in new_ids and hub().carries(events.channel_topic(channel_id))
+        if channel_id in new_ids and hub().knows(events.channel_topic(channel_id))
     }
     for channel_id in early:
         await _open(consumer, session, channel_id)

@@ -81,7 +81,8 @@ def _hello_field_refusal(version: object, token: object) -> tuple[str, str] | No
 
 class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     auth_timer: asyncio.Task | None = None
-    joined_user_id: int | None = None
+    joined_user_id: int | None = None  # receiving the user's events (the hub)
+    is_present = False  # announced online (the ``on_connect`` hooks ran)
     is_closing = False
     is_counted = False  # in community_ws_open_sockets
     send_queue: SendQueue | None = None  # None: no transport to watch (in-process tests)
@@ -178,22 +179,34 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
     async def on_authenticated(self, request_id: Any = None) -> bool:
-        """Set the socket up for its user (the apps' ``on_authenticated`` hooks), join the
-        user's events and tell other apps (presence) that a socket is open. With the database
-        down, refuse with ``unavailable`` and close 4503."""
+        """Set the socket up for its user in one hop off the loop (the apps'
+        ``on_authenticated`` setups, then the ``on_connect`` hooks: presence), then, on the
+        loop, the setups' ``finish`` and the user's events. A refused socket (a setup's
+        ``SocketRefused``; the database down: ``unavailable``, 4503; Redis down: 4503) is
+        never announced online, or goes offline again if it was refused after that."""
         user_id = self.scope["user"].id
-        hooks = session_hooks.on_authenticated
-        setups = [hook for hook in hooks if isinstance(hook, SessionSetup)]
+        setups = [hook for hook in session_hooks.on_authenticated if isinstance(hook, SessionSetup)]
         try:
-            # A pool thread (reads, and the slot in Redis): connects overlap their round trips.
-            prepared = await database_sync_to_async(self._prepare, thread_sensitive=False)(setups)
+            # A pool thread (reads, the slot and presence in Redis): connects overlap their
+            # round trips, and a connect's work off the loop is this one hop.
+            prepared, presence_outage = await database_sync_to_async(
+                self._prepare, thread_sensitive=False
+            )(setups)
+            self.is_present = True
+            if presence_outage:
+                watch().outage_seen()
             with translation.override(self.language):
-                return await self._join(user_id, prepared)
+                await self._finish(prepared)
+            await hub().user_join(user_id, self)
+            self.joined_user_id = user_id
+            return True
         except SocketRefused as refused:
+            await self._absent_after_refusal()
             with translation.override(self.language):
                 await self._refuse(refused)
             return False
         except Exception as error:
+            await self._absent_after_refusal()
             with translation.override(self.language):
                 if is_database_outage(error):
                     await self.refuse_unavailable(request_id)
@@ -203,23 +216,35 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                     raise
             return False
 
-    def _prepare(self, setups: list[SessionSetup]) -> dict[int, Any]:
+    def _prepare(self, setups: list[SessionSetup]) -> tuple[dict[int, Any], bool]:
         """Off the loop, in one hop: the player's language, then every setup's ``prepare``, in
-        order and in that language (a refusal's message is written in it); by ``id(setup)``."""
+        order and in that language (a refusal's message is written in it), by ``id(setup)``;
+        then, once none refused, the ``on_connect`` hooks (presence), last so that a refused
+        socket is never announced. Also whether Redis was unreachable for those hooks (they
+        are then skipped: the next heartbeat after it is back puts the socket online)."""
         self.language = user_language(self.scope["user"]) or self.language
         with translation.override(self.language):
-            return {id(setup): setup.prepare(self) for setup in setups}
+            prepared = {id(setup): setup.prepare(self) for setup in setups}
+        try:
+            run_hooks(connection_hooks.on_connect, user_id=self.scope["user"].id,
+                      connection_id=self.connection_id)  # fmt: skip
+        except OUTAGE_ERRORS:
+            return prepared, True
+        return prepared, False
 
-    async def _join(self, user_id: int, prepared: dict[int, Any]) -> bool:
+    async def _finish(self, prepared: dict[int, Any]) -> None:
         for hook in session_hooks.on_authenticated:
             if not isinstance(hook, SessionSetup):
                 await hook(self)
             elif hook.finish is not None:
                 await hook.finish(self, prepared[id(hook)])
-        await hub().user_join(user_id, self)
-        self.joined_user_id = user_id
-        await self._run_connection_hooks(connection_hooks.on_connect)
-        return True
+
+    async def _absent_after_refusal(self) -> None:
+        """A socket refused after it was announced online (a ``finish`` refused, or Redis
+        failed the user's events) goes offline again."""
+        if self.is_present:
+            self.is_present = False
+            await self._run_connection_hooks(connection_hooks.on_disconnect)
 
     async def _refuse(self, refused: SocketRefused) -> None:
         if refused.frame is not None:
@@ -266,6 +291,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 logger.exception("session close hook failed")
         if self.joined_user_id is not None:
             await hub().user_leave(self.joined_user_id, self)
+        if self.is_present:
             await self._run_connection_hooks(connection_hooks.on_disconnect)
 
     async def frame_send(self, event: dict[str, Any]) -> None:

@@ -149,10 +149,10 @@ class TopicHub:
         await self.ready[topic].wait()
         self.topics.setdefault(topic, set()).add(subscription)
 
-    def carries(self, topic: str) -> bool:
-        """Whether ``topic`` is live here already: subscribing to it needs no round trip."""
-        ready = self.ready.get(topic)
-        return ready is not None and ready.is_set()
+    def knows(self, topic: str) -> bool:
+        """Whether ``topic`` is live here or being opened by another subscriber: subscribing
+        to it asks Redis and the database nothing (it waits for that opening at most)."""
+        return topic in self.ready
 
     async def unsubscribe(self, subscription: Subscription) -> None:
         subscribers = self.topics.get(subscription.topic)

@@ -1,7 +1,9 @@
 """Connection lifecycle hooks other apps register (presence lives in apps.players).
 
 Hooks are plain sync callables run off the event loop; they receive the user id and a
-``connection_id`` unique per socket. Register them in ``AppConfig.ready()``.
+``connection_id`` unique per socket. Register them in ``AppConfig.ready()``. ``on_connect``
+hooks run in the connect's setup hop, after every ``SessionSetup.prepare`` passed (a refused
+socket is never announced); the others in their own hop.
 """
 
 from collections.abc import Callable

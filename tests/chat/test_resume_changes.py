@@ -130,3 +130,37 @@ async def test_more_changed_messages_than_the_bound_ask_for_a_reload(lobby, alic
     assert (caught_up["change_resume"], caught_up["changes_replayed"]) == ("replayed", 2)
     await author.close()
     await reader.close()
+
+
+async def test_a_resume_replays_each_message_as_history_shows_it(title, lobby, alice, bob, carol):
+    from apps.chat.services import announcement_post
+
+    author, other = await open_socket(alice.user), await open_socket(carol.user)
+    ids = await send_all(author, lobby.id, ["one", "two", "three", "four"])
+    await changes_while_away(author, other, lobby.id, ids[:3])
+    await author.call({"type": "react", "message_id": ids[2], "emoji": "GG"})
+    await other.call({"type": "react", "message_id": ids[2], "emoji": "🔥"})
+    announced = await database_sync_to_async(announcement_post)(
+        title=title, body="gg", body_translations={"ja": "ナイス"}
+    )
+    reader = await open_socket(bob.user)
+
+    channels = [{"channel_id": channel_id, "last_seq": 0}
+                for channel_id in (lobby.id, announced.channel_id)]  # fmt: skip
+    subscribed = await reader.call({"type": "subscribe", "channels": channels})
+    replayed = await reader.messages(5)
+    histories = [
+        await reader.call({"type": "history", "channel_id": channel_id, "after": 0})
+        for channel_id in (lobby.id, announced.channel_id)
+    ]
+
+    assert [entry["replayed"] for entry in subscribed["channels"]] == [4, 1]
+    assert replayed == [message for history in histories for message in history["messages"]]
+    assert replayed[2]["reactions"] == [
+        {"emoji": "GG", "count": 2, "player_ids": [carol.id, alice.id]},
+        {"emoji": "🔥", "count": 1, "player_ids": [carol.id]},
+    ]
+    assert (replayed[1]["is_deleted"], replayed[1]["body"]) == (True, "")
+    assert (replayed[4]["author"], replayed[4]["body_translations"]) == (None, {"ja": "ナイス"})
+    for socket in (author, other, reader):
+        await socket.close()

@@ -117,6 +117,40 @@ async def test_friends_get_presence_frames_live_unless_the_player_is_private():
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_a_banned_players_refused_socket_never_shows_them_online():
+    from asgiref.sync import sync_to_async
+
+    from apps.moderation.sanctions import sanction_issue
+
+    alice, bob = [await sync_to_async(PlayerFactory)() for _ in range(2)]
+    await sync_to_async(befriend)(alice, bob)
+    tokens = {
+        p.id: (await sync_to_async(api_token_create)(user=p.user, name="t")).secret
+        for p in (alice, bob)
+    }
+    await sync_to_async(sanction_issue)(player=alice, kind="ban", reason="abuse")
+    bob_socket = await open_socket(tokens[bob.id])
+
+    refused = WebsocketCommunicator(
+        application, "/ws/", subprotocols=["community.v1", f"bearer.{tokens[alice.id]}"]
+    )
+    await refused.connect()
+    told = [await refused.receive_json_from(timeout=10) for _ in range(2)]
+    closed = await refused.receive_output(timeout=10)
+    await refused.disconnect()
+    await bob_socket.send_json_to({"type": "ping", "id": "last"})
+    seen = []
+    while (frame := await bob_socket.receive_json_from(timeout=10))["type"] != "pong":
+        seen.append(frame)
+
+    assert [frame["type"] for frame in told] == ["sanction", "error"]
+    assert closed == {"type": "websocket.close", "code": 4008}
+    assert [f for f in seen if f.get("player", {}).get("id") == alice.id] == []
+    assert await sync_to_async(status_of)(alice) == "offline"
+    await bob_socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_a_presence_frame_names_the_title_in_every_language_it_has():
     from asgiref.sync import sync_to_async
 

@@ -8,7 +8,7 @@ from django.db.backends.postgresql import base
 from psycopg_pool import PoolTimeout
 
 from apps.common.outage import CircuitOpen, database_outage
-from apps.common.postgresql.pool import pool_checks_install
+from apps.common.postgresql.pool import connection_returned, pool_checks_install
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -18,6 +18,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if pool is not None and self.settings_dict["CONN_HEALTH_CHECKS"]:
             pool_checks_install(pool)
         return pool
+
+    def _close(self) -> None:
+        if self.connection is not None and self.pool is not None:
+            connection_returned(self.connection)  # when it was last known healthy
+        super()._close()  # type: ignore[misc]  # (not in django-stubs)
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         try:

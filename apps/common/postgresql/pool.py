@@ -17,8 +17,11 @@ from psycopg_pool import ConnectionPool
 _RETURNED_AT = "_community_returned_at"
 
 
-def _connection_returned(connection: Any) -> None:
-    """The pool's ``reset`` callback: note when the connection came back."""
+def connection_returned(connection: Any) -> None:
+    """Note when the connection went back to the pool (``DatabaseWrapper._close``, as it
+    hands it back: not the pool's ``reset`` callback, with which psycopg_pool hands every
+    returned connection to its worker thread — a thread switch per request, and the
+    connection out of reach until the worker has put it back)."""
     setattr(connection, _RETURNED_AT, time.monotonic())
 
 
@@ -33,11 +36,9 @@ def _connection_check(connection: Any) -> None:
 
 def pool_checks_install(pool: ConnectionPool) -> None:
     """Replace the every-checkout check Django installed (once per pool). psycopg_pool takes
-    ``check`` and ``reset`` only in its constructor, which Django calls with ``check`` fixed;
-    both are kept as these attributes (psycopg_pool 3.3, pinned; tested in
-    tests/ops/test_database_pool.py)."""
+    ``check`` only in its constructor, which Django calls with ``check`` fixed; it is kept as
+    this attribute (psycopg_pool 3.3, pinned; tested in tests/ops/test_database_pool.py)."""
     if getattr(pool, "_community_checks", False):
         return
     pool._check = _connection_check
-    pool._reset = _connection_returned
     pool._community_checks = True  # type: ignore[attr-defined]

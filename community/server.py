@@ -27,6 +27,9 @@ def daphne_argv(*, host: str, port: int, python: str = sys.executable) -> list[s
         # Matches the channel layer's group_expiry; clients reconnect and resume after it.
         "--websocket_timeout", "86400",
         "--application-close-timeout", "10",
+        # Verbosity 1 (Daphne's default) writes its access log; 0 writes none. Logging itself
+        # is configured by Django's settings either way (Twisted's own log goes nowhere).
+        *(("--access-log", "-") if settings.DAPHNE_ACCESS_LOG else ("--verbosity", "0")),
         "community.asgi:application",
     ]  # fmt: skip
 

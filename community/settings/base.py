@@ -488,6 +488,11 @@ TITLE_CREDENTIAL_ROTATION_GRACE = timedelta(
 WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=64 * 1024)
 # Daphne's default listen backlog of 50 stalls a reconnect burst (stack-pitfalls §1.2).
 DAPHNE_LISTEN_BACKLOG = env.int("DAPHNE_LISTEN_BACKLOG", default=1024)
+# Daphne's own access log: a plain NCSA line with the client's address for every HTTP request
+# and three for every websocket (connecting, connected, disconnected), on stdout. Off by
+# default: the product's logs are JSON lines without personal data (docs/operations.md, "Logs")
+# and open sockets are counted by metrics; on for a debugging session.
+DAPHNE_ACCESS_LOG = env.bool("DAPHNE_ACCESS_LOG", default=False)
 
 # --- Chat -------------------------------------------------------------------------------------
 # Limits are announced to clients in the websocket `welcome` frame (docs/websocket-protocol.md).

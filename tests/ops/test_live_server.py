@@ -97,3 +97,24 @@ def test_websocket_game_client_without_origin_must_bring_a_valid_token(daphne_se
     error, close_code = asyncio.run(hello_without_token())
     assert error["code"] == "invalid_token"
     assert close_code == 4003
+
+
+@pytest.mark.django_db(transaction=True)
+def test_daphne_writes_json_lines_only_and_no_client_address(live_tmp):
+    """Daphne's own access log (a plain line with the client's address per request and three
+    per websocket) is off unless DAPHNE_ACCESS_LOG is set (docs/operations.md, "Logs")."""
+    user = UserFactory()
+    token = api_token_create(user=user, name="t").secret
+    with run_daphne(live_tmp, LOG_FORMAT="json") as server:
+        assert fetch(f"{server.url}/healthz")[0] == 200
+        welcome = asyncio.run(
+            _handshake(server.ws_url, subprotocols=["community.v1", f"bearer.{token}"])
+        )
+    log = server.log()  # stopped: the socket's disconnect is in it too
+
+    assert welcome["type"] == "welcome"
+    for line in filter(str.strip, log.splitlines()):
+        assert isinstance(json.loads(line), dict), line  # every line: one JSON object
+    assert "WSCONNECT" not in log
+    assert "WSDISCONNECT" not in log
+    assert '"GET /healthz' not in log

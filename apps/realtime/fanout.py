@@ -132,11 +132,22 @@ class TopicHub:
             watch().register(self)
 
     async def subscribe(self, subscription: Subscription) -> None:
+        """Carry ``subscription``'s topic here: the first subscriber opens it (joins its group,
+        reads its head); others wait for that opening. An opening that fails (the database
+        down while reading the head, the opener cancelled) is forgotten, and each subscriber
+        that waited for it opens the topic itself (and fails the same way, or succeeds)."""
         await self._start()
         topic = subscription.topic
-        if topic not in self.topics:
-            self.topics[topic] = set()
-            self.ready[topic] = asyncio.Event()
+        while (ready := self.ready.get(topic)) is not None and not ready.is_set():
+            await ready.wait()
+        if ready is None:
+            await self._open(topic)
+        self.topics.setdefault(topic, set()).add(subscription)
+
+    async def _open(self, topic: str) -> None:
+        self.topics.setdefault(topic, set())
+        ready = self.ready[topic] = asyncio.Event()
+        try:
             try:
                 await self.layer.group_add(topic_group(topic), self.channel_name)
             except OUTAGE_ERRORS:
@@ -145,9 +156,13 @@ class TopicHub:
             if source is not None:
                 head = await source.head(topic)
                 self.heads[topic] = max(self.heads.get(topic, 0), head)
-            self.ready[topic].set()
-        await self.ready[topic].wait()
-        self.topics.setdefault(topic, set()).add(subscription)
+        except BaseException:
+            del self.ready[topic]  # not opened: the next subscriber opens it
+            if not self.topics[topic]:
+                del self.topics[topic]
+            ready.set()  # wakes those waiting: they find no opening and try themselves
+            raise
+        ready.set()
 
     def knows(self, topic: str) -> bool:
         """Whether ``topic`` is live here or being opened by another subscriber: subscribing
@@ -159,7 +174,8 @@ class TopicHub:
         if subscribers is None:
             return
         subscribers.discard(subscription)
-        if not subscribers and self.ready[subscription.topic].is_set():
+        ready = self.ready.get(subscription.topic)
+        if not subscribers and ready is not None and ready.is_set():
             del self.topics[subscription.topic]
             self.heads.pop(subscription.topic, None)
             del self.ready[subscription.topic]

@@ -61,6 +61,7 @@ def _stats_by_slot() -> dict[int, tuple[int, int, int]]:
 @pytest.mark.postgres
 @pytest.mark.celery_worker
 @pytest.mark.slow
+@pytest.mark.timeout(480)  # about 35 s alone; on a loaded 2-core machine the apply took > 120 s
 def test_a_consumer_killed_mid_batch_loses_and_doubles_nothing(servicebus_broker, title, live_tmp):
     events, played, won, kills = _match_events(600, seed=7)
     connection_string = servicebus_broker.connection_string
@@ -82,7 +83,7 @@ def test_a_consumer_killed_mid_batch_loses_and_doubles_nothing(servicebus_broker
             publisher.join(60)
             wait_until(
                 lambda: InboxEvent.objects.filter(state="applied").count() == 600,
-                timeout=120,
+                timeout=300,  # what is asserted is that nothing is lost or doubled, not speed
                 what="all 600 applied",
             )
             wait_until(lambda: servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["active"] == 0)

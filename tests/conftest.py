@@ -33,16 +33,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     """Rate limits and once-a-minute guards live in the cache (or, with no Redis, in this
-    process), and automod's rule sets are cached per process: each test starts without them
+    process), automod's rule sets are cached per process, and with no Redis who is online is
+    held in this process too: each test starts without them
     (on SQLite a rolled-back test's row ids come back, so a stale set would match them)."""
     from django.core.cache import cache
 
     from apps.chat.limits import local_state_clear as chat_limits_clear
     from apps.moderation.automod.services import local_state_clear as automod_state_clear
+    from apps.players.presence_store import local_state_clear as presence_state_clear
 
     cache.clear()
     chat_limits_clear()
     automod_state_clear()
+    presence_state_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -72,28 +72,29 @@ def presence_states(*, players: list[Player]) -> dict[int, PresenceState]:
 
 def presence_states_of_ids(*, user_ids: dict[int, int | None]) -> dict[int, PresenceState]:
     """``presence_states`` for players read as rows: ``user_ids`` maps each player's id to
-    their user's id (None for a player with no login). One store call (one round trip) and
-    one query, whatever the number of players."""
-    online = presence_store().online_user_ids([uid for uid in user_ids.values() if uid])
-    in_game = _open_sessions_of(list(user_ids))
-    offline, online_state = PresenceState(OFFLINE), PresenceState(ONLINE)
-    return {
-        player_id: in_game.get(player_id) or (online_state if user_id in online else offline)
-        for player_id, user_id in user_ids.items()
-    }
+    their user's id (None for a player with no login). One query and at most one store call
+    (one round trip), whatever the number of players."""
+    return _with_online(user_ids, in_game=_open_sessions_of(list(user_ids)))
 
 
 def presence_states_of_rows(
     *, user_ids: dict[int, int | None], sessions: Mapping[int, Mapping[str, Any] | None]
 ) -> dict[int, PresenceState]:
     """``presence_states_of_ids`` for rows that carry ``selectors.open_session_column``:
-    ``sessions`` maps each player's id to that column. Only players in no game are asked
-    about in the presence store (one round trip, none when every one of them is in a game)."""
+    ``sessions`` maps each player's id to that column. No query; at most one store call."""
     in_game = _states_of_sessions(
         (player_id, session["match_id"], session["slug"], session["name"], session["names"])
         for player_id, session in sessions.items()
         if session is not None and player_id in user_ids
     )
+    return _with_online(user_ids, in_game=in_game)
+
+
+def _with_online(
+    user_ids: dict[int, int | None], *, in_game: dict[int, PresenceState]
+) -> dict[int, PresenceState]:
+    """Each player's state: in a game (``in_game``), else online or offline as the presence
+    store says; only players in no game are asked about (no call when none is)."""
     asked = [uid for player_id, uid in user_ids.items() if uid and player_id not in in_game]
     online = presence_store().online_user_ids(asked) if asked else set()
     offline, online_state = PresenceState(OFFLINE), PresenceState(ONLINE)

@@ -169,3 +169,12 @@ def presence_store() -> PresenceStore:
     if settings.REDIS_URL:
         return RedisPresenceStore(settings.REDIS_URL)
     return MemoryPresenceStore()
+
+
+def local_state_clear() -> None:
+    """Forget every connection the embedded store holds (this process's state; tests start
+    each case without the last one's sockets). The Redis store keeps its state in Redis."""
+    store = presence_store()
+    if isinstance(store, MemoryPresenceStore):
+        with store.lock:
+            store.connections.clear()

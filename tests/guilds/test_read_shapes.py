@@ -15,12 +15,12 @@ from apps.guilds.apis import GuildSerializer, MemberSerializer
 from apps.guilds.membership import guild_member_kick
 from apps.guilds.models import Guild, GuildMembership
 from apps.guilds.services import guild_disband
-from apps.players.models import GameSession, Player, Privacy
+from apps.players.models import Player, Privacy
 from apps.players.presence import presence_visible_to
 from apps.players.presence_store import presence_store
 from tests.factories import TitleFactory
 from tests.guilds.factories import make_guild
-from tests.players.factories import PlayerFactory
+from tests.players.factories import PlayerFactory, in_game
 from tests.players.test_presence import befriend
 
 pytestmark = pytest.mark.django_db
@@ -39,16 +39,6 @@ def as_json(data: object) -> object:
 def join(guild: Guild, player: Player) -> Player:
     client_for(player).post(f"/api/v1/guilds/{guild.id}/join")
     return player
-
-
-def in_game(player: Player, *, match_id: str = "") -> None:
-    GameSession.objects.create(
-        player=player,
-        title=TitleFactory(),
-        session_id=f"s-{player.id}",
-        match_id=match_id,
-        last_seen_at=timezone.now(),
-    )
 
 
 def test_the_member_list_is_what_the_member_serializer_makes_of_it():

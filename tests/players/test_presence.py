@@ -64,6 +64,14 @@ def befriend(one: Player, other: Player) -> None:
     friend_request_send(sender=other, recipient=one)
 
 
+async def tokens_of(*players: Player) -> dict[int, str]:
+    """A player API token's secret for each player, by player id."""
+    from asgiref.sync import sync_to_async
+
+    create = sync_to_async(api_token_create)
+    return {p.id: (await create(user=p.user, name="t")).secret for p in players}
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_two_devices_one_disconnects_still_online_both_offline():
     from asgiref.sync import sync_to_async
@@ -91,10 +99,7 @@ async def test_friends_get_presence_frames_live_unless_the_player_is_private():
     await sync_to_async(befriend)(alice, bob)
     await sync_to_async(befriend)(carol, bob)
     await sync_to_async(Player.objects.filter(id=carol.id).update)(privacy=Privacy.PRIVATE)
-    tokens = {
-        p.id: (await sync_to_async(api_token_create)(user=p.user, name="t")).secret
-        for p in (alice, bob, carol)
-    }
+    tokens = await tokens_of(alice, bob, carol)
     bob_socket = await open_socket(tokens[bob.id])
 
     carol_socket = await open_socket(tokens[carol.id])
@@ -124,10 +129,7 @@ async def test_a_banned_players_refused_socket_never_shows_them_online():
 
     alice, bob = [await sync_to_async(PlayerFactory)() for _ in range(2)]
     await sync_to_async(befriend)(alice, bob)
-    tokens = {
-        p.id: (await sync_to_async(api_token_create)(user=p.user, name="t")).secret
-        for p in (alice, bob)
-    }
+    tokens = await tokens_of(alice, bob)
     await sync_to_async(sanction_issue)(player=alice, kind="ban", reason="abuse")
     bob_socket = await open_socket(tokens[bob.id])
 
@@ -263,10 +265,7 @@ async def test_going_private_shows_the_player_offline_to_friends_at_once():
 
     alice, bob = [await sync_to_async(PlayerFactory)() for _ in range(2)]
     await sync_to_async(befriend)(alice, bob)
-    tokens = {
-        p.id: (await sync_to_async(api_token_create)(user=p.user, name="t")).secret
-        for p in (alice, bob)
-    }
+    tokens = await tokens_of(alice, bob)
     bob_socket = await open_socket(tokens[bob.id])
     alice_socket = await open_socket(tokens[alice.id])
     online = await next_frame_of_type(bob_socket, "presence", alice.id)

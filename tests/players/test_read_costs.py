@@ -6,26 +6,17 @@ its hint is false (tests/moderation/test_enforcement.py)."""
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.services import api_token_create
 from apps.players.friends import block_create, friend_request_send
-from apps.players.models import GameSession, Player, Privacy
+from apps.players.models import Player, Privacy
 from apps.players.services import activity_record, notification_create
-from tests.factories import TitleFactory
-from tests.players.factories import PlayerFactory
+from tests.players.factories import PlayerFactory, in_game
 
 # One query resolves the token with its user and player and whether a login gate could refuse
 # them (a banned or suspended player is refused at once); one reads the page.
 LIST_QUERIES = 2
-
-
-def in_game(player: Player, *, match_id: str = "") -> None:
-    GameSession.objects.create(
-        player=player, title=TitleFactory(), session_id=f"s-{player.id}", match_id=match_id,
-        last_seen_at=timezone.now(),
-    )  # fmt: skip
 
 
 def token_client(player: Player) -> Client:

@@ -158,7 +158,9 @@ class CompiledQuery(Generic[M]):
             prepared[compiled.slots[position]] if position in compiled.slots else constant
             for position, constant in enumerate(compiled.constants)
         ]
-        with connection.cursor() as cursor:
+        # Prepared once per connection on PostgreSQL: the SQL never changes.
+        prepared_cursor = getattr(connection, "prepared_cursor", connection.cursor)
+        with prepared_cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall() if many else cursor.fetchmany(1)
         if compiled.names is None:

@@ -129,6 +129,11 @@ DATABASE_OUTAGE_RETRY_SECONDS = env.float("DATABASE_OUTAGE_RETRY_SECONDS", defau
 # A pooled connection idle for this long is checked (one round trip) before it is handed out;
 # one returned more recently is not (apps/common/postgresql/pool.py). 0 checks every checkout.
 DATABASE_POOL_CHECK_IDLE_SECONDS = env.float("DATABASE_POOL_CHECK_IDLE_SECONDS", default=1.0)
+# The hot reads (apps.common.compiled_query) run as prepared statements: PostgreSQL parses and
+# plans each once per connection (apps/common/postgresql/base.py, prepared_cursor). Turn off
+# behind a transaction-mode pooler that cannot keep them (PgBouncer before 1.21, or without
+# max_prepared_statements).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 if env.str("DATABASE_URL", default=""):
     _database = env.db_url("DATABASE_URL")
     if _database["ENGINE"] == "django.db.backends.postgresql":
@@ -140,6 +145,10 @@ if env.str("DATABASE_URL", default=""):
         _database["CONN_HEALTH_CHECKS"] = True
         _options = _database.setdefault("OPTIONS", {})
         _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS)
+        if DATABASE_PREPARED_STATEMENTS:
+            # Django's own cursors bind on the client and prepare nothing whatever this says;
+            # only prepared_cursor's statements are prepared, on their first run.
+            _options.setdefault("prepare_threshold", 1)
         if DATABASE_POOL_MAX_SIZE > 0:
             _options["pool"] = {
                 "min_size": 1,

@@ -1,6 +1,9 @@
 """Hot reads compiled once and rerun with fresh parameters (apps.common.compiled_query)."""
 
+from datetime import timedelta
+
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken
@@ -64,3 +67,61 @@ def test_an_id_no_column_can_hold_finds_nothing_instead_of_failing(player_id):
         player_get_visible(viewer=viewer, player_id=player_id)
 
     assert player_get_visible(viewer=viewer, player_id=viewer.id)[0] == viewer
+
+
+def prepared_runs(sql_start: str) -> list[tuple[int, int]]:
+    """PostgreSQL's prepared statements on this connection whose SQL starts with
+    ``sql_start``: (generic plans, custom plans) of each: how often each was run."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s",
+            [sql_start.replace("%", r"\%") + "%"],
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_compiled_read_is_parsed_and_planned_once_per_connection_then_rerun():
+    users = [UserFactory() for _ in range(3)]
+    secrets = [api_token_create(user=user, name="t").secret for user in users]
+    api_token_get_active(secret="no-such-token")  # compiled and prepared by now
+
+    found = [api_token_get_active(secret=secret) for secret in secrets]
+
+    assert [token.user for token in found] == users  # each run with its own parameter
+    runs = prepared_runs('SELECT "accounts_apitoken"."id"')
+    assert len(runs) == 1  # one statement, not one per parameter
+    assert sum(runs[0]) == 4  # run four times by its name
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_prepared_read_gives_the_times_django_gives():
+    user = UserFactory()
+    secret = api_token_create(user=user, name="t").secret
+    expiry = timezone.now() + timedelta(days=3, microseconds=7)
+    ApiToken.objects.filter(digest__isnull=False).update(expires_at=expiry)
+    api_token_get_active(secret=secret)
+
+    compiled = api_token_get_active(secret=secret)
+
+    assert compiled.expires_at == expiry  # to the microsecond
+    assert compiled.expires_at.utcoffset() == timedelta(0)  # aware, in UTC
+    assert compiled.user.date_joined == user.date_joined
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_with_prepared_statements_off_nothing_is_prepared(monkeypatch):
+    """DATABASE_PREPARED_STATEMENTS=false (a pooler that loses them): the compiled reads
+    run as Django's own queries do."""
+    monkeypatch.delitem(connection.settings_dict["OPTIONS"], "prepare_threshold")
+    user = UserFactory()
+    secret = api_token_create(user=user, name="t").secret
+
+    assert api_token_get_active(secret=secret).user == user
+    assert api_token_get_active(secret=secret).user == user
+
+    assert prepared_runs('SELECT "accounts_apitoken"."id"') == []

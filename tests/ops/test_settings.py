@@ -24,6 +24,7 @@ print(json.dumps({
     "conn_max_age": db.get("CONN_MAX_AGE"),
     "pool": db.get("OPTIONS", {}).get("pool"),
     "connect_timeout": db.get("OPTIONS", {}).get("connect_timeout"),
+    "prepare_threshold": db.get("OPTIONS", {}).get("prepare_threshold"),
     "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "layer_hosts": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts"),
     "cache": settings.CACHES["default"]["BACKEND"],
@@ -73,7 +74,16 @@ def test_database_url_switches_to_postgresql_with_a_pool_and_no_persistent_conne
     assert result["pool"] == {"min_size": 1, "max_size": 10, "timeout": 2.0,
                               "reconnect_timeout": 5.0}  # fmt: skip
     assert result["connect_timeout"] == 2
+    assert result["prepare_threshold"] == 1  # the hot reads are prepared statements
     assert result["layer"] == "channels.layers.InMemoryChannelLayer"
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler_that_cannot_keep_them():
+    result = settings_under(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/community",
+        DATABASE_PREPARED_STATEMENTS="false",
+    )
+    assert result["prepare_threshold"] is None  # psycopg prepares nothing
 
 
 def test_redis_url_switches_channel_layer_and_cache_to_redis():

@@ -1,17 +1,49 @@
 """Django's PostgreSQL backend with the outage breaker (``apps.common.outage``) in front of
-every new connection: while the database is known to be down, connecting fails at once."""
+every new connection: while the database is known to be down, connecting fails at once; and
+with prepared statements for the hot reads (``prepared_cursor``)."""
 
 from typing import Any
 
 import psycopg
 from django.db.backends.postgresql import base
+from django.utils.asyncio import async_unsafe
 from psycopg_pool import PoolTimeout
 
 from apps.common.outage import CircuitOpen, database_outage
 from apps.common.postgresql.pool import connection_returned, pool_checks_install
 
 
+class PreparingCursor(base.ServerBindingCursor):  # type: ignore[misc,name-defined]
+    """Binds parameters on the server and prepares each statement the first time this
+    connection runs it; later runs send only the statement's name and parameters, and
+    PostgreSQL skips parsing and planning."""
+
+    def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
+        return super().execute(query, params, prepare=True, **options)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    @async_unsafe
+    def prepared_cursor(self) -> Any:
+        """A cursor for hot reads run with the same SQL many times (``CompiledQuery``): each
+        statement is prepared once per connection. PostgreSQL's planning of a small read can
+        cost more than running it (a guild's member page: 0.41 ms planning, 0.18 ms running).
+        Django's own cursor (``cursor()``) binds on the client and prepares nothing; this one
+        exists only while ``DATABASE_PREPARED_STATEMENTS`` is on (``prepare_threshold`` set in
+        the connection's options), since a transaction-mode pooler older than PgBouncer 1.21 or
+        without ``max_prepared_statements`` loses prepared statements between transactions."""
+        if self.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+            return self.cursor()
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            cursor = PreparingCursor(self.connection)
+            # As create_cursor: the cursor reads times in the connection's zone.
+            loader = self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT)
+            if self.timezone != loader.timezone:
+                base.register_tzloader(self.timezone, cursor)
+            return self._prepare_cursor(cursor)
+
     @property
     def pool(self) -> Any:
         pool = super().pool

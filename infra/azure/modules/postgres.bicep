@@ -4,8 +4,9 @@
 // PgBouncer and the psycopg pool: each process keeps DATABASE_POOL_MAX_SIZE connections to
 // PgBouncer, which multiplexes them onto default_pool_size server connections per database.
 // Transaction pooling is safe for the service because Django runs each request/task in
-// autocommit or one transaction, and psycopg's automatic server-side prepared statements are
-// turned off (DATABASE_PREPARE_THRESHOLD unset = off; docs/deploy-azure.md).
+// autocommit or one transaction. The hot reads are protocol-level prepared statements
+// (DATABASE_PREPARED_STATEMENTS, on by default); PgBouncer (1.21 and later) keeps them across
+// transactions because max_prepared_statements is set (docs/deploy-azure.md).
 param name string
 param location string
 param tags object
@@ -50,6 +51,9 @@ var serverParameters = {
   'pgbouncer.pool_mode': 'transaction'
   'pgbouncer.default_pool_size': string(pgbouncerPoolSize)
   'pgbouncer.max_client_conn': '5000'
+  // Above psycopg's 100 prepared statements per connection, so none is re-prepared for lack
+  // of room (apps/common/postgresql/base.py, prepared_cursor).
+  'pgbouncer.max_prepared_statements': '200'
   // The applier's batches and the chat committer hold short transactions; nothing waits long.
   idle_in_transaction_session_timeout: '60000'
   log_min_duration_statement: '500'

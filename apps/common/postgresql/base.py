@@ -6,14 +6,19 @@ from typing import Any
 
 import psycopg
 from django.db.backends.postgresql import base
+from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.utils.asyncio import async_unsafe
+from psycopg.pq import Format
 from psycopg_pool import PoolTimeout
 
 from apps.common.outage import CircuitOpen, database_outage
 from apps.common.postgresql.pool import connection_returned, pool_checks_install
 
+# Django's cursor class for server-side binding (django-stubs do not describe it).
+_ServerBindingCursor: Any = base.ServerBindingCursor
 
-class PreparingCursor(base.ServerBindingCursor):  # type: ignore[misc,name-defined]
+
+class PreparingCursor(_ServerBindingCursor):
     """Binds parameters on the server and prepares each statement the first time this
     connection runs it; later runs send only the statement's name and parameters, and
     PostgreSQL skips parsing and planning."""
@@ -39,10 +44,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         with self.wrap_database_errors:
             cursor = PreparingCursor(self.connection)
             # As create_cursor: the cursor reads times in the connection's zone.
-            loader = self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT)
+            loader = self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT)
             if self.timezone != loader.timezone:
-                base.register_tzloader(self.timezone, cursor)
-            return self._prepare_cursor(cursor)
+                register_tzloader(self.timezone, cursor)
+            return self._prepare_cursor(cursor)  # type: ignore[attr-defined]
 
     @property
     def pool(self) -> Any:

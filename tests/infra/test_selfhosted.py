@@ -139,6 +139,23 @@ def test_every_process_restarts_by_itself_and_is_never_parked_as_failed():
         assert settings.get("StartLimitIntervalSec") == "0", unit.name
 
 
+def test_no_deployment_turns_on_gunicorns_plain_access_log():
+    """docs/operations.md, "Logs": production logs are JSON lines and never carry personal
+    data; gunicorn's access log is a plain line with the client's address per request, so no
+    way of running the web process turns it on (gunicorn's default is off)."""
+    definitions = [
+        SELFHOSTED / "systemd" / "community-web.service",
+        SELFHOSTED / "Dockerfile",
+        SELFHOSTED / "compose.yaml",
+        AZURE / "modules" / "containerapps.bicep",
+        BASE_DIR / "community" / "gunicorn.py",
+    ]
+    for definition in definitions:
+        text = definition.read_text()
+        assert not re.search(r"access[-_]?log", text, re.IGNORECASE), definition.name
+    assert "gunicorn" in (SELFHOSTED / "systemd" / "community-web.service").read_text()
+
+
 def test_hadolint_passes_the_dockerfile():
     linted = _run(tool("hadolint"), str(SELFHOSTED / "Dockerfile"))
     assert linted.returncode == 0, linted.stdout + linted.stderr

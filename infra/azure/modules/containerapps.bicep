@@ -115,7 +115,7 @@ resource web 'Microsoft.App/containerApps@2024-10-02-preview' = {
           image: image
           command: [ 'gunicorn', 'community.wsgi:application', '--bind', '0.0.0.0:8000',
             '--workers', string(sizing.webWorkers), '--forwarded-allow-ips', '*',
-            '--worker-tmp-dir', '/dev/shm', '--access-logfile', '-' ]
+            '--worker-tmp-dir', '/dev/shm' ]
           resources: { cpu: json(sizing.webCpu), memory: sizing.webMemory }
           env: commonEnv
           probes: probes

@@ -4,9 +4,10 @@ Building and compiling a queryset costs more CPU than PostgreSQL spends answerin
 query is small and runs on every request (the token lookup: about 1.2 ms of Python for a
 0.2 ms index read). A ``CompiledQuery`` builds its queryset from a function of named
 parameters, compiles it once, and afterwards only binds the parameters, executes the SQL on the
-thread's own connection (through Django's cursor, so query logging, execute wrappers and the
-pool behave as for any query) and turns rows into model instances the way Django's own
-iterator does (``select_related`` objects and annotations included).
+thread's own connection (through Django's cursor wrapper, so query logging, execute wrappers
+and the pool behave as for any query; on PostgreSQL as a prepared statement, parsed and planned
+once per connection: ``apps.common.postgresql.base``) and turns rows into model instances the
+way Django's own iterator does (``select_related`` objects and annotations included).
 
 Safe by construction: the queryset is built twice with two different sets of stand-in values,
 and compiling must give the same SQL whose parameters differ exactly where a named parameter

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken
@@ -11,6 +12,7 @@ from apps.accounts.selectors import api_token_get_active
 from apps.accounts.services import api_token_create
 from apps.common.compiled_query import CompiledQuery, CompiledQueryError
 from apps.common.exceptions import NotFound
+from apps.common.secrets import secret_digest
 from apps.players.selectors import player_get_visible
 from tests.factories import UserFactory
 from tests.players.factories import PlayerFactory
@@ -88,12 +90,18 @@ def test_a_compiled_read_is_parsed_and_planned_once_per_connection_then_rerun():
     secrets = [api_token_create(user=user, name="t").secret for user in users]
     api_token_get_active(secret="no-such-token")  # compiled and prepared by now
 
-    found = [api_token_get_active(secret=secret) for secret in secrets]
+    with CaptureQueriesContext(connection) as logged:
+        found = [api_token_get_active(secret=secret) for secret in secrets]
 
     assert [token.user for token in found] == users  # each run with its own parameter
     runs = prepared_runs('SELECT "accounts_apitoken"."id"')
     assert len(runs) == 1  # one statement, not one per parameter
     assert sum(runs[0]) == 4  # run four times by its name
+    # Logged as any query is (DEBUG's connection.queries): the SQL with its parameters.
+    assert [query["sql"][:31] for query in logged] == ['SELECT "accounts_apitoken"."id"'] * 3
+    assert all(
+        secret_digest(secret) in query["sql"] for secret, query in zip(secrets, logged, strict=True)
+    )
 
 
 @pytest.mark.postgres

@@ -6,6 +6,7 @@ from typing import Any
 
 import psycopg
 from django.db.backends.postgresql import base
+from django.db.backends.postgresql.operations import DatabaseOperations as BaseOperations
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.utils.asyncio import async_unsafe
 from psycopg.pq import Format
@@ -27,7 +28,22 @@ class PreparingCursor(_ServerBindingCursor):
         return super().execute(query, params, prepare=True, **options)
 
 
+class DatabaseOperations(BaseOperations):
+    def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str:
+        """A prepared statement's SQL with its parameters, for query logging (DEBUG's
+        ``connection.queries``, tests' captured queries): psycopg keeps no text of a statement
+        run by name, so it is composed here as Django does for server-side binding."""
+        if isinstance(cursor, PreparingCursor):
+            try:
+                return self.compose_sql(sql, params)
+            except psycopg.errors.DataError:
+                return sql  # parameters that cannot be written as literals
+        return super().last_executed_query(cursor, sql, params)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     @async_unsafe
     def prepared_cursor(self) -> Any:
         """A cursor for hot reads run with the same SQL many times (``CompiledQuery``): each

@@ -55,6 +55,7 @@ from apps.guilds.stats import guild_match_stats, guild_match_stats_many  # noqa:
 from apps.players.models import Player, PlayerIdentity  # noqa: E402
 from apps.players.services import player_register  # noqa: E402
 from apps.titles.models import Title  # noqa: E402
+from bench.database import analyze  # noqa: E402
 
 settings.ALLOWED_HOSTS = ["*"]
 RUN = uuid.uuid4().hex[:6]
@@ -219,6 +220,7 @@ def main() -> None:
     arguments = parser.parse_args()
     print(f"load before: {os.getloadavg()}")
     viewer, big, _title, teams = setup()
+    analyze()
     reads(viewer, big)
     if arguments.reads_only:
         return

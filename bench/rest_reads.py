@@ -53,6 +53,7 @@ from apps.players.friends import friend_request_send  # noqa: E402
 from apps.players.models import ActivityEntry, Notification, Player  # noqa: E402
 from apps.players.services import player_register  # noqa: E402
 from apps.titles.models import Title  # noqa: E402
+from bench.database import analyze  # noqa: E402
 
 settings.ALLOWED_HOSTS = ["*"]
 OURS_PORT, FLOOR_PORT, BASE_PORT = 18431, 18432, 18433
@@ -253,6 +254,7 @@ def main() -> None:
     args = parser.parse_args()
     viewer, friend = seed()
     guild = seed_guild(viewer).id
+    analyze()
     secret = api_token_create(user=viewer.user, name="bench").secret
     me = viewer.id
     variants = [

@@ -180,6 +180,7 @@ def worker_ticks(master: int) -> int:
 def _milliseconds(value: str) -> float:
     parsed = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
     if parsed is None:  # wrk prints "-nan" when no request finished in the block
+        print(f"wrk printed a latency of {value!r}; left out of the median", file=sys.stderr)
         return float("nan")
     number, unit = parsed.groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
@@ -214,7 +215,10 @@ def run_wrk(variant: Variant, master: int, secret: str, args: argparse.Namespace
 
 
 def median(variant: Variant, key: str) -> float:
-    return statistics.median(sample[key] for sample in variant.samples)
+    """The median of the repeats that have the figure (a NaN would make the median depend on
+    where it happens to sort)."""
+    values = [sample[key] for sample in variant.samples if sample[key] == sample[key]]
+    return statistics.median(values) if values else float("nan")
 
 
 def report(variants: list[Variant], floors: dict[str, tuple[str, str]]) -> None:

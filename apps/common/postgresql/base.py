@@ -2,6 +2,8 @@
 every new connection: while the database is known to be down, connecting fails at once; and
 with prepared statements for the hot reads (``prepared_cursor``)."""
 
+import datetime
+import functools
 from typing import Any
 
 import psycopg
@@ -9,6 +11,7 @@ from django.db.backends.postgresql import base
 from django.db.backends.postgresql.operations import DatabaseOperations as BaseOperations
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.utils.asyncio import async_unsafe
+from psycopg.adapt import AdaptersMap, Loader
 from psycopg.pq import Format
 from psycopg_pool import PoolTimeout
 
@@ -28,6 +31,36 @@ class PreparingCursor(_ServerBindingCursor):
         return super().execute(query, params, prepare=True, **options)
 
 
+# psycopg's own text loader for timestamptz: compiled (psycopg_binary) where installed.
+_PSYCOPG_TIMESTAMPTZ_LOADER = psycopg.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT)
+
+
+class UtcTimestamptzLoader(Loader):
+    """Django's timestamptz loader (``psycopg_any.BaseTzLoader``) subclasses psycopg's
+    pure-Python loader, so every time read costs about 4 µs of Python (8 ms for 2,000 rows; a
+    guild's 200-member page reads 200). When Django's zone is UTC the connection's is UTC too
+    (Django sets it on connect) and psycopg's own loader already returns the same aware
+    datetime in ``datetime.timezone.utc``; this hands each value to it directly (1.3 ms for
+    the 2,000). ``timezone`` is what Django's ``create_cursor`` compares with its own."""
+
+    timezone = datetime.UTC
+
+    def __init__(self, oid: int, context: Any = None):
+        super().__init__(oid, context)
+        self.load = _PSYCOPG_TIMESTAMPTZ_LOADER(oid, context).load  # type: ignore[method-assign,misc]
+
+    def load(self, data: Any) -> Any:  # replaced per instance above
+        raise NotImplementedError
+
+
+@functools.cache
+def _utc_adapters(template: AdaptersMap) -> AdaptersMap:
+    """Django's adapters (per time zone, cached) with the UTC timestamptz loader."""
+    adapters = AdaptersMap(template)
+    adapters.register_loader("timestamptz", UtcTimestamptzLoader)
+    return adapters
+
+
 class DatabaseOperations(BaseOperations):
     def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str:
         """A prepared statement's SQL with its parameters, for query logging (DEBUG's
@@ -43,6 +76,12 @@ class DatabaseOperations(BaseOperations):
 
 class DatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
+
+    def get_connection_params(self) -> dict[str, Any]:
+        params = super().get_connection_params()
+        if params.get("context") is not None and self.timezone is datetime.UTC:
+            params["context"] = _utc_adapters(params["context"])
+        return params
 
     @async_unsafe
     def prepared_cursor(self) -> Any:

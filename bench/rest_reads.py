@@ -186,6 +186,13 @@ def _milliseconds(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
+def _percentile(output: str, percent: int) -> str:
+    """A line of wrk's latency distribution (``    99%   42.10ms``). Anchored to the line's
+    start: a thread-stats line ending in, say, ``89.99%`` would otherwise match first."""
+    found = re.search(rf"^\s+{percent}%\s+(\S+)$", output, re.MULTILINE)
+    return found.group(1) if found else "missing"
+
+
 def run_wrk(variant: Variant, master: int, secret: str, args: argparse.Namespace) -> None:
     url = f"http://127.0.0.1:{variant.port}{variant.path}"
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -206,8 +213,8 @@ def run_wrk(variant: Variant, master: int, secret: str, args: argparse.Namespace
         raise SystemExit(f"{variant.name}: errors under load\n{output}")
     variant.samples.append({
         "rps": requests / elapsed,
-        "p50": _milliseconds(re.search(r"50%\s+(\S+)", output).group(1)),  # type: ignore[union-attr]
-        "p99": _milliseconds(re.search(r"99%\s+(\S+)", output).group(1)),  # type: ignore[union-attr]
+        "p50": _milliseconds(_percentile(output, 50)),
+        "p99": _milliseconds(_percentile(output, 99)),
         "cpu_ms": worker_seconds * 1000 / max(requests, 1),
         "server_cpu": worker_seconds / elapsed,
         "client_cpu": client_seconds / elapsed,

@@ -131,7 +131,7 @@ DATABASE_OUTAGE_RETRY_SECONDS = env.float("DATABASE_OUTAGE_RETRY_SECONDS", defau
 DATABASE_POOL_CHECK_IDLE_SECONDS = env.float("DATABASE_POOL_CHECK_IDLE_SECONDS", default=1.0)
 # The hot reads (apps.common.compiled_query) run as prepared statements: PostgreSQL parses and
 # plans each once per connection (apps/common/postgresql/base.py, prepared_cursor). Turn off
-# behind a transaction-mode pooler that cannot keep them (PgBouncer before 1.21, or without
+# behind a transaction-mode pooler that cannot keep them (PgBouncer before 1.22, or without
 # max_prepared_statements).
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 if env.str("DATABASE_URL", default=""):

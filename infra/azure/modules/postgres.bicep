@@ -5,7 +5,7 @@
 // PgBouncer, which multiplexes them onto default_pool_size server connections per database.
 // Transaction pooling is safe for the service because Django runs each request/task in
 // autocommit or one transaction. The hot reads are protocol-level prepared statements
-// (DATABASE_PREPARED_STATEMENTS, on by default); PgBouncer (1.21 and later) keeps them across
+// (DATABASE_PREPARED_STATEMENTS, on by default); PgBouncer (1.22 and later) keeps them across
 // transactions because max_prepared_statements is set (docs/deploy-azure.md).
 param name string
 param location string

@@ -6,6 +6,8 @@ import io
 import json
 import logging
 import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 import uuid
@@ -18,7 +20,14 @@ from apps.accounts.services import api_token_create
 from apps.common.logging import ContextIdsFilter, JsonFormatter
 from apps.common.metrics import exposition, metrics_serve
 from tests.factories import UserFactory
-from tests.support.live import free_port, run_daphne
+from tests.support.live import (
+    BASE_DIR,
+    free_port,
+    live_env,
+    run_daphne,
+    stop_process,
+    wait_for_http,
+)
 
 TOKEN = "test-metrics-token"  # community/settings/test.py
 
@@ -164,3 +173,42 @@ def test_the_worker_serves_its_metrics_on_its_own_port():
     assert status == 200
     assert "community_chat_messages_stored_total" in text
     assert "community_events_settled_total" in text or "# HELP community_events" in text
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_answers_the_sum_of_its_workers_whichever_one_a_scrape_reaches(live_tmp):
+    """As the image runs it (infra/selfhosted/Dockerfile, Container Apps): no
+    PROMETHEUS_MULTIPROC_DIR in the environment, several workers. Every scrape must count every
+    request, not the share of the worker that happened to answer it."""
+    port = free_port()
+    env = live_env()
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log_path = live_tmp / f"gunicorn-metrics-{port}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "community.wsgi:application",
+             "-c", "python:community.gunicorn", "--bind", f"127.0.0.1:{port}",
+             "--workers", "3"],
+            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_http(f"{url}/healthz", timeout=30, process=process)  # one request
+            for _ in range(30):
+                assert scrape(f"{url}/healthz", token=None)[0] == 200
+            counts = {
+                sample(scrape(f"{url}/metrics")[1], "community_http_request_seconds_count",
+                       route="healthz", method="GET")
+                for _ in range(12)
+            }  # fmt: skip
+        except Exception:
+            print(log_path.read_text())
+            raise
+        finally:
+            stop_process(process)
+
+    # One figure whichever worker answered, with every request in it (the readiness probe's
+    # first request and any it retried included).
+    assert len(counts) == 1
+    assert counts.pop() >= 31

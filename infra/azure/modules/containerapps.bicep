@@ -113,7 +113,8 @@ resource web 'Microsoft.App/containerApps@2024-10-02-preview' = {
         {
           name: 'web'
           image: image
-          command: [ 'gunicorn', 'community.wsgi:application', '--bind', '0.0.0.0:8000',
+          command: [ 'gunicorn', 'community.wsgi:application', '-c', 'python:community.gunicorn',
+            '--bind', '0.0.0.0:8000',
             '--workers', string(sizing.webWorkers), '--forwarded-allow-ips', '*',
             '--worker-tmp-dir', '/dev/shm' ]
           resources: { cpu: json(sizing.webCpu), memory: sizing.webMemory }

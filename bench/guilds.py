@@ -56,22 +56,11 @@ from apps.players.models import Player, PlayerIdentity  # noqa: E402
 from apps.players.services import player_register  # noqa: E402
 from apps.titles.models import Title  # noqa: E402
 from bench.database import analyze  # noqa: E402
+from bench.floor_sql import BROWSE_SQL, MEMBERS_SQL  # noqa: E402
 
 settings.ALLOWED_HOSTS = ["*"]
 RUN = uuid.uuid4().hex[:6]
 JOINED = datetime(2026, 1, 1, tzinfo=UTC)
-
-BROWSE_SQL = """
-    SELECT g.id, g.name, g.tag, g.description, t.slug, g.language, g.region, g.join_policy,
-           g.capacity, g.member_count, g.created_at
-    FROM guilds_guild g JOIN titles_title t ON t.id = g.title_id
-    WHERE g.disbanded_at IS NULL ORDER BY g.member_count DESC, g.id LIMIT 50"""
-MEMBERS_SQL = """
-    SELECT p.id, p.display_name, p.avatar_large, p.avatar_small, r.name, r.rank, m.is_leader,
-           m.joined_at
-    FROM guilds_guildmembership m JOIN players_player p ON p.id = m.player_id
-    JOIN guilds_guildrole r ON r.id = m.role_id
-    WHERE m.guild_id = %(guild)s ORDER BY m.joined_at, m.id LIMIT 200"""
 
 
 def timed_ms(call: Callable[[], object], runs: int = 60) -> list[float]:
@@ -188,6 +177,57 @@ def reads(viewer: Player, big: Guild) -> None:
               f"{ours_cpu / base_cpu:.2f}x")  # fmt: skip
 
 
+def http_reads(viewer: Player, big: Guild, arguments: argparse.Namespace) -> None:
+    """The same two reads as requests: ours under gunicorn (production settings) against the
+    floor served the same way (``bench.rest_floor``'s ``/sql/…``: no middleware, the one
+    hand-written query, ``json.dumps``), driven by wrk, interleaved and rotated each repeat."""
+    from bench import rest_reads
+
+    secret = api_token_create(user=viewer.user, name="guild-bench-http").secret
+    ours, floor = rest_reads.OURS_PORT, rest_reads.FLOOR_PORT
+    pairs = [
+        ("browse (50 rows)", rest_reads.Variant("ours browse", ours, "/api/v1/guilds?limit=50"),
+         rest_reads.Variant("floor browse", floor, "/sql/guild-browse")),
+        ("members (200 of 500)",
+         rest_reads.Variant("ours members", ours, f"/api/v1/guilds/{big.id}/members?limit=200"),
+         rest_reads.Variant("floor members", floor, f"/sql/guild-members?guild={big.id}")),
+    ]  # fmt: skip
+    variants = [variant for _label, *both in pairs for variant in both]
+    connection.close()
+    servers = {
+        ours: rest_reads.start_server(ours, "community.settings.production", arguments.workers),
+        floor: rest_reads.start_server(floor, "bench.rest_floor", arguments.workers),
+    }
+    try:
+        for variant in variants:
+            rest_reads.wait_ready(variant, secret)
+        print(f"\nas requests: gunicorn, {arguments.workers} sync workers per server, wrk -t1 "
+              f"-c{arguments.connections} -d{arguments.duration}s, {arguments.repeats} "
+              "interleaved repeats")  # fmt: skip
+        for repeat in range(arguments.repeats):
+            load = os.getloadavg()[0]
+            shift = repeat % len(variants)
+            for variant in variants[shift:] + variants[:shift]:
+                rest_reads.run_wrk(variant, servers[variant.port].pid, secret, arguments)
+            print(f"  repeat {repeat + 1}: load {load:.2f} -> {os.getloadavg()[0]:.2f}")
+    finally:
+        for server in servers.values():
+            server.terminate()
+            server.wait(10)
+    print("read                   ours req/s  floor req/s  time ours/floor   worker CPU ms/req "
+          "ours / floor   p50 ms ours / floor   wrk CPU")  # fmt: skip
+    for label, mine, base in pairs:
+        rate = rest_reads.median(mine, "rps")
+        floor_rate = rest_reads.median(base, "rps")
+        print(
+            f"{label:<22} {rate:>10,.0f} {floor_rate:>12,.0f} {floor_rate / rate:>15.2f}x "
+            f"{rest_reads.median(mine, 'cpu_ms'):>12.2f} / {rest_reads.median(base, 'cpu_ms'):.2f}"
+            f"{rest_reads.median(mine, 'p50'):>14.1f} / {rest_reads.median(base, 'p50'):.1f}"
+            f"{rest_reads.median(mine, 'client_cpu'):>10.0%} / "
+            f"{rest_reads.median(base, 'client_cpu'):.0%}"
+        )
+
+
 def stats(teams: list[list[str]], count: int, repeats: int) -> None:
     results: dict[str, list[float]] = {"with guild handler": [], "no guild handler": []}
     # Warm-up, not counted: the first batches pay one-time costs (first stats rows, caches).
@@ -217,11 +257,17 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--reads-only", action="store_true", help="skip the match-events part")
+    parser.add_argument("--no-http", action="store_true", help="skip the reads as requests")
+    parser.add_argument("--duration", type=int, default=5, help="s per wrk block")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
     arguments = parser.parse_args()
     print(f"load before: {os.getloadavg()}")
     viewer, big, _title, teams = setup()
     analyze()
     reads(viewer, big)
+    if not arguments.no_http:
+        http_reads(viewer, big, arguments)
     if arguments.reads_only:
         return
     print(f"match.completed x {arguments.events} (10 guild members each), interleaved:")

@@ -4,11 +4,13 @@ Used as both ``DJANGO_SETTINGS_MODULE`` and ``ROOT_URLCONF`` of a second gunicor
 collected by pytest). Each floor view reads the same page of rows as our endpoint with one
 ``.values()`` query and answers with ``JsonResponse``; the ``/auth/…`` views add our
 authentication (token, login gates, player) in front of the same query, so the price of auth
-shows on its own; ``/healthz`` is the bare liveness view.
+shows on its own; ``/healthz`` is the bare liveness view; ``/sql/…`` are bench/guilds.py's
+floors (one hand-written query, ``json.dumps``) served as requests.
 """
 
 from typing import Any
 
+from bench.floor_sql import BROWSE_SQL, MEMBERS_SQL
 from community.settings.production import *  # noqa: F403
 
 MIDDLEWARE: list[str] = []
@@ -53,6 +55,23 @@ def _guild_member_rows(player_id: int, guild_id: int) -> list[dict[str, Any]]:
         .values("player_id", "player__display_name", "role__name", "is_leader", "joined_at")
     )
     return list(rows[:PAGE])
+
+
+def _sql_floor(sql: str) -> Any:
+    """bench/guilds.py's floor as a request: the page's rows in one hand-written query
+    (``bench.floor_sql``), encoded with ``json.dumps``; no authentication."""
+    import json
+
+    from django.db import connection
+    from django.http import HttpResponse
+
+    def view(request: Any) -> Any:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"guild": int(request.GET["guild"])} if "%(" in sql else None)
+            body = json.dumps(cursor.fetchall(), default=str)
+        return HttpResponse(body, content_type="application/json")
+
+    return view
 
 
 def _authenticated_player_id(request: Any) -> int | None:
@@ -106,6 +125,8 @@ def _urlpatterns() -> list[Any]:
         path("floor/guild-members", _floor(_guild_member_rows, authenticated=False)),
         path("auth/guild-members", _floor(_guild_member_rows, authenticated=True)),
         path("healthz", _healthz),
+        path("sql/guild-browse", _sql_floor(BROWSE_SQL)),
+        path("sql/guild-members", _sql_floor(MEMBERS_SQL)),
     ]
 
 

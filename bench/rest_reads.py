@@ -334,4 +334,5 @@ def main() -> None:
             server.wait(timeout=30)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,7 @@ serializer's declared fields (the OpenAPI schema) produce. Player cards of rows:
 ``apps.players.avatars.player_cards_of_rows``."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
@@ -19,6 +19,10 @@ def datetimes_in_request_zone() -> Callable[[datetime | None], str | None]:
     if api_settings.DATETIME_FORMAT != ISO_8601:
         field = serializers.DateTimeField()
         return lambda value: None if value is None else field.to_representation(value)
+    if getattr(zone, "key", None) == "UTC":
+        # The stored times come in ``datetime.UTC`` (apps/common/postgresql/base.py): written
+        # as they are, without a conversion to the zone object per value.
+        return _iso_utc
 
     def iso(value: datetime | None) -> str | None:
         if value is None:
@@ -27,3 +31,11 @@ def datetimes_in_request_zone() -> Callable[[datetime | None], str | None]:
         return f"{text[:-6]}Z" if text.endswith("+00:00") else text
 
     return iso
+
+
+def _iso_utc(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return f"{value.isoformat()[:-6]}Z"

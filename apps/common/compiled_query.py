@@ -72,6 +72,8 @@ class _Compiled:
         fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
         self.converters = compiler.get_converters(fields)
         self.composite_fields = fields if compiler.has_composite_fields(fields) else None
+        # A model query's instance layout (``_objects``), worked out on its first run.
+        self.layout: tuple[Any, ...] | None = None
 
     def rows(self, fetched: list[Any]) -> Iterable[Any]:
         """The fetched rows with the fields' database converters applied, as
@@ -217,21 +219,31 @@ def _values_names(queryset: models.QuerySet[Any]) -> list[str] | None:
 
 def _objects(compiled: _Compiled, rows: list[Any], alias: str) -> Iterator[Any]:
     """Rows to model instances as ``django.db.models.query.ModelIterable`` does them."""
-    compiler: SQLCompiler = compiled.compiler
+    if compiled.layout is None:
+        compiled.layout = _layout(compiled.compiler, alias)
+    model, start, end, init_list, related_populators, annotations = compiled.layout
+    for row in compiled.rows(rows):
+        obj = model.from_db(alias, init_list, row[start:end])
+        for populator in related_populators:
+            populator.populate(row, obj)
+        for attribute, position in annotations:
+            setattr(obj, attribute, row[position])
+        yield obj
+
+
+def _layout(compiler: SQLCompiler, alias: str) -> tuple[Any, ...]:
+    """What ``ModelIterable`` works out per queryset to build instances from rows: the model,
+    its columns' span and attribute names, the populators of ``select_related`` models
+    (stateless between rows, so one set serves every run of this compile: it is kept per
+    thread and per connection alias) and the annotations' positions."""
     select, klass_info = compiler.select, compiler.klass_info
-    model = klass_info["model"]
     select_fields = klass_info["select_fields"]
     start, end = select_fields[0], select_fields[-1] + 1
     init_list = [column[0].target.attname for column in select[start:end]]
     # django-stubs already describe Django 6's signature (with ``fetch_mode``); 5.2 has three.
     related_populators = get_related_populators(klass_info, select, alias)  # type: ignore[call-arg]
-    for row in compiled.rows(rows):
-        obj = model.from_db(alias, init_list, row[start:end])
-        for populator in related_populators:
-            populator.populate(row, obj)
-        for attribute, position in compiler.annotation_col_map.items():
-            setattr(obj, attribute, row[position])
-        yield obj
+    annotations = tuple(compiler.annotation_col_map.items())
+    return klass_info["model"], start, end, init_list, related_populators, annotations
 
 
 @dataclass(frozen=True)

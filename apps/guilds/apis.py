@@ -204,9 +204,7 @@ def _guild_cards(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     language = get_language() or settings.LANGUAGE_CODE
     return [
         {"id": row["id"], "name": row["name"], "tag": row["tag"],
-         "description": localized(
-             row["description_translations"], row["description"], language
-         ),
+         "description": localized(row["translations"], row["description"], language),
          "title": row["title__slug"],
          "language": row["language"], "region": row["region"],
          "join_policy": row["join_policy"], "capacity": row["capacity"],

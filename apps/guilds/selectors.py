@@ -2,8 +2,17 @@
 
 from typing import Any
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    JSONField,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from apps.common.compiled_query import QuerySource
@@ -85,17 +94,22 @@ def guild_members(*, guild: Guild) -> QuerySet[GuildMembership]:
 # What a guild card (REST ``GuildSerializer``) shows and the browse sorts read, as plain rows
 # (``guild_card``): a 50-row page builds no model instances.
 GUILD_CARD_FIELDS = (
-    "id", "name", "tag", "description", "description_translations", "title__slug", "language",
-    "region", "join_policy", "capacity", "member_count", "created_at", "last_activity_at",
-    "emblem_large",
+    "id", "name", "tag", "description", "title__slug", "language", "region", "join_policy",
+    "capacity", "member_count", "created_at", "last_activity_at", "emblem_large",
 )  # fmt: skip
 
 
 def guild_browse_rows(**filters: Any) -> QuerySet[Guild, dict[str, Any]]:
     """``guild_browse`` as ``GUILD_CARD_FIELDS`` rows plus ``activity`` (the sort key:
-    ``SORTS``), in one query joined with the title."""
+    ``SORTS``) and ``translations`` (``description_translations``, or None when it holds none:
+    most guilds, whose rows then decode no JSON), in one query joined with the title."""
     activity = Coalesce(F("last_activity_at"), F("created_at"))
-    return guild_browse(**filters).values(*GUILD_CARD_FIELDS, activity=activity)
+    translations = NullIf(
+        F("description_translations"), Cast(Value("{}"), output_field=JSONField())
+    )
+    return guild_browse(**filters).values(
+        *GUILD_CARD_FIELDS, activity=activity, translations=translations
+    )
 
 
 # The browse filters that are SQL parameters, with the field each is prepared as.

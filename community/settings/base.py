@@ -355,6 +355,11 @@ REST_FRAMEWORK = {
     # Bodies are JSON (the avatar upload alone is multipart): form encodings cannot say "an
     # empty list" or "a number", and every endpoint validates one way.
     "DEFAULT_PARSER_CLASSES": ["apps.api.parsers.JSONParser"],
+    # DRF's JSON bytes, encoded by orjson (apps/api/renderers.py), and the browsable API.
+    "DEFAULT_RENDERER_CLASSES": [
+        "apps.api.renderers.OrjsonRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     # DRF's, with the usual Accept headers answered without parsing (apps/api/negotiation.py).
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.api.negotiation.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.CursorPagination",

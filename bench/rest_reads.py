@@ -139,7 +139,9 @@ def start_server(
         "API_THROTTLE_ANON": "100000000/min",
         "PYTHONPATH": str(tree),
     }
+    # As every deployment runs it (infra/): with the project's gunicorn hooks.
     command = [str(Path(sys.executable).with_name("gunicorn")), "community.wsgi:application",
+               "-c", "python:community.gunicorn",
                "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class",
                "sync", "--log-level", "warning", "--no-control-socket"]  # fmt: skip
     return subprocess.Popen(command, env=env, cwd=tree)

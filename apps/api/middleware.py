@@ -95,6 +95,31 @@ class LivenessMiddleware:
         return healthz(request)
 
 
+class ViewCycleRelease:
+    """Frees a REST response's page as soon as it is rendered.
+
+    DRF leaves every response in a reference cycle: the view keeps the response
+    (``view.response``), whose ``renderer_context`` keeps the view. Reference counting cannot
+    free a cycle, so each response — with its data: a member page is 200 dicts of dicts — stayed
+    in memory until the garbage collector's next pass, which then walked all of it (0.25 ms of
+    a 4.8 ms member list). Once the response is rendered, neither link is needed: both are
+    dropped here, and the page goes when the server lets go of the response. ``response.data``
+    stays for whoever holds the response (the test client)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        context = getattr(response, "renderer_context", None)
+        if context is not None and getattr(response, "is_rendered", False):
+            view = context.get("view")
+            if getattr(view, "response", None) is response:
+                view.response = None  # type: ignore[union-attr]
+            response.renderer_context = None  # type: ignore[attr-defined]
+        return response
+
+
 # The view handler below the portal's chain, handed from BearerApiShortcutEnd to
 # BearerApiShortcut while Django builds a handler's chain (innermost first, on one thread).
 _chain_end = threading.local()

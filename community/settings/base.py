@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "apps.ops.middleware.RequestIdMiddleware",
     # /healthz answers here, before everything below (apps/api/middleware.py).
     "apps.api.middleware.LivenessMiddleware",
+    # A rendered REST response leaves DRF's view/response cycle at once (apps/api/middleware.py).
+    "apps.api.middleware.ViewCycleRelease",
     "django.middleware.security.SecurityMiddleware",
     "apps.api.middleware.ChunkedBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

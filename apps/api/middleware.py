@@ -115,7 +115,7 @@ class ViewCycleRelease:
         if context is not None and getattr(response, "is_rendered", False):
             view = context.get("view")
             if getattr(view, "response", None) is response:
-                view.response = None  # type: ignore[union-attr]
+                view.response = None
             response.renderer_context = None  # type: ignore[attr-defined]
         return response
 

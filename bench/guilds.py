@@ -6,20 +6,29 @@ same run (not collected by pytest).
   DRF in process, with a player API token as game clients send it, against the floor:
   one hand-written SQL query reading the same page of rows,
   encoded with ``json.dumps``. Target: ours at most twice the floor.
+* The same two reads as requests: ours under gunicorn (production settings, the project's
+  gunicorn hooks, 2 sync workers) against the floor served the same way
+  (``bench/rest_floor.py``'s ``/sql/…``: Django with no middleware, the same hand-written
+  query, ``json.dumps``), both driven by wrk and interleaved. Time per request is the inverse
+  of requests/s at the same concurrency; the workers' CPU per request and wrk's CPU are
+  printed beside it (wrk must stay far from a core). Skip with ``--no-http``; needs ``wrk``
+  (``make bench-tools``) and Redis (``REDIS_URL``, default database 8).
 * ``match.completed`` events (10 guild members each) ingested and applied by the real
   applier, with the guild handler registered and without it, interleaved. Target: the guild
   handler costs at most 25 % of events/s.
 
-Calibration: the "client" is the same process (Django's test client, no sockets), so it
-cannot be a separate bottleneck; the process's CPU time beside wall time is printed for each
-block, showing whether the run was CPU-bound in this process or waiting on PostgreSQL.
+Calibration: in process, the "client" is the same process (Django's test client, no
+sockets), so it cannot be a separate bottleneck; the process's CPU time beside wall time is
+printed for each block, showing whether the run was CPU-bound in this process or waiting on
+PostgreSQL. As requests, wrk's CPU is printed beside the workers'.
 
 Run against a scratch PostgreSQL database:
     createdb -h 127.0.0.1 -U postgres community_guilds_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/community_guilds_bench \
     DJANGO_SETTINGS_MODULE=community.settings.test \
     sh -c '.venv/bin/python manage.py migrate -v0 && .venv/bin/python bench/guilds.py'
-Options: ``--events N`` (default 10000), ``--repeats N`` (default 3), ``--reads-only``.
+Options: ``--events N`` (default 10000), ``--repeats N`` (default 3), ``--reads-only``,
+``--no-http``, ``--duration S`` / ``--connections N`` / ``--workers N`` (wrk and gunicorn).
 """
 
 import argparse

@@ -101,10 +101,11 @@ class ViewCycleRelease:
     DRF leaves every response in a reference cycle: the view keeps the response
     (``view.response``), whose ``renderer_context`` keeps the view. Reference counting cannot
     free a cycle, so each response — with its data: a member page is 200 dicts of dicts — stayed
-    in memory until the garbage collector's next pass, which then walked all of it (0.25 ms of
-    a 4.8 ms member list). Once the response is rendered, neither link is needed: both are
-    dropped here, and the page goes when the server lets go of the response. ``response.data``
-    stays for whoever holds the response (the test client)."""
+    in memory until the garbage collector's next pass, which then walked all of it (collection
+    took 0.4 ms of a 4.7 ms member list, 0.3 ms with this). Once the response is rendered,
+    neither link is needed: both are dropped here, and the page goes when the server lets go
+    of the response. ``response.data`` stays for whoever holds the response (the test
+    client)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -1,17 +1,17 @@
 """DRF's JSON renderer, encoding with orjson.
 
 A list page's body is the largest single cost a read pays after its query: Python's JSON
-encoder took 0.45 ms for a 200-member page, orjson 0.04 ms. The bytes are DRF's own —
-compact separators, UTF-8 without ``\\u`` escapes (``UNICODE_JSON``), U+2028 and U+2029
-escaped for script contexts — and every value orjson does not encode itself (dates and times,
-lazy translations, decimals, querysets, …) goes through DRF's encoder, so it renders as
-before. Not orjson's: a request for indented output (``Accept: application/json; indent=4``),
-settings other than DRF's defaults for ``UNICODE_JSON`` and ``COMPACT_JSON``,
-and anything orjson refuses (an integer beyond 64 bits, a value neither can encode), which
-DRF's renderer then renders or refuses as it always did. Two differences, documented
-in docs/api.md: a float that is not finite (NaN, infinity) renders as ``null`` where DRF's strict
-encoder raised (a server error); and a float written in exponent
-form loses the exponent's leading zero (``1e-7``, Python's ``1e-07``: the same number).
+encoder took 0.45 ms for a 200-member page, orjson 0.04 ms. The bytes are DRF's own — compact
+separators, UTF-8 without ``\\u`` escapes (``UNICODE_JSON``), U+2028 and U+2029 escaped for
+script contexts — and every value orjson does not encode itself (dates and times, lazy
+translations, decimals, querysets, …) goes through DRF's encoder, so it renders as before.
+DRF's own renderer answers a request for indented output (``Accept: application/json;
+indent=4``), settings other than DRF's defaults for ``UNICODE_JSON`` and ``COMPACT_JSON``, and
+anything orjson refuses (an integer beyond 64 bits, a value neither can encode), which it then
+renders or refuses as it always did. Two differences, documented in docs/api.md: a float that
+is not finite (NaN, infinity) renders as ``null`` where DRF's strict encoder raised (a server
+error); and a float written in exponent form loses the exponent's leading zero (``1e-7``,
+Python's ``1e-07``: the same number).
 """
 
 from collections.abc import Mapping

@@ -193,19 +193,22 @@ def http_reads(viewer: Player, big: Guild, arguments: argparse.Namespace) -> Non
     from bench import rest_reads
 
     secret = api_token_create(user=viewer.user, name="guild-bench-http").secret
-    ours, floor = rest_reads.OURS_PORT, rest_reads.FLOOR_PORT
+    ours_port, floor_port = rest_reads.OURS_PORT, rest_reads.FLOOR_PORT
+    variant = rest_reads.Variant
+    members = f"/api/v1/guilds/{big.id}/members?limit=200"
     pairs = [
-        ("browse (50 rows)", rest_reads.Variant("ours browse", ours, "/api/v1/guilds?limit=50"),
-         rest_reads.Variant("floor browse", floor, "/sql/guild-browse")),
-        ("members (200 of 500)",
-         rest_reads.Variant("ours members", ours, f"/api/v1/guilds/{big.id}/members?limit=200"),
-         rest_reads.Variant("floor members", floor, f"/sql/guild-members?guild={big.id}")),
+        ("browse (50 rows)", variant("ours browse", ours_port, "/api/v1/guilds?limit=50"),
+         variant("floor browse", floor_port, "/sql/guild-browse")),
+        ("members (200 of 500)", variant("ours members", ours_port, members),
+         variant("floor members", floor_port, f"/sql/guild-members?guild={big.id}")),
     ]  # fmt: skip
-    variants = [variant for _label, *both in pairs for variant in both]
+    variants = [one for _label, *both in pairs for one in both]
     connection.close()
     servers = {
-        ours: rest_reads.start_server(ours, "community.settings.production", arguments.workers),
-        floor: rest_reads.start_server(floor, "bench.rest_floor", arguments.workers),
+        ours_port: rest_reads.start_server(
+            ours_port, "community.settings.production", arguments.workers
+        ),
+        floor_port: rest_reads.start_server(floor_port, "bench.rest_floor", arguments.workers),
     }
     try:
         for variant in variants:

@@ -136,23 +136,21 @@ def cpu_budget(pid: int, cores: float | None) -> Iterator[Path | None]:
     if cores is None:
         yield None
         return
-    name = f"community-bench-{pid}"
-    if (CGROUP_V1 / "cpu.cfs_quota_us").exists():
-        group = CGROUP_V1 / name
-        group.mkdir()
-        (group / "cpu.cfs_period_us").write_text(str(CFS_PERIOD_US))
-        (group / "cpu.cfs_quota_us").write_text(str(int(CFS_PERIOD_US * cores)))
-    else:
-        group = CGROUP_V2 / name
-        group.mkdir()
-        (group / "cpu.max").write_text(f"{int(CFS_PERIOD_US * cores)} {CFS_PERIOD_US}")
-    try:
+    version_1 = (CGROUP_V1 / "cpu.cfs_quota_us").exists()
+    group = (CGROUP_V1 if version_1 else CGROUP_V2) / f"community-bench-{pid}"
+    group.mkdir()
+    try:  # from here on the group is removed whatever fails
+        quota = int(CFS_PERIOD_US * cores)
+        if version_1:
+            (group / "cpu.cfs_period_us").write_text(str(CFS_PERIOD_US))
+            (group / "cpu.cfs_quota_us").write_text(str(quota))
+        else:
+            (group / "cpu.max").write_text(f"{quota} {CFS_PERIOD_US}")
         (group / "cgroup.procs").write_text(str(pid))
         yield group
     finally:
-        parent = group.parent / "cgroup.procs"
-        with contextlib.suppress(OSError):  # the process may have exited
-            parent.write_text(str(pid))
+        with contextlib.suppress(OSError):  # the process may have exited, or never moved
+            (group.parent / "cgroup.procs").write_text(str(pid))
         group.rmdir()
 
 

@@ -26,6 +26,8 @@ again). Service Bus errors rebuild the client with backoff. Redis refusing the a
 wake-up task (sent after the commit) abandons the batch too, and is logged as a Redis failure,
 not a Service Bus one: the redelivered messages are duplicates and are completed, and the
 recorded events are applied once Redis answers (the beat schedule, or the next wake-up).
+A consumer that starts wakes the applier whatever the coalescing key says: a predecessor killed
+between setting the key and sending its task left events that nothing else would wake.
 SIGTERM finishes the batch in hand, then stops. Locks of a batch are renewed by an
 ``AutoLockRenewer`` while it is processed. The SDK is not thread-safe: only the consumer's own
 thread touches its client; run more processes for parallelism.
@@ -65,6 +67,7 @@ from apps.game_events.services import (
     event_counter_add,
     events_ingest,
 )
+from apps.game_events.tasks import apply_wakeup_at_start
 
 logger = logging.getLogger(__name__)
 
@@ -248,10 +251,14 @@ class EventConsumer:
     def run(self) -> None:
         """Consume until ``stop`` is set; reconnects with backoff on any broker error."""
         backoff = Backoff()
+        woken = False
         try:
             while not self.stop.is_set():
                 try:
                     self._wait_for_database()
+                    if not woken:
+                        woken = True
+                        self._wake_applier()
                     self._session()
                     backoff.reset()
                 except DatabaseUnavailable:
@@ -278,6 +285,21 @@ class EventConsumer:
         finally:
             self.database.submit(_database_close).result()
             self.database.shutdown()
+
+    def _wake_applier(self) -> None:
+        """At start: events a predecessor recorded may wait on a wake-up that never went out
+        (``apply_wakeup_at_start``). On the database thread, where an eager run applies."""
+        try:
+            self.database.submit(apply_wakeup_at_start).result()
+        except Exception as error:
+            # Not fatal to consuming: the first commit's wake-up, or beat, applies them.
+            if _is_redis_failure(error):
+                logger.warning(
+                    "redis (task broker) unavailable; the applier is not woken at start",
+                    extra={"error": _describe(error)},
+                )
+            else:
+                logger.exception("the applier could not be woken at start")
 
     def _wait_for_database(self) -> None:
         backoff = Backoff(initial=0.2, maximum=10.0)

@@ -1,5 +1,6 @@
 """Celery interfaces of the game-event pipeline (idempotent, late-acked)."""
 
+import contextlib
 import logging
 import time
 
@@ -29,9 +30,28 @@ def apply_wakeup() -> None:
         logger.warning(
             "apply wake-up not coalesced: redis (cache) unavailable", extra={"error": str(error)}
         )
-        queued = False
-    if not queued:
         events_apply_pending_task.delay()
+        return
+    if queued:
+        return
+    try:
+        events_apply_pending_task.delay()
+    except Exception:
+        # No task went out: a key left behind would hold back every commit's wake-up until it
+        # expired, with nothing queued to apply them.
+        with contextlib.suppress(Exception):
+            cache.delete(WAKEUP_KEY)
+        raise
+
+
+def apply_wakeup_at_start() -> None:
+    """Queue an apply run whatever the key says; for a process that records events, when it
+    starts. A predecessor killed between setting the key and sending its task (a crash, a
+    SIGKILL, the supervisor's restart) left a key with no task behind it: until it expired,
+    every commit would count on that task, and after the last commit nothing would apply the
+    events but beat. The run this queues clears the key when it starts; if nothing is pending
+    it is a cheap no-op."""
+    events_apply_pending_task.delay()
 
 
 def apply_wakeup_on_commit() -> None:

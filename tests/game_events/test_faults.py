@@ -9,9 +9,13 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.db.models import Sum
 
-from apps.game_events.models import EventCounter, InboxEvent
+from apps.game_events.envelope import envelope_validate
+from apps.game_events.models import Channel, EventCounter, InboxEvent
+from apps.game_events.services import events_ingest
+from apps.game_events.tasks import WAKEUP_KEY
 from apps.players.models import PlayerIdentity, PlayerTitleStats
 from tests.game_events.events import cloud_event
 from tests.game_events.proxy import TcpProxy
@@ -58,6 +62,41 @@ def _stats_by_slot() -> dict[int, tuple[int, int, int]]:
     return result
 
 
+def _pipeline_state(live_tmp) -> str:  # type: ignore[no-untyped-def]
+    """What a stalled apply looks like from outside: the inbox by state, whether a wake-up
+    is marked as queued, and the worker's last lines."""
+    states = Counter(InboxEvent.objects.values_list("state", flat=True))
+    worker_log = (live_tmp / "celery-worker.log").read_text(errors="replace").splitlines()
+    return (
+        f"inbox {dict(states)}, wake-up key set: {cache.get(WAKEUP_KEY) is not None}, "
+        "worker log ends:\n" + "\n".join(worker_log[-15:])
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.celery_worker
+@pytest.mark.timeout(120)
+def test_a_consumer_that_starts_applies_what_a_killed_predecessors_lost_wake_up_left(
+    servicebus_broker, title, live_tmp
+):
+    """The predecessor recorded events and set the wake-up key, then died before its task went
+    out: the key promises a run nobody queued, and no commit follows to queue one."""
+    cache.set(WAKEUP_KEY, 1, timeout=600)
+    events, played, won, kills = _match_events(20, seed=11)
+    events_ingest(events=[envelope_validate(e) for e in events], channel=Channel.SERVICE_BUS)
+    assert InboxEvent.objects.filter(state="received").count() == 20
+
+    log = live_tmp / "restart.log"
+    with run_celery_worker(live_tmp), consumer_process(servicebus_broker.connection_string, log):
+        wait_until(
+            lambda: InboxEvent.objects.filter(state="applied").count() == 20,
+            timeout=60,
+            what="the predecessor's 20 events applied",
+        )
+
+    assert _stats_by_slot() == {slot: (played[slot], won[slot], kills[slot]) for slot in played}
+
+
 @pytest.mark.postgres
 @pytest.mark.celery_worker
 @pytest.mark.slow
@@ -81,11 +120,14 @@ def test_a_consumer_killed_mid_batch_loses_and_doubles_nothing(servicebus_broker
         killed_at = InboxEvent.objects.count()
         with consumer_process(connection_string, log, "--batch-size", "32"):
             publisher.join(60)
-            wait_until(
-                lambda: InboxEvent.objects.filter(state="applied").count() == 600,
-                timeout=300,  # what is asserted is that nothing is lost or doubled, not speed
-                what="all 600 applied",
-            )
+            try:
+                wait_until(
+                    lambda: InboxEvent.objects.filter(state="applied").count() == 600,
+                    timeout=300,  # what is asserted is that nothing is lost or doubled, not speed
+                    what="all 600 applied",
+                )
+            except AssertionError as error:
+                raise AssertionError(f"{error}; {_pipeline_state(live_tmp)}") from None
             wait_until(lambda: servicebus_broker.entity_counts(SUBSCRIPTION_PATH)["active"] == 0)
 
     assert killed_at < 600, "the kill must happen while events still flow"

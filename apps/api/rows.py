@@ -11,18 +11,20 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 
-def datetimes_in_request_zone() -> Callable[[datetime | None], str | None]:
+def datetimes_in_request_zone() -> Callable[[datetime | None], str | datetime | None]:
     """``serializers.DateTimeField().to_representation`` for a page of stored (aware)
     times: in the active time zone, ISO 8601, ``Z`` for UTC, the zone looked up once for the
-    page instead of once per value."""
+    page instead of once per value. In UTC the value stays a ``datetime`` in UTC, which every
+    JSON renderer of the API writes exactly as that string; so compare rendered bodies, not
+    the rows' Python values."""
     zone = timezone.get_current_timezone()
     if api_settings.DATETIME_FORMAT != ISO_8601:
         field = serializers.DateTimeField()
         return lambda value: None if value is None else field.to_representation(value)
     if getattr(zone, "key", None) == "UTC":
-        # The stored times come in ``datetime.UTC`` (apps/common/postgresql/base.py): written
-        # as they are, without a conversion to the zone object per value.
-        return _iso_utc
+        # The stored times come in ``datetime.UTC`` (apps/common/postgresql/base.py): handed
+        # to the renderer as they are, which writes them as DRF would (apps/api/renderers.py).
+        return _utc
 
     def iso(value: datetime | None) -> str | None:
         if value is None:
@@ -33,9 +35,7 @@ def datetimes_in_request_zone() -> Callable[[datetime | None], str | None]:
     return iso
 
 
-def _iso_utc(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return f"{value.isoformat()[:-6]}Z"
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is UTC:
+        return value
+    return value.astimezone(UTC)

@@ -7,7 +7,7 @@ and the cursor holds the boundary row's (key, id): forwards reads the rows after
 the rows before it, each with an index-friendly ``key ≤ v AND (key < v OR id < i)`` filter and
 no OFFSET, so walking back through ``previous`` gives the very pages walked forwards.
 
-The cursor is signed (``django.core.signing``): opaque to clients, and a cursor that does not
+The cursor is signed (``apps.api.cursors``): opaque to clients, and a cursor that does not
 verify or whose values are not of the sort key's type answers ``invalid_cursor`` (400)
 before reaching the database."""
 
@@ -16,15 +16,16 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import Model, Q, QuerySet
+from django.utils.encoding import escape_uri_path
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 
+from apps.api.cursors import cursor_sign, cursor_unsign
 from apps.api.errors import InvalidCursor
 from apps.api.pagination import CursorPagination
 from apps.common.compiled_query import CompiledQuery, QuerySource
@@ -69,7 +70,6 @@ class KeysetCursorPagination(CursorPagination):
     keyset: Keyset
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
-        self.url = request.build_absolute_uri()
         self.request = request
         limit = self.get_page_size(request)
         position = self._position(request)
@@ -100,16 +100,22 @@ class KeysetCursorPagination(CursorPagination):
         value, row_id = (row[self.keyset.key], row["id"]) if isinstance(row, dict) else (
             getattr(row, self.keyset.key), row.id)  # fmt: skip
         shown = value.isoformat() if isinstance(value, datetime) else value
-        cursor = signing.dumps([int(backwards), shown, row_id], salt=_SALT, compress=False)
-        return replace_query_param(self.url, self.cursor_query_param, cursor)
+        cursor = cursor_sign([int(backwards), shown, row_id], salt=_SALT)
+        # The request's own parameters in their order, the cursor replaced (as DRF's
+        # replace_query_param, without splitting and re-parsing the whole URL per link).
+        name, request = self.cursor_query_param, self.request
+        kept = [(key, value) for key, values in request.query_params.lists() if key != name
+                for value in values]  # fmt: skip
+        query = urlencode([*kept, (name, cursor)])
+        return f"{request.build_absolute_uri(escape_uri_path(request.path))}?{query}"
 
     def _position(self, request: Request) -> _Position | None:
         raw = request.query_params.get(self.cursor_query_param)
         if raw is None:
             return None
         try:
-            backwards, value, last_id = signing.loads(raw, salt=_SALT)
-        except (signing.BadSignature, TypeError, ValueError) as error:
+            backwards, value, last_id = cursor_unsign(raw, salt=_SALT)
+        except (TypeError, ValueError) as error:
             raise InvalidCursor() from error
         if backwards not in (0, 1) or type(last_id) is not int or value is None:
             raise InvalidCursor()

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from django.core import signing
 from rest_framework.test import APIClient
 
+from apps.api.cursors import cursor_sign
 from apps.guilds.models import Guild, GuildMembership
 from apps.players.models import Player
 from tests.factories import TitleFactory
@@ -118,10 +118,13 @@ def cursor_of(link: str) -> str:
         lambda cursor: cursor[:-1] + ("A" if cursor[-1] != "A" else "B"),  # signature broken
         lambda cursor: "x" + cursor,  # payload changed
         lambda cursor: "bz0wJnA9NQ==",  # DRF's own format: o=0&p=5
-        lambda cursor: signing.dumps([0, "five", 1], salt="guilds.api.cursor"),  # not a count
-        lambda cursor: signing.dumps([2, 5, 1], salt="guilds.api.cursor"),  # no such direction
-        lambda cursor: signing.dumps([0, 5, "1"], salt="guilds.api.cursor"),  # id not a number
-        lambda cursor: signing.dumps([0, 5, 1], salt="another.salt"),  # signed for elsewhere
+        lambda cursor: cursor_sign([0, "five", 1], salt="guilds.api.cursor"),  # not a count
+        lambda cursor: cursor_sign([2, 5, 1], salt="guilds.api.cursor"),  # no such direction
+        lambda cursor: cursor_sign([0, 5, "1"], salt="guilds.api.cursor"),  # id not a number
+        lambda cursor: cursor_sign([0, 5, 1], salt="another.salt"),  # signed for elsewhere
+        lambda cursor: cursor_sign([0, 5], salt="guilds.api.cursor"),  # a value missing
+        lambda cursor: cursor.replace(".", ""),  # no signature at all
+        lambda cursor: "é" + cursor,  # not ASCII
     ],
 )
 def test_a_tampered_cursor_is_invalid_cursor(tied_guilds: list[Guild], tamper):
@@ -138,7 +141,7 @@ def test_a_tampered_cursor_is_invalid_cursor(tied_guilds: list[Guild], tamper):
 
 def test_a_members_cursor_with_a_time_that_is_no_time_is_invalid_cursor():
     guild = make_guild(members=2)
-    cursor = signing.dumps([0, "yesterday", 1], salt="guilds.api.cursor")
+    cursor = cursor_sign([0, "yesterday", 1], salt="guilds.api.cursor")
 
     response = client_for(PlayerFactory()).get(
         f"/api/v1/guilds/{guild.id}/members?{urlencode({'cursor': cursor})}"

@@ -238,6 +238,12 @@ def http_reads(viewer: Player, big: Guild, arguments: argparse.Namespace) -> Non
             f"{rest_reads.median(mine, 'client_cpu'):>10.0%} / "
             f"{rest_reads.median(base, 'client_cpu'):.0%}"
         )
+    # Each repeat runs ours and its floor minutes apart at most: their ratio within a repeat
+    # cancels the drift of a shared machine's speed between repeats.
+    for label, mine, base in pairs:
+        paired = [b["rps"] / m["rps"] for m, b in zip(mine.samples, base.samples, strict=True)]
+        print(f"{label:<22} time ours/floor by repeat: "
+              + ", ".join(f"{ratio:.2f}x" for ratio in paired))  # fmt: skip
 
 
 def stats(teams: list[list[str]], count: int, repeats: int) -> None:

@@ -238,7 +238,7 @@ def http_reads(viewer: Player, big: Guild, arguments: argparse.Namespace) -> Non
             f"{rest_reads.median(mine, 'client_cpu'):>10.0%} / "
             f"{rest_reads.median(base, 'client_cpu'):.0%}"
         )
-    # Each repeat runs ours and its floor minutes apart at most: their ratio within a repeat
+    # Each repeat runs ours and its floor seconds apart: their ratio within a repeat
     # cancels the drift of a shared machine's speed between repeats.
     for label, mine, base in pairs:
         paired = [b["rps"] / m["rps"] for m, b in zip(mine.samples, base.samples, strict=True)]

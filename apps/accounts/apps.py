@@ -9,6 +9,14 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     verbose_name = _("Accounts")
 
+    def ready(self) -> None:
+        from apps.accounts.models import ApiToken, User
+        from apps.accounts.token_cache import user_changes_watch
+
+        # What an API token's lookup reads (apps/accounts/token_cache.py).
+        user_changes_watch(ApiToken, lambda token: token.user_id)
+        user_changes_watch(User, lambda user: user.id)
+
 
 class LoginProtectionConfig(AxesAppConfig):
     """django-axes (login lockout, apps/accounts/lockout.py) under a translated name in the

@@ -1,10 +1,12 @@
 from datetime import datetime
+from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.gates import login_gate_hints
 from apps.accounts.models import ApiToken, User
+from apps.accounts.token_cache import token_row
 from apps.common.compiled_query import CompiledQuery
 from apps.common.exceptions import NotFound
 from apps.common.secrets import secret_digest
@@ -37,12 +39,28 @@ _active_token = CompiledQuery(
 def api_token_get_active(*, secret: str) -> ApiToken | None:
     """The live token for ``secret`` (not revoked, not expired, user active), or None.
 
-    One query, read on every request: the user and their player profile (if any) come in the
-    same row, so ``apps.players`` finds ``user.player`` loaded instead of asking again, and so
-    do the login gates' hints (``login_gate_hint_values(token)`` for ``login_gates_check``).
-    Nothing is cached but the compiled SQL, so a revoked or expired token fails on the very
+    One query: the user and their player profile (if any) come in the same row, so
+    ``apps.players`` finds ``user.player`` loaded instead of asking again, and so do the login
+    gates' hints (``login_gate_hint_values(token)`` for ``login_gates_check``). The row is
+    kept between requests (``apps.accounts.token_cache``) while nothing it holds changes, and
+    every request gets instances of its own; a revoked or expired token fails on the very
     next request on every worker."""
-    return _active_token.first(digest=secret_digest(secret), now=timezone.now())
+    digest, now = secret_digest(secret), timezone.now()
+    row = token_row(
+        digest,
+        user_of=_row_user_id,
+        fetch=lambda: _active_token.first_row(digest=digest, now=now),
+    )
+    if row is None:
+        return None
+    token = _active_token.from_row(row)
+    if token.expires_at is not None and token.expires_at <= now:
+        return None  # kept from before it expired
+    return token
+
+
+def _row_user_id(row: Any) -> int:
+    return _active_token.from_row(row).user_id
 
 
 def api_token_list_for_user(*, user: User) -> QuerySet[ApiToken]:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import ApiToken, User
+from apps.accounts.token_cache import user_changed
 from apps.common.exceptions import Conflict, InvalidInput
 from apps.common.secrets import secret_issue
 
@@ -55,3 +56,4 @@ def api_token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(id=token.id, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), updated_at=timezone.now()
     )
+    user_changed(token.user_id)  # a bulk update sends no signal (apps/accounts/token_cache.py)

@@ -102,6 +102,18 @@ class CompiledQuery(Generic[M]):
     def all(self, **values: Any) -> list[M]:
         return list(self._run(values, many=True))
 
+    def first_row(self, **values: Any) -> Any | None:
+        """The first row as the database sent it (a tuple of plain values, nothing converted),
+        or None: a caller may keep it and build the instance again with ``from_row``."""
+        fetched = self._fetch(values, many=False)
+        return fetched[0] if fetched else None
+
+    def from_row(self, row: Any) -> M:
+        """A fresh model instance from a row ``first_row`` returned (converters applied now)."""
+        compiled = self._compiled(DEFAULT_DB_ALIAS)
+        built: M = next(_objects(compiled, [row], DEFAULT_DB_ALIAS))
+        return built
+
     def _compiled(self, alias: str) -> _Compiled:
         cache: dict[str, _Compiled] = self._per_thread.__dict__.setdefault("by_alias", {})
         compiled = cache.get(alias)
@@ -146,6 +158,16 @@ class CompiledQuery(Generic[M]):
         return _Compiled(sql, slots, params, compiler, _values_names(queryset), ranges)
 
     def _run(self, values: dict[str, Any], *, many: bool) -> Iterator[Any]:
+        rows = self._fetch(values, many=many)
+        compiled = self._compiled(DEFAULT_DB_ALIAS)
+        if compiled.names is None:
+            yield from _objects(compiled, rows, DEFAULT_DB_ALIAS)
+            return
+        names = compiled.names
+        for row in compiled.rows(rows):
+            yield dict(zip(names, row, strict=True))
+
+    def _fetch(self, values: dict[str, Any], *, many: bool) -> list[Any]:
         if set(values) != set(self.parameters):
             raise TypeError(f"give exactly {sorted(self.parameters)}")
         alias = DEFAULT_DB_ALIAS  # the product has one database
@@ -156,7 +178,7 @@ class CompiledQuery(Generic[M]):
             for name, value in values.items()
         }
         if not _in_column_ranges(compiled.ranges, prepared):
-            return  # as Django's own lookups: a number no column can hold matches no row
+            return []  # as Django's own lookups: a number no column can hold matches no row
         params = [
             prepared[compiled.slots[position]] if position in compiled.slots else constant
             for position, constant in enumerate(compiled.constants)
@@ -165,13 +187,7 @@ class CompiledQuery(Generic[M]):
         prepared_cursor = getattr(connection, "prepared_cursor", connection.cursor)
         with prepared_cursor() as cursor:
             cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall() if many else cursor.fetchmany(1)
-        if compiled.names is None:
-            yield from _objects(compiled, rows, alias)
-            return
-        names = compiled.names
-        for row in compiled.rows(rows):
-            yield dict(zip(names, row, strict=True))
+            return cursor.fetchall() if many else cursor.fetchmany(1)
 
 
 def _integer_ranges(

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.moderation import exceptions
 from apps.moderation.models import ReasonCategory, Sanction, SanctionKind
+from apps.players.models import Player
 
 
 class Action(StrEnum):
@@ -265,16 +266,28 @@ def session_refusal_for_user(*, user_id: int) -> exceptions.Sanctioned | None:
 
 
 def login_gate_hint(user_id: Any, now: datetime) -> Exists:
-    """Registered with ``login_gate``: false when ``login_gate`` cannot refuse the user (no
-    session-ending sanction active at ``now``), read inside the token lookup's own query."""
+    """Registered with ``login_gate``: false when ``login_gate`` cannot refuse the user, read
+    inside the token lookup's own query. It stays right while nothing is written: it counts a
+    session-ending sanction that starts later (one set to start ahead) as well as an active
+    one, so a false hint cannot turn true with time alone — a lookup's row is kept between
+    requests (``apps.accounts.token_cache``) until a write changes it. A true hint only costs
+    the gate's own query, which judges at its own time."""
     return Exists(
         Sanction.objects.filter(
-            active_filter(now),
+            Q(lifted_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now)),
             player__user_id=user_id,
             kind__in=list(SESSION_ENDING_KINDS),
             title__isnull=True,
         )
     )
+
+
+def sanction_user_id(sanction: Sanction) -> int | None:
+    """The user whose login ``sanction`` may gate (None: a player with no account, or gone)."""
+    user_id: int | None = (
+        Player.objects.filter(id=sanction.player_id).values_list("user_id", flat=True).first()
+    )
+    return user_id
 
 
 def login_gate(user: Any) -> None:

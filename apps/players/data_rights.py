@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts.token_cache import user_changed
 from apps.players import selectors
 from apps.players.avatars import avatar_remove
 from apps.players.exceptions import AccountDeletionPending
@@ -145,6 +146,7 @@ def player_deletion_cancel(*, player: Player) -> Player:
         Player.objects.filter(id=player.id, deleted_at__isnull=True).update(
             deletion_requested_at=None, updated_at=timezone.now()
         )
+        user_changed(player.user_id)  # (apps/accounts/token_cache.py: no signal for update())
         if player.user is not None:
             player.user.is_active = True
             player.user.save(update_fields=["is_active"])

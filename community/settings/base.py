@@ -347,6 +347,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- REST API ---------------------------------------------------------------------------------
+# Seconds a process keeps an API token's row between requests (apps/accounts/token_cache.py:
+# any change to the token, its user, player or sanctions is seen at once through Redis; this
+# bounds only what a write that could not reach Redis leaves behind). 0: ask every request.
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=10)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.accounts.authentication.PlayerTokenAuthentication",

@@ -8,22 +8,26 @@ login gates' hints, exactly as the query returned it) for ``API_TOKEN_CACHE_SECO
 builds fresh instances from it per request, so nothing a view does to them outlives it.
 
 **Revocation is never late.** Each user has a *version* in Redis: a random value, made when
-first asked for. A kept row carries the version that was read *before* its query ran, and is
-used only while Redis still answers that same version. Every write to what the lookup reads —
-the user's tokens (revoked, expired early, deleted), the user (deactivated, password), their
-player (erased, renamed), a sanction (``moderation``) — deletes the user's version (as it
-writes, and again once its transaction commits): the next request of that user on every
-process reads a new version and asks PostgreSQL again. A change committed before a version was
-read is in the row read after it; one committed later deletes that version. A token's expiry
-needs no write: it is checked against the clock on every use. Redis losing its data (a
-restart: it keeps nothing on disk) loses every version, which invalidates every row.
+first asked for. A kept row carries a version read *before* the query that read the row, and
+is used only while Redis still answers that same version. Every write to what the lookup reads
+— the user's tokens (revoked, deleted), the user (deactivated, password), their player (erased,
+renamed), a sanction (``moderation``) — deletes the user's version (as it writes, and again
+once its transaction commits): the next request of that user on every process reads a new
+version and asks PostgreSQL again. A change committed before a version was read is in the row
+read after it; one committed later deletes that version. Redis also holds each token's user
+by digest (a token's user never changes), so the version is read before the row even on a
+process that never saw the token — the clients of a node that died, reconnecting to the
+others, cost one query each; only a token no process has read yet is read, then its version,
+then read again. A token's expiry needs no write: it is checked against the clock on every
+use. Redis losing its data (a restart: it keeps nothing on disk) loses every version, which
+invalidates every row.
 
-One round trip to Redis per request, instead of one to PostgreSQL: the version is read by a
-short script on the cache's Redis connection (``apps.common.redis_connections``). With Redis
-down, or not configured (the embedded defaults), nothing is kept and every request asks
-PostgreSQL as before. The one thing Redis being down can cost: a write that could not delete
-a version (Redis unreachable from the writer, reachable from a reader) is seen once the kept
-row ages out, ``API_TOKEN_CACHE_SECONDS`` at the most; the failure is logged. Unknown or
+One round trip to Redis per request, instead of one to PostgreSQL: the user and version are
+read by one short script on the cache's Redis connection (``apps.common.redis_connections``).
+With Redis down, or not configured (the embedded defaults), nothing is kept and every request
+asks PostgreSQL as before. The one thing Redis being down can cost: a write that could not
+delete a version (Redis unreachable from the writer, reachable from a reader) is seen once the
+kept row ages out, ``API_TOKEN_CACHE_SECONDS`` at the most; the failure is logged. Unknown or
 refused secrets are never kept (a guesser costs a query each, as before).
 """
 
@@ -45,15 +49,28 @@ from apps.common.redis_connections import thread_client
 
 logger = logging.getLogger(__name__)
 
-# The user's version, made when missing; one hour outlives every kept row by far (a version
-# that expires is made again, different: rows that carried the old one are asked again).
-_VERSION_SCRIPT = """
-local version = redis.call('GET', KEYS[1])
+# One round trip: the token's user (KEYS[1] holds it, per digest: a token's user never
+# changes) and that user's version (a key named after the user, made when missing). ARGV:
+# a new version should one be needed, the user id when the caller knows it ('' to read it from
+# KEYS[1]; nothing known: false), '1' to record it in KEYS[1], and the version keys' prefix.
+# The version outlives every kept row by far (one that expires is made again, different: rows
+# that carried the old one are read again). The version key is built here, so the channel
+# layer's rule holds: one Redis, not a cluster (docs/deploy-azure.md).
+_LOOKUP_SCRIPT = """
+local user = ARGV[2]
+if user == '' then
+  user = redis.call('GET', KEYS[1])
+  if not user then return false end
+elseif ARGV[3] == '1' then
+  redis.call('SET', KEYS[1], user, 'EX', 86400)
+end
+local key = ARGV[4] .. user
+local version = redis.call('GET', key)
 if not version then
   version = ARGV[1]
-  redis.call('SET', KEYS[1], version, 'EX', 3600)
+  redis.call('SET', key, version, 'EX', 3600)
 end
-return version
+return {user, version}
 """
 
 # Rows kept at most; when full, the process starts over (it sees a few thousand callers).
@@ -61,10 +78,12 @@ MAX_ROWS = 10_000
 
 # digest -> (user id, row, version, monotonic time kept)
 _rows: dict[str, tuple[int, Any, bytes, float]] = {}
-# digest -> user id, for tokens whose row is no longer kept (a token's user never changes)
-_users: dict[str, int] = {}
 _lock = threading.Lock()
 _script: Any = None
+
+
+class _RedisDown(Exception):
+    pass
 
 
 def _redis() -> Any:
@@ -80,22 +99,25 @@ def _redis() -> Any:
         return None
 
 
-def _version_key(user_id: int) -> str:
-    return caches[DEFAULT_CACHE_ALIAS].make_key(f"auth-version:{user_id}")
+def _key(name: str) -> str:
+    return caches[DEFAULT_CACHE_ALIAS].make_key(name)
 
 
-def _version(client: Any, user_id: int) -> bytes | None:
-    """The user's version, or None when Redis cannot be asked (nothing is kept then)."""
+def _lookup(client: Any, digest: str, user_id: int | None, record: bool = False) -> Any:
+    """(user id, version) for ``digest``, or None when Redis knows no user for it."""
     global _script
     if _script is None:
-        _script = client.register_script(_VERSION_SCRIPT)
+        _script = client.register_script(_LOOKUP_SCRIPT)
+    arguments = [secrets.token_hex(8), "" if user_id is None else user_id, "1" if record else ""]
     try:
-        version: bytes = _script(
-            keys=[_version_key(user_id)], args=[secrets.token_hex(8)], client=client
+        reply = _script(
+            keys=[_key(f"auth-user:{digest}")],
+            args=[*arguments, _key("auth-version:")],
+            client=client,
         )
-    except (redis.ConnectionError, redis.TimeoutError):
-        return None
-    return version
+    except (redis.ConnectionError, redis.TimeoutError) as error:
+        raise _RedisDown from error
+    return None if reply is None else (int(reply[0]), reply[1])
 
 
 def token_row(
@@ -109,40 +131,32 @@ def token_row(
     if client is None:
         return fetch()
     kept = _rows.get(digest)
-    user_id = kept[0] if kept is not None else _users.get(digest)
-    if user_id is None:
-        # A token this process has not seen: its user is known only from its row, so the
-        # version is read after that row, and the row read again after the version.
-        row = fetch()
-        if row is None:
-            return None
-        user_id = user_of(row)
-        version = _version(client, user_id)
-        if version is None:
-            return row
-        _remember(_users, digest, user_id)
-    else:
-        version = _version(client, user_id)
-        if kept is not None and version == kept[2] and time.monotonic() - kept[3] < seconds:
-            return kept[1]
-        if version is None:
-            _rows.pop(digest, None)
-            return fetch()
+    try:
+        known = _lookup(client, digest, None if kept is None else kept[0])
+        if known is None:
+            # A token no process has read yet: its user is known only from its row, so the
+            # version is read after that row, and the row read again after the version.
+            row = fetch()
+            if row is None:
+                return None
+            known = _lookup(client, digest, user_of(row), record=True)
+    except _RedisDown:
+        _rows.pop(digest, None)
+        return fetch()
+    user_id, version = known
+    if kept is not None and version == kept[2] and time.monotonic() - kept[3] < seconds:
+        return kept[1]
     # Read after the version: a change committed before the version was read is in this
     # row, and one committed after it deletes the version the row is kept with.
     row = fetch()
     if row is None:
         _rows.pop(digest, None)
         return None
-    _remember(_rows, digest, (user_id, row, version, time.monotonic()))
-    return row
-
-
-def _remember(table: dict[str, Any], digest: str, value: Any) -> None:
     with _lock:
-        if len(table) >= MAX_ROWS:
-            table.clear()
-        table[digest] = value
+        if len(_rows) >= MAX_ROWS:
+            _rows.clear()
+        _rows[digest] = (user_id, row, version, time.monotonic())
+    return row
 
 
 def user_changed(user_id: int | None) -> None:
@@ -163,7 +177,7 @@ def _version_forget(user_id: int) -> None:
     try:
         if client is None:
             raise redis.ConnectionError("no connection")
-        client.delete(_version_key(user_id))
+        client.delete(_key(f"auth-version:{user_id}"))
     except (redis.ConnectionError, redis.TimeoutError):
         logger.warning(
             "redis unavailable: user %s's kept API token rows end when they age out (%s s)",
@@ -174,7 +188,6 @@ def _version_forget(user_id: int) -> None:
 def local_state_clear() -> None:
     """Forget every kept row of this process (tests: a rolled-back database)."""
     _rows.clear()
-    _users.clear()
 
 
 def user_changes_watch(model: type[Any], user_of: Callable[[Any], int | None]) -> None:

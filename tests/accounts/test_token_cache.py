@@ -52,6 +52,21 @@ def test_a_kept_token_costs_no_query_on_the_next_request(alice):
     assert again.status_code == 200 and again.json()["display_name"] == "alice"
 
 
+def test_a_process_that_never_saw_a_token_reads_it_once(alice):
+    """The clients of a node that died reconnect to others: those know the token's user from
+    Redis, so each reconnect costs one lookup, not the two of a token nobody has read."""
+    from apps.accounts.token_cache import local_state_clear
+
+    client, _token = token_client(alice)
+    assert client.get("/api/v1/me").status_code == 200
+    local_state_clear()  # what another process holds: nothing
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/me").status_code == 200
+
+    assert token_lookups(queries) == 1
+
+
 def test_the_cache_can_be_turned_off(alice, settings):
     settings.API_TOKEN_CACHE_SECONDS = 0
     client, _token = token_client(alice)

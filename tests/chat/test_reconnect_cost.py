@@ -1,9 +1,12 @@
 """What a reconnect asks PostgreSQL. After a node dies all its players come back at once, so
 a reconnect (bearer handshake, ``hello``, ``subscribe`` resuming a channel) must cost as few
-queries as it can — without reading anything from a cache: a revoked token, a ban and a
-membership are read afresh on every connect. Queries are counted where they leave Django for
-the database, on every thread the socket's work runs on."""
+queries as it can — without ever seeing a stale answer: a revoked token and a ban are refused
+on the next connect (the token's row is kept per process only while its user's version in
+Redis is unchanged: apps/accounts/token_cache.py), and a membership is read afresh on every
+connect. Queries are counted where they leave Django for the database, on every thread the
+socket's work runs on."""
 
+import asyncio
 import threading
 from datetime import timedelta
 
@@ -14,6 +17,8 @@ from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken
+from apps.accounts.services import api_token_create, api_token_revoke
+from apps.accounts.token_cache import local_state_clear as token_rows_clear
 from apps.chat.actions import reaction_add
 from apps.chat.models import Message
 from apps.chat.reactions import default_reaction_emoji
@@ -57,11 +62,18 @@ async def test_a_reconnect_authenticates_and_sets_up_with_the_token_query_alone(
     queries.clear()
 
     socket = await open_socket(token=token)
+    on_this_node = list(queries)
+    # Another node, which never saw this token (the clients of a node that died).
+    token_rows_clear()
+    queries.clear()
+    elsewhere = await open_socket(token=token)
 
     assert socket.welcome["player_id"] == alice.id
+    assert elsewhere.welcome["player_id"] == alice.id
+    assert _tables(on_this_node) == []  # the token's row kept: nothing to ask
     assert _tables(queries) == ["accounts_apitoken"]
-    await socket.close()
-    await online.close()
+    for opened in (socket, elsewhere, online):
+        await opened.close()
 
 
 async def test_a_banned_players_token_is_still_refused_with_the_sanction(alice):
@@ -83,15 +95,18 @@ async def test_a_banned_players_token_is_still_refused_with_the_sanction(alice):
 
 
 async def test_a_token_revoked_or_expired_since_the_last_connect_is_refused(alice, bob):
-    revoked, expired = await token_for(alice.user), await token_for(bob.user)
-    first = await open_socket(token=revoked)
-    await first.close()
-    await database_sync_to_async(
-        ApiToken.objects.filter(user=alice.user).update
-    )(revoked_at=timezone.now())  # fmt: skip
-    await database_sync_to_async(
-        ApiToken.objects.filter(user=bob.user).update
-    )(expires_at=timezone.now() - timedelta(seconds=1))  # fmt: skip
+    revoked = await token_for(alice.user)
+    expires_at = timezone.now() + timedelta(seconds=1.5)
+    expired = (await database_sync_to_async(api_token_create)(
+        user=bob.user, name="game client", expires_at=expires_at
+    )).secret  # fmt: skip
+    for token in (revoked, expired):
+        first = await open_socket(token=token)
+        await first.close()
+    await database_sync_to_async(api_token_revoke)(
+        token=await ApiToken.objects.aget(user=alice.user)
+    )
+    await asyncio.sleep(max(0.0, (expires_at - timezone.now()).total_seconds()) + 0.1)
 
     outcomes = []
     for token in (revoked, expired):

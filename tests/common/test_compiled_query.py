@@ -18,6 +18,13 @@ from tests.factories import UserFactory
 from tests.players.factories import PlayerFactory
 
 
+@pytest.fixture(autouse=True)
+def _token_read_every_call(settings) -> None:  # type: ignore[no-untyped-def]
+    """The token lookup's own query, run on every call (a process keeps its row otherwise:
+    tests/accounts/test_token_cache.py)."""
+    settings.API_TOKEN_CACHE_SECONDS = 0
+
+
 @pytest.mark.django_db
 def test_a_token_read_compiled_brings_its_user_and_player_in_one_query(
     django_assert_num_queries,

@@ -1,8 +1,10 @@
-"""What a list read costs with a real bearer token: the query count is fixed (token, user,
-player and the login gates' hints in one query; the page) and does not grow with the page
-size; and a revoked token fails at once, on every worker (nothing about a token is cached).
-A suspension refuses the very next request too, though the gate's own query is skipped when
-its hint is false (tests/moderation/test_enforcement.py)."""
+"""What a list read costs with a real bearer token read on every request
+(``API_TOKEN_CACHE_SECONDS=0``; a process that keeps the token's row saves its query:
+tests/accounts/test_token_cache.py): the query count is fixed (token, user, player and the
+login gates' hints in one query; the page) and does not grow with the page size; and a
+revoked token fails at once, on every worker. A suspension refuses the very next request too,
+though the gate's own query is skipped when its hint is false
+(tests/moderation/test_enforcement.py)."""
 
 import pytest
 from django.test import Client
@@ -17,6 +19,11 @@ from tests.players.factories import PlayerFactory, in_game
 # One query resolves the token with its user and player and whether a login gate could refuse
 # them (a banned or suspended player is refused at once); one reads the page.
 LIST_QUERIES = 2
+
+
+@pytest.fixture(autouse=True)
+def _token_read_every_request(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.API_TOKEN_CACHE_SECONDS = 0
 
 
 def token_client(player: Player) -> Client:

@@ -23,7 +23,7 @@ use. Redis losing its data (a restart: it keeps nothing on disk) loses every ver
 invalidates every row.
 
 One round trip to Redis per request, instead of one to PostgreSQL: the user and version are
-read by one short script on the cache's Redis connection (``apps.common.redis_connections``).
+read by one short script on the cache's Redis (``apps.common.redis_connections``).
 With Redis down, or not configured (the embedded defaults), nothing is kept and every request
 asks PostgreSQL as before. The one thing Redis being down can cost: a write that could not
 delete a version (Redis unreachable from the writer, reachable from a reader) is seen once the
@@ -45,7 +45,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from apps.common.redis_connections import thread_client
+from apps.common.redis_connections import shared_client
 
 logger = logging.getLogger(__name__)
 
@@ -87,16 +87,18 @@ class _RedisDown(Exception):
 
 
 def _redis() -> Any:
-    """This thread's client on the cache's Redis, or None when the cache is not Redis or
-    cannot be reached (a thread's client connects when it is made)."""
+    """The process's client on the cache's Redis (``shared_client``: the websocket connects
+    that read tokens run on short-lived threads), or None when the cache is not Redis."""
     backend = caches[DEFAULT_CACHE_ALIAS]
     if not isinstance(backend, RedisCache):
         return None
-    pool = backend._cache._get_connection_pool(write=True)  # type: ignore[attr-defined]
-    try:
-        return thread_client(pool)
-    except (redis.ConnectionError, redis.TimeoutError):
-        return None
+    # The server and its options name the pool (django-stubs do not describe them).
+    where: Any = backend
+    server = (tuple(where._servers), repr(sorted(where._options.items())))
+    return shared_client(
+        ("token-cache", server),
+        lambda: backend._cache._get_connection_pool(write=True),  # type: ignore[attr-defined]
+    )
 
 
 def _key(name: str) -> str:

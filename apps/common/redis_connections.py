@@ -14,6 +14,7 @@ A thread's client takes one connection from ``pool`` for as long as the thread l
 
 import os
 import threading
+from collections.abc import Callable, Hashable
 
 import redis
 
@@ -29,4 +30,23 @@ def thread_client(pool: redis.ConnectionPool) -> redis.Redis:
         return known[2]
     client = redis.Redis(connection_pool=pool, single_connection_client=True)
     clients[id(pool)] = (pool, os.getpid(), client)
+    return client
+
+
+_shared: dict[Hashable, tuple[int, redis.Redis]] = {}
+
+
+def shared_client(key: Hashable, pool: Callable[[], redis.ConnectionPool]) -> redis.Redis:
+    """One client for the whole process per ``key`` (the server and its options), lending a
+    connection of one pool per command: for code that runs on threads that come and go.
+    Daphne runs each socket's synchronous work on a thread of its own, and Django's cache
+    handler makes a backend, with its own pool, per thread: a client per thread
+    (``thread_client``) or per backend would open a Redis connection per socket (3 to 4 ms of
+    a websocket connect's CPU, measured). ``pool()`` is called only for a key not seen yet
+    in this process."""
+    known = _shared.get(key)
+    if known is not None and known[0] == os.getpid():
+        return known[1]
+    client = redis.Redis(connection_pool=pool())
+    _shared[key] = (os.getpid(), client)
     return client

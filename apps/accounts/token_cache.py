@@ -88,17 +88,21 @@ class _RedisDown(Exception):
 
 def _redis() -> Any:
     """The process's client on the cache's Redis (``shared_client``: the websocket connects
-    that read tokens run on short-lived threads), or None when the cache is not Redis."""
+    that read tokens run on short-lived threads), or None when the cache is not Redis or
+    cannot be reached."""
     backend = caches[DEFAULT_CACHE_ALIAS]
     if not isinstance(backend, RedisCache):
         return None
     # The server and its options name the pool (django-stubs do not describe them).
     where: Any = backend
     server = (tuple(where._servers), repr(sorted(where._options.items())))
-    return shared_client(
-        ("token-cache", server),
-        lambda: backend._cache._get_connection_pool(write=True),  # type: ignore[attr-defined]
-    )
+    try:
+        return shared_client(
+            ("token-cache", server),
+            lambda: backend._cache._get_connection_pool(write=True),  # type: ignore[attr-defined]
+        )
+    except (redis.ConnectionError, redis.TimeoutError):
+        return None
 
 
 def _key(name: str) -> str:

@@ -37,16 +37,19 @@ _shared: dict[Hashable, tuple[int, redis.Redis]] = {}
 
 
 def shared_client(key: Hashable, pool: Callable[[], redis.ConnectionPool]) -> redis.Redis:
-    """One client for the whole process per ``key`` (the server and its options), lending a
-    connection of one pool per command: for code that runs on threads that come and go.
-    Daphne runs each socket's synchronous work on a thread of its own, and Django's cache
-    handler makes a backend, with its own pool, per thread: a client per thread
-    (``thread_client``) or per backend would open a Redis connection per socket (3 to 4 ms of
-    a websocket connect's CPU, measured). ``pool()`` is called only for a key not seen yet
-    in this process."""
+    """One client for the whole process per ``key`` (the server and its options), on one
+    connection that the threads take turns on (redis-py locks a single-connection client
+    around each command): for code that runs on threads that come and go. Daphne runs each
+    socket's synchronous work on a thread of its own, and Django's cache handler makes a
+    backend, with its own pool, per thread: a client per thread (``thread_client``) or per
+    backend would open a Redis connection per socket (3 to 4 ms of a websocket connect's CPU,
+    measured). A single worker thread (gunicorn's sync worker) pays what ``thread_client``
+    pays. ``pool()`` is called only for a key not seen yet in this process; the client
+    connects when it is made (``ConnectionError`` reaches the caller, and the next call
+    tries again)."""
     known = _shared.get(key)
     if known is not None and known[0] == os.getpid():
         return known[1]
-    client = redis.Redis(connection_pool=pool())
+    client = redis.Redis(connection_pool=pool(), single_connection_client=True)
     _shared[key] = (os.getpid(), client)
     return client

@@ -33,10 +33,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     """Rate limits and once-a-minute guards live in the cache (or, with no Redis, in this
-    process), automod's rule sets are cached per process, and with no Redis who is online is
-    held in this process too, and API token rows are kept per process: each test starts
-    without them
-    (on SQLite a rolled-back test's row ids come back, so a stale set would match them)."""
+    process), automod's rule sets and API token rows are kept per process, and with no Redis
+    who is online is held in this process too: each test starts without them (on SQLite a
+    rolled-back test's row ids come back, so a stale set would match them)."""
     from django.core.cache import cache
 
     from apps.accounts.token_cache import local_state_clear as token_rows_clear

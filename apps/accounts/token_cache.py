@@ -83,7 +83,7 @@ _script: Any = None
 
 
 class _RedisDown(Exception):
-    pass
+    """Redis could not be asked: the row is read from PostgreSQL and nothing is kept."""
 
 
 def _redis() -> Any:
@@ -178,17 +178,24 @@ def user_changed(user_id: int | None) -> None:
 
 def _version_forget(user_id: int) -> None:
     if not isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache):
+        return  # nothing is kept without Redis
+    if _forgotten(_redis(), user_id):
         return
-    client = _redis()
+    logger.warning(
+        "redis unavailable: user %s's kept API token rows end when they age out (%s s)",
+        user_id, settings.API_TOKEN_CACHE_SECONDS,
+    )  # fmt: skip
+
+
+def _forgotten(client: Any, user_id: int) -> bool:
+    """Whether the user's version is gone (False: Redis could not be asked)."""
+    if client is None:
+        return False
     try:
-        if client is None:
-            raise redis.ConnectionError("no connection")
         client.delete(_key(f"auth-version:{user_id}"))
     except (redis.ConnectionError, redis.TimeoutError):
-        logger.warning(
-            "redis unavailable: user %s's kept API token rows end when they age out (%s s)",
-            user_id, settings.API_TOKEN_CACHE_SECONDS,
-        )  # fmt: skip
+        return False
+    return True
 
 
 def local_state_clear() -> None:

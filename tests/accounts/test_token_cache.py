@@ -208,3 +208,32 @@ def test_every_request_gets_instances_of_its_own(alice):
 
     assert second is not first and second.user is not first.user
     assert second.user.player.display_name == "alice"
+
+
+def test_lookups_on_threads_that_come_and_go_open_no_redis_connection_each(alice):
+    """Daphne runs each socket's synchronous work on a thread of its own, and Django makes a
+    cache backend, with its own connection pool, per thread: the version is asked on one
+    connection per process, not one per socket."""
+    import threading
+
+    import redis
+    from django.core.cache import cache
+
+    from apps.accounts.selectors import api_token_get_active
+
+    created = api_token_create(user=alice.user, name="game client")
+    assert api_token_get_active(secret=created.secret) is not None  # kept, client made
+    server = redis.Redis.from_url(cache._servers[0])
+    before = server.info("stats")["total_connections_received"]
+    found = []
+
+    def socket_thread() -> None:
+        found.append(api_token_get_active(secret=created.secret))
+
+    for _ in range(5):
+        thread = threading.Thread(target=socket_thread)
+        thread.start()
+        thread.join()
+
+    assert [token.user_id for token in found] == [alice.user.id] * 5
+    assert server.info("stats")["total_connections_received"] == before

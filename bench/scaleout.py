@@ -484,13 +484,26 @@ def _idle_line(figure: dict) -> str:
 
 
 async def _spread(port: int, fixture: Fixture, a: int, b: int) -> tuple[int, int]:
-    """Where nginx puts 100 new sockets: (on A, on B)."""
-    before = established(a), established(b)
+    """Where nginx puts 100 new sockets: (on A, on B). The sockets of the rows before are
+    still closing at first; counted once the hosts' connections stop changing."""
+    before = await _settled(a, b)
     room = Room("ours", port, fixture)
     await room.open(100, 1)
     after = established(a), established(b)
     room.close()
     return after[0] - before[0], after[1] - before[1]
+
+
+async def _settled(a: int, b: int) -> tuple[int, int]:
+    counts, still = (established(a), established(b)), 0
+    for _ in range(100):
+        await asyncio.sleep(0.2)
+        now = established(a), established(b)
+        still = still + 1 if now == counts else 0
+        if still == 5:
+            break
+        counts = now
+    return counts
 
 
 def report_fanout(rows: dict[str, list[Capacity]], spread: tuple[int, int] | None,

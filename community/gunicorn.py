@@ -55,12 +55,19 @@ def post_worker_init(worker: Any) -> None:
     """The worker has loaded the application: its URLconf (and with it every view module) is
     imported now rather than by the first request, and everything loaded so far — about 200,000
     objects that live as long as the worker — is moved out of the garbage collector's sight
-    (``gc.freeze``): each full collection walked all of them, a cost every request shared."""
+    (``gc.freeze``): each full collection walked all of them, a cost every request shared. A
+    sync worker, which serves one request at a time, keeps its database connection checked out
+    between requests (apps/common/postgresql/pool.py)."""
     import gc
 
     from django.urls import get_resolver
+    from gunicorn.workers.sync import SyncWorker
+
+    from apps.common.postgresql.pool import keep_between_requests
 
     get_resolver().url_patterns  # noqa: B018 (imports the URLconf)
+    if isinstance(worker, SyncWorker):
+        keep_between_requests()
     gc.collect()
     gc.freeze()
 

@@ -45,7 +45,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from apps.common.redis_connections import shared_client
+from apps.common.redis_connections import Script, shared_client
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ MAX_ROWS = 10_000
 # digest -> (user id, row, version, monotonic time kept)
 _rows: dict[str, tuple[int, Any, bytes, float]] = {}
 _lock = threading.Lock()
-_script: Any = None
+_script = Script(_LOOKUP_SCRIPT)
 
 
 class _RedisDown(Exception):
@@ -111,15 +111,10 @@ def _key(name: str) -> str:
 
 def _lookup(client: Any, digest: str, user_id: int | None, record: bool = False) -> Any:
     """(user id, version) for ``digest``, or None when Redis knows no user for it."""
-    global _script
-    if _script is None:
-        _script = client.register_script(_LOOKUP_SCRIPT)
     arguments = [secrets.token_hex(8), "" if user_id is None else user_id, "1" if record else ""]
     try:
         reply = _script(
-            keys=[_key(f"auth-user:{digest}")],
-            args=[*arguments, _key("auth-version:")],
-            client=client,
+            client, keys=[_key(f"auth-user:{digest}")], args=[*arguments, _key("auth-version:")]
         )
     except (redis.ConnectionError, redis.TimeoutError) as error:
         raise _RedisDown from error

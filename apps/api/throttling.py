@@ -20,7 +20,7 @@ from rest_framework.request import Request
 
 from apps.common.client_address import client_address_of_request
 from apps.common.exceptions import ApplicationError
-from apps.common.redis_connections import thread_client
+from apps.common.redis_connections import Script, thread_client
 from apps.titles.authentication import TitleClient
 
 if TYPE_CHECKING:  # rest_framework.views imports this module through its settings
@@ -63,7 +63,7 @@ class OneRoundTripMixin(throttling.SimpleRateThrottle):
     """DRF's rate throttle in one Redis round trip when the cache is Redis (production); any
     other cache (the bare test run's local memory) keeps DRF's own GET-then-SET."""
 
-    _script: Any = None
+    _script = Script(SLIDING_WINDOW_SCRIPT)
     num_requests: int  # set by SimpleRateThrottle.__init__ from the rate
     duration: int
 
@@ -103,13 +103,11 @@ class OneRoundTripMixin(throttling.SimpleRateThrottle):
 
     def _count_call(self, backend: RedisCache) -> list[Any]:
         client = _redis_client(backend)
-        if OneRoundTripMixin._script is None:
-            OneRoundTripMixin._script = client.register_script(SLIDING_WINDOW_SCRIPT)
         # Not DRF's key: a sorted set, never the list an older worker may still hold there.
         key = backend.make_key(f"{self.key}:window")  # ours: no characters to validate
         member = f"{self.now!r}:{secrets.token_hex(4)}"
         arguments = [repr(self.now), self.duration, self.num_requests, member]
-        return OneRoundTripMixin._script(keys=[key], args=arguments, client=client)
+        return self._script(client, keys=[key], args=arguments)
 
 
 def _redis_client(backend: RedisCache) -> Any:

@@ -140,7 +140,13 @@ class DatabasePool(Collector):
             "community_db_pool_requests_waiting", "Requests waiting for a pooled connection."
         )
         pool = getattr(connections["default"], "pool", None) if _has_pool() else None
-        if pool is not None:
+        if pool is not None and pool.closed:
+            # Django opens its pool at the first connection; until then the pool's figures
+            # would say ``min_size`` connections are in use.
+            size.add_metric(["in_use"], 0)
+            size.add_metric(["idle"], 0)
+            waiting.add_metric([], 0)
+        elif pool is not None:
             stats = pool.get_stats()
             in_pool = stats.get("pool_size", 0)
             available = stats.get("pool_available", 0)

@@ -19,6 +19,7 @@ from django.test import Client
 from apps.accounts.services import api_token_create
 from apps.common.logging import ContextIdsFilter, JsonFormatter
 from apps.common.metrics import exposition, metrics_serve
+from apps.players.services import player_create
 from tests.factories import UserFactory
 from tests.support.live import (
     BASE_DIR,
@@ -141,6 +142,45 @@ async def _counted_while_connected(daphne_server, token: str) -> tuple[str, str]
             break
         await asyncio.sleep(0.1)
     return during[1], after[1]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_gunicorn_sync_worker_keeps_its_database_connection_between_requests(live_tmp):
+    """As deployed (community/gunicorn.py): the worker serves one request at a time and keeps
+    its pooled connection checked out between them, which the pool's gauge shows in use while
+    no request runs (docs/operations.md)."""
+    user = UserFactory()
+    player_create(user=user, display_name="Pooled")
+    secret = api_token_create(user=user, name="t").secret
+    port = free_port()
+    log_path = live_tmp / f"gunicorn-pool-{port}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "community.wsgi:application",
+             "-c", "python:community.gunicorn", "--bind", f"127.0.0.1:{port}",
+             "--workers", "1"],
+            cwd=BASE_DIR, env=live_env(), stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_http(f"{url}/healthz", timeout=30, process=process)
+            before = scrape(f"{url}/metrics")[1]  # no request has used the database yet
+            for _ in range(3):
+                request = urllib.request.Request(f"{url}/api/v1/me")  # noqa: S310
+                request.add_header("Authorization", f"Bearer {secret}")
+                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                    assert response.status == 200
+            after = scrape(f"{url}/metrics")[1]
+        except Exception:
+            print(log_path.read_text())
+            raise
+        finally:
+            stop_process(process)
+
+    assert sample(before, "community_db_pool_connections", state="in_use") == 0
+    assert sample(after, "community_db_pool_connections", state="in_use") == 1
 
 
 @pytest.mark.redis

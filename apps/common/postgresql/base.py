@@ -5,9 +5,12 @@ compiled loader when Django's zone is UTC (``UtcTimestamptzLoader``)."""
 
 import datetime
 import functools
+import time
 from typing import Any
 
 import psycopg
+from django.conf import settings
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.operations import DatabaseOperations as BaseOperations
 from django.db.backends.postgresql.psycopg_any import register_tzloader
@@ -17,7 +20,11 @@ from psycopg.pq import Format
 from psycopg_pool import PoolTimeout
 
 from apps.common.outage import CircuitOpen, database_outage
-from apps.common.postgresql.pool import connection_returned, pool_checks_install
+from apps.common.postgresql.pool import (
+    connection_returned,
+    kept_between_requests,
+    pool_checks_install,
+)
 
 # Django's cursor class for server-side binding (django-stubs do not describe it).
 _ServerBindingCursor: Any = base.ServerBindingCursor
@@ -79,6 +86,42 @@ class DatabaseOperations(BaseOperations):
 
 class DatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
+    # When a request last started or ended on this wrapper, or its connection was opened: at
+    # a request's start, when the connection was last used.
+    _boundary_at = 0.0
+    health_check_done: bool  # Django's (not in django-stubs)
+
+    @async_unsafe
+    def connect(self) -> None:
+        super().connect()
+        self._boundary_at = time.monotonic()
+        pool = self.pool
+        if pool is not None and kept_between_requests():
+            # Kept across requests (apps/common/postgresql/pool.py) until the pool would
+            # retire it; Django's CONN_MAX_AGE must stay 0 beside a pool.
+            self.close_at = time.monotonic() + pool.max_lifetime
+
+    def close_if_unusable_or_obsolete(self) -> None:
+        """At each request's start and end (``close_old_connections``). Django's checks decide
+        whether a kept connection goes back to the pool; one kept and idle for less than
+        ``DATABASE_POOL_CHECK_IDLE_SECONDS`` is used without a check, as the pool hands out
+        one returned that recently."""
+        super().close_if_unusable_or_obsolete()
+        now = time.monotonic()
+        idle = now - self._boundary_at
+        if self.connection is not None and kept_between_requests():
+            recent = idle < settings.DATABASE_POOL_CHECK_IDLE_SECONDS
+            self.health_check_done = self.health_check_done or recent
+        self._boundary_at = now
+
+    def close_if_health_check_failed(self) -> None:
+        """Django leaves checks to the pool when there is one; a kept connection is not
+        handed out by the pool, so it is checked here (when ``close_if_unusable_or_obsolete``
+        left it unchecked)."""
+        if kept_between_requests():
+            BaseDatabaseWrapper.close_if_health_check_failed(self)
+        else:
+            super().close_if_health_check_failed()
 
     def get_connection_params(self) -> dict[str, Any]:
         params = super().get_connection_params()

@@ -28,7 +28,9 @@ Run against a scratch PostgreSQL database:
     DJANGO_SETTINGS_MODULE=community.settings.test \
     sh -c '.venv/bin/python manage.py migrate -v0 && .venv/bin/python bench/guilds.py'
 Options: ``--events N`` (default 10000), ``--repeats N`` (default 3), ``--reads-only``,
-``--no-http``, ``--duration S`` / ``--connections N`` / ``--workers N`` (wrk and gunicorn).
+``--no-http``, ``--duration S`` / ``--connections N`` / ``--workers N`` (wrk and gunicorn),
+``--base-tree DIR`` (a checkout of an earlier commit served beside ours, its reads as rows of
+their own against the same floor: before and after in one interleaved run).
 """
 
 import argparse
@@ -202,7 +204,17 @@ def http_reads(viewer: Player, big: Guild, arguments: argparse.Namespace) -> Non
         ("members (200 of 500)", variant("ours members", ours_port, members),
          variant("floor members", floor_port, f"/sql/guild-members?guild={big.id}")),
     ]  # fmt: skip
-    variants = [one for _label, *both in pairs for one in both]
+    if arguments.base_tree:  # the same reads served by the earlier checkout, as rows of their own
+        base_port = rest_reads.BASE_PORT
+        pairs += [
+            ("before: browse", variant("before browse", base_port, "/api/v1/guilds?limit=50"),
+             pairs[0][2]),
+            ("before: members", variant("before members", base_port, members), pairs[1][2]),
+        ]  # fmt: skip
+    variants: list = []  # each once (the floors serve the before rows too)
+    for one in (one for _label, *both in pairs for one in both):
+        if all(one is not known for known in variants):
+            variants.append(one)
     connection.close()
     servers = {
         ours_port: rest_reads.start_server(
@@ -210,6 +222,11 @@ def http_reads(viewer: Player, big: Guild, arguments: argparse.Namespace) -> Non
         ),
         floor_port: rest_reads.start_server(floor_port, "bench.rest_floor", arguments.workers),
     }
+    if arguments.base_tree:
+        servers[rest_reads.BASE_PORT] = rest_reads.start_server(
+            rest_reads.BASE_PORT, "community.settings.production", arguments.workers,
+            arguments.base_tree.resolve(),
+        )  # fmt: skip
     try:
         for variant in variants:
             rest_reads.wait_ready(variant, secret)
@@ -279,6 +296,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5, help="s per wrk block")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--base-tree", type=Path, help="another checkout (e.g. the commit before a change) "
+        "served by a third gunicorn: its reads are measured as rows of their own, interleaved",
+    )  # fmt: skip
     arguments = parser.parse_args()
     print(f"load before: {os.getloadavg()}")
     viewer, big, _title, teams = setup()

@@ -15,14 +15,18 @@ went. A builder that reads anything else that changes between calls (``timezone.
 say) fails at the first use instead of freezing that value into the SQL.
 """
 
+import copy
+import decimal
 import itertools
 import threading
+import uuid
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models.base import ModelState
 from django.db.models.query import (  # Django's own row → object steps
     ModelIterable,
     ValuesIterable,
@@ -245,6 +249,45 @@ def _objects(compiled: _Compiled, rows: list[Any], alias: str) -> Iterator[Any]:
         for attribute, position in annotations:
             setattr(obj, attribute, row[position])
         yield obj
+
+
+# Field values an instance may share with its copy: nothing can change them in place.
+_IMMUTABLE = (
+    int, float, str, bytes, bool, type(None), datetime, date, time, timedelta,
+    decimal.Decimal, uuid.UUID,
+)  # fmt: skip
+
+
+def instance_copy(instance: M) -> M:
+    """A copy of ``instance`` and of every instance loaded with it (``select_related``, in
+    both directions, cycles kept as cycles) sharing nothing a caller could change in place:
+    what ``from_row`` builds from the same row, for a fraction of its cost (no per-field
+    construction, no converters). Values other than numbers, strings, times and the like (a
+    JSON field's lists and dicts) are copied deeply."""
+    return _copy(instance, {})
+
+
+def _copy(instance: Any, copies: dict[int, Any]) -> Any:
+    known = copies.get(id(instance))
+    if known is not None:
+        return known
+    copied = object.__new__(type(instance))  # no __init__: its values are set below
+    copies[id(instance)] = copied
+    values = {
+        name: value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
+        for name, value in instance.__dict__.items()
+        if name != "_state"
+    }
+    state = ModelState()
+    state.db, state.adding = instance._state.db, instance._state.adding
+    values["_state"] = state
+    copied.__dict__ = values
+    related = instance._state.fields_cache
+    if related:
+        state.fields_cache = {
+            name: None if other is None else _copy(other, copies) for name, other in related.items()
+        }
+    return copied
 
 
 def _layout(compiler: SQLCompiler, alias: str) -> tuple[Any, ...]:

@@ -204,10 +204,13 @@ def test_every_request_gets_instances_of_its_own(alice):
     created = api_token_create(user=alice.user, name="game client")
     first = api_token_get_active(secret=created.secret)
     first.user.player.display_name = "changed in memory"
+    first.user.player.notification_opt_outs.append("guild_invite")  # a JSON list, in place
     second = api_token_get_active(secret=created.secret)
 
     assert second is not first and second.user is not first.user
     assert second.user.player.display_name == "alice"
+    assert second.user.player.notification_opt_outs == []
+    assert second.user.player.user is second.user  # loaded both ways, as the query built it
 
 
 def test_lookups_on_threads_that_come_and_go_open_no_redis_connection_each(alice):

@@ -7,10 +7,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.accounts.gates import login_gate_hint_values
 from apps.accounts.models import ApiToken
 from apps.accounts.selectors import api_token_get_active
 from apps.accounts.services import api_token_create
-from apps.common.compiled_query import CompiledQuery, CompiledQueryError
+from apps.common.compiled_query import CompiledQuery, CompiledQueryError, instance_copy
 from apps.common.exceptions import NotFound
 from apps.common.secrets import secret_digest
 from apps.players.selectors import player_get_visible
@@ -40,6 +41,30 @@ def test_a_token_read_compiled_brings_its_user_and_player_in_one_query(
     assert token.name == "t"
     assert names == (player.user.username, "Aiko")
     assert api_token_get_active(secret=secret + "x") is None
+
+
+@pytest.mark.django_db
+def test_a_copy_reads_and_saves_as_the_instances_it_was_copied_from():
+    """``instance_copy`` (the kept API token's per-request instances): the same values and
+    related instances, nothing shared that can change in place, and a real saved instance."""
+    player = PlayerFactory(display_name="Aiko", notification_opt_outs=["friend_request"])
+    secret = api_token_create(user=player.user, name="t").secret
+    token = api_token_get_active(secret=secret)
+
+    copied = instance_copy(token)
+    copied.user.player.notification_opt_outs.append("guild_invite")
+    copied.user.player.display_name = "Aiko copy"
+    copied.user.player.save(update_fields=["display_name"])
+
+    assert copied.pk == token.pk and copied.user is not token.user
+    assert copied.user.player.user is copied.user  # the reverse one-to-one, as loaded
+    assert token.user.player.notification_opt_outs == ["friend_request"]
+    assert login_gate_hint_values(copied) == login_gate_hint_values(token) != {}
+    player.refresh_from_db()
+    assert player.display_name == "Aiko copy"  # an UPDATE of the existing row, not an INSERT
+    with CaptureQueriesContext(connection) as captured:
+        assert copied.user.player.display_name == "Aiko copy"
+    assert not captured  # related instances come with the copy
 
 
 @pytest.mark.django_db

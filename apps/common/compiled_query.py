@@ -251,11 +251,11 @@ def _objects(compiled: _Compiled, rows: list[Any], alias: str) -> Iterator[Any]:
         yield obj
 
 
-# Field values an instance may share with its copy: nothing can change them in place.
-_IMMUTABLE = (
+# Types of the values an instance may share with its copy: nothing can change them in place.
+_IMMUTABLE = frozenset({
     int, float, str, bytes, bool, type(None), datetime, date, time, timedelta,
     decimal.Decimal, uuid.UUID,
-)  # fmt: skip
+})  # fmt: skip
 
 
 def instance_copy(instance: M) -> M:
@@ -267,17 +267,30 @@ def instance_copy(instance: M) -> M:
     return _copy(instance, {})
 
 
+def _value_copy(value: Any) -> Any:
+    """A JSON field's lists and dicts copied by hand (``deepcopy`` costs several times more);
+    anything else (a subclass of an immutable type too) by ``deepcopy``."""
+    kind = type(value)
+    if kind is list:
+        return [item if type(item) in _IMMUTABLE else _value_copy(item) for item in value]
+    if kind is dict:
+        return {
+            key: item if type(item) in _IMMUTABLE else _value_copy(item)
+            for key, item in value.items()
+        }
+    return copy.deepcopy(value)
+
+
 def _copy(instance: Any, copies: dict[int, Any]) -> Any:
     known = copies.get(id(instance))
     if known is not None:
         return known
     copied = object.__new__(type(instance))  # no __init__: its values are set below
     copies[id(instance)] = copied
-    values = {
-        name: value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
-        for name, value in instance.__dict__.items()
-        if name != "_state"
-    }
+    values = instance.__dict__.copy()
+    for name, value in values.items():
+        if type(value) not in _IMMUTABLE and name != "_state":
+            values[name] = _value_copy(value)
     state = ModelState()
     state.db, state.adding = instance._state.db, instance._state.adding
     values["_state"] = state

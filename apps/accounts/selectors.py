@@ -42,9 +42,9 @@ def api_token_get_active(*, secret: str) -> ApiToken | None:
     ``apps.players`` finds ``user.player`` loaded instead of asking again, and so do the login
     gates' hints (``login_gate_hint_values(token)`` for ``login_gates_check``). What it read is
     kept between requests (``apps.accounts.token_cache``) while nothing it holds changes, and
-    every request gets a copy of its own (``instance_copy``: about half the CPU of building
-    the three instances from the row again); a revoked or expired token fails on the very
-    next request on every worker."""
+    every request gets a copy of its own (``instance_copy``: about a third of the CPU of
+    building the three instances from the row again); a revoked or expired token fails on the
+    very next request on every worker."""
     digest, now = secret_digest(secret), timezone.now()
     kept = token_row(
         digest,

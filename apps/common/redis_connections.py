@@ -64,7 +64,7 @@ class Script:
     and its connection's retry policy, as redis-py's ``Script`` does through
     ``execute_command``. What that path adds for a script called on every request (command
     timing for its observability hooks, response callbacks, the ``Script``, ``evalsha`` and
-    ``execute_command`` layers) cost about as much CPU as the round trip itself. A server that
+    ``execute_command`` layers) costs about as much CPU as the round trip itself. A server that
     does not know the script (it restarted, or ``SCRIPT FLUSH``) is sent its source once."""
 
     def __init__(self, source: str) -> None:

@@ -2,6 +2,7 @@
 connection id on every log line (docs/operations.md, "Metrics and alerts")."""
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -11,6 +12,7 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import websockets
@@ -154,30 +156,14 @@ def test_a_gunicorn_sync_worker_keeps_its_database_connection_between_requests(l
     user = UserFactory()
     player_create(user=user, display_name="Pooled")
     secret = api_token_create(user=user, name="t").secret
-    port = free_port()
-    log_path = live_tmp / f"gunicorn-pool-{port}.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "community.wsgi:application",
-             "-c", "python:community.gunicorn", "--bind", f"127.0.0.1:{port}",
-             "--workers", "1"],
-            cwd=BASE_DIR, env=live_env(), stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_for_http(f"{url}/healthz", timeout=30, process=process)
-            before = scrape(f"{url}/metrics")[1]  # no request has used the database yet
-            for _ in range(3):
-                request = urllib.request.Request(f"{url}/api/v1/me")  # noqa: S310
-                request.add_header("Authorization", f"Bearer {secret}")
-                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                    assert response.status == 200
-            after = scrape(f"{url}/metrics")[1]
-        except Exception:
-            print(log_path.read_text())
-            raise
-        finally:
-            stop_process(process)
+    with _gunicorn(live_tmp, workers=1, env=live_env()) as url:
+        before = scrape(f"{url}/metrics")[1]  # no request has used the database yet
+        for _ in range(3):
+            request = urllib.request.Request(f"{url}/api/v1/me")  # noqa: S310
+            request.add_header("Authorization", f"Bearer {secret}")
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                assert response.status == 200
+        after = scrape(f"{url}/metrics")[1]
 
     assert sample(before, "community_db_pool_connections", state="in_use") == 0
     assert sample(after, "community_db_pool_connections", state="in_use") == 1
@@ -221,34 +207,42 @@ def test_gunicorn_answers_the_sum_of_its_workers_whichever_one_a_scrape_reaches(
     """As the image runs it (infra/selfhosted/Dockerfile, Container Apps): no
     PROMETHEUS_MULTIPROC_DIR in the environment, several workers. Every scrape must count every
     request, not the share of the worker that happened to answer it."""
-    port = free_port()
     env = live_env()
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log_path = live_tmp / f"gunicorn-metrics-{port}.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "community.wsgi:application",
-             "-c", "python:community.gunicorn", "--bind", f"127.0.0.1:{port}",
-             "--workers", "3"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_for_http(f"{url}/healthz", timeout=30, process=process)  # one request
-            for _ in range(30):
-                assert scrape(f"{url}/healthz", token=None)[0] == 200
-            counts = {
-                sample(scrape(f"{url}/metrics")[1], "community_http_request_seconds_count",
-                       route="healthz", method="GET")
-                for _ in range(12)
-            }  # fmt: skip
-        except Exception:
-            print(log_path.read_text())
-            raise
-        finally:
-            stop_process(process)
+    with _gunicorn(live_tmp, workers=3, env=env) as url:  # its readiness probe: one request
+        for _ in range(30):
+            assert scrape(f"{url}/healthz", token=None)[0] == 200
+        counts = {
+            sample(scrape(f"{url}/metrics")[1], "community_http_request_seconds_count",
+                   route="healthz", method="GET")
+            for _ in range(12)
+        }  # fmt: skip
 
     # One figure whichever worker answered, with every request in it (the readiness probe's
     # first request and any it retried included).
     assert len(counts) == 1
     assert counts.pop() >= 31
+
+
+@contextlib.contextmanager
+def _gunicorn(live_tmp, *, workers: int, env: dict[str, str]) -> Iterator[str]:
+    """gunicorn as deployed (``-c python:community.gunicorn``), answering at the URL yielded;
+    its log is printed when the block fails."""
+    port = free_port()
+    log_path = live_tmp / f"gunicorn-{port}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "community.wsgi:application",
+             "-c", "python:community.gunicorn", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers)],
+            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_http(f"{url}/healthz", timeout=30, process=process)
+            yield url
+        except Exception:
+            print(log_path.read_text())
+            raise
+        finally:
+            stop_process(process)

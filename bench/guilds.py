@@ -211,10 +211,8 @@ def http_reads(viewer: Player, big: Guild, arguments: argparse.Namespace) -> Non
              pairs[0][2]),
             ("before: members", variant("before members", base_port, members), pairs[1][2]),
         ]  # fmt: skip
-    variants: list = []  # each once (the floors serve the before rows too)
-    for one in (one for _label, *both in pairs for one in both):
-        if all(one is not known for known in variants):
-            variants.append(one)
+    # Each once, in pair order (the floors serve the before rows too).
+    variants = list({id(one): one for _label, *both in pairs for one in both}.values())
     connection.close()
     servers = {
         ours_port: rest_reads.start_server(

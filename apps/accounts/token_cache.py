@@ -3,9 +3,10 @@ lookup reads seen on the very next request, on every process.
 
 Looking a token up is one indexed query, but on a small read it is the larger part of the
 request: about 0.4 ms of a worker's Python and a second query to PostgreSQL for a browse page
-whose own query is the other one. A process keeps the token's row (token, user, player and the
-login gates' hints, exactly as the query returned it) for ``API_TOKEN_CACHE_SECONDS`` and
-builds fresh instances from it per request, so nothing a view does to them outlives it.
+whose own query is the other one. A process keeps what the lookup read (token, user, player
+and the login gates' hints: its "row") for ``API_TOKEN_CACHE_SECONDS``; the caller hands each
+request a copy of its own (``apps.accounts.selectors``), so nothing a view does to it outlives
+the request.
 
 **Revocation is never late.** Each user has a *version* in Redis: a random value, made when
 first asked for. A kept row carries a version read *before* the query that read the row, and
@@ -76,7 +77,7 @@ return {user, version}
 # Rows kept at most; when full, the process starts over (it sees a few thousand callers).
 MAX_ROWS = 10_000
 
-# digest -> (user id, row, version, monotonic time kept)
+# digest -> (user id, row: what fetch() returned, version, monotonic time kept)
 _rows: dict[str, tuple[int, Any, bytes, float]] = {}
 _lock = threading.Lock()
 _script = Script(_LOOKUP_SCRIPT)

@@ -11,6 +11,7 @@ Blob Storage, or a signed link to ``/ugc/blob/<token>`` (``views.blob_serve``) o
 filesystem.
 """
 
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -117,7 +118,9 @@ def blob_signed_url(
             parameters={"content_disposition": disposition, "content_type": content_type},
         )
         return SignedUrl(url=url, expires_at=expires_at)
-    payload = {"n": name, "d": disposition, "t": content_type, "e": int(time.time()) + ttl}
+    # Rounded up: a link works for at least ``ttl`` seconds (rounding down cut up to one off).
+    expires = math.ceil(time.time() + ttl)
+    payload = {"n": name, "d": disposition, "t": content_type, "e": expires}
     token = signing.dumps(payload, salt=_SIGNING_SALT, compress=True)
     return SignedUrl(url=reverse("ugc:blob", kwargs={"token": token}), expires_at=expires_at)
 

@@ -11,6 +11,7 @@ from django.test import Client
 
 from apps.moderation.models import Report
 from apps.ugc.models import Item, ItemVersion, TitleSettings
+from apps.ugc.storage import blob_token_read
 from tests.factories import UserFactory
 from tests.ugc import corpus
 from tests.ugc.conftest import client_for, stored_files, upload
@@ -142,15 +143,19 @@ def test_portal_forms_like_comment_and_report(title, alice, bob):
 def test_signed_local_links_expire_and_cannot_be_forged(title, alice, settings):
     item_id = upload(client_for(alice), title.slug, kind="level", content=corpus.level_zip(),
                      filename="l.zip").json()["id"]  # fmt: skip
-    settings.UGC_SIGNED_URL_TTL_SECONDS = 1
+    settings.UGC_SIGNED_URL_TTL_SECONDS = 2
+    asked = time.time()
     link = client_for(alice).get(f"/api/v1/ugc/items/{item_id}/download").json()["url"]
     token = link.rsplit("/", 1)[1]
+    lasts_until = blob_token_read(token)["e"]
     forged = signing.dumps({"n": "../../etc/passwd", "d": "inline", "t": "text/plain",
                             "e": 2_000_000_000}, salt="another.salt")  # fmt: skip
 
     fresh = Client().get(link)
-    time.sleep(2.1)
+    time.sleep(max(0.0, lasts_until - time.time()) + 1.1)
     expired = Client().get(link)
+
+    assert lasts_until >= asked + 2
 
     assert fresh.status_code == 200
     assert fresh["Content-Disposition"] == "attachment; filename=\"l.zip\"; filename*=UTF-8''l.zip"

@@ -85,7 +85,11 @@ def _missed_many(*, resume: Resume) -> dict[int, Missed]:
 async def _open(consumer: Any, session: ChatSession, channel_id: int) -> None:
     """A subscription in replay mode (frames buffered until ``_go_live``), replacing any."""
     await stop_subscription(session, channel_id)
-    subscription = Subscription(topic=events.channel_topic(channel_id), write=consumer.send_text)
+    subscription = Subscription(
+        topic=events.channel_topic(channel_id),
+        write=consumer.send_text_later,
+        write_now=consumer.send_texts_now,
+    )
     session.subscriptions[channel_id] = subscription
     await hub().subscribe(subscription)
 
@@ -93,10 +97,7 @@ async def _open(consumer: Any, session: ChatSession, channel_id: int) -> None:
 async def _go_live(consumer: Any, session: ChatSession, channel_id: int, missed: Missed,
                    last_seq: int | None) -> dict[str, Any]:  # fmt: skip
     """Send what was missed, then the frames buffered meanwhile, without duplicates."""
-    for _seq, text in missed.frames:
-        await consumer.send_text(text)
-    for text in missed.change_frames:
-        await consumer.send_text(text)
+    await consumer.send_texts([text for _seq, text in missed.frames] + list(missed.change_frames))
     replayed_to = missed.frames[-1][0] if missed.frames else (last_seq or 0)
     await session.subscriptions[channel_id].go_live(last_seq=max(replayed_to, missed.head_seq))
     return {"channel_id": channel_id, "resume": missed.resume, "head_seq": missed.head_seq,

@@ -9,7 +9,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -30,9 +30,9 @@ from apps.realtime.backpressure import (
     CLOSE_TOO_SLOW,
     SendQueue,
     send_queue_for,
-    text_writer_of,
+    texts_writer_of,
 )
-from apps.realtime.fanout import hub
+from apps.realtime.fanout import hub, write_batches
 from apps.realtime.hooks import connection_hooks, run_hooks
 from apps.realtime.language import handshake_language, user_language
 from apps.realtime.middleware import SUBPROTOCOL
@@ -86,7 +86,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     is_closing = False
     is_counted = False  # in community_ws_open_sockets
     send_queue: SendQueue | None = None  # None: no transport to watch (in-process tests)
-    write_text_now: Callable[[str], bool] | None = None  # Daphne's protocol.write_text
+    write_texts_now: Callable[[Sequence[str]], bool] | None = None  # Daphne's protocol
     inbox: asyncio.Queue
     # The language of this socket's error messages (apps.realtime.language).
     language: str = settings.LANGUAGE_CODE
@@ -106,8 +106,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.scope = scope
         self.send_queue = send_queue_for(send)
         self.network_send = send
-        # Fan-out frames go straight to Daphne's protocol (``send_text``) when it offers it.
-        self.write_text_now = text_writer_of(send) if self.send_queue is not None else None
+        # Fan-out frames go straight to Daphne's protocol (``send_texts_now``) when it offers it.
+        self.write_texts_now = texts_writer_of(send) if self.send_queue is not None else None
         self.base_send = self._send_bounded
         inbox = getattr(receive, "__self__", None)
         with contextlib.suppress(StopConsumer):
@@ -313,23 +313,48 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=event["code"])
 
     async def send_text(self, text: str) -> None:
-        """Write an already-encoded frame (fan-out encodes once for every socket).
+        """Write an already-encoded frame (fan-out encodes once for every socket)."""
+        await self.send_texts((text,))
 
-        Under our Daphne the frame is handed to the socket's protocol directly, bounded as
-        ``_send_bounded`` bounds it: the ASGI ``send`` chain (Channels' session wrapper,
+    async def send_texts(self, texts: Sequence[str]) -> None:
+        """Write already-encoded frames in order, in as few writes as ``send_texts_now``
+        can (a resume's replay: one write, not one per message)."""
+        _FRAMES_OUT.inc(len(texts))
+        for start, end, chars in write_batches(texts):
+            run = texts[start:end]
+            if not self.send_texts_now(run, chars):
+                for text in run:
+                    await self.send_text_later(text)
+
+    def send_texts_now(self, texts: Sequence[str], size: int) -> bool:
+        """Write already-encoded frames (``size``: their length in all) now, without a
+        coroutine: the hub's path (``apps.realtime.fanout``), once per socket and message
+        or batch of messages. Frames are not counted here: the hub counts them once per batch.
+
+        Under our Daphne the frames go to the socket's protocol directly, bounded as
+        ``_send_bounded`` bounds a frame: the ASGI ``send`` chain (Channels' session wrapper,
         Daphne's ``handle_reply`` coroutine) does nothing for a text frame on an open socket
-        but cost time per socket and message. A socket that is not open (or a frame Daphne
-        must refuse or fragment) goes through ``send`` as before."""
-        _FRAMES_OUT.inc()
-        write_now, queue = self.write_text_now, self.send_queue
+        but cost time per socket and message. True when done: written, or dropped because
+        the socket is being closed as too slow. False when ``send_text_later`` must take each
+        of them: no protocol to write to, a socket not open (or frames Daphne must refuse or
+        fragment), or a socket that has just gone past its bound (closing it is not done
+        without a coroutine)."""
+        write_now, queue = self.write_texts_now, self.send_queue
         if write_now is None or queue is None:
-            await self.base_send({"type": "websocket.send", "text": text})
-            return
+            return False
         if queue.is_over:
-            return
-        if not queue.admit(len(text)):
-            await self._close_too_slow()
-        elif not write_now(text):
+            return True
+        return queue.admit(size, len(texts)) and write_now(texts)
+
+    async def send_text_later(self, text: str) -> None:
+        """A frame ``send_texts_now`` did not write (it was admitted there, if it could be)."""
+        queue = self.send_queue
+        if self.write_texts_now is None or queue is None:
+            await self.base_send({"type": "websocket.send", "text": text})
+        elif queue.is_over:
+            if not self.is_closing:
+                await self._close_too_slow()
+        else:
             await self.network_send({"type": "websocket.send", "text": text})
 
     async def send(

@@ -52,8 +52,7 @@ async def topics_publish_sequenced(batches: list[tuple[str, list[tuple[int, str]
     written to this process's sockets first, in order; then one layer message per topic (per
     ``PUBLISH_CHUNK`` frames) carries them to the other processes."""
     for topic, frames in batches:
-        for seq, text in frames:
-            await hub().dispatch(topic, seq, text)
+        await hub().dispatch_many(topic, frames)
     layer = get_channel_layer()
     for topic, frames in batches:
         for first in range(0, len(frames), PUBLISH_CHUNK):

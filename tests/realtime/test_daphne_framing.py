@@ -11,6 +11,7 @@ import pytest
 import websockets
 
 from apps.accounts.services import api_token_create
+from tests.ops.test_metrics import sample, scrape
 from tests.players.factories import PlayerFactory
 from tests.support.live import run_daphne
 from tests.support.wsclient import SUBPROTOCOL, StalledSocket
@@ -146,3 +147,65 @@ def test_every_socket_gets_each_fanned_out_frame_byte_identical_and_in_order(
                 kinds.index(("pong", f"p{number - 1}"))
                 < [index for index, kind in enumerate(kinds) if kind[0] == "message"][number]
             )
+
+
+SENDERS, PIPELINED = 4, 15
+
+
+async def pipelined_scenario(url: str, lobby_id: int, secrets: list[str]) -> list[list[str]]:
+    """Every sender sends all its messages at once, without waiting for the replies: the group
+    commit stores them in batches, and each batch reaches a socket as one write."""
+    senders = [await TextReader.open(url, secret) for secret in secrets[:SENDERS]]
+    readers = [await TextReader.open(url, secret) for secret in secrets[SENDERS:]]
+    for socket in senders + readers:
+        await socket.call({"type": "hello", "id": "h", "version": 1})
+    for reader in readers:
+        await reader.call({"type": "subscribe", "id": "s", "channels": [{"channel_id": lobby_id}]})
+    await asyncio.gather(*(
+        sender.socket.send(json.dumps(
+            {"type": "send", "id": f"m{number}", "channel_id": lobby_id,
+             "body": f"sender {index} message {number}"}
+        ))
+        for number in range(PIPELINED) for index, sender in enumerate(senders)
+    ))  # fmt: skip
+    for reader in readers:
+        await reader.wait_for_messages(SENDERS * PIPELINED)
+    outcome = [reader.message_texts() for reader in readers]
+    for socket in senders + readers:
+        await socket.socket.close()
+    return outcome
+
+
+def test_messages_committed_together_reach_every_socket_once_in_order_as_separate_frames(
+    live_tmp, lobby
+):
+    players = [PlayerFactory() for _ in range(SENDERS + READERS + 1)]
+    secrets = [api_token_create(user=player.user, name="framing").secret for player in players]
+    raw_payloads: list[bytes] = []
+    total = SENDERS * PIPELINED
+
+    with run_daphne(live_tmp, **SETTINGS) as server:
+        raw = StalledSocket(server.port, secrets[-1], receive_buffer=4 * 2**20)
+        raw.send_json({"type": "hello", "id": "h", "version": 1})
+        raw.wait_for("welcome")
+        raw.send_json({"type": "subscribe", "id": "s", "channels": [{"channel_id": lobby.id}]})
+        raw.wait_for("subscribed")
+        reading = threading.Thread(target=read_raw_messages, args=(raw, total, raw_payloads))
+        reading.start()
+        messages = asyncio.run(pipelined_scenario(server.ws_url, lobby.id, secrets[:-1]))
+        reading.join()
+        raw.close()
+        metrics = scrape(f"{server.url}/metrics")[1]
+
+    # Some commits stored several messages (else this test would not test batches).
+    assert sample(metrics, "community_chat_commit_batch_size_count") < total
+    assert all(each == messages[0] for each in messages)
+    raw_messages = [p for p in raw_payloads if json.loads(p)["type"] == "message"]
+    assert raw_messages == [text.encode() for text in messages[0]]  # one frame each
+    delivered = [json.loads(text)["message"] for text in messages[0]]
+    assert [message["seq"] for message in delivered] == list(range(1, total + 1))
+    assert sorted(message["body"] for message in delivered) == sorted(
+        f"sender {index} message {number}"
+        for number in range(PIPELINED)
+        for index in range(SENDERS)
+    )

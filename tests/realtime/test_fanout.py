@@ -10,7 +10,14 @@ from django.db import OperationalError, transaction
 from apps.chat.admission import Pending
 from apps.chat.commit import store_batch
 from apps.chat.services import message_send
-from apps.realtime.fanout import Subscription, TopicSource, _sources, hub, topic_source_register
+from apps.realtime.fanout import (
+    Subscription,
+    TopicHub,
+    TopicSource,
+    _sources,
+    hub,
+    topic_source_register,
+)
 from tests.chat.support import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -99,3 +106,110 @@ async def test_a_topic_whose_opening_failed_is_opened_by_those_who_waited_for_it
     assert hub().topics["flaky.1"] == {second}
     assert hub().heads["flaky.1"] == 7
     assert heads_read == 2
+
+
+class WritesNow:
+    """A socket's ``write_now`` that records each call, and a ``write`` for what it declines."""
+
+    def __init__(self, *, takes: bool = True) -> None:
+        self.takes = takes
+        self.calls: list[tuple[list[str], int]] = []
+        self.later: list[str] = []
+
+    def write_now(self, texts, size: int) -> bool:
+        if self.takes:
+            self.calls.append((texts, size))
+        return self.takes
+
+    async def write(self, text: str) -> None:
+        self.later.append(text)
+
+    def subscription(self, topic: str, *, last_seq: int = 0) -> Subscription:
+        return Subscription(topic, self.write, self.write_now, last_seq=last_seq, buffer=None)
+
+
+def subscribed(delivering: TopicHub, topic: str, *sockets: WritesNow, last_seq: int = 0) -> None:
+    """``sockets`` subscribed to ``topic`` on ``delivering`` (a hub of its own, without its
+    channel-layer tasks: these tests are about what it writes to its local sockets)."""
+    for socket in sockets:
+        subscription = socket.subscription(topic, last_seq=last_seq)
+        delivering.topics.setdefault(topic, set()).add(subscription)
+
+
+async def test_a_batch_of_frames_is_one_write_per_socket_of_the_same_texts():
+    """A group commit's messages to one channel: each socket is written once, all frames in
+    order, and every socket is handed the very same sequence (framed once for all)."""
+    delivering = TopicHub()
+    first, second = WritesNow(), WritesNow()
+    subscribed(delivering, "batch.1", first, second)
+
+    await delivering.dispatch_many("batch.1", [(1, "one"), (2, "two"), (3, "three")])
+
+    assert first.calls == second.calls == [(["one", "two", "three"], 11)]
+    assert first.calls[0][0] is second.calls[0][0]
+
+
+async def test_a_socket_that_has_part_of_a_batch_is_written_only_the_rest():
+    delivering = TopicHub()
+    behind, ahead = WritesNow(), WritesNow()
+    subscribed(delivering, "batch.2", behind)
+    subscribed(delivering, "batch.2", ahead, last_seq=2)  # its resume already sent 1 and 2
+
+    await delivering.dispatch_many("batch.2", [(1, "one"), (2, "two"), (3, "three")])
+    await delivering.dispatch_many("batch.2", [(3, "three"), (4, "four")])  # 3 again: a duplicate
+
+    assert behind.calls == [(["one", "two", "three"], 11), (["four"], 4)]
+    assert ahead.calls == [(["three"], 5), (["four"], 4)]
+
+
+async def test_frames_a_socket_does_not_take_at_once_are_sent_one_by_one_in_order():
+    """A socket whose protocol cannot write now (not open yet, another server, a frame over
+    Daphne's limits) still gets every frame, in order, through its ``write``."""
+    delivering = TopicHub()
+    declining, taking = WritesNow(takes=False), WritesNow()
+    subscribed(delivering, "batch.3", declining, taking)
+
+    await delivering.dispatch_many("batch.3", [(1, "one"), (2, "two")])
+    await delivering.dispatch_many("batch.3", [(3, "three")])
+
+    assert declining.later == ["one", "two", "three"]
+    assert declining.calls == []
+    assert taking.calls == [(["one", "two"], 6), (["three"], 5)]
+
+
+async def test_a_large_batch_is_written_in_runs_of_bounded_size():
+    """A socket's bound (``WEBSOCKET_SEND_QUEUE_MAX_*``) judges each write: a batch of hundreds
+    of messages, or one of long messages, goes in several writes, in order."""
+    delivering = TopicHub()
+    socket = WritesNow()
+    subscribed(delivering, "batch.4", socket)
+    many = [(seq, f"m{seq}") for seq in range(1, 251)]
+    long = [(seq, "x" * 40_000) for seq in range(251, 254)]
+
+    await delivering.dispatch_many("batch.4", many + long)
+
+    # At most 100 frames a write; a run ends at the frame that takes it to 64K characters.
+    assert [len(texts) for texts, _size in socket.calls] == [100, 100, 52, 1]
+    assert [text for texts, _size in socket.calls for text in texts] == [t for _s, t in many + long]
+    assert [size for _texts, size in socket.calls][-2:] == [50 * 4 + 80_000, 40_000]
+
+
+async def test_a_hole_before_a_batch_is_filled_first_and_frames_already_sent_are_dropped():
+    async def backfill(topic: str, after: int, before: int) -> list[tuple[int, str]]:
+        return [(seq, f"stored {seq}") for seq in range(after + 1, before)]
+
+    async def head(topic: str) -> int:
+        return 0
+
+    topic_source_register(prefix="holes", source=TopicSource(backfill=backfill, head=head))
+    delivering = TopicHub()
+    socket = WritesNow()
+    subscribed(delivering, "holes.1", socket)
+    delivering.heads["holes.1"] = 2  # frames 1 and 2 were delivered
+    try:
+        await delivering.dispatch_many("holes.1", [(2, "two again"), (5, "five"), (6, "six")])
+    finally:
+        _sources.pop("holes")
+
+    assert socket.calls == [(["stored 3", "stored 4"], 16), (["five", "six"], 7)]
+    assert delivering.heads["holes.1"] == 6

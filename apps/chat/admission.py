@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
 
 from apps.chat.attachments import attachments_resolve
 from apps.chat.exceptions import (
@@ -83,14 +83,33 @@ def idempotency_key(pending: Pending) -> tuple[int, int, str] | None:
 
 def stored_before(batch: list[Pending]) -> dict[tuple, Message]:
     """Messages already stored under the batch's client message ids, by idempotency key."""
-    keys = {key for pending in batch if (key := idempotency_key(pending)) is not None}
+    keys = sorted({key for pending in batch if (key := idempotency_key(pending)) is not None})
     if not keys:
         return {}
-    match = Q()
-    for channel_id, author_id, client_msg_id in keys:
-        match |= Q(channel_id=channel_id, author_id=author_id, client_msg_id=client_msg_id)
-    found = Message.objects.select_related("author").filter(match)
+    ids = _stored_ids(keys)
+    if not ids:  # the common case: no send of the batch is a retry
+        return {}
+    found = Message.objects.select_related("author").filter(id__in=ids)
     return {(m.channel_id, m.author_id, m.client_msg_id): m for m in found}
+
+
+def _stored_ids(keys: list[tuple[int, int, str]]) -> list[int]:
+    """The ids of the messages stored under ``keys`` (channel, author, client message id):
+    one row-value query (PostgreSQL and SQLite both read it) on the unique index of the three.
+    Built as an ORM filter (one ``Q`` per key, OR-ed), compiling it cost more than the rest of
+    admission for a batch of 100 messages."""
+    if connection.vendor == "postgresql":
+        row = "(%s::bigint, %s::bigint, %s::text)"
+    else:
+        row = "(%s, %s, %s)"
+    values = ", ".join([row] * len(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM chat_message WHERE client_msg_id IS NOT NULL "  # noqa: S608
+            f"AND (channel_id, author_id, client_msg_id) IN (VALUES {values})",
+            [value for key in keys for value in key],
+        )
+        return [row_id for (row_id,) in cursor.fetchall()]
 
 
 def _readers(batch: list[Pending], outcomes: list[Outcome]) -> dict[int, set[int]]:

@@ -16,7 +16,7 @@ from apps.chat.attachments import (
     attachment_kind_register,
     attachment_kind_unregister,
 )
-from apps.chat.channels import membership_ensure
+from apps.chat.channels import lobby_channel_get_or_create, membership_ensure
 from apps.chat.commit import store_async
 from apps.chat.exceptions import (
     EmptyMessage,
@@ -30,6 +30,7 @@ from apps.chat.services import message_pending, message_send
 from apps.moderation.exceptions import Muted
 from apps.moderation.sanctions import sanction_issue
 from tests.chat.support import open_socket
+from tests.factories import TitleFactory
 from tests.players.factories import PlayerFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -114,6 +115,28 @@ async def test_a_retry_in_the_same_batch_stores_one_message(lobby):
     assert (first.is_duplicate, again.is_duplicate, later.is_duplicate) == (False, True, True)
     assert first.message.id == again.message.id == later.message.id
     assert await database_sync_to_async(Message.objects.count)() == 1
+
+
+async def test_a_client_id_is_a_retry_only_from_the_same_sender_in_the_same_channel(lobby):
+    """Client message ids are the client's own: another player's "c-1", or the same player's
+    "c-1" in another channel, is a message of its own, in one batch or a later one."""
+    alice, bob = await database_sync_to_async(lambda: (PlayerFactory(), PlayerFactory()))()
+    other = await database_sync_to_async(
+        lambda: lobby_channel_get_or_create(title=TitleFactory())
+    )()
+
+    first = await _burst([_pending(lobby, alice, "alice", client_msg_id="c-1")])
+    rest = await _burst([
+        _pending(lobby, bob, "bob", client_msg_id="c-1"),
+        _pending(other, alice, "alice elsewhere", client_msg_id="c-1"),
+        _pending(lobby, alice, "alice again", client_msg_id="c-1"),
+    ])  # fmt: skip
+
+    assert [outcome.is_duplicate for outcome in first + rest] == [False, False, False, True]
+    assert [outcome.message.body for outcome in first + rest] == [
+        "alice", "bob", "alice elsewhere", "alice",
+    ]  # fmt: skip
+    assert await database_sync_to_async(Message.objects.count)() == 3
 
 
 def test_too_long_is_refused_before_anything_is_queued(lobby, settings):

@@ -16,6 +16,7 @@ import redis
 from django.conf import settings
 
 from apps.common.metrics import RATE_LIMITED
+from apps.common.redis_connections import Script, shared_client
 
 _KEY_PREFIX = "community:chat:"
 
@@ -116,9 +117,13 @@ return waits
 """
 
 
-@cache
-def _buckets_many_script() -> "redis.commands.core.Script":
-    return _redis().register_script(_BUCKETS_MANY_LUA)  # type: ignore[union-attr]
+_buckets_many = Script(_BUCKETS_MANY_LUA)
+
+
+def _client() -> redis.Redis:
+    """The process's client for the limits (one connection: the group committer's thread is
+    nearly its only user), as the REST throttle's (``apps.common.redis_connections``)."""
+    return shared_client(("chat.limits", settings.REDIS_URL), lambda: _redis().connection_pool)  # type: ignore[union-attr]
 
 
 def buckets_take_many(requests: list[list[Bucket]]) -> list[float]:
@@ -143,7 +148,7 @@ def _take_many(requests: list[list[Bucket]]) -> list[float]:
         for bucket in buckets:
             keys.append(_KEY_PREFIX + bucket.key)
             arguments += [bucket.capacity, bucket.per_second]
-    return [float(wait) for wait in _buckets_many_script()(keys=keys, args=arguments)]
+    return [float(wait) for wait in _buckets_many(_client(), keys, arguments)]
 
 
 def cooldown_start(*, key: str, seconds: int) -> float:

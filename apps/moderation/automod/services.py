@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.common.redis_connections import Script, shared_client
 from apps.moderation.automod.engine import Policy, Verdict
 from apps.moderation.automod.patterns import literal_rule, regex_compile
 from apps.moderation.automod.store import rule_set_for, rule_sets_reset, rules_changed
@@ -127,17 +128,28 @@ def local_state_clear() -> None:
     rule_sets_reset()
 
 
+# Per key: start its window (``SET … NX EX``) unless one runs, then count one more.
+_COUNT_LUA = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, 0, 'EX', ARGV[i], 'NX')
+  counts[i] = redis.call('INCR', key)
+end
+return counts
+"""
+_count_script = Script(_COUNT_LUA)
+
+
 def _count(keys: list[tuple[str, int]]) -> list[int]:
-    """Count one more event in each fixed window (key, seconds); one Redis round trip."""
-    client = _redis()
-    if client is None:
+    """Count one more event in each fixed window (key, seconds); one Redis round trip, one
+    script on the process's one connection for it (a pipeline of two commands per message cost
+    three times as much CPU in a group commit's admission)."""
+    pool = _redis()
+    if pool is None:
         return _count_local(keys)
-    pipe = client.pipeline(transaction=False)
-    for key, seconds in keys:
-        pipe.set(key, 0, ex=seconds, nx=True)
-        pipe.incr(key)
-    replies = pipe.execute()
-    return [int(reply) for reply in replies[1::2]]
+    client = shared_client(("automod.spam", settings.REDIS_URL), lambda: pool.connection_pool)
+    replies = _count_script(client, [key for key, _ in keys], [seconds for _, seconds in keys])
+    return [int(reply) for reply in replies]
 
 
 def spam_check_many(checks: list[SpamCheck]) -> list[str | None]:

@@ -138,7 +138,7 @@ class Subscription:
         return fresh
 
     async def deliver(self, seq: int | None, text: str) -> None:
-        """``offer`` and write one frame (tests, and anything outside the hub's batches)."""
+        """One frame, as the hub delivers a batch: ``offer``, then ``write_now`` or ``write``."""
         for fresh in self.offer([(seq, text)], (text,)):
             await self._write_one(fresh)
 

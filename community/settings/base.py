@@ -189,12 +189,13 @@ if REDIS_URL:
             },
         }
     }
+    # The channel layer is channels-redis's, with a cheaper group_send (apps/realtime/layer.py).
     # More than one Redis instance shards the channel layer: channels-redis spreads groups and
     # channels over its hosts (docs/operations.md, "Scaling out"). Default: REDIS_URL alone.
     CHANNEL_LAYER_URLS = env.list("CHANNEL_LAYER_URLS", default=[REDIS_URL])
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "apps.realtime.layer.ChannelLayer",
             "CONFIG": {
                 # redis-py's pool raises instead of waiting when exhausted; a connect burst
                 # needs headroom (stack-pitfalls §1.1). redis-py 8 reads with a 5 s timeout,

@@ -88,7 +88,7 @@ def test_prepared_statements_can_be_turned_off_for_a_pooler_that_cannot_keep_the
 
 def test_redis_url_switches_channel_layer_and_cache_to_redis():
     result = settings_under(REDIS_URL="redis://127.0.0.1:6379/3")
-    assert result["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert result["layer"] == "apps.realtime.layer.ChannelLayer"  # channels-redis, subclassed
     # Pooled connections are health-checked and retried once after a Redis restart.
     assert result["layer_hosts"] == [
         {

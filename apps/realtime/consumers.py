@@ -37,6 +37,7 @@ from apps.realtime.hooks import connection_hooks, run_hooks
 from apps.realtime.language import handshake_language, user_language
 from apps.realtime.middleware import SUBPROTOCOL
 from apps.realtime.outage import OUTAGE_ERRORS, retry_after_ms, watch
+from apps.realtime.publish import encode_frame
 from apps.realtime.registry import (
     SessionSetup,
     SocketRefused,
@@ -365,8 +366,12 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     async def send_json(self, content: Any, close: bool = False) -> None:
-        _FRAMES_OUT.inc()  # (the JSON consumer's send_json bypasses send above)
-        await super().send_json(content, close=close)
+        """A frame of this socket's own (a reply, an error, a user's event): encoded as fan-out
+        frames are (compact, UTF-8) and written as they are (``send_text``), without Channels'
+        ``send`` chain in between; bounded by the send queue the same way."""
+        await self.send_text(encode_frame(content))
+        if close:
+            await self.close(close)
 
     async def _close_if_unauthenticated(self) -> None:
         await asyncio.sleep(settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS)

@@ -44,8 +44,12 @@ _GROUP_SEND_SHA = hashlib.sha1(_GROUP_SEND_LUA.encode(), usedforsecurity=False).
 
 
 class ChannelLayer(RedisChannelLayer):
-    async def group_send(self, group: str, message: dict[str, Any]) -> None:
-        """Send ``message`` to every channel of ``group`` (channels-redis' semantics)."""
+    async def group_send(
+        self, group: str, message: dict[str, Any], *, exclude: str | None = None
+    ) -> None:
+        """Send ``message`` to every channel of ``group`` (channels-redis' semantics) but
+        ``exclude``: the sending process's own hub, which has written the frames to its
+        sockets already (``apps.realtime.publish``)."""
         self.require_valid_group_name(group)  # raises TypeError for an invalid name
         key = self._group_key(group)
         now = time.time()
@@ -53,7 +57,7 @@ class ChannelLayer(RedisChannelLayer):
             pipe.zremrangebyscore(key, min=0, max=int(now) - self.group_expiry)
             pipe.zrange(key, 0, -1)
             _expired, members = await pipe.execute()
-        names = [member.decode("utf8") for member in members]
+        names = [name for member in members if (name := member.decode("utf8")) != exclude]
         by_shard, messages, capacities = self._map_channel_keys_to_connection(names, message)
         for index, keys in by_shard.items():
             args = [messages[channel_key] for channel_key in keys]

@@ -16,6 +16,7 @@ from channels.layers import get_channel_layer
 
 from apps.realtime.fanout import FANOUT_EVENT, hub
 from apps.realtime.groups import topic_group
+from apps.realtime.layer import ChannelLayer
 from apps.realtime.loops import PerLoop
 from apps.realtime.outage import OUTAGE_ERRORS, watch
 
@@ -30,13 +31,16 @@ async def topic_publish_text(*, topic: str, text: str, seq: int | None = None) -
     """Send an encoded frame to every socket subscribed to ``topic``, in every process.
 
     A sequenced frame is written to this process's sockets first, without waiting for the
-    layer round trip; the copy that comes back through the layer is then a duplicate the
-    hub drops."""
+    layer round trip, and carried to the other processes only (``_send_to_other_processes``);
+    an unsequenced one (typing) reaches this process's hub through the layer, as the others'."""
     if seq is not None:
         await hub().dispatch(topic, seq, text)
     event = {"type": FANOUT_EVENT, "topic": topic, "seq": seq, "text": text, "at": time.time()}
     try:
-        await get_channel_layer().group_send(topic_group(topic), event)
+        if seq is None:
+            await get_channel_layer().group_send(topic_group(topic), event)
+        else:
+            await _send_to_other_processes(topic, event)
     except OUTAGE_ERRORS:
         # Redis is down: the other processes backfill a sequenced frame once it is back;
         # an unsequenced one (typing) is a hint that is simply gone.
@@ -53,17 +57,29 @@ async def topics_publish_sequenced(batches: list[tuple[str, list[tuple[int, str]
     ``PUBLISH_CHUNK`` frames) carries them to the other processes."""
     for topic, frames in batches:
         await hub().dispatch_many(topic, frames)
-    layer = get_channel_layer()
     for topic, frames in batches:
         for first in range(0, len(frames), PUBLISH_CHUNK):
             chunk = [list(frame) for frame in frames[first : first + PUBLISH_CHUNK]]
             event = {"type": FANOUT_EVENT, "topic": topic, "frames": chunk, "at": time.time()}
             try:
-                await layer.group_send(topic_group(topic), event)
+                await _send_to_other_processes(topic, event)
             except OUTAGE_ERRORS:
                 watch().outage_seen()  # the other processes backfill once Redis is back
             except Exception:  # best effort: the other processes fill holes by backfill/resume
                 logger.exception("fan-out publish failed", extra={"topic": topic})
+
+
+async def _send_to_other_processes(topic: str, event: dict[str, Any]) -> None:
+    """Carry sequenced frames to the other processes' hubs. This process's hub wrote them to
+    its sockets already: under our layer its own channel is left out (its copy would come
+    back only to be dropped as a duplicate — a Redis write, a read and a decode per batch);
+    another layer (in memory) sends it that copy too."""
+    layer = get_channel_layer()
+    own = hub().channel_name
+    if own is not None and isinstance(layer, ChannelLayer):
+        await layer.group_send(topic_group(topic), event, exclude=own)
+    else:
+        await layer.group_send(topic_group(topic), event)
 
 
 class _Publisher:

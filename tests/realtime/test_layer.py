@@ -108,3 +108,17 @@ async def test_a_server_that_forgot_the_script_is_sent_its_source():
 
     assert await received(theirs, channel) == {"type": "after flush"}
     await ours.flush()
+
+
+async def test_the_sending_process_can_leave_its_own_channel_out():
+    """A process that has written the frames to its own sockets sends them to the others only."""
+    ours, theirs, another = layers()
+    own, other = await theirs.new_channel(), await another.new_channel()
+    for channel in (own, other):
+        await ours.group_add("room", channel)
+
+    await ours.group_send("room", {"type": "frames"}, exclude=own)
+
+    assert await received(another, other) == {"type": "frames"}
+    assert await received(theirs, own, timeout=0.5) is None
+    await ours.flush()

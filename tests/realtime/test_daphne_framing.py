@@ -84,6 +84,21 @@ def read_raw_messages(raw: StalledSocket, count: int, into: list[bytes]) -> None
         into.append(frame[1])
 
 
+def raw_reader(
+    port: int, secret: str, lobby_id: int, count: int, into: list[bytes]
+) -> tuple[StalledSocket, threading.Thread]:
+    """A raw TCP websocket subscribed to the lobby, its frames read into ``into`` by a thread
+    until ``count`` messages came."""
+    raw = StalledSocket(port, secret, receive_buffer=4 * 2**20)
+    raw.send_json({"type": "hello", "id": "h", "version": 1})
+    raw.wait_for("welcome")
+    raw.send_json({"type": "subscribe", "id": "s", "channels": [{"channel_id": lobby_id}]})
+    raw.wait_for("subscribed")
+    reading = threading.Thread(target=read_raw_messages, args=(raw, count, into))
+    reading.start()
+    return raw, reading
+
+
 async def scenario(url: str, lobby_id: int, secrets: list[str]) -> tuple[list, list]:
     sender = await TextReader.open(url, secrets[0])
     await sender.call({"type": "hello", "id": "h", "version": 1})
@@ -117,13 +132,7 @@ def test_every_socket_gets_each_fanned_out_frame_byte_identical_and_in_order(
     raw_payloads: list[bytes] = []
 
     with run_daphne(live_tmp, **SETTINGS) as server:
-        raw = StalledSocket(server.port, secrets[-1], receive_buffer=4 * 2**20)
-        raw.send_json({"type": "hello", "id": "h", "version": 1})
-        raw.wait_for("welcome")
-        raw.send_json({"type": "subscribe", "id": "s", "channels": [{"channel_id": lobby.id}]})
-        raw.wait_for("subscribed")
-        reading = threading.Thread(target=read_raw_messages, args=(raw, len(BODIES), raw_payloads))
-        reading.start()
+        raw, reading = raw_reader(server.port, secrets[-1], lobby.id, len(BODIES), raw_payloads)
         texts, messages = asyncio.run(scenario(server.ws_url, lobby.id, secrets[:-1]))
         reading.join()
         raw.close()
@@ -185,13 +194,7 @@ def test_messages_committed_together_reach_every_socket_once_in_order_as_separat
     total = SENDERS * PIPELINED
 
     with run_daphne(live_tmp, **SETTINGS) as server:
-        raw = StalledSocket(server.port, secrets[-1], receive_buffer=4 * 2**20)
-        raw.send_json({"type": "hello", "id": "h", "version": 1})
-        raw.wait_for("welcome")
-        raw.send_json({"type": "subscribe", "id": "s", "channels": [{"channel_id": lobby.id}]})
-        raw.wait_for("subscribed")
-        reading = threading.Thread(target=read_raw_messages, args=(raw, total, raw_payloads))
-        reading.start()
+        raw, reading = raw_reader(server.port, secrets[-1], lobby.id, total, raw_payloads)
         messages = asyncio.run(pipelined_scenario(server.ws_url, lobby.id, secrets[:-1]))
         reading.join()
         raw.close()

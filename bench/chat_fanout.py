@@ -46,6 +46,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import re
 import socket
 import statistics
@@ -83,18 +84,41 @@ WINDOWS = {100: (2, 8, 32, 128), 1000: (1, 2, 8, 32)}  # messages in flight, swe
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+# Servers listen below the kernel's ephemeral range (32768-60999 by default): a port the kernel
+# hands out for binding port 0 is one it may hand again, a moment later, to an outgoing socket of
+# the load client or nginx (thousands of them), and the server then fails to listen on it.
+SERVER_PORTS = range(20_000, 32_000)
+_port_rng = random.Random()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port nothing listens on, outside the ephemeral range (``SERVER_PORTS``)."""
+    for _ in range(200):
+        port = _port_rng.choice(SERVER_PORTS)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
+
+
+def listener_pids(port: int) -> set[int]:
+    """The processes listening on ``port`` (``ss``; empty while none)."""
+    result = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"],
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    return {int(pid) for pid in re.findall(r"pid=(\d+)", result.stdout)}
 
 
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    """Until ``process`` itself listens on ``port`` (another process answering on it is not
+    the server: a bench must not measure a server that failed to start)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+        if process.pid in listener_pids(port):
             return
         time.sleep(0.1)
     raise TimeoutError(f"port {port} did not open")

@@ -27,7 +27,7 @@ from autobahn.websocket.protocol import WebSocketServerProtocol
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
-from twisted.internet import reactor
+from twisted.internet import reactor, tcp, unix
 
 _OPEN = WebSocketProtocol.STATE_OPEN
 
@@ -107,9 +107,13 @@ class FramedOnceProtocol(WebSocketProtocol):
                 parts.append(factory.prepareMessage(payload, isBinary=False).payloadHybi)
             frames = b"".join(parts)
             factory.framed_texts, factory.framed_many = texts, (frames, largest)
-        return self._write_frames(frames, largest)
+        return self._write_frames(frames, largest, now=True)
 
-    def _write_frames(self, frames: bytes, largest: int) -> bool:
+    def _write_frames(self, frames: bytes, largest: int, *, now: bool = False) -> bool:
+        """``now``: sent to the socket at once (``send_now``), for the hub's batches — one
+        write per socket and batch already; a single frame (a reply, anything through ASGI
+        ``send``) is left to Twisted's buffer, which joins the frames a socket is given in one
+        loop pass into one send."""
         if 0 < self.maxMessagePayloadSize < largest or 0 < self.autoFragmentSize < largest:
             return False  # Daphne's path: refused (PayloadExceededError) or fragmented
         if self.send_queue:  # Autobahn's own queue of chopped writes: stay behind it
@@ -119,8 +123,43 @@ class FramedOnceProtocol(WebSocketProtocol):
             # terminal colours, on every write whatever the log level: a quarter of the time
             # of a fan-out write at 1,000 sockets) and its traffic counters (Autobahn's
             # ``trafficStats``: neither Daphne nor this project reads them).
-            self.transport.write(frames)
+            if now:
+                send_now(self.transport, frames)
+            else:
+                self.transport.write(frames)
         return True
+
+
+def send_now(transport: Any, data: bytes) -> None:
+    """Write ``data`` to a plain TCP (or Unix) socket at once when nothing is waiting before
+    it, leaving Twisted to buffer only what the kernel does not take.
+
+    Twisted's ``write`` buffers every write and registers the socket for a writable event,
+    sends from the next loop pass and unregisters it: two ``epoll_ctl`` calls, a selector
+    wake-up and a Python pass per write — per socket and batch in a fan-out, the largest part
+    of a write's cost. Here a write is one ``send``. Order holds: anything already buffered
+    (a partial earlier write, a ping, a close) goes first, so then ``data`` is buffered
+    behind it; so is everything on a TLS transport, one that is closing, or another kind."""
+    if (
+        type(transport) in _DIRECT
+        and not transport.TLS
+        and not transport.disconnecting
+        and transport.connected
+        and not transport._tempDataLen
+        and len(transport.dataBuffer) == transport.offset
+    ):
+        sent = transport.writeSomeData(data)
+        if isinstance(sent, int) and sent >= 0:
+            if sent == len(data):
+                return
+            data = data[sent:]
+        # Otherwise the connection is lost: Twisted's next write attempt finds it and closes.
+    transport.write(data)
+
+
+# Transports whose ``writeSomeData`` is a plain ``send`` on the socket (Daphne's ``tcp:`` and
+# ``unix:`` endpoints); TLS endpoints wrap them in another protocol and take ``write``.
+_DIRECT = (tcp.Server, unix.Server)
 
 
 # Allocations (less deallocations) between two young-generation collections; Python's

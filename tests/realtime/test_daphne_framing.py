@@ -14,7 +14,7 @@ from apps.accounts.services import api_token_create
 from tests.ops.test_metrics import sample, scrape
 from tests.players.factories import PlayerFactory
 from tests.support.live import run_daphne
-from tests.support.wsclient import SUBPROTOCOL, StalledSocket
+from tests.support.wsclient import SUBPROTOCOL, RawSocket, StalledSocket
 
 pytestmark = [
     pytest.mark.slow,
@@ -212,3 +212,48 @@ def test_messages_committed_together_reach_every_socket_once_in_order_as_separat
         for number in range(PIPELINED)
         for index in range(SENDERS)
     )
+
+
+# A late reader: this much lobby traffic is more than the kernel holds for one socket (the
+# server's send buffer is at most tcp_wmem's maximum, the reader's receive buffer is kept
+# small), so the server writes part of some frames to the socket and keeps the rest for later
+# behind which the next frames must wait; under the send queue's bound, raised here.
+LATE_MESSAGES, LATE_BODY = 600, "y" * 15000
+LATE_SETTINGS = {**SETTINGS, "WEBSOCKET_SEND_QUEUE_MAX_BYTES": str(64 * 2**20)}
+
+
+def kernel_send_buffer_max() -> int:
+    with open("/proc/sys/net/ipv4/tcp_wmem") as tcp_wmem:
+        return int(tcp_wmem.read().split()[2])
+
+
+def test_a_socket_that_reads_late_gets_every_frame_once_in_order(live_tmp, lobby):
+    assert LATE_MESSAGES * len(LATE_BODY) > 2 * kernel_send_buffer_max()  # the premise
+    players = [PlayerFactory() for _ in range(2)]
+    secrets = [api_token_create(user=player.user, name="late").secret for player in players]
+
+    async def send_all(url: str) -> None:
+        sender = await RawSocket.open(url, secrets[0])
+        for first in range(0, LATE_MESSAGES, 50):
+            replies = await asyncio.gather(*(
+                sender.request({"type": "send", "channel_id": lobby.id, "body": f"{n} {LATE_BODY}"})
+                for n in range(first, first + 50)
+            ))  # fmt: skip
+            assert {reply["type"] for reply in replies} == {"sent"}, replies
+        await sender.close()
+
+    with run_daphne(live_tmp, **LATE_SETTINGS) as server:
+        late = StalledSocket(server.port, secrets[1], receive_buffer=8 * 1024)
+        late.send_json({"type": "subscribe", "id": "s", "channels": [{"channel_id": lobby.id}]})
+        late.wait_for("subscribed")  # then reads nothing while the lobby streams
+        asyncio.run(send_all(server.ws_url))
+        received: list[bytes] = []
+        read_raw_messages(late, LATE_MESSAGES, received)
+        late.close()
+
+    messages = [json.loads(payload) for payload in received]
+    assert [m["type"] for m in messages] == ["message"] * LATE_MESSAGES  # no close, no error
+    assert [m["message"]["seq"] for m in messages] == list(range(1, LATE_MESSAGES + 1))
+    assert [m["message"]["body"] for m in messages] == [
+        f"{n} {LATE_BODY}" for n in range(LATE_MESSAGES)
+    ]

@@ -55,6 +55,9 @@ class LocalSocket(Protocol):
         """Queue ``event`` for the socket's own task (handled in order with its frames)."""
 
 
+# Weight of the newest layer message's lag in ``TopicHub.layer_lag``.
+LAG_SMOOTHING = 0.1
+
 # How often the hub re-joins the groups of users whose sockets stay here: well within the
 # layer's group_expiry (a day), so a user who always keeps a socket open is never dropped.
 USER_GROUP_REFRESH_SECONDS = 3600.0
@@ -173,6 +176,12 @@ class TopicHub:
         # user id → this process's sockets of that user, and when its group was last joined.
         self.users: dict[int, set[LocalSocket]] = {}
         self.users_joined_at: dict[int, float] = {}
+        # Sequenced frames that came after a hole, by topic (seq → text), waiting for the
+        # missing ones (``_in_order``), and the timer that reads those from the database.
+        self.held: dict[str, dict[int, str]] = {}
+        self.hole_timers: dict[str, asyncio.TimerHandle] = {}
+        self.hole_fills: set[asyncio.Task] = set()
+        self.layer_lag = 0.0  # seconds from publish to here, smoothed (``hole_wait``)
 
     async def _start(self) -> None:
         if self.channel_name is None:
@@ -230,6 +239,7 @@ class TopicHub:
         if not subscribers and ready is not None and ready.is_set():
             del self.topics[subscription.topic]
             self.heads.pop(subscription.topic, None)
+            self._forget_hole(subscription.topic)
             del self.ready[subscription.topic]
             # A restarted Redis forgot the group anyway; else it expires.
             with contextlib.suppress(*OUTAGE_ERRORS):
@@ -276,7 +286,9 @@ class TopicHub:
                     self._deliver_to_user(event)  # apps.realtime.broadcast
                     continue
                 if "at" in event:
-                    FANOUT_LAG_SECONDS.observe(max(0.0, time.time() - event["at"]))
+                    lag = max(0.0, time.time() - event["at"])
+                    FANOUT_LAG_SECONDS.observe(lag)
+                    self.layer_lag += (lag - self.layer_lag) * LAG_SMOOTHING
                 if "frames" in event:  # a batch: [[seq, text], …] in order
                     frames = [(seq, text) for seq, text in event["frames"]]
                     await self.dispatch_many(event["topic"], frames)
@@ -340,32 +352,122 @@ class TopicHub:
         # hole they see makes them re-subscribe with last_seq: replay or history_required).
         if head - known <= settings.CHAT_RESUME_MAX_MESSAGES:
             await self._backfill(topic, known, head + 1)
-        self.heads[topic] = max(self.heads.get(topic, 0), head)
+        if topic in self.heads:
+            self.heads[topic] = max(self.heads[topic], head)
+            fresh = self._in_order(topic, [])  # held frames: now late, or next in order
+            if fresh:
+                await self._deliver_all(topic, fresh)
 
     async def dispatch(self, topic: str, seq: int | None, text: str) -> None:
         await self.dispatch_many(topic, [(seq, text)])
 
     async def dispatch_many(self, topic: str, frames: Sequence[Frame]) -> None:
         """Write ``frames`` (one topic's, in sequence order) to its local subscribers. For a
-        sequenced topic, frames already delivered are dropped (late duplicates after a
-        backfill) and a hole before a frame is backfilled first."""
+        sequenced topic, frames already delivered are dropped (late duplicates) and frames
+        after a hole wait for the missing ones (``_in_order``)."""
         if not self.topics.get(topic):
             return
-        fresh: list[Frame] = []
-        for seq, text in frames:
-            if seq is not None and topic in self.heads:
-                head = self.heads[topic]
-                if seq <= head:
-                    continue  # already delivered (late duplicate after a backfill)
-                if seq > head + 1:
-                    if fresh:
-                        await self._deliver_all(topic, fresh)
-                        fresh = []
-                    await self._backfill(topic, head, seq)
-                self.heads[topic] = max(self.heads.get(topic, 0), seq)
-            fresh.append((seq, text))
+        fresh = self._in_order(topic, frames) if topic in self.heads else frames
         if fresh:
             await self._deliver_all(topic, fresh)
+
+    def _in_order(self, topic: str, frames: Sequence[Frame]) -> list[Frame]:
+        """Of ``frames``, with those held for ``topic``, what is to be written now, in order.
+
+        A frame after a hole is held, not written: with several processes publishing to one
+        channel, the missing frames are usually another process's, a moment behind on the
+        channel layer (this process committed later but heard of it first). When they come,
+        everything up to the next hole goes in the same write. Only what is still missing
+        after ``hole_wait()`` — lost by the layer — is read from the database
+        (``_fill_hole``): before this wait, one process in two read every other
+        batch of a busy channel from PostgreSQL, and wrote each socket twice as often."""
+        head = self.heads[topic]
+        held = self.held.get(topic)
+        fresh: list[Frame] = []
+        while held and head + 1 in held:  # the head moved past a hole (``_fill_hole``)
+            head += 1
+            fresh.append((head, held.pop(head)))
+        for seq, text in frames:
+            if seq is None:
+                fresh.append((seq, text))  # unsequenced (typing): never waits
+            elif seq == head + 1:
+                fresh.append((seq, text))
+                head = seq
+                while held and head + 1 in held:
+                    head += 1
+                    fresh.append((head, held.pop(head)))
+            elif seq > head + 1:
+                if held is None:
+                    held = self.held[topic] = {}
+                held[seq] = text
+        self.heads[topic] = head
+        if held is not None:
+            for seq in [seq for seq in held if seq <= head]:
+                del held[seq]  # delivered meanwhile (a catch-up after an outage)
+        self._watch_hole(topic)
+        return fresh
+
+    def _watch_hole(self, topic: str) -> None:
+        """Start the hole's timer when frames are held, stop it when none are."""
+        if self.held.get(topic):
+            if topic not in self.hole_timers:
+                self.hole_timers[topic] = asyncio.get_running_loop().call_later(
+                    self.hole_wait(), self._hole_timed_out, topic
+                )
+        else:
+            self.held.pop(topic, None)
+            timer = self.hole_timers.pop(topic, None)
+            if timer is not None:
+                timer.cancel()
+
+    def hole_wait(self) -> float:
+        """How long frames after a hole wait: twice the layer's recent lag, within
+        ``CHAT_FANOUT_HOLE_WAIT_SECONDS`` and ``CHAT_FANOUT_HOLE_WAIT_MAX_SECONDS``. A loaded
+        process hears from the others later; reading the database instead would add load
+        where there is too much already, and the layer's copy would still come and be read."""
+        return min(
+            settings.CHAT_FANOUT_HOLE_WAIT_MAX_SECONDS,
+            max(settings.CHAT_FANOUT_HOLE_WAIT_SECONDS, 2 * self.layer_lag),
+        )
+
+    def _forget_hole(self, topic: str) -> None:
+        self.held.pop(topic, None)
+        self._watch_hole(topic)
+
+    def _hole_timed_out(self, topic: str) -> None:
+        self.hole_timers.pop(topic, None)
+        task = asyncio.get_running_loop().create_task(self._fill_hole(topic))
+        self.hole_fills.add(task)
+        task.add_done_callback(self.hole_fills.discard)
+
+    async def _fill_hole(self, topic: str) -> None:
+        """Read what is still missing before the held frames from the database, then write
+        it and them. What the database does not have either (a message erased since, or the
+        database failing) is skipped: the frames after it are not held back for good."""
+        held = self.held.get(topic)
+        if not held or topic not in self.heads:
+            return
+        head, first = self.heads[topic], min(held)
+        missing = await self._read_missing(topic, head, first)
+        if topic not in self.heads:
+            return  # the last subscriber left meanwhile
+        fresh = self._in_order(topic, missing)
+        held = self.held.get(topic)
+        if held and min(held) == first and self.heads[topic] < first - 1:
+            self.heads[topic] = first - 1  # the same hole, not filled: skip it
+            fresh += self._in_order(topic, [])
+        if fresh:
+            await self._deliver_all(topic, fresh)
+
+    async def _read_missing(self, topic: str, head: int, seq: int) -> Sequence[Frame]:
+        source = _source_for(topic)
+        if source is None:
+            return []
+        try:
+            return await source.backfill(topic, head, seq)
+        except Exception:
+            logger.exception("fan-out backfill failed", extra={"topic": topic})
+            return []
 
     async def _deliver_all(self, topic: str, frames: Sequence[Frame]) -> None:
         """Write ``frames`` to every local subscriber: each socket's share in one write where
@@ -408,16 +510,9 @@ class TopicHub:
                 self.topics.get(topic, set()).discard(subscription)
 
     async def _backfill(self, topic: str, head: int, seq: int) -> None:
-        source = _source_for(topic)
-        if source is None:
-            return
-        try:
-            missing = await source.backfill(topic, head, seq)
-        except Exception:
-            logger.exception("fan-out backfill failed", extra={"topic": topic})
-            return
-        if missing:
-            await self._deliver_all(topic, missing)
+        missing = await self._read_missing(topic, head, seq)
+        if missing and topic in self.heads:
+            await self.dispatch_many(topic, missing)
 
 
 _hubs = PerLoop(TopicHub)

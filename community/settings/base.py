@@ -553,6 +553,11 @@ CHAT_GROUP_COMMIT_IDLE_CLOSE_SECONDS = env.float(
 # Each Daphne process re-joins its fan-out groups this often, so a Redis restart (which loses
 # group membership) heals without a Daphne restart; clients fill the gap by resume.
 CHAT_FANOUT_REFRESH_SECONDS = env.float("CHAT_FANOUT_REFRESH_SECONDS", default=30.0)
+# How long a process holds frames that came after a hole in a channel's seq, waiting for the
+# missing ones (usually another process's, still on the channel layer), before it reads those
+# from the database: twice the layer's recent lag, within these bounds.
+CHAT_FANOUT_HOLE_WAIT_SECONDS = env.float("CHAT_FANOUT_HOLE_WAIT_SECONDS", default=0.2)
+CHAT_FANOUT_HOLE_WAIT_MAX_SECONDS = env.float("CHAT_FANOUT_HOLE_WAIT_MAX_SECONDS", default=2.0)
 
 # --- Game events ----------------------------------------------------------------------------------
 # Service Bus consumer (docs/events.md). Unset connection string: no consumer; titles use HTTP

@@ -194,22 +194,103 @@ async def test_a_large_batch_is_written_in_runs_of_bounded_size():
     assert [size for _texts, size in socket.calls][-2:] == [50 * 4 + 80_000, 40_000]
 
 
-async def test_a_hole_before_a_batch_is_filled_first_and_frames_already_sent_are_dropped():
-    async def backfill(topic: str, after: int, before: int) -> list[tuple[int, str]]:
-        return [(seq, f"stored {seq}") for seq in range(after + 1, before)]
+class Stored:
+    """A topic source (prefix ``prefix``) whose database has every seq but ``erased``, and
+    that records each read."""
 
-    async def head(topic: str) -> int:
+    def __init__(self, prefix: str, *, erased: frozenset[int] = frozenset()) -> None:
+        self.prefix, self.erased = prefix, erased
+        self.reads: list[tuple[int, int]] = []
+
+    async def backfill(self, topic: str, after: int, before: int) -> list[tuple[int, str]]:
+        self.reads.append((after, before))
+        return [
+            (seq, f"stored {seq}") for seq in range(after + 1, before) if seq not in self.erased
+        ]
+
+    async def head(self, topic: str) -> int:
         return 0
 
-    topic_source_register(prefix="holes", source=TopicSource(backfill=backfill, head=head))
+    def __enter__(self) -> "Stored":
+        topic_source_register(prefix=self.prefix, source=TopicSource(self.backfill, self.head))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _sources.pop(self.prefix)
+
+
+async def test_frames_after_a_hole_wait_for_the_missing_ones_and_go_with_them(settings):
+    """Two processes publishing to one channel: this one committed 5 and 6 after another
+    process committed 3 and 4, whose frames are still on the layer. 5 and 6 wait for them and
+    all four go in one write, in order, with no database read."""
+    settings.CHAT_FANOUT_HOLE_WAIT_SECONDS = 5
     delivering = TopicHub()
     socket = WritesNow()
     subscribed(delivering, "holes.1", socket)
     delivering.heads["holes.1"] = 2  # frames 1 and 2 were delivered
-    try:
-        await delivering.dispatch_many("holes.1", [(2, "two again"), (5, "five"), (6, "six")])
-    finally:
-        _sources.pop("holes")
+    with Stored("holes") as stored:
+        await delivering.dispatch_many("holes.1", [(5, "five"), (6, "six")])
+        assert socket.calls == []  # held
+        await delivering.dispatch_many("holes.1", [(2, "two again"), (3, "three"), (4, "four")])
 
-    assert socket.calls == [(["stored 3", "stored 4"], 16), (["five", "six"], 7)]
+    assert socket.calls == [(["three", "four", "five", "six"], 16)]
+    assert stored.reads == []
     assert delivering.heads["holes.1"] == 6
+    assert not delivering.held and not delivering.hole_timers
+
+
+async def test_a_hole_still_open_after_the_wait_is_filled_from_the_database_first(settings):
+    settings.CHAT_FANOUT_HOLE_WAIT_SECONDS = 0.05
+    delivering = TopicHub()
+    socket = WritesNow()
+    subscribed(delivering, "holes.2", socket)
+    delivering.heads["holes.2"] = 2
+    with Stored("holes") as stored:
+        await delivering.dispatch_many("holes.2", [(2, "two again"), (5, "five"), (6, "six")])
+        await asyncio.sleep(0.3)
+        # The layer's copies of 3 and 4 come late: dropped, already sent.
+        await delivering.dispatch_many("holes.2", [(3, "three"), (4, "four"), (7, "seven")])
+
+    assert socket.calls == [
+        (["stored 3", "stored 4", "five", "six"], 23),
+        (["seven"], 5),
+    ]
+    assert stored.reads == [(2, 5)]
+    assert delivering.heads["holes.2"] == 7
+
+
+async def test_frames_after_a_hole_nobody_can_fill_are_not_held_for_good(settings):
+    """Seq 3 is in neither the layer nor the database (erased since): after the wait, 4 and 5
+    go anyway, and what comes next flows."""
+    settings.CHAT_FANOUT_HOLE_WAIT_SECONDS = 0.05
+    delivering = TopicHub()
+    socket = WritesNow()
+    subscribed(delivering, "holes.3", socket)
+    delivering.heads["holes.3"] = 2
+    with Stored("holes", erased=frozenset({3})):
+        await delivering.dispatch_many("holes.3", [(4, "four"), (5, "five")])
+        await asyncio.sleep(0.3)
+        await delivering.dispatch_many("holes.3", [(6, "six")])
+
+    assert socket.calls == [(["four", "five"], 8), (["six"], 3)]
+    assert delivering.heads["holes.3"] == 6
+    assert not delivering.held and not delivering.hole_timers
+
+
+async def test_held_frames_are_forgotten_with_the_last_subscriber(settings):
+    settings.CHAT_FANOUT_HOLE_WAIT_SECONDS = 0.05
+    delivering = TopicHub()
+    socket = WritesNow()
+    subscribed(delivering, "holes.4", socket)
+    delivering.channel_name = "hub-of-this-test"
+    delivering.ready["holes.4"] = asyncio.Event()
+    delivering.ready["holes.4"].set()
+    delivering.heads["holes.4"] = 2
+    with Stored("holes") as stored:
+        await delivering.dispatch_many("holes.4", [(5, "five")])
+        (subscription,) = delivering.topics["holes.4"]
+        await delivering.unsubscribe(subscription)
+        await asyncio.sleep(0.3)
+
+    assert socket.calls == [] and stored.reads == []
+    assert not delivering.held and not delivering.hole_timers

@@ -294,3 +294,25 @@ async def test_held_frames_are_forgotten_with_the_last_subscriber(settings):
 
     assert socket.calls == [] and stored.reads == []
     assert not delivering.held and not delivering.hole_timers
+
+
+async def test_a_slow_layer_makes_frames_wait_longer_before_the_database_is_read(settings):
+    """Under load the other processes' frames come later: the wait is twice the layer's recent
+    lag (within its bounds), so a late batch is still taken from the layer, not the database."""
+    settings.CHAT_FANOUT_HOLE_WAIT_SECONDS = 0.05
+    settings.CHAT_FANOUT_HOLE_WAIT_MAX_SECONDS = 2
+    delivering = TopicHub()
+    delivering.layer_lag = 0.4  # as measured on the layer's recent messages
+    socket = WritesNow()
+    subscribed(delivering, "holes.5", socket)
+    delivering.heads["holes.5"] = 2
+    with Stored("holes") as stored:
+        await delivering.dispatch_many("holes.5", [(4, "four")])
+        await asyncio.sleep(0.4)  # past the floor, within twice the lag
+        await delivering.dispatch_many("holes.5", [(3, "three")])
+
+    assert socket.calls == [(["three", "four"], 9)]
+    assert stored.reads == []
+    assert delivering.hole_wait() == 0.8
+    delivering.layer_lag = 5.0
+    assert delivering.hole_wait() == 2

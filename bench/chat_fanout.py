@@ -704,6 +704,19 @@ def _median(runs: list[dict], pick: Callable[[dict], float]) -> tuple[float, flo
     return statistics.median(values), min(values), max(values)
 
 
+def _calibration_verdict(server: float, client: float) -> str:
+    """Whether the baseline reached the server's limit. On a 2-core machine the server and
+    the client each have a core: a saturated server is at its limit here, whatever the
+    client's CPU; a client saturated first is what limits the baseline."""
+    if server >= 0.95:
+        return "the server saturates its core: the baseline is at its limit on this machine" + (
+            " (the client's core is busy too: both cores are full)" if client >= 0.9 else ""
+        )
+    if server > client and client < 0.9:
+        return "the server saturates first: the client is not the bottleneck"
+    return "CLIENT-BOUND: the client's CPU is the limit; the ratios below understate the baselines"
+
+
 def report(figures: dict[str, list[dict]], stores: list[tuple[float, float, float]]) -> None:
     if stores:
         persistence, send_path, baseline = (
@@ -721,10 +734,7 @@ def report(figures: dict[str, list[dict]], stores: list[tuple[float, float, floa
             rate = _median(runs, lambda r, c=clients: r[c]["best"].rate)[0]
             server = _median(runs, lambda r, c=clients: r[c]["best"].server_cpu)[0]
             client = _median(runs, lambda r, c=clients: r[c]["best"].client_cpu)[0]
-            verdict = ("the server saturates first: the client is not the bottleneck"
-                       if server > client and client < 0.9 else
-                       "CLIENT-BOUND: the client's CPU is the limit; the ratios below understate "
-                       "the baselines")  # fmt: skip
+            verdict = _calibration_verdict(server, client)
             print(f"  {clients:>5} clients: {rate:,.0f} deliveries/s, server CPU {server:.0%}, "
                   f"client CPU {client:.0%} — {verdict}")  # fmt: skip
     print("\nmedians (min-max) of the plateau; CPU µs per delivery: the server process")

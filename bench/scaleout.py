@@ -74,8 +74,9 @@ from bench.event_ingest import scratch_database  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings.local")
 
 # Messages in flight, swept. Not beyond 128: with 1,000 sockets that is 128,000 deliveries
-# queued, about 2 s of a held host's work; more measures queueing, not capacity (a message
-# then waits past LOST_AFTER_SECONDS for its last socket and the window stalls).
+# queued (about 2 s of a held host's work when a delivery cost 6.5 µs; about 0.6 s at 0.1
+# core and 0.5 µs now); more measures queueing, not capacity (a message then waits past
+# LOST_AFTER_SECONDS for its last socket and the window stalls).
 WINDOWS = (2, 8, 32, 128)
 # A host's own CPU on a shared machine: each Daphne host held to this budget, so that two hosts
 # have twice one host's CPU and the rest (nginx, the client, Redis, PostgreSQL) keeps a core.
@@ -524,6 +525,13 @@ def report_fanout(rows: dict[str, list[Capacity]], spread: tuple[int, int] | Non
         f"  two/one = {ratio:.2f}x (target >= 1.6x with a host's own cores; scale-out "
         f"efficiency {ratio / 2:.2f}); CPU per delivery two/one = {us_two / us_one:.2f}"
     )
+    if args.host_cores:
+        for row, hosts in (("one", 1), ("two", 2)):
+            used = statistics.median(f.hosts_cpu for f in rows[row]) / (hosts * args.host_cores)
+            if used < 0.9:
+                print(f"  NOT HOST-BOUND: the {row}-host row used {used:.0%} of its hosts' "
+                      "budget; what bound it was the rest of the machine (the client, nginx) "
+                      "or the window, so two/one says little about scale-out")  # fmt: skip
 
 
 def report(rows: dict[str, list[Capacity]], spread: tuple[int, int], lags: dict,

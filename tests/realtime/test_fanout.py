@@ -219,15 +219,22 @@ class Stored:
         _sources.pop(self.prefix)
 
 
+def delivered_up_to(topic: str, head: int) -> tuple[TopicHub, WritesNow]:
+    """A hub of its own with one socket subscribed to ``topic``, which has had frames up to
+    ``head``."""
+    delivering = TopicHub()
+    socket = WritesNow()
+    subscribed(delivering, topic, socket)
+    delivering.heads[topic] = head
+    return delivering, socket
+
+
 async def test_frames_after_a_hole_wait_for_the_missing_ones_and_go_with_them(settings):
     """Two processes publishing to one channel: this one committed 5 and 6 after another
     process committed 3 and 4, whose frames are still on the layer. 5 and 6 wait for them and
     all four go in one write, in order, with no database read."""
     settings.CHAT_FANOUT_HOLE_WAIT_SECONDS = 5
-    delivering = TopicHub()
-    socket = WritesNow()
-    subscribed(delivering, "holes.1", socket)
-    delivering.heads["holes.1"] = 2  # frames 1 and 2 were delivered
+    delivering, socket = delivered_up_to("holes.1", 2)  # frames 1 and 2 were delivered
     with Stored("holes") as stored:
         await delivering.dispatch_many("holes.1", [(5, "five"), (6, "six")])
         assert socket.calls == []  # held
@@ -241,10 +248,7 @@ async def test_frames_after_a_hole_wait_for_the_missing_ones_and_go_with_them(se
 
 async def test_a_hole_still_open_after_the_wait_is_filled_from_the_database_first(settings):
     settings.CHAT_FANOUT_HOLE_WAIT_SECONDS = 0.05
-    delivering = TopicHub()
-    socket = WritesNow()
-    subscribed(delivering, "holes.2", socket)
-    delivering.heads["holes.2"] = 2
+    delivering, socket = delivered_up_to("holes.2", 2)
     with Stored("holes") as stored:
         await delivering.dispatch_many("holes.2", [(2, "two again"), (5, "five"), (6, "six")])
         await asyncio.sleep(0.3)
@@ -263,10 +267,7 @@ async def test_frames_after_a_hole_nobody_can_fill_are_not_held_for_good(setting
     """Seq 3 is in neither the layer nor the database (erased since): after the wait, 4 and 5
     go anyway, and what comes next flows."""
     settings.CHAT_FANOUT_HOLE_WAIT_SECONDS = 0.05
-    delivering = TopicHub()
-    socket = WritesNow()
-    subscribed(delivering, "holes.3", socket)
-    delivering.heads["holes.3"] = 2
+    delivering, socket = delivered_up_to("holes.3", 2)
     with Stored("holes", erased=frozenset({3})):
         await delivering.dispatch_many("holes.3", [(4, "four"), (5, "five")])
         await asyncio.sleep(0.3)
@@ -279,13 +280,10 @@ async def test_frames_after_a_hole_nobody_can_fill_are_not_held_for_good(setting
 
 async def test_held_frames_are_forgotten_with_the_last_subscriber(settings):
     settings.CHAT_FANOUT_HOLE_WAIT_SECONDS = 0.05
-    delivering = TopicHub()
-    socket = WritesNow()
-    subscribed(delivering, "holes.4", socket)
+    delivering, socket = delivered_up_to("holes.4", 2)
     delivering.channel_name = "hub-of-this-test"
     delivering.ready["holes.4"] = asyncio.Event()
     delivering.ready["holes.4"].set()
-    delivering.heads["holes.4"] = 2
     with Stored("holes") as stored:
         await delivering.dispatch_many("holes.4", [(5, "five")])
         (subscription,) = delivering.topics["holes.4"]
@@ -301,11 +299,8 @@ async def test_a_slow_layer_makes_frames_wait_longer_before_the_database_is_read
     lag (within its bounds), so a late batch is still taken from the layer, not the database."""
     settings.CHAT_FANOUT_HOLE_WAIT_SECONDS = 0.05
     settings.CHAT_FANOUT_HOLE_WAIT_MAX_SECONDS = 2
-    delivering = TopicHub()
+    delivering, socket = delivered_up_to("holes.5", 2)
     delivering.layer_lag = 0.4  # as measured on the layer's recent messages
-    socket = WritesNow()
-    subscribed(delivering, "holes.5", socket)
-    delivering.heads["holes.5"] = 2
     with Stored("holes") as stored:
         await delivering.dispatch_many("holes.5", [(4, "four")])
         await asyncio.sleep(0.4)  # past the floor, within twice the lag

@@ -145,6 +145,7 @@ def send_now(transport: Any, data: bytes) -> None:
         and not transport.TLS
         and not transport.disconnecting
         and transport.connected
+        and not transport._writeDisconnected
         and not transport._tempDataLen
         and len(transport.dataBuffer) == transport.offset
     ):

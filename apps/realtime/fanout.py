@@ -379,8 +379,8 @@ class TopicHub:
         channel layer (this process committed later but heard of it first). When they come,
         everything up to the next hole goes in the same write. Only what is still missing
         after ``hole_wait()`` — lost by the layer — is read from the database
-        (``_fill_hole``): before this wait, one process in two read every other
-        batch of a busy channel from PostgreSQL, and wrote each socket twice as often."""
+        (``_fill_hole``): before this wait, with two processes sharing a busy channel, one
+        batch in three was read back from PostgreSQL and the layer's copy then dropped."""
         head = self.heads[topic]
         held = self.held.get(topic)
         fresh: list[Frame] = []

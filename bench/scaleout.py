@@ -31,9 +31,11 @@ Phases (in one run, the rows of each repeat interleaved, order rotated):
 
 The target (two hosts ≥ 1.6 x one) assumes each host has its own cores. On one machine each
 Daphne host is given its own: a cgroup of its own with a CPU quota (``--host-cores``, default
-0.4 of a core where this process may make cgroups, as root here), so two hosts have twice the
+0.1 of a core where this process may make cgroups, as root here), so two hosts have twice the
 CPU of one while nginx, the client, Redis and PostgreSQL share what is left. The hosts' CPU
-column shows the budget is what binds (each host at its quota); ``--host-cores 0`` runs
+column shows whether the budget is what binds (each host at its quota; a row under 90 % of it
+is printed as not host-bound: a larger budget lets one host deliver more than the client and
+nginx can carry for two on a 2-core machine); ``--host-cores 0`` runs
 unbounded, where both hosts and everything else share the machine's cores and the ratio says
 more about the machine than the design. The µs per delivery is the scale-out cost per message
 either way. ``--only fanout`` runs the calibration and the fan-out rows alone.
@@ -80,7 +82,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings.local")
 WINDOWS = (2, 8, 32, 128)
 # A host's own CPU on a shared machine: each Daphne host held to this budget, so that two hosts
 # have twice one host's CPU and the rest (nginx, the client, Redis, PostgreSQL) keeps a core.
-DEFAULT_HOST_CORES = 0.4
+DEFAULT_HOST_CORES = 0.1
 NGINX_CONF = """daemon off; worker_processes 1; pid {work}/nginx.pid;
 error_log {work}/error.log warn;
 events {{ worker_connections 40000; }}

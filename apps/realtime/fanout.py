@@ -401,10 +401,10 @@ class TopicHub:
                     held = self.held[topic] = {}
                 held[seq] = text
         self.heads[topic] = head
-        if held is not None:
+        if held is not None:  # else no hole, and no timer: nothing more per dispatch
             for seq in [seq for seq in held if seq <= head]:
                 del held[seq]  # delivered meanwhile (a catch-up after an outage)
-        self._watch_hole(topic)
+            self._watch_hole(topic)
         return fresh
 
     def _watch_hole(self, topic: str) -> None:
